@@ -1,0 +1,168 @@
+internal import CSQLite
+
+/// A value that can be bound to a statement parameter.
+public protocol SQLiteBindable {
+  /// Binds the value at the 1-based parameter `index`; returns SQLite's result code.
+  func bind(to statement: Statement, at index: Int32) -> Int32
+}
+
+/// A prepared statement, owned by its ``Connection`` and reused through its cache.
+///
+/// Statements are not thread-safe; neither is the connection that owns them.
+public final class Statement {
+  let handle: OpaquePointer
+  /// The SQL text the statement was prepared from.
+  public let sql: String
+  unowned let connection: Connection
+  var inUse = false
+
+  init(connection: Connection, sql: String) throws(SQLiteError) {
+    var handle: OpaquePointer?
+    let rc = sqlite3_prepare_v3(
+      connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+    guard rc == SQLITE_OK, let handle else {
+      throw connection.error(rc, sql: sql)
+    }
+    self.handle = handle
+    self.sql = sql
+    self.connection = connection
+  }
+
+  deinit {
+    sqlite3_finalize(handle)
+  }
+
+  /// Resets the statement and clears its bindings so that it can be run again.
+  public func reset() {
+    sqlite3_reset(handle)
+    sqlite3_clear_bindings(handle)
+  }
+
+  /// Binds the values to parameters 1, 2, … in order.
+  public func bind<each V: SQLiteBindable>(_ values: repeat each V) throws(SQLiteError) {
+    var index: Int32 = 0
+    for value in repeat each values {
+      index += 1
+      let rc = value.bind(to: self, at: index)
+      if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+    }
+  }
+
+  /// Steps once. Returns `true` when a row is available, `false` when the statement is done.
+  @discardableResult
+  public func step() throws(SQLiteError) -> Bool {
+    let rc = sqlite3_step(handle)
+    switch rc {
+    case SQLITE_ROW: return true
+    case SQLITE_DONE: return false
+    default: throw connection.error(rc, sql: sql)
+    }
+  }
+
+  /// The current row. Valid only until the next `step()` or `reset()`.
+  public var row: Row { Row(handle: handle) }
+}
+
+/// A read view of the current result row of a statement. Columns are 0-based.
+public struct Row {
+  let handle: OpaquePointer
+
+  public func isNull(_ column: Int32) -> Bool {
+    sqlite3_column_type(handle, column) == SQLITE_NULL
+  }
+  public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+  public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+  public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+  public func bool(_ column: Int32) -> Bool { sqlite3_column_int64(handle, column) != 0 }
+  public func text(_ column: Int32) -> String {
+    guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+    let count = Int(sqlite3_column_bytes(handle, column))
+    return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+  }
+  public func blob(_ column: Int32) -> [UInt8] {
+    let count = Int(sqlite3_column_bytes(handle, column))
+    guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+  }
+  public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+  public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+  public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+  public func optionalBlob(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : blob(column) }
+}
+
+extension Int: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_int64(statement.handle, index, Int64(self))
+  }
+}
+
+extension Int64: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_int64(statement.handle, index, self)
+  }
+}
+
+extension Int32: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_int(statement.handle, index, self)
+  }
+}
+
+extension Bool: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_int(statement.handle, index, self ? 1 : 0)
+  }
+}
+
+extension Double: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_double(statement.handle, index, self)
+  }
+}
+
+extension String: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    var copy = self
+    return copy.withUTF8 { utf8 in
+      guard let base = utf8.baseAddress, utf8.count > 0 else {
+        return sqlite3_bind_text(statement.handle, index, "", 0, nil)
+      }
+      return base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+        sqlite3_bind_text(statement.handle, index, $0, Int32(utf8.count), csqlite_transient())
+      }
+    }
+  }
+}
+
+extension Substring: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    String(self).bind(to: statement, at: index)
+  }
+}
+
+extension Array: SQLiteBindable where Element == UInt8 {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    withUnsafeBytes { bytes in
+      sqlite3_bind_blob(
+        statement.handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+        Int32(bytes.count), csqlite_transient())
+    }
+  }
+}
+
+extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    switch self {
+    case .none: sqlite3_bind_null(statement.handle, index)
+    case .some(let value): value.bind(to: statement, at: index)
+    }
+  }
+}
+
+/// Binds SQL NULL.
+public struct SQLNull: SQLiteBindable, Sendable {
+  public init() {}
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    sqlite3_bind_null(statement.handle, index)
+  }
+}

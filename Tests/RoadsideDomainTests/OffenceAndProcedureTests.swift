@@ -1,0 +1,122 @@
+import RoadsideDomain
+import Testing
+
+@Suite struct OffenceCatalogueTests {
+  let catalogue = OffenceCatalogue.current
+
+  @Test func coversEveryPointValueAndWarningsWithAtLeastFortyOffences() {
+    #expect(catalogue.offences.count >= 40)
+    let byPoints = Dictionary(grouping: catalogue.offences, by: \.points)
+    for points in [12, 9, 6, 3, 1, 0] {
+      #expect((byPoints[points]?.count ?? 0) >= 3, "points \(points)")
+    }
+    #expect(catalogue.offences.contains { $0.fine.warningAllowed })
+  }
+
+  @Test(arguments: OffenceCatalogue.current.offences)
+  func everyOffenceIsConsistent(_ offence: Offence) {
+    #expect(offence.code.count == 4)
+    #expect(Int(offence.code.prefix(2)) == offence.points, "code \(offence.code) encodes its points")
+    #expect(offence.pointsBasis.contains("公安部令第163号"))
+    #expect(!offence.chinese.isEmpty && !offence.english.isEmpty)
+    #expect(offence.fine.minimumYuan <= offence.fine.defaultYuan)
+    #expect(offence.fine.defaultYuan <= offence.fine.maximumYuan)
+    #expect(!offence.fine.basis.isEmpty && !offence.fine.defaultBasis.isEmpty)
+    // A warning scores nothing (第28条): only offences without points... or minor ones allow it.
+    if offence.points >= 6 { #expect(!offence.fine.warningAllowed) }
+  }
+
+  @Test func codesAreUnique() {
+    #expect(Set(catalogue.offences.map(\.code)).count == catalogue.offences.count)
+  }
+
+  @Test(arguments: [
+    ("1201", 12, 1500, LicenceMeasure.suspend(months: 6)), ("1202", 12, 0, .revoke),
+    ("0906", 9, 1000, .none), ("0601", 6, 200, .none), ("0301", 3, 200, .none),
+    ("0111", 1, 50, .none), ("0001", 0, 100, .none),
+  ])
+  func knownEntries(_ code: String, _ points: Int, _ fine: Int, _ measure: LicenceMeasure) throws {
+    let offence = try catalogue.require(code)
+    #expect(offence.points == points)
+    #expect(offence.fine.defaultYuan == fine)
+    #expect(offence.measure == measure)
+  }
+
+  @Test func unknownCode() {
+    #expect(throws: DomainError(.invalidData, "unknown offence code \"9999\"; run 'roadside central offence list' to see the \(catalogue.offences.count) codes of catalogue RS-2026.1")) {
+      try catalogue.require("9999")
+    }
+  }
+
+  @Test(arguments: [
+    ("0601", 20, true), ("0601", 200, true), ("0601", 201, false), ("0601", 10, false), ("0601", 0, false),
+    ("0301", 0, true), ("1201", 1000, true), ("1201", 999, false), ("1202", 0, true), ("1202", 100, false),
+  ])
+  func fineRange(_ code: String, _ yuan: Int, _ ok: Bool) throws {
+    let offence = try catalogue.require(code)
+    if ok {
+      #expect(throws: Never.self) { try offence.fine.check(yuan, offence: code) }
+    } else {
+      #expect(throws: DomainError.self) { try offence.fine.check(yuan, offence: code) }
+    }
+  }
+
+  @Test func fineErrorsSayTheRange() throws {
+    let red = try catalogue.require("0601")
+    #expect(throws: DomainError(.invalidData, "a fine of 500 yuan is outside the legal range for offence 0601: 20–200 yuan (道路交通安全法 第90条)")) {
+      try red.fine.check(500, offence: "0601")
+    }
+  }
+}
+
+@Suite struct ProcedureTests {
+  @Test(arguments: [
+    (0, true, LicenceMeasure.none, false, Procedure.simple),
+    (50, false, .none, false, .simple),
+    (200, false, .none, false, .simple),
+    (201, false, .none, false, .general),
+    (1500, false, .suspend(months: 6), false, .general),
+    (0, false, .revoke, false, .general),
+    (200, false, .none, true, .general),
+    (0, true, .none, true, .general),
+  ])
+  func gate(_ yuan: Int, _ warning: Bool, _ measure: LicenceMeasure, _ withheld: Bool, _ expected: Procedure) {
+    #expect(Procedure.gate(fine: Money(yuan: yuan), isWarning: warning, measure: measure, licenceWithheld: withheld) == expected)
+  }
+
+  @Test func defaultProcedureOfCatalogueEntries() throws {
+    #expect(try OffenceCatalogue.current.require("0601").defaultProcedure == .simple)
+    #expect(try OffenceCatalogue.current.require("1201").defaultProcedure == .general)
+    #expect(try OffenceCatalogue.current.require("0906").defaultProcedure == .general)
+  }
+}
+
+@Suite struct PaymentTests {
+  let served = date("2026-11-01")
+
+  @Test func deadlineIsFifteenDaysAfterService() {
+    #expect(Payment.deadline(servedOn: served) == date("2026-11-16"))
+  }
+
+  @Test(arguments: [
+    // (fine yuan, pay date, surcharge fen)
+    (200, "2026-11-16", Int64(0)), (200, "2026-11-17", 600), (200, "2026-11-18", 1200),
+    (200, "2026-12-19", 19_800), (200, "2026-12-20", 20_000), (200, "2027-06-01", 20_000),
+    (50, "2026-11-17", 150), (1500, "2026-11-26", 45_000),
+  ])
+  func surchargeIsThreePercentADayCappedAtTheFine(_ yuan: Int, _ on: String, _ fen: Int64) {
+    #expect(Payment.surcharge(fine: Money(yuan: yuan), servedOn: served, on: date(on)) == Money(fen: fen))
+  }
+
+  @Test func reviewPausesTheSurcharge() {
+    let paused = [date("2026-11-17")...date("2026-11-26")]
+    #expect(Payment.daysLate(servedOn: served, on: date("2026-11-27"), paused: paused) == 1)
+    #expect(Payment.surcharge(fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused) == Money(fen: 600))
+    #expect(Payment.amountDue(fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused) == Money(fen: 20_600))
+  }
+
+  @Test func moneyPrints() {
+    #expect(Money(fen: 20_600).description == "206.00")
+    #expect(Money(fen: 150).yuanText == "1.50 元")
+  }
+}
