@@ -44,6 +44,29 @@ public struct Validity: Sendable, Hashable, Codable {
   /// Whether `date` is before the validity starts.
   public func isNotYetValid(on date: LocalDate) -> Bool { date < validFrom }
 
+  enum CodingKeys: String, CodingKey {
+    case term
+    case validFrom
+    case validUntil
+  }
+
+  /// Decodes `term` and `validFrom`; `validUntil`, when given, must agree with them.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let term = try container.decode(ValidityTerm.self, forKey: .term)
+    let from = try container.decode(LocalDate.self, forKey: .validFrom)
+    self.init(term: term, from: from)
+    if let given = try container.decodeIfPresent(LocalDate.self, forKey: .validUntil),
+      given != validUntil
+    {
+      throw DecodingError.dataCorruptedError(
+        forKey: .validUntil, in: container,
+        debugDescription:
+          "a \(term.rawValue) validity from \(from) ends on \(validUntil.map(\.description) ?? "no date"), not \(given)"
+      )
+    }
+  }
+
   /// `2020-05-10 至 2026-05-10`, or `2020-05-10 起长期`.
   public var display: String {
     if let validUntil { return "\(validFrom) 至 \(validUntil)" }

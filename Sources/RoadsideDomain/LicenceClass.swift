@@ -80,6 +80,21 @@ public enum LicenceClass: String, Sendable, Hashable, Codable, CaseIterable, Com
     self = value
   }
 
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    do {
+      try self.init(code: text)
+    } catch {
+      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(rawValue)
+  }
+
   /// Parses a class list as printed on a licence (`C1D`, `A2E`) or separated by commas or
   /// spaces (`C1,D`). The result is sorted and free of repeats.
   public static func parseList(_ text: some StringProtocol) throws(DomainError) -> [LicenceClass] {

@@ -1,0 +1,251 @@
+public import Foundation
+public import RoadsideDomain
+
+/// A fixture file or record that cannot be loaded: names the file, the line (one record a
+/// line) and what is wrong with it.
+public struct FixtureError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let file: String
+  public let line: Int?
+  public let message: String
+
+  public init(file: String, line: Int?, message: String) {
+    self.file = file
+    self.line = line
+    self.message = message
+  }
+
+  public var description: String {
+    if let line { return "\(file) line \(line): \(message)" }
+    return "\(file): \(message)"
+  }
+}
+
+/// Reads a fixture directory: JSON Lines files, one record per line.
+///
+/// | file | record | required |
+/// |---|---|---|
+/// | `licences.jsonl` | ``Licence`` | yes |
+/// | `vehicles.jsonl` | ``VehicleRecord`` | no |
+/// | `officers.jsonl` | ``OfficerRecord`` | no |
+/// | `terminals.jsonl` | ``TerminalRecord`` | no |
+/// | `mandates.jsonl` | ``MandateRecord`` | no |
+/// | `decisions.jsonl` | ``DecisionRecord`` | no |
+///
+/// Every record is decoded strictly (a missing, misspelt or unknown field is an error),
+/// checked by the domain rules, and checked against the others (duplicates, references
+/// to unknown licences or offences, fines outside the legal range). Loading stops at the
+/// first bad record and reports its file and line; nothing is returned half-loaded.
+public struct FixtureLoader: Sendable {
+  public static let fileNames = [
+    "licences.jsonl", "vehicles.jsonl", "officers.jsonl", "terminals.jsonl", "mandates.jsonl",
+    "decisions.jsonl",
+  ]
+
+  public let catalogue: OffenceCatalogue
+
+  public init(catalogue: OffenceCatalogue = .current) { self.catalogue = catalogue }
+
+  public func load(directory: URL) throws(FixtureError) -> FixtureSet {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw FixtureError(
+        file: directory.path, line: nil,
+        message: "no such fixture directory; give a folder holding licences.jsonl")
+    }
+    var set = FixtureSet()
+    set.licences = try records(Licence.self, "licences.jsonl", in: directory, required: true) {
+      (licence: Licence) throws(DomainError) in try licence.validate()
+    }
+    set.vehicles = try records(VehicleRecord.self, "vehicles.jsonl", in: directory) {
+      (_: VehicleRecord) throws(DomainError) in
+    }
+    set.officers = try records(OfficerRecord.self, "officers.jsonl", in: directory) {
+      (officer: OfficerRecord) throws(DomainError) in try officer.validate()
+    }
+    set.terminals = try records(TerminalRecord.self, "terminals.jsonl", in: directory) {
+      (terminal: TerminalRecord) throws(DomainError) in try TerminalRecord.validate(id: terminal.id)
+    }
+    set.mandates = try records(MandateRecord.self, "mandates.jsonl", in: directory) {
+      (mandate: MandateRecord) throws(DomainError) in try mandate.validate()
+    }
+    set.decisions = try records(DecisionRecord.self, "decisions.jsonl", in: directory) {
+      (record: DecisionRecord) throws(DomainError) in
+      try DecisionRecord.validate(number: record.number)
+      let offence = try catalogue.require(record.offence)
+      try offence.fine.check(record.fineYuan, offence: offence.code)
+    }
+    try crossCheck(set, directory: directory)
+    return set
+  }
+
+  private func crossCheck(_ set: FixtureSet, directory: URL) throws(FixtureError) {
+    func fail(_ file: String, _ index: Int, _ message: String) -> FixtureError {
+      FixtureError(file: directory.appendingPathComponent(file).path, line: index + 1, message: message)
+    }
+    var numbers: Set<LicenceNumber> = []
+    var files: Set<FileNumber> = []
+    for (index, licence) in set.licences.enumerated() {
+      guard numbers.insert(licence.number).inserted else {
+        throw fail("licences.jsonl", index, "licence \(licence.number.masked) appears twice")
+      }
+      guard files.insert(licence.fileNumber).inserted else {
+        throw fail("licences.jsonl", index, "file number \(licence.fileNumber) appears twice")
+      }
+    }
+    var plates: Set<Plate> = []
+    for (index, vehicle) in set.vehicles.enumerated() {
+      guard plates.insert(vehicle.plate).inserted else {
+        throw fail("vehicles.jsonl", index, "plate \(vehicle.plate) appears twice")
+      }
+      guard numbers.contains(vehicle.owner) else {
+        throw fail("vehicles.jsonl", index, "field \"owner\": no licence \(vehicle.owner.masked) in licences.jsonl")
+      }
+    }
+    var officers: Set<String> = []
+    for (index, officer) in set.officers.enumerated()
+    where !officers.insert(officer.id).inserted {
+      throw fail("officers.jsonl", index, "officer \(officer.id) appears twice")
+    }
+    var terminals: Set<String> = []
+    for (index, terminal) in set.terminals.enumerated()
+    where !terminals.insert(terminal.id).inserted {
+      throw fail("terminals.jsonl", index, "terminal \(terminal.id) appears twice")
+    }
+    var activeMandates: Set<LicenceNumber> = []
+    for (index, mandate) in set.mandates.enumerated() {
+      guard numbers.contains(mandate.licence) else {
+        throw fail("mandates.jsonl", index, "field \"licence\": no licence \(mandate.licence.masked) in licences.jsonl")
+      }
+      if mandate.isActive, !activeMandates.insert(mandate.licence).inserted {
+        throw fail("mandates.jsonl", index, "licence \(mandate.licence.masked) has a second active mandate")
+      }
+    }
+    var decisions: Set<String> = []
+    for (index, decision) in set.decisions.enumerated() {
+      guard decisions.insert(decision.number).inserted else {
+        throw fail("decisions.jsonl", index, "decision \(decision.number) appears twice")
+      }
+      guard numbers.contains(decision.licence) else {
+        throw fail("decisions.jsonl", index, "field \"licence\": no licence \(decision.licence.masked) in licences.jsonl")
+      }
+    }
+  }
+
+  private func records<T: Codable>(
+    _ type: T.Type, _ name: String, in directory: URL, required: Bool = false,
+    validate: (T) throws(DomainError) -> Void
+  ) throws(FixtureError) -> [T] {
+    let url = directory.appendingPathComponent(name)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      if required {
+        throw FixtureError(
+          file: url.path, line: nil,
+          message: "missing; a fixture directory needs at least licences.jsonl")
+      }
+      return []
+    }
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw FixtureError(file: url.path, line: nil, message: "cannot be read (\(error.localizedDescription))")
+    }
+    let decoder = JSONDecoder()
+    let encoder = JSONEncoder()
+    var result: [T] = []
+    var lineNumber = 0
+    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+      lineNumber += 1
+      if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+      let lineData = Data(line)
+      do {
+        let object = try JSONSerialization.jsonObject(with: lineData)
+        guard object is [String: Any] else {
+          throw FixtureError(file: url.path, line: lineNumber, message: "a record must be a JSON object")
+        }
+        let record = try decoder.decode(T.self, from: lineData)
+        if let unknown = unknownField(in: object, comparedWith: try encoder.encode(record)) {
+          throw FixtureError(
+            file: url.path, line: lineNumber,
+            message: "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
+        }
+        do {
+          try validate(record)
+        } catch {
+          throw FixtureError(file: url.path, line: lineNumber, message: error.description)
+        }
+        result.append(record)
+      } catch let error as FixtureError {
+        throw error
+      } catch let error as DecodingError {
+        throw FixtureError(file: url.path, line: lineNumber, message: FixtureLoader.describe(error))
+      } catch {
+        throw FixtureError(file: url.path, line: lineNumber, message: "not valid JSON")
+      }
+    }
+    return result
+  }
+
+  /// The first key of `original` (depth first) that the decoded record does not carry.
+  private func unknownField(in original: Any, comparedWith encoded: Data) -> String? {
+    guard let known = try? JSONSerialization.jsonObject(with: encoded) else { return nil }
+    return unknownKey(original, known, path: "")
+  }
+
+  private func unknownKey(_ original: Any, _ known: Any, path: String) -> String? {
+    guard let object = original as? [String: Any], let knownObject = known as? [String: Any] else {
+      return nil
+    }
+    for key in object.keys.sorted() {
+      let value = object[key]!
+      let fullPath = path.isEmpty ? key : "\(path).\(key)"
+      guard let knownValue = knownObject[key] else {
+        if value is NSNull { continue }
+        return fullPath
+      }
+      if let found = unknownKey(value, knownValue, path: fullPath) { return found }
+    }
+    return nil
+  }
+
+  /// One line for a decoding failure, naming the field.
+  static func describe(_ error: DecodingError) -> String {
+    func path(_ codingPath: [any CodingKey]) -> String {
+      var text = ""
+      for key in codingPath {
+        if let index = key.intValue {
+          text += "[\(index)]"
+        } else {
+          text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+        }
+      }
+      return text
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+      return "field \"\(path(context.codingPath + [key]))\" is missing"
+    case .valueNotFound(_, let context):
+      return "field \"\(path(context.codingPath))\" is null but required"
+    case .typeMismatch(let type, let context):
+      return "field \"\(path(context.codingPath))\" has the wrong type; expected \(typeName(type))"
+    case .dataCorrupted(let context):
+      if context.codingPath.isEmpty { return "not valid JSON" }
+      return "field \"\(path(context.codingPath))\": \(context.debugDescription)"
+    @unknown default:
+      return "cannot be decoded"
+    }
+  }
+
+  static func typeName(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Int.Type, is Int64.Type: "an integer"
+    case is Bool.Type: "true or false"
+    case is Double.Type: "a number"
+    default:
+      String(describing: type).contains("Array") ? "a list" : "an object"
+    }
+  }
+}

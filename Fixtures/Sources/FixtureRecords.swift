@@ -1,0 +1,183 @@
+public import RoadsideDomain
+
+/// A vehicle: its plate, the licence class it requires and its owner.
+public struct VehicleRecord: Sendable, Hashable, Codable {
+  public let plate: Plate
+  /// The class a driver needs to drive it (a small car needs C1, an automatic one C2 …).
+  public let vehicleClass: LicenceClass
+  /// The owner's licence number.
+  public let owner: LicenceNumber
+  public let model: String
+  public let registered: LocalDate
+
+  public init(
+    plate: Plate, vehicleClass: LicenceClass, owner: LicenceNumber, model: String,
+    registered: LocalDate
+  ) {
+    self.plate = plate
+    self.vehicleClass = vehicleClass
+    self.owner = owner
+    self.model = model
+    self.registered = registered
+  }
+}
+
+/// A traffic police officer who may use a terminal.
+public struct OfficerRecord: Sendable, Hashable, Codable {
+  /// The police number (警号): six digits.
+  public let id: String
+  public let name: String
+  public let unit: String
+
+  public init(id: String, name: String, unit: String) {
+    self.id = id
+    self.name = name
+    self.unit = unit
+  }
+
+  public func validate() throws(DomainError) {
+    guard id.utf8.count == 6, id.utf8.allSatisfy({ (48...57).contains($0) }) else {
+      throw DomainError(.invalidData, "field \"id\": a police number (警号) is 6 digits, not \"\(id)\"")
+    }
+    guard !name.isEmpty, !unit.isEmpty else {
+      throw DomainError(.invalidData, "fields \"name\" and \"unit\" are required")
+    }
+  }
+}
+
+/// An officer terminal known to the central store.
+public struct TerminalRecord: Sendable, Hashable, Codable {
+  /// `T-` followed by capital letters, digits and dashes (`T-BJ-0001`).
+  public let id: String
+  public let unit: String
+
+  public init(id: String, unit: String) {
+    self.id = id
+    self.unit = unit
+  }
+
+  public static func validate(id: String) throws(DomainError) {
+    let body = id.utf8.dropFirst(2)
+    guard id.hasPrefix("T-"), (3...32).contains(id.utf8.count),
+      body.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || $0 == 45 })
+    else {
+      throw DomainError(
+        .invalidData,
+        "a terminal id is T- followed by capital letters, digits and dashes (T-BJ-0001), not \"\(id)\"")
+    }
+  }
+}
+
+/// A driver's authorisation for the bank to pay fines from an account (委托银行自动划转).
+public struct MandateRecord: Sendable, Hashable, Codable {
+  public let licence: LicenceNumber
+  public let bank: String
+  /// The account number (a synthetic card number with a valid Luhn digit).
+  public let account: String
+  public let authorisedOn: LocalDate
+  /// When the driver withdrew the authorisation, if they did.
+  public let revokedOn: LocalDate?
+
+  public init(
+    licence: LicenceNumber, bank: String, account: String, authorisedOn: LocalDate,
+    revokedOn: LocalDate? = nil
+  ) {
+    self.licence = licence
+    self.bank = bank
+    self.account = account
+    self.authorisedOn = authorisedOn
+    self.revokedOn = revokedOn
+  }
+
+  public var isActive: Bool { revokedOn == nil }
+
+  public func validate() throws(DomainError) {
+    guard (12...19).contains(account.utf8.count), account.utf8.allSatisfy({ (48...57).contains($0) })
+    else {
+      throw DomainError(.invalidData, "field \"account\": an account number is 12 to 19 digits")
+    }
+    guard MandateRecord.luhnValid(account) else {
+      throw DomainError(.invalidData, "field \"account\": the account number fails its Luhn check digit")
+    }
+    if let revokedOn, revokedOn < authorisedOn {
+      throw DomainError(.invalidData, "field \"revokedOn\": \(revokedOn) is before authorisedOn \(authorisedOn)")
+    }
+  }
+
+  public static func luhnValid(_ digits: String) -> Bool {
+    var sum = 0
+    for (offset, byte) in digits.utf8.reversed().enumerated() {
+      var d = Int(byte - 48)
+      if offset % 2 == 1 {
+        d *= 2
+        if d > 9 { d -= 9 }
+      }
+      sum += d
+    }
+    return sum % 10 == 0
+  }
+
+  /// Appends the Luhn check digit to `body`.
+  public static func withLuhnDigit(_ body: String) -> String {
+    for d in 0...9 where luhnValid(body + String(d)) { return body + String(d) }
+    return body + "0"
+  }
+}
+
+/// A penalty decision already on record before the simulation starts; its points enter
+/// the ledger when the store is initialised.
+public struct DecisionRecord: Sendable, Hashable, Codable {
+  /// 18 digits: the deciding authority's 6-digit region code, the year, an 8-digit serial.
+  public let number: String
+  public let licence: LicenceNumber
+  public let plate: Plate?
+  public let offence: String
+  public let decidedOn: LocalDate
+  public let fineYuan: Int
+  public let paid: Bool
+  public let place: String
+
+  public init(
+    number: String, licence: LicenceNumber, plate: Plate?, offence: String, decidedOn: LocalDate,
+    fineYuan: Int, paid: Bool, place: String
+  ) {
+    self.number = number
+    self.licence = licence
+    self.plate = plate
+    self.offence = offence
+    self.decidedOn = decidedOn
+    self.fineYuan = fineYuan
+    self.paid = paid
+    self.place = place
+  }
+
+  public static func validate(number: String) throws(DomainError) {
+    guard number.utf8.count == 18, number.utf8.allSatisfy({ (48...57).contains($0) }) else {
+      throw DomainError(
+        .invalidData, "a decision number is 18 digits (region, year, serial), not \"\(number)\"")
+    }
+  }
+}
+
+/// Everything a fixture directory holds, validated.
+public struct FixtureSet: Sendable {
+  public var licences: [Licence]
+  public var vehicles: [VehicleRecord]
+  public var officers: [OfficerRecord]
+  public var terminals: [TerminalRecord]
+  public var mandates: [MandateRecord]
+  public var decisions: [DecisionRecord]
+
+  public init(
+    licences: [Licence] = [], vehicles: [VehicleRecord] = [], officers: [OfficerRecord] = [],
+    terminals: [TerminalRecord] = [], mandates: [MandateRecord] = [],
+    decisions: [DecisionRecord] = []
+  ) {
+    self.licences = licences
+    self.vehicles = vehicles
+    self.officers = officers
+    self.terminals = terminals
+    self.mandates = mandates
+    self.decisions = decisions
+  }
+}

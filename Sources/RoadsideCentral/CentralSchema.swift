@@ -1,0 +1,148 @@
+import RoadsideStorage
+
+/// The central store's schema history. Constraints live here, not in callers: a write
+/// that breaks one fails in SQLite whatever code path it came from.
+enum CentralSchema {
+  /// `PRAGMA application_id` of central store files ('RSCS').
+  static let applicationID: Int32 = 0x5253_4353
+
+  static let migrator = Migrator(
+    applicationID: applicationID, kind: "Roadside central store",
+    migrations: [
+      Migration(
+        version: 1, name: "licences, vehicles, people, catalogue, ledger, change log",
+        sql: """
+          CREATE TABLE store_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+          ) STRICT;
+
+          CREATE TABLE licences (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            file_number TEXT NOT NULL UNIQUE CHECK (length(file_number) = 12),
+            name TEXT NOT NULL CHECK (length(name) > 0),
+            gender TEXT NOT NULL CHECK (gender IN ('male', 'female')),
+            birth_date TEXT NOT NULL,
+            nationality TEXT NOT NULL,
+            address TEXT NOT NULL,
+            photo TEXT,
+            first_issued TEXT NOT NULL,
+            classes TEXT NOT NULL CHECK (length(classes) > 0),
+            validity_term TEXT NOT NULL CHECK (validity_term IN ('6y', '10y', 'long-term')),
+            valid_from TEXT NOT NULL,
+            valid_until TEXT,
+            authority_name TEXT NOT NULL,
+            authority_code TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (length(status) > 0 AND status NOT GLOB '*[^ABCDEFGHIJKMNPRSUZ]*'),
+            epoch INTEGER NOT NULL CHECK (epoch >= 1),
+            suspended_until TEXT,
+            CHECK ((validity_term = 'long-term') = (valid_until IS NULL)),
+            CHECK (valid_from >= first_issued)
+          ) STRICT;
+          CREATE INDEX licences_status ON licences (status);
+
+          -- Every e-licence epoch a licence has had: why it started and when.
+          CREATE TABLE elicence_epochs (
+            licence TEXT NOT NULL REFERENCES licences (number),
+            epoch INTEGER NOT NULL CHECK (epoch >= 1),
+            started_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (licence, epoch)
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE vehicles (
+            plate TEXT PRIMARY KEY,
+            vehicle_class TEXT NOT NULL,
+            owner TEXT NOT NULL REFERENCES licences (number),
+            model TEXT NOT NULL,
+            registered TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX vehicles_owner ON vehicles (owner);
+
+          CREATE TABLE officers (
+            id TEXT PRIMARY KEY CHECK (length(id) = 6 AND id NOT GLOB '*[^0-9]*'),
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL
+          ) STRICT;
+
+          CREATE TABLE terminals (
+            id TEXT PRIMARY KEY CHECK (id GLOB 'T-?*'),
+            unit TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked'))
+          ) STRICT;
+
+          CREATE TABLE offences (
+            code TEXT PRIMARY KEY,
+            catalogue_version TEXT NOT NULL,
+            points INTEGER NOT NULL CHECK (points IN (0, 1, 3, 6, 9, 12)),
+            body TEXT NOT NULL
+          ) STRICT;
+
+          CREATE TABLE decisions (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            licence TEXT NOT NULL REFERENCES licences (number),
+            plate TEXT,
+            offence TEXT NOT NULL REFERENCES offences (code),
+            decided_on TEXT NOT NULL,
+            fine_fen INTEGER NOT NULL CHECK (fine_fen >= 0),
+            points INTEGER NOT NULL CHECK (points IN (0, 1, 3, 6, 9, 12)),
+            paid INTEGER NOT NULL CHECK (paid IN (0, 1)),
+            place TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'effective' CHECK (state IN ('effective', 'revoked'))
+          ) STRICT;
+          CREATE INDEX decisions_licence ON decisions (licence);
+
+          -- The points ledger of 公安部令第163号, one row per decision with points.
+          CREATE TABLE points_entries (
+            decision TEXT PRIMARY KEY REFERENCES decisions (number),
+            licence TEXT NOT NULL REFERENCES licences (number),
+            offence TEXT NOT NULL,
+            points INTEGER NOT NULL CHECK (points IN (0, 1, 3, 6, 9, 12)),
+            decided_on TEXT NOT NULL,
+            counts_in_cycle TEXT NOT NULL,
+            fine_paid INTEGER NOT NULL CHECK (fine_paid IN (0, 1)),
+            revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+            cleared INTEGER NOT NULL DEFAULT 0 CHECK (cleared IN (0, 1))
+          ) STRICT;
+          CREATE INDEX points_entries_licence ON points_entries (licence);
+
+          CREATE TABLE points_reductions (
+            id INTEGER PRIMARY KEY,
+            licence TEXT NOT NULL REFERENCES licences (number),
+            date TEXT NOT NULL,
+            points INTEGER NOT NULL CHECK (points BETWEEN 1 AND 6),
+            cycle_start TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX points_reductions_licence ON points_reductions (licence);
+
+          CREATE TABLE points_closed_cycles (
+            licence TEXT NOT NULL REFERENCES licences (number),
+            cycle_start TEXT NOT NULL,
+            PRIMARY KEY (licence, cycle_start)
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE mandates (
+            id INTEGER PRIMARY KEY,
+            licence TEXT NOT NULL REFERENCES licences (number),
+            bank TEXT NOT NULL,
+            account TEXT NOT NULL,
+            authorised_on TEXT NOT NULL,
+            revoked_on TEXT
+          ) STRICT;
+          CREATE UNIQUE INDEX mandates_one_active ON mandates (licence) WHERE revoked_on IS NULL;
+
+          -- Everything a terminal must learn about, in order. AUTOINCREMENT: a sequence
+          -- number is never reused, even after the newest rows are deleted.
+          CREATE TABLE change_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+            action TEXT NOT NULL,
+            reason TEXT,
+            payload TEXT NOT NULL
+          ) STRICT;
+          """)
+    ])
+}

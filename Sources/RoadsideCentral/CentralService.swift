@@ -1,0 +1,367 @@
+import Foundation
+public import RoadsideDomain
+public import RoadsideFixtures
+
+/// What the officer's recorder and the admin see of one licence.
+public struct LicenceDossier: Sendable, Codable, Equatable {
+  public struct Points: Sendable, Codable, Equatable {
+    public let cycleStart: LocalDate
+    public let cycleLastDay: LocalDate
+    public let total: Int
+    /// The entries counting in the current cycle.
+    public let entries: [PointsEntry]
+  }
+
+  public let asOf: Timestamp
+  public let licence: Licence
+  public let permitsDriving: Bool
+  public let expired: Bool
+  public let points: Points
+  public let vehicles: [VehicleRecord]
+  /// The active bank mandate, if any.
+  public let mandate: MandateRecord?
+  public let decisions: [StoredDecision]
+  public let epochs: [EpochRecord]
+}
+
+/// One line of a licence listing.
+public struct LicenceSummary: Sendable, Codable, Equatable {
+  public let number: LicenceNumber
+  public let name: String
+  public let classes: String
+  public let status: String
+  public let validUntil: LocalDate?
+  public let points: Int
+  public let mandate: Bool
+}
+
+/// The result of an administrative change: the licence after it and the change-log
+/// entries it appended, in order.
+public struct AdminOutcome: Sendable, Codable, Equatable {
+  public let licence: Licence
+  public let changes: [Change]
+}
+
+/// The store's size and provenance.
+public struct StoreSummary: Sendable, Codable, Equatable {
+  public let path: String
+  public let createdAt: String?
+  public let fixtures: String?
+  public let catalogueVersion: String?
+  public let classTableVersion: String?
+  public let counts: StoreCounts
+}
+
+/// The central store's operations. Every write appends, in the same transaction, one
+/// change-log entry for each entity it changed, in the order it changed them.
+public struct CentralService {
+  public let store: any CentralStore
+  public let clock: any Clock
+  public let catalogue: OffenceCatalogue
+  /// Where the store lives (for messages).
+  public let path: String
+
+  public init(store: any CentralStore, path: String, clock: any Clock, catalogue: OffenceCatalogue = .current) {
+    self.store = store
+    self.path = path
+    self.clock = clock
+    self.catalogue = catalogue
+  }
+
+  /// Opens the store at `path`.
+  public static func open(path: String, clock: any Clock) throws -> CentralService {
+    CentralService(store: try SQLiteCentralStore.open(path: path), path: path, clock: clock)
+  }
+
+  /// Creates a store at `path` from `fixtures`. The store is built in a temporary file
+  /// beside `path` and moved into place only when complete, so a failure leaves nothing.
+  public static func initialise(
+    path: String, fixtures: FixtureSet, source: String, clock: any Clock,
+    catalogue: OffenceCatalogue = .current
+  ) throws -> CentralService {
+    let fm = FileManager.default
+    guard !fm.fileExists(atPath: path) else {
+      throw CentralError(
+        .alreadyExists,
+        "a central store already exists at \(path); use another --home, or delete that file to start again")
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let partial = path + ".partial"
+    for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
+    do {
+      let store = try SQLiteCentralStore.create(path: partial)
+      let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
+      try service.load(fixtures, source: source)
+    }  // the connection closes here, checkpointing the WAL into the file
+    do {
+      try fm.moveItem(atPath: partial, toPath: path)
+    } catch {
+      for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
+      throw error
+    }
+    return try open(path: path, clock: clock)
+  }
+
+  // MARK: - Loading fixtures
+
+  func load(_ fixtures: FixtureSet, source: String) throws {
+    let now = clock.now()
+    let today = now.chinaDate
+    let action = "fixtures.load"
+    // Ledgers first: the 12-point rule may change a licence's status before it is stored.
+    var decisionsByLicence: [LicenceNumber: [DecisionRecord]] = [:]
+    for decision in fixtures.decisions { decisionsByLicence[decision.licence, default: []].append(decision) }
+    try store.write { tx in
+      try tx.setMeta("created_at", now.description)
+      try tx.setMeta("fixtures", source)
+      try tx.setMeta("catalogue_version", catalogue.version)
+      try tx.setMeta("class_table_version", PermittedClassTable.current.version)
+      for offence in catalogue.offences {
+        try tx.upsert(offence, catalogueVersion: catalogue.version)
+        try tx.append(
+          NewChange(entity: .offence, key: offence.code, payload: try canonicalJSON(offence)),
+          at: now, action: action, reason: nil)
+      }
+      for officer in fixtures.officers {
+        try tx.insert(officer)
+        try tx.append(
+          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(officer)), at: now,
+          action: action, reason: nil)
+      }
+      for terminal in fixtures.terminals {
+        try tx.insert(terminal)
+        let state = TerminalState(id: terminal.id, unit: terminal.unit, status: "active")
+        try tx.append(
+          NewChange(entity: .terminal, key: terminal.id, payload: try canonicalJSON(state)), at: now,
+          action: action, reason: nil)
+      }
+      var ledgers: [(LicenceNumber, PointsLedger)] = []
+      for var licence in fixtures.licences {
+        var ledger = PointsLedger(firstIssued: licence.firstIssued)
+        for decision in decisionsByLicence[licence.number] ?? [] {
+          let offence = try catalogue.require(decision.offence)
+          guard offence.points > 0, decision.fineYuan > 0 || !offence.fine.warningAllowed else { continue }
+          let outcome = try ledger.record(
+            decisionNumber: decision.number, offenceCode: offence.code, points: offence.points,
+            decidedOn: decision.decidedOn, finePaid: decision.paid)
+          if outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(today),
+            !licence.status.contains(.pointsFull), !licence.status.isTerminal
+          {
+            licence = licence.markingPointsFull()
+          }
+        }
+        _ = ledger.closeCycles(through: today)
+        try tx.insert(licence)
+        try tx.recordEpoch(
+          EpochRecord(epoch: licence.epoch, startedAt: Timestamp(startOf: licence.validity.validFrom), reason: "fixtures"),
+          of: licence.number)
+        try tx.append(
+          NewChange(entity: .licence, key: licence.number.value, payload: try canonicalJSON(licence)),
+          at: now, action: action, reason: nil)
+        if !ledger.entries.isEmpty { ledgers.append((licence.number, ledger)) }
+      }
+      for vehicle in fixtures.vehicles {
+        try tx.insert(vehicle)
+        try tx.append(
+          NewChange(entity: .vehicle, key: vehicle.plate.value, payload: try canonicalJSON(vehicle)),
+          at: now, action: action, reason: nil)
+      }
+      for mandate in fixtures.mandates {
+        try tx.insert(mandate)
+        try tx.append(
+          NewChange(entity: .mandate, key: mandate.licence.value, payload: try canonicalJSON(mandate)),
+          at: now, action: action, reason: nil)
+      }
+      for decision in fixtures.decisions {
+        let offence = try catalogue.require(decision.offence)
+        let isWarning = decision.fineYuan == 0 && offence.fine.warningAllowed
+        let stored = StoredDecision(
+          number: decision.number, licence: decision.licence, plate: decision.plate?.value,
+          offence: offence.code, decidedOn: decision.decidedOn, fine: Money(yuan: decision.fineYuan),
+          points: isWarning ? 0 : offence.points, paid: decision.paid, place: decision.place,
+          state: "effective")
+        try tx.insert(stored)
+        try tx.append(
+          NewChange(entity: .decision, key: stored.number, payload: try canonicalJSON(stored)),
+          at: now, action: action, reason: nil)
+      }
+      for (number, ledger) in ledgers {
+        try tx.save(ledger, for: number)
+        try tx.append(
+          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)), at: now,
+          action: action, reason: nil)
+      }
+    }
+  }
+
+  // MARK: - Reads
+
+  func requireLicence(_ number: LicenceNumber, in tx: any CentralReading) throws -> Licence {
+    guard let licence = try tx.licence(number) else {
+      throw CentralError(
+        .notFound,
+        "no licence \(number.masked) in the central store; check the number, or list them with 'roadside central licence list'"
+      )
+    }
+    return licence
+  }
+
+  public func dossier(_ number: LicenceNumber) throws -> LicenceDossier {
+    let now = clock.now()
+    let today = now.chinaDate
+    return try store.read { tx in
+      let licence = try requireLicence(number, in: tx)
+      let ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      let cycle = ledger.cycle(on: today)
+      return LicenceDossier(
+        asOf: now, licence: licence, permitsDriving: licence.permitsDriving(on: today),
+        expired: licence.isExpired(on: today),
+        points: .init(
+          cycleStart: cycle.start, cycleLastDay: cycle.lastDay, total: ledger.total(on: today),
+          entries: ledger.entries.filter { $0.isLive && $0.countsInCycle == cycle.start }),
+        vehicles: try tx.vehicles(ownedBy: number),
+        mandate: try tx.mandates(for: number).last { $0.isActive },
+        decisions: try tx.decisions(for: number), epochs: try tx.epochs(of: number))
+    }
+  }
+
+  public func licences(_ filter: LicenceFilter) throws -> [LicenceSummary] {
+    let today = clock.now().chinaDate
+    return try store.read { tx in
+      try tx.licences(filter).map { licence in
+        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        return LicenceSummary(
+          number: licence.number, name: licence.name, classes: licence.classes.code,
+          status: licence.status.code, validUntil: licence.validity.validUntil,
+          points: ledger.total(on: today),
+          mandate: try tx.mandates(for: licence.number).contains { $0.isActive })
+      }
+    }
+  }
+
+  public func changes(after seq: Int64, limit: Int) throws -> [Change] {
+    try store.read { try $0.changes(after: seq, limit: limit) }
+  }
+
+  public func offences() throws -> [Offence] { try store.read { try $0.offences() } }
+  public func officers() throws -> [OfficerRecord] { try store.read { try $0.officers() } }
+  public func terminals() throws -> [TerminalState] { try store.read { try $0.terminals() } }
+
+  public func vehicle(_ plate: Plate) throws -> VehicleRecord {
+    guard let vehicle = try store.read({ try $0.vehicle(plate: plate) }) else {
+      throw CentralError(.notFound, "no vehicle with plate \(plate) in the central store")
+    }
+    return vehicle
+  }
+
+  public func summary() throws -> StoreSummary {
+    try store.read { tx in
+      StoreSummary(
+        path: path, createdAt: try tx.meta("created_at"), fixtures: try tx.meta("fixtures"),
+        catalogueVersion: try tx.meta("catalogue_version"),
+        classTableVersion: try tx.meta("class_table_version"), counts: try tx.counts())
+    }
+  }
+
+  // MARK: - Administrative changes
+
+  /// Loads a licence, lets `change` compute its new state (and any other writes), stores
+  /// it, and appends the licence's change and then the others `change` returns.
+  private func changeLicence(
+    _ number: LicenceNumber, action: String, reason: String?,
+    _ change: (Licence, any CentralWriting, Timestamp) throws -> (Licence, [NewChange])
+  ) throws -> AdminOutcome {
+    let now = clock.now()
+    return try store.write { tx in
+      let before = try requireLicence(number, in: tx)
+      let first = try tx.latestSequence()
+      let (after, extra) = try change(before, tx, now)
+      if after != before {
+        try tx.update(after)
+        try tx.append(
+          NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(after)), at: now,
+          action: action, reason: reason)
+      }
+      for entry in extra { try tx.append(entry, at: now, action: action, reason: reason) }
+      return AdminOutcome(licence: after, changes: try tx.changes(after: first, limit: Int.max))
+    }
+  }
+
+  public func suspend(_ number: LicenceNumber, until: LocalDate?, reason: String?) throws -> AdminOutcome {
+    if let until, until < clock.now().chinaDate {
+      throw DomainError(.invalidData, "--until \(until) is in the past; give the last day of the suspension")
+    }
+    return try changeLicence(number, action: "licence.suspend", reason: reason) { licence, _, _ in
+      (try licence.suspending(until: until), [])
+    }
+  }
+
+  public func withhold(_ number: LicenceNumber, reason: String?) throws -> AdminOutcome {
+    try changeLicence(number, action: "licence.withhold", reason: reason) { licence, _, _ in
+      (try licence.withholding(), [])
+    }
+  }
+
+  public func reinstate(_ number: LicenceNumber, reason: String?) throws -> AdminOutcome {
+    try changeLicence(number, action: "licence.reinstate", reason: reason) { licence, _, _ in
+      (try licence.reinstating(), [])
+    }
+  }
+
+  public func revoke(_ number: LicenceNumber, reason: String?) throws -> AdminOutcome {
+    try changeLicence(number, action: "licence.revoke", reason: reason) { licence, _, _ in
+      (try licence.revoking(), [])
+    }
+  }
+
+  /// Renews the licence (换证): the next validity term of 公安部令第162号 §62 and a new
+  /// e-licence epoch. "Full score in the term" is read from the points ledger: any
+  /// scoring cycle overlapping the ending term whose live or cleared points reached 12.
+  public func renew(_ number: LicenceNumber, reason: String?) throws -> AdminOutcome {
+    try changeLicence(number, action: "licence.renew", reason: reason) { licence, tx, now in
+      let ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      var perCycle: [LocalDate: Int] = [:]
+      for entry in ledger.entries where !entry.revoked {
+        let cycle = ledger.cycle(on: entry.decidedOn)
+        if cycle.end > licence.validity.validFrom,
+          licence.validity.validUntil.map({ cycle.start <= $0 }) ?? true
+        {
+          perCycle[cycle.start, default: 0] += entry.points
+        }
+      }
+      let renewed = try licence.renewing(
+        on: now.chinaDate, fullScoreInTerm: perCycle.values.contains { $0 >= PointsLedger.fullScore })
+      try tx.recordEpoch(EpochRecord(epoch: renewed.epoch, startedAt: now, reason: "renewal"), of: number)
+      return (renewed, [])
+    }
+  }
+
+  public func changeClasses(_ number: LicenceNumber, to classes: [LicenceClass], reason: String?) throws
+    -> AdminOutcome
+  {
+    try changeLicence(number, action: "licence.change-class", reason: reason) { licence, tx, now in
+      let changed = try licence.changingClasses(to: classes)
+      try tx.recordEpoch(
+        EpochRecord(epoch: changed.epoch, startedAt: now, reason: "class change to \(changed.classes.code)"),
+        of: number)
+      return (changed, [])
+    }
+  }
+
+  /// Takes points off by study (公安部令第163号 §25–§27). Refused while the licence is
+  /// suspended or withheld (§26 item 3).
+  public func reducePoints(_ number: LicenceNumber, points: Int, reason: String?) throws -> AdminOutcome {
+    try changeLicence(number, action: "points.reduce", reason: reason) { licence, tx, now in
+      if licence.status.contains(.suspended) || licence.status.contains(.withheld) {
+        throw DomainError(
+          .notPermitted,
+          "study cannot reduce points while the licence is suspended or withheld (公安部令第163号 §26)")
+      }
+      var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      _ = try ledger.reduceByStudy(points: points, on: now.chinaDate)
+      try tx.save(ledger, for: number)
+      return (licence, [NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger))])
+    }
+  }
+}

@@ -1,0 +1,205 @@
+public import RoadsideDomain
+public import RoadsideFixtures
+
+/// What kind of thing a change-log entry is about. Terminals apply entries by entity.
+public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
+  case licence
+  case vehicle
+  case officer
+  case terminal
+  case offence
+  /// The whole points ledger of one licence (key: the licence number).
+  case points
+  /// The bank mandate of one licence (key: the licence number).
+  case mandate
+  case decision
+}
+
+/// One entry of the change log: the entity's full state after the change, so that
+/// applying entries in sequence order is idempotent and needs nothing else.
+public struct Change: Sendable, Hashable, Codable {
+  /// Monotonic and never reused.
+  public let seq: Int64
+  public let at: Timestamp
+  public let entity: ChangeEntity
+  public let key: String
+  public let op: Operation
+  /// The administrative action that made the change (`licence.suspend`, `fixtures.load`).
+  public let action: String
+  public let reason: String?
+  /// The entity's JSON after the change (for `delete`, the last state).
+  public let payload: String
+
+  public enum Operation: String, Sendable, Codable {
+    case upsert
+    case delete
+  }
+
+  public init(
+    seq: Int64, at: Timestamp, entity: ChangeEntity, key: String, op: Operation, action: String,
+    reason: String?, payload: String
+  ) {
+    self.seq = seq
+    self.at = at
+    self.entity = entity
+    self.key = key
+    self.op = op
+    self.action = action
+    self.reason = reason
+    self.payload = payload
+  }
+}
+
+/// A change about to be appended; the store assigns the sequence number.
+public struct NewChange: Sendable, Hashable {
+  public let entity: ChangeEntity
+  public let key: String
+  public let op: Change.Operation
+  public let payload: String
+
+  public init(entity: ChangeEntity, key: String, op: Change.Operation = .upsert, payload: String) {
+    self.entity = entity
+    self.key = key
+    self.op = op
+    self.payload = payload
+  }
+}
+
+/// Which licences a listing returns.
+public struct LicenceFilter: Sendable, Equatable {
+  /// Only licences carrying this status code.
+  public var status: StatusCode?
+  /// Only licences with an active bank mandate.
+  public var withMandate: Bool
+  public var limit: Int?
+  public var offset: Int
+
+  public init(status: StatusCode? = nil, withMandate: Bool = false, limit: Int? = nil, offset: Int = 0) {
+    self.status = status
+    self.withMandate = withMandate
+    self.limit = limit
+    self.offset = offset
+  }
+}
+
+/// A terminal as the central store knows it.
+public struct TerminalState: Sendable, Hashable, Codable {
+  public let id: String
+  public let unit: String
+  public let status: String
+
+  public init(id: String, unit: String, status: String) {
+    self.id = id
+    self.unit = unit
+    self.status = status
+  }
+}
+
+/// One e-licence epoch of a licence.
+public struct EpochRecord: Sendable, Hashable, Codable {
+  public let epoch: Int
+  public let startedAt: Timestamp
+  public let reason: String
+
+  public init(epoch: Int, startedAt: Timestamp, reason: String) {
+    self.epoch = epoch
+    self.startedAt = startedAt
+    self.reason = reason
+  }
+}
+
+/// A decision as the central store keeps it.
+public struct StoredDecision: Sendable, Hashable, Codable {
+  public let number: String
+  public let licence: LicenceNumber
+  public let plate: String?
+  public let offence: String
+  public let decidedOn: LocalDate
+  public let fine: Money
+  public let points: Int
+  public var paid: Bool
+  public let place: String
+  public var state: String
+
+  public init(
+    number: String, licence: LicenceNumber, plate: String?, offence: String, decidedOn: LocalDate,
+    fine: Money, points: Int, paid: Bool, place: String, state: String
+  ) {
+    self.number = number
+    self.licence = licence
+    self.plate = plate
+    self.offence = offence
+    self.decidedOn = decidedOn
+    self.fine = fine
+    self.points = points
+    self.paid = paid
+    self.place = place
+    self.state = state
+  }
+}
+
+/// How many rows of each kind the store holds.
+public struct StoreCounts: Sendable, Equatable, Codable {
+  public var licences = 0
+  public var vehicles = 0
+  public var officers = 0
+  public var terminals = 0
+  public var offences = 0
+  public var decisions = 0
+  public var activeMandates = 0
+  public var changes = 0
+  public var latestSequence: Int64 = 0
+  public var byStatus: [String: Int] = [:]
+
+  public init() {}
+}
+
+/// Reading the central store. Every method sees one consistent snapshot when called
+/// inside ``CentralStore/read(_:)`` or ``CentralStore/write(_:)``.
+public protocol CentralReading {
+  func licence(_ number: LicenceNumber) throws -> Licence?
+  func licences(_ filter: LicenceFilter) throws -> [Licence]
+  func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord]
+  func vehicle(plate: Plate) throws -> VehicleRecord?
+  func officers() throws -> [OfficerRecord]
+  func terminals() throws -> [TerminalState]
+  func offences() throws -> [Offence]
+  func decisions(for licence: LicenceNumber) throws -> [StoredDecision]
+  func pointsLedger(for licence: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger
+  func mandates(for licence: LicenceNumber) throws -> [MandateRecord]
+  func epochs(of licence: LicenceNumber) throws -> [EpochRecord]
+  func changes(after seq: Int64, limit: Int) throws -> [Change]
+  func latestSequence() throws -> Int64
+  func counts() throws -> StoreCounts
+  func meta(_ key: String) throws -> String?
+}
+
+/// Writing the central store: plain persistence of domain values. The rules live in the
+/// domain and in ``CentralService``, which appends a change for everything it writes;
+/// the store only guarantees that a `write` block commits all of it or none.
+public protocol CentralWriting: CentralReading {
+  func insert(_ licence: Licence) throws
+  func update(_ licence: Licence) throws
+  func insert(_ vehicle: VehicleRecord) throws
+  func insert(_ officer: OfficerRecord) throws
+  func insert(_ terminal: TerminalRecord) throws
+  func upsert(_ offence: Offence, catalogueVersion: String) throws
+  func insert(_ decision: StoredDecision) throws
+  func insert(_ mandate: MandateRecord) throws
+  func save(_ ledger: PointsLedger, for licence: LicenceNumber) throws
+  func recordEpoch(_ epoch: EpochRecord, of licence: LicenceNumber) throws
+  func setMeta(_ key: String, _ value: String) throws
+  /// Appends to the change log; returns the new sequence number.
+  @discardableResult
+  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64
+}
+
+/// The central store: the narrow interface that callers use, so that another engine
+/// (PostgreSQL) can implement it without touching them.
+public protocol CentralStore: AnyObject {
+  /// Runs `body` on a consistent snapshot.
+  func read<T>(_ body: (any CentralReading) throws -> T) throws -> T
+  /// Runs `body` in one transaction: everything it writes, change-log entries included,
+  /// commits together or not at all.
+  func write<T>(_ body: (any CentralWriting) throws -> T) throws -> T
+}

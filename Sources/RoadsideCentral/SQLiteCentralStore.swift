@@ -1,0 +1,374 @@
+import Foundation
+import RoadsideDomain
+import RoadsideFixtures
+import RoadsideStorage
+
+/// The central store in one SQLite file (`synchronous=FULL`: what central acknowledges
+/// survives a power loss).
+public final class SQLiteCentralStore: CentralStore {
+  let db: Connection
+  public let path: String
+
+  /// Opens an existing store, checking that it is one and that its schema is known, and
+  /// applying migrations this build has that the file has not.
+  public static func open(path: String) throws -> SQLiteCentralStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw CentralError(.notFound, "no central store at \(path)")
+    }
+    let db: Connection
+    do {
+      db = try Connection(path: path, create: false, durability: .full)
+    } catch {
+      guard error.isNotADatabase else { throw error }
+      throw CentralError(
+        .unusableStore,
+        "\(path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'")
+    }
+    do {
+      try CentralSchema.migrator.migrate(db)
+    } catch let error as SchemaError {
+      throw CentralError(.unusableStore, "\(error); use another --home or run 'roadside central init' in a new one")
+    }
+    return SQLiteCentralStore(db: db, path: path)
+  }
+
+  /// Creates a new store file at `path` (which must not exist).
+  public static func create(path: String) throws -> SQLiteCentralStore {
+    guard !FileManager.default.fileExists(atPath: path) else {
+      throw CentralError(.alreadyExists, "a central store already exists at \(path)")
+    }
+    let db = try Connection(path: path, create: true, durability: .full)
+    try CentralSchema.migrator.migrate(db)
+    return SQLiteCentralStore(db: db, path: path)
+  }
+
+  init(db: Connection, path: String) {
+    self.db = db
+    self.path = path
+  }
+
+  public func read<T>(_ body: (any CentralReading) throws -> T) throws -> T {
+    try db.transaction(.deferred) { try body(Access(db: db)) }
+  }
+
+  public func write<T>(_ body: (any CentralWriting) throws -> T) throws -> T {
+    try db.transaction(.immediate) { try body(Access(db: db)) }
+  }
+
+  /// `PRAGMA integrity_check` of the file.
+  public func integrityCheck() throws -> [String] { try db.integrityCheck() }
+}
+
+let changeEncoder: JSONEncoder = {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+  return encoder
+}()
+
+/// Encodes a value as the compact, key-sorted JSON the change log and `--json` use.
+public func canonicalJSON(_ value: some Encodable) throws -> String {
+  String(decoding: try changeEncoder.encode(value), as: UTF8.self)
+}
+
+/// Reads and writes rows; used only inside a transaction of ``SQLiteCentralStore``.
+struct Access: CentralWriting {
+  let db: Connection
+
+  static let licenceColumns = """
+    number, file_number, name, gender, birth_date, nationality, address, photo, first_issued,
+    classes, validity_term, valid_from, authority_name, authority_code, status, epoch,
+    suspended_until
+    """
+
+  func licenceRow(_ row: Row) throws -> Licence {
+    Licence(
+      number: try CitizenID(row.text(0)), fileNumber: try FileNumber(row.text(1)),
+      name: row.text(2), gender: Gender(rawValue: row.text(3)) ?? .male,
+      birthDate: try date(row.text(4)), nationality: row.text(5), address: row.text(6),
+      photo: row.optionalText(7), firstIssued: try date(row.text(8)),
+      classes: try LicenceClass.parseList(row.text(9)),
+      validity: Validity(term: ValidityTerm(rawValue: row.text(10)) ?? .sixYears, from: try date(row.text(11))),
+      authority: IssuingAuthority(name: row.text(12), code: row.text(13)),
+      status: try LicenceStatus(code: row.text(14)), epoch: row.int(15),
+      suspendedUntil: try row.optionalText(16).map(date))
+  }
+
+  func date(_ text: String) throws -> LocalDate {
+    guard let value = LocalDate(iso: text) else {
+      throw CentralError(.unusableStore, "the central store holds a malformed date; run 'PRAGMA integrity_check'")
+    }
+    return value
+  }
+
+  func licence(_ number: LicenceNumber) throws -> Licence? {
+    try db.fetchOne("SELECT \(Access.licenceColumns) FROM licences WHERE number = ?", number.value) {
+      try licenceRow($0)
+    }
+  }
+
+  func licences(_ filter: LicenceFilter) throws -> [Licence] {
+    var sql = "SELECT \(Access.licenceColumns) FROM licences WHERE instr(status, ?) > 0"
+    if filter.withMandate {
+      sql += " AND EXISTS (SELECT 1 FROM mandates m WHERE m.licence = number AND m.revoked_on IS NULL)"
+    }
+    sql += " ORDER BY number LIMIT ? OFFSET ?"
+    return try db.fetchAll(sql, filter.status?.rawValue ?? "", filter.limit ?? -1, filter.offset) {
+      try licenceRow($0)
+    }
+  }
+
+  func vehicleRow(_ row: Row) throws -> VehicleRecord {
+    VehicleRecord(
+      plate: try Plate(row.text(0)), vehicleClass: try LicenceClass(code: row.text(1)),
+      owner: try CitizenID(row.text(2)), model: row.text(3), registered: try date(row.text(4)))
+  }
+
+  func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord] {
+    try db.fetchAll(
+      "SELECT plate, vehicle_class, owner, model, registered FROM vehicles WHERE owner = ? ORDER BY plate",
+      owner.value
+    ) { try vehicleRow($0) }
+  }
+
+  func vehicle(plate: Plate) throws -> VehicleRecord? {
+    try db.fetchOne(
+      "SELECT plate, vehicle_class, owner, model, registered FROM vehicles WHERE plate = ?", plate.value
+    ) { try vehicleRow($0) }
+  }
+
+  func officers() throws -> [OfficerRecord] {
+    try db.fetchAll("SELECT id, name, unit FROM officers ORDER BY id") {
+      OfficerRecord(id: $0.text(0), name: $0.text(1), unit: $0.text(2))
+    }
+  }
+
+  func terminals() throws -> [TerminalState] {
+    try db.fetchAll("SELECT id, unit, status FROM terminals ORDER BY id") {
+      TerminalState(id: $0.text(0), unit: $0.text(1), status: $0.text(2))
+    }
+  }
+
+  func offences() throws -> [Offence] {
+    let decoder = JSONDecoder()
+    return try db.fetchAll("SELECT body FROM offences ORDER BY points DESC, code") {
+      try decoder.decode(Offence.self, from: Data($0.text(0).utf8))
+    }
+  }
+
+  func decisions(for licence: LicenceNumber) throws -> [StoredDecision] {
+    try db.fetchAll(
+      """
+      SELECT number, licence, plate, offence, decided_on, fine_fen, points, paid, place, state
+      FROM decisions WHERE licence = ? ORDER BY decided_on, number
+      """, licence.value
+    ) { row in
+      StoredDecision(
+        number: row.text(0), licence: try CitizenID(row.text(1)), plate: row.optionalText(2),
+        offence: row.text(3), decidedOn: try date(row.text(4)), fine: Money(fen: row.int64(5)),
+        points: row.int(6), paid: row.bool(7), place: row.text(8), state: row.text(9))
+    }
+  }
+
+  func pointsLedger(for licence: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger {
+    let entries = try db.fetchAll(
+      """
+      SELECT decision, offence, points, decided_on, counts_in_cycle, fine_paid, revoked, cleared
+      FROM points_entries WHERE licence = ? ORDER BY decided_on, decision
+      """, licence.value
+    ) { row in
+      PointsEntry(
+        decisionNumber: row.text(0), offenceCode: row.text(1), points: row.int(2),
+        decidedOn: try date(row.text(3)), countsInCycle: try date(row.text(4)),
+        finePaid: row.bool(5), revoked: row.bool(6), cleared: row.bool(7))
+    }
+    let reductions = try db.fetchAll(
+      "SELECT date, points, cycle_start FROM points_reductions WHERE licence = ? ORDER BY id",
+      licence.value
+    ) { row in
+      PointsReduction(date: try date(row.text(0)), points: row.int(1), cycleStart: try date(row.text(2)))
+    }
+    let closed = try db.fetchAll(
+      "SELECT cycle_start FROM points_closed_cycles WHERE licence = ? ORDER BY cycle_start",
+      licence.value
+    ) { try date($0.text(0)) }
+    return PointsLedger(
+      firstIssued: firstIssued, entries: entries, reductions: reductions, closedCycles: closed)
+  }
+
+  func mandates(for licence: LicenceNumber) throws -> [MandateRecord] {
+    try db.fetchAll(
+      "SELECT licence, bank, account, authorised_on, revoked_on FROM mandates WHERE licence = ? ORDER BY id",
+      licence.value
+    ) { row in
+      MandateRecord(
+        licence: try CitizenID(row.text(0)), bank: row.text(1), account: row.text(2),
+        authorisedOn: try date(row.text(3)), revokedOn: try row.optionalText(4).map(date))
+    }
+  }
+
+  func epochs(of licence: LicenceNumber) throws -> [EpochRecord] {
+    try db.fetchAll(
+      "SELECT epoch, started_at, reason FROM elicence_epochs WHERE licence = ? ORDER BY epoch",
+      licence.value
+    ) { row in
+      EpochRecord(
+        epoch: row.int(0), startedAt: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
+        reason: row.text(2))
+    }
+  }
+
+  func changes(after seq: Int64, limit: Int) throws -> [Change] {
+    try db.fetchAll(
+      "SELECT seq, at, entity, key, op, action, reason, payload FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+      seq, limit
+    ) { row in
+      Change(
+        seq: row.int64(0), at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
+        entity: ChangeEntity(rawValue: row.text(2)) ?? .licence, key: row.text(3),
+        op: Change.Operation(rawValue: row.text(4)) ?? .upsert, action: row.text(5),
+        reason: row.optionalText(6), payload: row.text(7))
+    }
+  }
+
+  func latestSequence() throws -> Int64 {
+    try db.fetchOne("SELECT coalesce(max(seq), 0) FROM change_log") { $0.int64(0) } ?? 0
+  }
+
+  func counts() throws -> StoreCounts {
+    var counts = StoreCounts()
+    func count(_ sql: String) throws -> Int { try db.fetchOne(sql) { $0.int(0) } ?? 0 }
+    counts.licences = try count("SELECT count(*) FROM licences")
+    counts.vehicles = try count("SELECT count(*) FROM vehicles")
+    counts.officers = try count("SELECT count(*) FROM officers")
+    counts.terminals = try count("SELECT count(*) FROM terminals")
+    counts.offences = try count("SELECT count(*) FROM offences")
+    counts.decisions = try count("SELECT count(*) FROM decisions")
+    counts.activeMandates = try count("SELECT count(*) FROM mandates WHERE revoked_on IS NULL")
+    counts.changes = try count("SELECT count(*) FROM change_log")
+    counts.latestSequence = try latestSequence()
+    try db.forEachRow("SELECT status, count(*) FROM licences GROUP BY status ORDER BY status") {
+      counts.byStatus[$0.text(0)] = $0.int(1)
+    }
+    return counts
+  }
+
+  func meta(_ key: String) throws -> String? {
+    try db.fetchOne("SELECT value FROM store_meta WHERE key = ?", key) { $0.text(0) }
+  }
+
+  // MARK: Writes
+
+  func insert(_ l: Licence) throws {
+    try db.execute(
+      """
+      INSERT INTO licences (\(Access.licenceColumns), valid_until)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      l.number.value, l.fileNumber.value, l.name, l.gender.rawValue, l.birthDate.description,
+      l.nationality, l.address, l.photo, l.firstIssued.description, l.classes.code,
+      l.validity.term.rawValue, l.validity.validFrom.description, l.authority.name,
+      l.authority.code, l.status.code, l.epoch, l.suspendedUntil?.description,
+      l.validity.validUntil?.description)
+  }
+
+  func update(_ l: Licence) throws {
+    let changed = try db.execute(
+      """
+      UPDATE licences SET name = ?, address = ?, photo = ?, classes = ?, validity_term = ?,
+        valid_from = ?, valid_until = ?, authority_name = ?, authority_code = ?, status = ?,
+        epoch = ?, suspended_until = ?
+      WHERE number = ?
+      """,
+      l.name, l.address, l.photo, l.classes.code, l.validity.term.rawValue,
+      l.validity.validFrom.description, l.validity.validUntil?.description, l.authority.name,
+      l.authority.code, l.status.code, l.epoch, l.suspendedUntil?.description, l.number.value)
+    if changed != 1 {
+      throw CentralError(.notFound, "no licence \(l.number.masked) in the central store")
+    }
+  }
+
+  func insert(_ v: VehicleRecord) throws {
+    try db.execute(
+      "INSERT INTO vehicles (plate, vehicle_class, owner, model, registered) VALUES (?, ?, ?, ?, ?)",
+      v.plate.value, v.vehicleClass.rawValue, v.owner.value, v.model, v.registered.description)
+  }
+
+  func insert(_ o: OfficerRecord) throws {
+    try db.execute("INSERT INTO officers (id, name, unit) VALUES (?, ?, ?)", o.id, o.name, o.unit)
+  }
+
+  func insert(_ t: TerminalRecord) throws {
+    try db.execute("INSERT INTO terminals (id, unit) VALUES (?, ?)", t.id, t.unit)
+  }
+
+  func upsert(_ offence: Offence, catalogueVersion: String) throws {
+    try db.execute(
+      """
+      INSERT INTO offences (code, catalogue_version, points, body) VALUES (?, ?, ?, ?)
+      ON CONFLICT (code) DO UPDATE SET catalogue_version = excluded.catalogue_version,
+        points = excluded.points, body = excluded.body
+      """, offence.code, catalogueVersion, offence.points, try canonicalJSON(offence))
+  }
+
+  func insert(_ d: StoredDecision) throws {
+    try db.execute(
+      """
+      INSERT INTO decisions (number, licence, plate, offence, decided_on, fine_fen, points, paid, place, state)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, d.number, d.licence.value, d.plate, d.offence, d.decidedOn.description, d.fine.fen,
+      d.points, d.paid, d.place, d.state)
+  }
+
+  func insert(_ m: MandateRecord) throws {
+    try db.execute(
+      "INSERT INTO mandates (licence, bank, account, authorised_on, revoked_on) VALUES (?, ?, ?, ?, ?)",
+      m.licence.value, m.bank, m.account, m.authorisedOn.description, m.revokedOn?.description)
+  }
+
+  func save(_ ledger: PointsLedger, for licence: LicenceNumber) throws {
+    for entry in ledger.entries {
+      try db.execute(
+        """
+        INSERT INTO points_entries (decision, licence, offence, points, decided_on, counts_in_cycle,
+          fine_paid, revoked, cleared)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (decision) DO UPDATE SET counts_in_cycle = excluded.counts_in_cycle,
+          fine_paid = excluded.fine_paid, revoked = excluded.revoked, cleared = excluded.cleared
+        """, entry.decisionNumber, licence.value, entry.offenceCode, entry.points,
+        entry.decidedOn.description, entry.countsInCycle.description, entry.finePaid,
+        entry.revoked, entry.cleared)
+    }
+    try db.execute("DELETE FROM points_reductions WHERE licence = ?", licence.value)
+    for reduction in ledger.reductions {
+      try db.execute(
+        "INSERT INTO points_reductions (licence, date, points, cycle_start) VALUES (?, ?, ?, ?)",
+        licence.value, reduction.date.description, reduction.points, reduction.cycleStart.description)
+    }
+    for cycle in ledger.closedCycles {
+      try db.execute(
+        "INSERT OR IGNORE INTO points_closed_cycles (licence, cycle_start) VALUES (?, ?)",
+        licence.value, cycle.description)
+    }
+  }
+
+  func recordEpoch(_ epoch: EpochRecord, of licence: LicenceNumber) throws {
+    try db.execute(
+      "INSERT INTO elicence_epochs (licence, epoch, started_at, reason) VALUES (?, ?, ?, ?)",
+      licence.value, epoch.epoch, epoch.startedAt.description, epoch.reason)
+  }
+
+  func setMeta(_ key: String, _ value: String) throws {
+    try db.execute(
+      "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key, value)
+  }
+
+  @discardableResult
+  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64 {
+    try db.execute(
+      "INSERT INTO change_log (at, entity, key, op, action, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      at.description, change.entity.rawValue, change.key, change.op.rawValue, action, reason,
+      change.payload)
+    return db.lastInsertRowID
+  }
+}

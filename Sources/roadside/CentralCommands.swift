@@ -1,0 +1,422 @@
+import ArgumentParser
+import Foundation
+import RoadsideCentral
+import RoadsideDomain
+import RoadsideFixtures
+
+struct Central: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Administer the central store: licences, points, the change log.",
+    subcommands: [
+      Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
+      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self,
+    ])
+}
+
+extension Central {
+  struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Create the central store of the home from a fixture directory.",
+      discussion: "Without --fixtures the default set shipped with Roadside is loaded.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Fixture directory (JSON Lines files).", valueName: "dir"))
+    var fixtures: String?
+
+    @Flag(help: "Print the store summary as JSON.")
+    var json = false
+
+    func run() throws {
+      let directory = fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
+      let path = global.layout.centralStore.path
+      if FileManager.default.fileExists(atPath: path) {
+        throw CLIError(
+          .cannotCreate,
+          "a central store already exists in \(global.layout.home.path); use another --home, or delete \(path) to start again"
+        )
+      }
+      let set = try FixtureLoader().load(directory: directory)
+      let service = try CentralService.initialise(
+        path: path, fixtures: set, source: fixtures == nil ? "default" : directory.path,
+        clock: try global.clock())
+      let summary = try service.summary()
+      if json { return try printJSON(summary) }
+      print("Created the central store at \(path)")
+      printSummary(summary)
+    }
+  }
+
+  struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what the central store holds.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let summary = try openCentral(global).summary()
+      if json { return try printJSON(summary) }
+      print("Central store at \(summary.path)")
+      printSummary(summary)
+    }
+  }
+
+  struct Changes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List change-log entries after a sequence number (what terminals pull).")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Show entries after this sequence number.") var after: Int64 = 0
+    @Option(help: "At most this many entries.") var limit: Int = 100
+    @Flag(help: "Print JSON, payloads included.") var json = false
+
+    func validate() throws {
+      guard after >= 0 else { throw ValidationError("--after must be 0 or more") }
+      guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+      let changes = try openCentral(global).changes(after: after, limit: limit)
+      if json { return try printJSON(changes) }
+      printTable(
+        ["SEQ", "AT", "ENTITY", "KEY", "ACTION", "REASON"],
+        changes.map {
+          [String($0.seq), $0.at.description, $0.entity.rawValue, $0.key, $0.action, $0.reason ?? ""]
+        })
+    }
+  }
+}
+
+func printSummary(_ summary: StoreSummary) {
+  let c = summary.counts
+  print(field("Fixtures", summary.fixtures ?? "?"))
+  print(field("Created", summary.createdAt ?? "?"))
+  print(field("Catalogue", "\(summary.catalogueVersion ?? "?") (\(c.offences) offences)"))
+  print(field("Class table", summary.classTableVersion ?? "?"))
+  print(field("Licences", String(c.licences)))
+  let statuses = c.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+  print(field("  by status", statuses.joined(separator: ", ")))
+  print(field("Vehicles", String(c.vehicles)))
+  print(field("Officers", String(c.officers)))
+  print(field("Terminals", String(c.terminals)))
+  print(field("Decisions", String(c.decisions)))
+  print(field("Mandates", "\(c.activeMandates) active"))
+  print(field("Change log", "\(c.changes) entries, latest sequence \(c.latestSequence)"))
+}
+
+// MARK: - Licences
+
+struct LicenceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "licence",
+    abstract: "List, show and change licences.",
+    subcommands: [
+      List.self, Show.self, Suspend.self, Withhold.self, Reinstate.self, Revoke.self, Renew.self,
+      ChangeClass.self,
+    ])
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List licences.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Only licences carrying this status code (A, B, D, …).", valueName: "code"))
+    var status: String?
+    @Flag(help: "Only licences with an active bank mandate.") var withMandate = false
+    @Option(help: "At most this many licences.") var limit: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+      if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+      var code: StatusCode?
+      if let status {
+        guard status.count == 1, let parsed = StatusCode(rawValue: status.uppercased()) else {
+          throw DomainError(
+            .invalidData,
+            "unknown licence status code \"\(status)\"; valid codes are \(StatusCode.allCases.map(\.rawValue).joined(separator: " "))"
+          )
+        }
+        code = parsed
+      }
+      let rows = try openCentral(global).licences(
+        LicenceFilter(status: code, withMandate: withMandate, limit: limit))
+      if json { return try printJSON(rows) }
+      printTable(
+        ["LICENCE", "NAME", "CLASSES", "STATUS", "VALID UNTIL", "POINTS", "MANDATE"],
+        rows.map {
+          [
+            $0.number.value, $0.name, $0.classes, $0.status, $0.validUntil?.description ?? "long-term",
+            String($0.points), $0.mandate ? "yes" : "",
+          ]
+        })
+      print("\(rows.count) licence\(rows.count == 1 ? "" : "s")")
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show one licence: data, status, points, vehicles, mandate, decisions.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The licence number (the holder's 18-character citizen ID number).")
+    var number: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let number = try licenceNumber(number)
+      let dossier = try openCentral(global).dossier(number)
+      if json { return try printJSON(dossier) }
+      describe(dossier).forEach { print($0) }
+    }
+  }
+
+  /// Options shared by the commands that change one licence.
+  struct ChangeOptions: ParsableArguments {
+    @Argument(help: "The licence number.") var number: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+    @Flag(help: "Print the licence and the change-log entries as JSON.") var json = false
+  }
+
+  struct Suspend: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Suspend a licence (暂扣, status D).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+    @Option(help: ArgumentHelp("Last day of the suspension (YYYY-MM-DD).", valueName: "date"))
+    var until: String?
+
+    func run() throws {
+      var last: LocalDate?
+      if let until {
+        guard let date = LocalDate(iso: until) else {
+          throw CLIError(.usage, "--until \"\(until)\" is not a date; write it as YYYY-MM-DD")
+        }
+        last = date
+      }
+      let outcome = try openCentral(global).suspend(
+        try licenceNumber(options.number), until: last, reason: options.reason)
+      try report(outcome, "Suspended", json: options.json)
+    }
+  }
+
+  struct Withhold: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Withhold a licence (扣留, status U).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+
+    func run() throws {
+      let outcome = try openCentral(global).withhold(try licenceNumber(options.number), reason: options.reason)
+      try report(outcome, "Withheld", json: options.json)
+    }
+  }
+
+  struct Reinstate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "End a suspension or withholding (removes D and U).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+
+    func run() throws {
+      let outcome = try openCentral(global).reinstate(try licenceNumber(options.number), reason: options.reason)
+      try report(outcome, "Reinstated", json: options.json)
+    }
+  }
+
+  struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revoke a licence (吊销, status F).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+
+    func run() throws {
+      let outcome = try openCentral(global).revoke(try licenceNumber(options.number), reason: options.reason)
+      try report(outcome, "Revoked", json: options.json)
+    }
+  }
+
+  struct Renew: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Renew a licence (换证): next validity term, new e-licence epoch.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+
+    func run() throws {
+      let outcome = try openCentral(global).renew(try licenceNumber(options.number), reason: options.reason)
+      try report(outcome, "Renewed", json: options.json)
+    }
+  }
+
+  struct ChangeClass: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Change the permitted classes (new e-licence epoch).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ChangeOptions
+    @Option(help: ArgumentHelp("The new classes, such as C1D or C1,E.", valueName: "classes"))
+    var to: String
+
+    func run() throws {
+      let classes = try LicenceClass.parseList(to)
+      let outcome = try openCentral(global).changeClasses(
+        try licenceNumber(options.number), to: classes, reason: options.reason)
+      try report(outcome, "Changed the classes of", json: options.json)
+    }
+  }
+}
+
+func report(_ outcome: AdminOutcome, _ verb: String, json: Bool) throws {
+  if json { return try printJSON(outcome) }
+  let l = outcome.licence
+  print("\(verb) licence \(l.number): status \(l.status.code) \(l.status.chinese), classes \(l.classes.code), epoch \(l.epoch)")
+  for change in outcome.changes {
+    print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
+  }
+}
+
+// MARK: - Points
+
+struct PointsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "points", abstract: "Work on the points ledger.", subcommands: [Reduce.self])
+
+  struct Reduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Take points off by study (at most 6 a cycle, 公安部令第163号 §25).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: LicenceCommand.ChangeOptions
+    @Option(help: "Points to take off (1–6).") var points: Int
+
+    func validate() throws {
+      guard (1...6).contains(points) else {
+        throw ValidationError("--points must be 1 to 6; study reduces at most 6 points a cycle")
+      }
+    }
+
+    func run() throws {
+      let service = try openCentral(global)
+      let number = try licenceNumber(options.number)
+      let outcome = try service.reducePoints(number, points: points, reason: options.reason)
+      if options.json { return try printJSON(outcome) }
+      let dossier = try service.dossier(number)
+      print("Reduced points of licence \(number): now \(dossier.points.total) in cycle \(dossier.points.cycleStart) – \(dossier.points.cycleLastDay)")
+      for change in outcome.changes {
+        print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
+      }
+    }
+  }
+}
+
+// MARK: - Vehicles, offences, officers, terminals
+
+struct VehicleCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "vehicle", abstract: "Look vehicles up.", subcommands: [Show.self])
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a vehicle by plate.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The plate, such as 京A12345.") var plate: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let vehicle = try openCentral(global).vehicle(try Plate(plate))
+      if json { return try printJSON(vehicle) }
+      print("Vehicle \(vehicle.plate)")
+      print(field("Needs class", "\(vehicle.vehicleClass.rawValue) \(vehicle.vehicleClass.chinese)"))
+      print(field("Model", vehicle.model))
+      print(field("Owner", vehicle.owner.value))
+      print(field("Registered", vehicle.registered.description))
+    }
+  }
+}
+
+struct OffenceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "offence", abstract: "The offence catalogue.", subcommands: [List.self, Show.self])
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the offence catalogue.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only offences scoring this many points.") var points: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+      if let points, ![0, 1, 3, 6, 9, 12].contains(points) {
+        throw ValidationError("--points must be 12, 9, 6, 3, 1 or 0")
+      }
+    }
+
+    func run() throws {
+      let offences = try openCentral(global).offences().filter { points == nil || $0.points == points }
+      if json { return try printJSON(offences) }
+      printTable(
+        ["CODE", "POINTS", "FINE (YUAN)", "DEFAULT", "MEASURE", "OFFENCE"],
+        offences.map {
+          [
+            $0.code, String($0.points),
+            "\($0.fine.warningAllowed ? "warning or " : "")\($0.fine.minimumYuan)–\($0.fine.maximumYuan)",
+            String($0.fine.defaultYuan), $0.measure.english, "\($0.chinese) / \($0.english)",
+          ]
+        })
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one offence with its legal basis.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The offence code, such as 0601.") var code: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let service = try openCentral(global)
+      let offences = try service.offences()
+      let catalogue = OffenceCatalogue(version: service.catalogue.version, province: service.catalogue.province, offences: offences)
+      let offence = try catalogue.require(code)
+      if json { return try printJSON(offence) }
+      print("Offence \(offence.code): \(offence.chinese)")
+      print(field("English", offence.english))
+      print(field("Points", "\(offence.points) (\(offence.pointsBasis))"))
+      print(
+        field(
+          "Fine",
+          "\(offence.fine.warningAllowed ? "warning or " : "")\(offence.fine.minimumYuan)–\(offence.fine.maximumYuan) yuan (\(offence.fine.basis))"
+        ))
+      print(field("Default", "\(offence.fine.defaultYuan) yuan (\(offence.fine.defaultBasis))"))
+      print(field("Licence", "\(offence.measure.chinese) (\(offence.measure.english))"))
+      print(field("Procedure", "\(offence.defaultProcedure.rawValue) at the default fine"))
+    }
+  }
+}
+
+struct OfficerCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "officer", abstract: "Officers known to the central store.", subcommands: [List.self])
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List officers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let officers = try openCentral(global).officers()
+      if json { return try printJSON(officers) }
+      printTable(["ID", "NAME", "UNIT"], officers.map { [$0.id, $0.name, $0.unit] })
+    }
+  }
+}
+
+struct TerminalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "terminal", abstract: "Terminals known to the central store.", subcommands: [List.self])
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List terminals.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let terminals = try openCentral(global).terminals()
+      if json { return try printJSON(terminals) }
+      printTable(["ID", "STATUS", "UNIT"], terminals.map { [$0.id, $0.status, $0.unit] })
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import RoadsideCentral
+import RoadsideDomain
+import RoadsideFixtures
+
+/// The main job on embedded defaults: a central store from the default fixtures in a
+/// temporary home, what it holds, and one licence as the recorder shows it.
+struct Demo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the demo on the embedded defaults in a temporary home.")
+
+  @OptionGroup var global: GlobalOptions
+  @Flag(help: "Keep the temporary home and print its path.") var keep = false
+
+  func run() throws {
+    let clock = try global.clock()
+    let home: URL
+    if global.home != nil {
+      home = global.homeDirectory
+    } else {
+      home = FileManager.default.temporaryDirectory
+        .appendingPathComponent("roadside-demo-\(UUID().uuidString)", isDirectory: true)
+    }
+    let layout = HomeLayout(home: home)
+    defer {
+      if !keep && global.home == nil { try? FileManager.default.removeItem(at: home) }
+    }
+    print("== Roadside demo — \(clock.now())")
+    print("Loading the default fixtures into a new central store in \(home.path)")
+    let fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
+    let service = try CentralService.initialise(
+      path: layout.centralStore.path, fixtures: fixtures, source: "default", clock: clock)
+    let summary = try service.summary()
+    printSummary(summary)
+
+    print("")
+    print("== Licences by status")
+    for (code, count) in summary.counts.byStatus.sorted(by: { $0.key < $1.key }) {
+      let status = (try? LicenceStatus(code: code))
+      print(field(code, "\(count)  \(status?.chinese ?? "") (\(status?.english ?? ""))"))
+    }
+
+    // A licence worth looking at: normal, with points, a vehicle and a bank mandate.
+    let candidates = try service.licences(LicenceFilter(status: .normal, withMandate: true))
+    var chosen: LicenceDossier?
+    for summary in candidates where summary.points > 0 {
+      let dossier = try service.dossier(summary.number)
+      if !dossier.vehicles.isEmpty {
+        chosen = dossier
+        break
+      }
+    }
+    if chosen == nil, let first = candidates.first { chosen = try service.dossier(first.number) }
+    if let dossier = chosen {
+      print("")
+      print("== Lookup: what the officer's recorder shows")
+      describe(dossier).forEach { print($0) }
+      let table = PermittedClassTable.current
+      if let vehicle = dossier.vehicles.first {
+        let permitted = table.permits(dossier.licence.classes, toDrive: vehicle.vehicleClass)
+        print(
+          field(
+            "Class check",
+            "\(vehicle.plate) needs \(vehicle.vehicleClass.rawValue): \(permitted ? "permitted" : "NOT permitted") by \(dossier.licence.classes.code) (\(table.version))"
+          ))
+      }
+    }
+
+    print("")
+    print("== Latest change-log entries (what terminals will pull)")
+    let latest = summary.counts.latestSequence
+    let changes = try service.changes(after: max(0, latest - 5), limit: 5)
+    printTable(
+      ["SEQ", "ENTITY", "KEY", "ACTION"], changes.map { [String($0.seq), $0.entity.rawValue, $0.key, $0.action] })
+    print("")
+    if keep || global.home != nil {
+      print("State kept in \(home.path); try: roadside central licence list --home \(home.path)")
+    } else {
+      print("Temporary home removed. Run with --keep to explore it with the other commands.")
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import RoadsideDomain
+
+/// The system clock. The only place in Roadside that reads the wall clock; every library
+/// receives a `Clock` instead.
+struct SystemClock: RoadsideDomain.Clock {
+  func now() -> Timestamp {
+    Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970.rounded(.down)))
+  }
+}
+
+/// Options every command takes: where the state lives and what time it is.
+struct GlobalOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Directory holding all state (default: $ROADSIDE_HOME, else ./.roadside).", valueName: "dir"))
+  var home: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Fix the current time, ISO 8601 such as 2026-11-22T09:30:00+08:00 (default: $ROADSIDE_NOW, else the system clock).",
+      valueName: "time"))
+  var now: String?
+
+  func validate() throws {
+    _ = try clock()
+    if let home, home.isEmpty { throw ValidationError("--home needs a directory path") }
+  }
+
+  /// The clock commands use: fixed by `--now` or `ROADSIDE_NOW`, else the system clock.
+  func clock() throws -> any RoadsideDomain.Clock {
+    if let now {
+      guard let instant = Timestamp(iso: now) else {
+        throw ValidationError(
+          "--now \"\(now)\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00")
+      }
+      return FixedClock(instant)
+    }
+    if let env = ProcessInfo.processInfo.environment["ROADSIDE_NOW"], !env.isEmpty {
+      guard let instant = Timestamp(iso: env) else {
+        throw ValidationError(
+          "ROADSIDE_NOW \"\(env)\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00")
+      }
+      return FixedClock(instant)
+    }
+    return SystemClock()
+  }
+
+  /// The home directory: `--home`, else `ROADSIDE_HOME`, else `./.roadside`.
+  var homeDirectory: URL {
+    if let home { return URL(fileURLWithPath: home, isDirectory: true) }
+    if let env = ProcessInfo.processInfo.environment["ROADSIDE_HOME"], !env.isEmpty {
+      return URL(fileURLWithPath: env, isDirectory: true)
+    }
+    return URL(fileURLWithPath: ".roadside", isDirectory: true)
+  }
+
+  var layout: HomeLayout { HomeLayout(home: homeDirectory) }
+}
+
+/// Where each part keeps its files under a home directory. Two homes never share a file.
+struct HomeLayout {
+  let home: URL
+
+  var centralDirectory: URL { home.appendingPathComponent("central", isDirectory: true) }
+  var centralStore: URL { centralDirectory.appendingPathComponent("central.sqlite") }
+}
