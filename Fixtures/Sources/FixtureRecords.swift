@@ -124,6 +124,22 @@ public struct MandateRecord: Sendable, Hashable, Codable {
   }
 }
 
+extension MandateRecord {
+  enum CodingKeys: String, CodingKey {
+    case licence, bank, account, authorisedOn, revokedOn
+  }
+
+  /// Writes `revokedOn` always (`null` while active).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(licence, forKey: .licence)
+    try c.encode(bank, forKey: .bank)
+    try c.encode(account, forKey: .account)
+    try c.encode(authorisedOn, forKey: .authorisedOn)
+    try c.encode(revokedOn, forKey: .revokedOn)
+  }
+}
+
 /// A penalty decision already on record before the simulation starts; its points enter
 /// the ledger when the store is initialised.
 public struct DecisionRecord: Sendable, Hashable, Codable {

@@ -35,6 +35,44 @@ public struct LicenceSummary: Sendable, Codable, Equatable {
   public let mandate: Bool
 }
 
+extension LicenceSummary {
+  enum CodingKeys: String, CodingKey {
+    case number, name, classes, status, validUntil, points, mandate
+  }
+
+  /// Writes `validUntil` always (`null` for long-term).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(number, forKey: .number)
+    try c.encode(name, forKey: .name)
+    try c.encode(classes, forKey: .classes)
+    try c.encode(status, forKey: .status)
+    try c.encode(validUntil, forKey: .validUntil)
+    try c.encode(points, forKey: .points)
+    try c.encode(mandate, forKey: .mandate)
+  }
+}
+
+extension LicenceDossier {
+  enum CodingKeys: String, CodingKey {
+    case asOf, licence, permitsDriving, expired, points, vehicles, mandate, decisions, epochs
+  }
+
+  /// Writes `mandate` always (`null` when there is none).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(asOf, forKey: .asOf)
+    try c.encode(licence, forKey: .licence)
+    try c.encode(permitsDriving, forKey: .permitsDriving)
+    try c.encode(expired, forKey: .expired)
+    try c.encode(points, forKey: .points)
+    try c.encode(vehicles, forKey: .vehicles)
+    try c.encode(mandate, forKey: .mandate)
+    try c.encode(decisions, forKey: .decisions)
+    try c.encode(epochs, forKey: .epochs)
+  }
+}
+
 /// The result of an administrative change: the licence after it and the change-log
 /// entries it appended, in order.
 public struct AdminOutcome: Sendable, Codable, Equatable {
@@ -90,11 +128,11 @@ public struct CentralService {
     let partial = path + ".partial"
     for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
     do {
-      let store = try SQLiteCentralStore.create(path: partial)
-      let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
-      try service.load(fixtures, source: source)
-    }  // the connection closes here, checkpointing the WAL into the file
-    do {
+      do {
+        let store = try SQLiteCentralStore.create(path: partial)
+        let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
+        try service.load(fixtures, source: source)
+      }  // the connection closes here, checkpointing the WAL into the file
       try fm.moveItem(atPath: partial, toPath: path)
     } catch {
       for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }

@@ -50,6 +50,25 @@ public struct Change: Sendable, Hashable, Codable {
   }
 }
 
+extension Change {
+  enum CodingKeys: String, CodingKey {
+    case seq, at, entity, key, op, action, reason, payload
+  }
+
+  /// Writes `reason` always (`null` when none was given).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(seq, forKey: .seq)
+    try c.encode(at, forKey: .at)
+    try c.encode(entity, forKey: .entity)
+    try c.encode(key, forKey: .key)
+    try c.encode(op, forKey: .op)
+    try c.encode(action, forKey: .action)
+    try c.encode(reason, forKey: .reason)
+    try c.encode(payload, forKey: .payload)
+  }
+}
+
 /// A change about to be appended; the store assigns the sequence number.
 public struct NewChange: Sendable, Hashable {
   public let entity: ChangeEntity
@@ -135,6 +154,27 @@ public struct StoredDecision: Sendable, Hashable, Codable {
     self.paid = paid
     self.place = place
     self.state = state
+  }
+}
+
+extension StoredDecision {
+  enum CodingKeys: String, CodingKey {
+    case number, licence, plate, offence, decidedOn, fine, points, paid, place, state
+  }
+
+  /// Writes `plate` always (`null` when unknown).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(number, forKey: .number)
+    try c.encode(licence, forKey: .licence)
+    try c.encode(plate, forKey: .plate)
+    try c.encode(offence, forKey: .offence)
+    try c.encode(decidedOn, forKey: .decidedOn)
+    try c.encode(fine, forKey: .fine)
+    try c.encode(points, forKey: .points)
+    try c.encode(paid, forKey: .paid)
+    try c.encode(place, forKey: .place)
+    try c.encode(state, forKey: .state)
   }
 }
 

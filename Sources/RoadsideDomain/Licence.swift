@@ -67,6 +67,14 @@ public struct Validity: Sendable, Hashable, Codable {
     }
   }
 
+  /// Writes `validUntil` always, `null` for long-term, so the JSON shape never varies.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(term, forKey: .term)
+    try container.encode(validFrom, forKey: .validFrom)
+    try container.encode(validUntil, forKey: .validUntil)
+  }
+
   /// `2020-05-10 至 2026-05-10`, or `2020-05-10 起长期`.
   public var display: String {
     if let validUntil { return "\(validFrom) 至 \(validUntil)" }
@@ -132,6 +140,31 @@ public struct Licence: Sendable, Hashable, Codable {
     self.status = status
     self.epoch = epoch
     self.suspendedUntil = suspendedUntil
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case number, fileNumber, name, gender, birthDate, nationality, address, photo, firstIssued
+    case classes, validity, authority, status, epoch, suspendedUntil
+  }
+
+  /// Writes every field, optional ones as `null`, so the JSON shape never varies.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(number, forKey: .number)
+    try c.encode(fileNumber, forKey: .fileNumber)
+    try c.encode(name, forKey: .name)
+    try c.encode(gender, forKey: .gender)
+    try c.encode(birthDate, forKey: .birthDate)
+    try c.encode(nationality, forKey: .nationality)
+    try c.encode(address, forKey: .address)
+    try c.encode(photo, forKey: .photo)
+    try c.encode(firstIssued, forKey: .firstIssued)
+    try c.encode(classes, forKey: .classes)
+    try c.encode(validity, forKey: .validity)
+    try c.encode(authority, forKey: .authority)
+    try c.encode(status, forKey: .status)
+    try c.encode(epoch, forKey: .epoch)
+    try c.encode(suspendedUntil, forKey: .suspendedUntil)
   }
 
   /// Checks the record's internal consistency. The message names the field at fault.
