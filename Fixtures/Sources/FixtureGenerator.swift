@@ -144,7 +144,9 @@ public struct FixtureGenerator: Sendable {
       authority: IssuingAuthority(name: "四川省成都市公安局交通管理局", code: "川A")),
   ]
 
-  static let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+  static let surnames = Array(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+  )
   static let maleGiven = Array("伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林洋志峰晨毅博文")
   static let femaleGiven = Array("芳娜敏静丽艳娟霞秀玲桂英慧莹雪琳晶颖倩婷琪璐洁蕾欣怡佳悦雯薇萍红梅燕丹")
   static let streets = [
@@ -173,7 +175,8 @@ public struct FixtureGenerator: Sendable {
   static let statusMix: [(Set<StatusCode>, Int)] = [
     ([.normal], 850), ([.suspended], 25), ([.pointsFull, .withheld], 20),
     ([.violationUnprocessed], 20), ([.overdueRenewal], 20), ([.overdueMedical], 10),
-    ([.revoked], 10), ([.deregistered], 8), ([.withheld], 10), ([.suspended, .violationUnprocessed], 10),
+    ([.revoked], 10), ([.deregistered], 8), ([.withheld], 10),
+    ([.suspended, .violationUnprocessed], 10),
     ([.medicalDeferred], 7), ([.renewalDeferred], 5), ([.accidentUnprocessed], 5),
   ]
 
@@ -197,7 +200,8 @@ public struct FixtureGenerator: Sendable {
     return "\(surname)\(first)\(random.element(of: pool))"
   }
 
-  func randomDate(from start: LocalDate, to end: LocalDate, random: inout SeededRandom) -> LocalDate {
+  func randomDate(from start: LocalDate, to end: LocalDate, random: inout SeededRandom) -> LocalDate
+  {
     let span = max(0, start.days(until: end))
     return start.adding(days: random.int(in: 0...span))
   }
@@ -257,7 +261,8 @@ public struct FixtureGenerator: Sendable {
       photo: random.chance(percent: 97) ? "photos/\(id.value).jpg" : nil,
       firstIssued: firstIssued, classes: classes, validity: validity, authority: region.authority,
       status: status, epoch: 1 + renewals + (classChanged ? 1 : 0),
-      suspendedUntil: status.contains(.suspended) ? ref.adding(days: random.int(in: 20...170)) : nil)
+      suspendedUntil: status.contains(.suspended) ? ref.adding(days: random.int(in: 20...170)) : nil
+    )
 
     var pointsWanted = 0
     if status.contains(.pointsFull) {
@@ -295,7 +300,8 @@ public struct FixtureGenerator: Sendable {
     let count = weighted([(0, 12), (1, 75), (2, 13)], random: &random)
     guard count > 0 else { return [] }
     var result: [VehicleRecord] = []
-    let province = FixtureGenerator.regions.first { $0.authority == licence.authority }?.province
+    let province =
+      FixtureGenerator.regions.first { $0.authority == licence.authority }?.province
       ?? "京"
     for _ in 0..<count {
       var vehicleClass = random.element(of: licence.classes)
@@ -313,7 +319,8 @@ public struct FixtureGenerator: Sendable {
         let letters = Array("ABCDEFGHJKLMNPQ")
         let kind: Character = (n / 150_000) % 2 == 0 ? "D" : "F"
         plate = try! Plate(
-          "\(province)\(letters[(n / 10_000) % 15])\(kind)\((n / 300_000) % 10)\(pad(n % 10_000, 4))")
+          "\(province)\(letters[(n / 10_000) % 15])\(kind)\((n / 300_000) % 10)\(pad(n % 10_000, 4))"
+        )
       } else {
         let n = state.plateCounters[province, default: 0]
         state.plateCounters[province] = n + 1
@@ -341,8 +348,9 @@ public struct FixtureGenerator: Sendable {
     return MandateRecord(
       licence: licence.number, bank: random.element(of: FixtureGenerator.banks),
       account: MandateRecord.withLuhnDigit(body), authorisedOn: authorised,
-      revokedOn: random.chance(percent: 5) ? referenceDate.adding(days: -random.int(in: 0...30))
-        .clamped(from: authorised) : nil)
+      revokedOn: random.chance(percent: 5)
+        ? referenceDate.adding(days: -random.int(in: 0...30))
+          .clamped(from: authorised) : nil)
   }
 
   func makeDecisions(
@@ -408,9 +416,11 @@ public struct FixtureGenerator: Sendable {
     if let photo = licence.photo { s += ",\"photo\":\(quote(photo))" }
     s += ",\"firstIssued\":\"\(licence.firstIssued)\",\"classes\":["
     s += licence.classes.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
-    s += "],\"validity\":{\"term\":\"\(licence.validity.term.rawValue)\",\"validFrom\":\"\(licence.validity.validFrom)\""
+    s +=
+      "],\"validity\":{\"term\":\"\(licence.validity.term.rawValue)\",\"validFrom\":\"\(licence.validity.validFrom)\""
     if let until = licence.validity.validUntil { s += ",\"validUntil\":\"\(until)\"" }
-    s += "},\"authority\":{\"name\":\(quote(licence.authority.name)),\"code\":\(quote(licence.authority.code))}"
+    s +=
+      "},\"authority\":{\"name\":\(quote(licence.authority.name)),\"code\":\(quote(licence.authority.code))}"
     s += ",\"status\":\"\(licence.status.code)\",\"epoch\":\(licence.epoch)"
     if let until = licence.suspendedUntil { s += ",\"suspendedUntil\":\"\(until)\"" }
     return s + "}"

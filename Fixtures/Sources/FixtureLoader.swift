@@ -82,7 +82,8 @@ public struct FixtureLoader: Sendable {
 
   private func crossCheck(_ set: FixtureSet, directory: URL) throws(FixtureError) {
     func fail(_ file: String, _ index: Int, _ message: String) -> FixtureError {
-      FixtureError(file: directory.appendingPathComponent(file).path, line: index + 1, message: message)
+      FixtureError(
+        file: directory.appendingPathComponent(file).path, line: index + 1, message: message)
     }
     var numbers: Set<LicenceNumber> = []
     var files: Set<FileNumber> = []
@@ -100,7 +101,9 @@ public struct FixtureLoader: Sendable {
         throw fail("vehicles.jsonl", index, "plate \(vehicle.plate) appears twice")
       }
       guard numbers.contains(vehicle.owner) else {
-        throw fail("vehicles.jsonl", index, "field \"owner\": no licence \(vehicle.owner.masked) in licences.jsonl")
+        throw fail(
+          "vehicles.jsonl", index,
+          "field \"owner\": no licence \(vehicle.owner.masked) in licences.jsonl")
       }
     }
     var officers: Set<String> = []
@@ -116,10 +119,13 @@ public struct FixtureLoader: Sendable {
     var activeMandates: Set<LicenceNumber> = []
     for (index, mandate) in set.mandates.enumerated() {
       guard numbers.contains(mandate.licence) else {
-        throw fail("mandates.jsonl", index, "field \"licence\": no licence \(mandate.licence.masked) in licences.jsonl")
+        throw fail(
+          "mandates.jsonl", index,
+          "field \"licence\": no licence \(mandate.licence.masked) in licences.jsonl")
       }
       if mandate.isActive, !activeMandates.insert(mandate.licence).inserted {
-        throw fail("mandates.jsonl", index, "licence \(mandate.licence.masked) has a second active mandate")
+        throw fail(
+          "mandates.jsonl", index, "licence \(mandate.licence.masked) has a second active mandate")
       }
     }
     var decisions: Set<String> = []
@@ -128,7 +134,9 @@ public struct FixtureLoader: Sendable {
         throw fail("decisions.jsonl", index, "decision \(decision.number) appears twice")
       }
       guard numbers.contains(decision.licence) else {
-        throw fail("decisions.jsonl", index, "field \"licence\": no licence \(decision.licence.masked) in licences.jsonl")
+        throw fail(
+          "decisions.jsonl", index,
+          "field \"licence\": no licence \(decision.licence.masked) in licences.jsonl")
       }
     }
   }
@@ -150,7 +158,8 @@ public struct FixtureLoader: Sendable {
     do {
       data = try Data(contentsOf: url)
     } catch {
-      throw FixtureError(file: url.path, line: nil, message: "cannot be read (\(error.localizedDescription))")
+      throw FixtureError(
+        file: url.path, line: nil, message: "cannot be read (\(error.localizedDescription))")
     }
     let decoder = JSONDecoder()
     let encoder = JSONEncoder()
@@ -163,13 +172,15 @@ public struct FixtureLoader: Sendable {
       do {
         let object = try JSONSerialization.jsonObject(with: lineData)
         guard object is [String: Any] else {
-          throw FixtureError(file: url.path, line: lineNumber, message: "a record must be a JSON object")
+          throw FixtureError(
+            file: url.path, line: lineNumber, message: "a record must be a JSON object")
         }
         let record = try decoder.decode(T.self, from: lineData)
         if let unknown = unknownField(in: object, comparedWith: try encoder.encode(record)) {
           throw FixtureError(
             file: url.path, line: lineNumber,
-            message: "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
+            message:
+              "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
         }
         do {
           try validate(record)

@@ -37,7 +37,8 @@ public struct OfficerRecord: Sendable, Hashable, Codable {
 
   public func validate() throws(DomainError) {
     guard id.utf8.count == 6, id.utf8.allSatisfy({ (48...57).contains($0) }) else {
-      throw DomainError(.invalidData, "field \"id\": a police number (警号) is 6 digits, not \"\(id)\"")
+      throw DomainError(
+        .invalidData, "field \"id\": a police number (警号) is 6 digits, not \"\(id)\"")
     }
     guard !name.isEmpty, !unit.isEmpty else {
       throw DomainError(.invalidData, "fields \"name\" and \"unit\" are required")
@@ -63,7 +64,8 @@ public struct TerminalRecord: Sendable, Hashable, Codable {
     else {
       throw DomainError(
         .invalidData,
-        "a terminal id is T- followed by capital letters, digits and dashes (T-BJ-0001), not \"\(id)\"")
+        "a terminal id is T- followed by capital letters, digits and dashes (T-BJ-0001), not \"\(id)\""
+      )
     }
   }
 }
@@ -92,15 +94,18 @@ public struct MandateRecord: Sendable, Hashable, Codable {
   public var isActive: Bool { revokedOn == nil }
 
   public func validate() throws(DomainError) {
-    guard (12...19).contains(account.utf8.count), account.utf8.allSatisfy({ (48...57).contains($0) })
+    guard (12...19).contains(account.utf8.count),
+      account.utf8.allSatisfy({ (48...57).contains($0) })
     else {
       throw DomainError(.invalidData, "field \"account\": an account number is 12 to 19 digits")
     }
     guard MandateRecord.luhnValid(account) else {
-      throw DomainError(.invalidData, "field \"account\": the account number fails its Luhn check digit")
+      throw DomainError(
+        .invalidData, "field \"account\": the account number fails its Luhn check digit")
     }
     if let revokedOn, revokedOn < authorisedOn {
-      throw DomainError(.invalidData, "field \"revokedOn\": \(revokedOn) is before authorisedOn \(authorisedOn)")
+      throw DomainError(
+        .invalidData, "field \"revokedOn\": \(revokedOn) is before authorisedOn \(authorisedOn)")
     }
   }
 

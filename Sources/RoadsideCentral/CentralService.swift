@@ -99,7 +99,9 @@ public struct CentralService {
   /// Where the store lives (for messages).
   public let path: String
 
-  public init(store: any CentralStore, path: String, clock: any Clock, catalogue: OffenceCatalogue = .current) {
+  public init(
+    store: any CentralStore, path: String, clock: any Clock, catalogue: OffenceCatalogue = .current
+  ) {
     self.store = store
     self.path = path
     self.clock = clock
@@ -121,7 +123,8 @@ public struct CentralService {
     guard !fm.fileExists(atPath: path) else {
       throw CentralError(
         .alreadyExists,
-        "a central store already exists at \(path); use another --home, or delete that file to start again")
+        "a central store already exists at \(path); use another --home, or delete that file to start again"
+      )
     }
     let directory = (path as NSString).deletingLastPathComponent
     try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -149,7 +152,9 @@ public struct CentralService {
     let action = "fixtures.load"
     // Ledgers first: the 12-point rule may change a licence's status before it is stored.
     var decisionsByLicence: [LicenceNumber: [DecisionRecord]] = [:]
-    for decision in fixtures.decisions { decisionsByLicence[decision.licence, default: []].append(decision) }
+    for decision in fixtures.decisions {
+      decisionsByLicence[decision.licence, default: []].append(decision)
+    }
     try store.write { tx in
       try tx.setMeta("created_at", now.description)
       try tx.setMeta("fixtures", source)
@@ -164,14 +169,16 @@ public struct CentralService {
       for officer in fixtures.officers {
         try tx.insert(officer)
         try tx.append(
-          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(officer)), at: now,
+          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(officer)),
+          at: now,
           action: action, reason: nil)
       }
       for terminal in fixtures.terminals {
         try tx.insert(terminal)
         let state = TerminalState(id: terminal.id, unit: terminal.unit, status: "active")
         try tx.append(
-          NewChange(entity: .terminal, key: terminal.id, payload: try canonicalJSON(state)), at: now,
+          NewChange(entity: .terminal, key: terminal.id, payload: try canonicalJSON(state)),
+          at: now,
           action: action, reason: nil)
       }
       var ledgers: [(LicenceNumber, PointsLedger)] = []
@@ -179,7 +186,9 @@ public struct CentralService {
         var ledger = PointsLedger(firstIssued: licence.firstIssued)
         for decision in decisionsByLicence[licence.number] ?? [] {
           let offence = try catalogue.require(decision.offence)
-          guard offence.points > 0, decision.fineYuan > 0 || !offence.fine.warningAllowed else { continue }
+          guard offence.points > 0, decision.fineYuan > 0 || !offence.fine.warningAllowed else {
+            continue
+          }
           let outcome = try ledger.record(
             decisionNumber: decision.number, offenceCode: offence.code, points: offence.points,
             decidedOn: decision.decidedOn, finePaid: decision.paid)
@@ -192,23 +201,28 @@ public struct CentralService {
         _ = ledger.closeCycles(through: today)
         try tx.insert(licence)
         try tx.recordEpoch(
-          EpochRecord(epoch: licence.epoch, startedAt: Timestamp(startOf: licence.validity.validFrom), reason: "fixtures"),
+          EpochRecord(
+            epoch: licence.epoch, startedAt: Timestamp(startOf: licence.validity.validFrom),
+            reason: "fixtures"),
           of: licence.number)
         try tx.append(
-          NewChange(entity: .licence, key: licence.number.value, payload: try canonicalJSON(licence)),
+          NewChange(
+            entity: .licence, key: licence.number.value, payload: try canonicalJSON(licence)),
           at: now, action: action, reason: nil)
         if !ledger.entries.isEmpty { ledgers.append((licence.number, ledger)) }
       }
       for vehicle in fixtures.vehicles {
         try tx.insert(vehicle)
         try tx.append(
-          NewChange(entity: .vehicle, key: vehicle.plate.value, payload: try canonicalJSON(vehicle)),
+          NewChange(
+            entity: .vehicle, key: vehicle.plate.value, payload: try canonicalJSON(vehicle)),
           at: now, action: action, reason: nil)
       }
       for mandate in fixtures.mandates {
         try tx.insert(mandate)
         try tx.append(
-          NewChange(entity: .mandate, key: mandate.licence.value, payload: try canonicalJSON(mandate)),
+          NewChange(
+            entity: .mandate, key: mandate.licence.value, payload: try canonicalJSON(mandate)),
           at: now, action: action, reason: nil)
       }
       for decision in fixtures.decisions {
@@ -216,7 +230,8 @@ public struct CentralService {
         let isWarning = decision.fineYuan == 0 && offence.fine.warningAllowed
         let stored = StoredDecision(
           number: decision.number, licence: decision.licence, plate: decision.plate?.value,
-          offence: offence.code, decidedOn: decision.decidedOn, fine: Money(yuan: decision.fineYuan),
+          offence: offence.code, decidedOn: decision.decidedOn,
+          fine: Money(yuan: decision.fineYuan),
           points: isWarning ? 0 : offence.points, paid: decision.paid, place: decision.place,
           state: "effective")
         try tx.insert(stored)
@@ -227,7 +242,8 @@ public struct CentralService {
       for (number, ledger) in ledgers {
         try tx.save(ledger, for: number)
         try tx.append(
-          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)), at: now,
+          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
+          at: now,
           action: action, reason: nil)
       }
     }
@@ -318,7 +334,8 @@ public struct CentralService {
       if after != before {
         try tx.update(after)
         try tx.append(
-          NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(after)), at: now,
+          NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(after)),
+          at: now,
           action: action, reason: reason)
       }
       for entry in extra { try tx.append(entry, at: now, action: action, reason: reason) }
@@ -326,9 +343,12 @@ public struct CentralService {
     }
   }
 
-  public func suspend(_ number: LicenceNumber, until: LocalDate?, reason: String?) throws -> AdminOutcome {
+  public func suspend(_ number: LicenceNumber, until: LocalDate?, reason: String?) throws
+    -> AdminOutcome
+  {
     if let until, until < clock.now().chinaDate {
-      throw DomainError(.invalidData, "--until \(until) is in the past; give the last day of the suspension")
+      throw DomainError(
+        .invalidData, "--until \(until) is in the past; give the last day of the suspension")
     }
     return try changeLicence(number, action: "licence.suspend", reason: reason) { licence, _, _ in
       (try licence.suspending(until: until), [])
@@ -369,19 +389,23 @@ public struct CentralService {
         }
       }
       let renewed = try licence.renewing(
-        on: now.chinaDate, fullScoreInTerm: perCycle.values.contains { $0 >= PointsLedger.fullScore })
-      try tx.recordEpoch(EpochRecord(epoch: renewed.epoch, startedAt: now, reason: "renewal"), of: number)
+        on: now.chinaDate,
+        fullScoreInTerm: perCycle.values.contains { $0 >= PointsLedger.fullScore })
+      try tx.recordEpoch(
+        EpochRecord(epoch: renewed.epoch, startedAt: now, reason: "renewal"), of: number)
       return (renewed, [])
     }
   }
 
-  public func changeClasses(_ number: LicenceNumber, to classes: [LicenceClass], reason: String?) throws
+  public func changeClasses(_ number: LicenceNumber, to classes: [LicenceClass], reason: String?)
+    throws
     -> AdminOutcome
   {
     try changeLicence(number, action: "licence.change-class", reason: reason) { licence, tx, now in
       let changed = try licence.changingClasses(to: classes)
       try tx.recordEpoch(
-        EpochRecord(epoch: changed.epoch, startedAt: now, reason: "class change to \(changed.classes.code)"),
+        EpochRecord(
+          epoch: changed.epoch, startedAt: now, reason: "class change to \(changed.classes.code)"),
         of: number)
       return (changed, [])
     }
@@ -389,7 +413,9 @@ public struct CentralService {
 
   /// Takes points off by study (公安部令第163号 §25–§27). Refused while the licence is
   /// suspended or withheld (§26 item 3).
-  public func reducePoints(_ number: LicenceNumber, points: Int, reason: String?) throws -> AdminOutcome {
+  public func reducePoints(_ number: LicenceNumber, points: Int, reason: String?) throws
+    -> AdminOutcome
+  {
     try changeLicence(number, action: "points.reduce", reason: reason) { licence, tx, now in
       if licence.status.contains(.suspended) || licence.status.contains(.withheld) {
         throw DomainError(
@@ -399,7 +425,9 @@ public struct CentralService {
       var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
       _ = try ledger.reduceByStudy(points: points, on: now.chinaDate)
       try tx.save(ledger, for: number)
-      return (licence, [NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger))])
+      return (
+        licence, [NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger))]
+      )
     }
   }
 }

@@ -93,7 +93,9 @@ public struct LicenceFilter: Sendable, Equatable {
   public var limit: Int?
   public var offset: Int
 
-  public init(status: StatusCode? = nil, withMandate: Bool = false, limit: Int? = nil, offset: Int = 0) {
+  public init(
+    status: StatusCode? = nil, withMandate: Bool = false, limit: Int? = nil, offset: Int = 0
+  ) {
     self.status = status
     self.withMandate = withMandate
     self.limit = limit

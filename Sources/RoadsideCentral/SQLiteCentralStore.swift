@@ -22,12 +22,14 @@ public final class SQLiteCentralStore: CentralStore {
       guard error.isNotADatabase else { throw error }
       throw CentralError(
         .unusableStore,
-        "\(path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'")
+        "\(path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'"
+      )
     }
     do {
       try CentralSchema.migrator.migrate(db)
     } catch let error as SchemaError {
-      throw CentralError(.unusableStore, "\(error); use another --home or run 'roadside central init' in a new one")
+      throw CentralError(
+        .unusableStore, "\(error); use another --home or run 'roadside central init' in a new one")
     }
     return SQLiteCentralStore(db: db, path: path)
   }
@@ -87,7 +89,8 @@ struct Access: CentralWriting {
       birthDate: try date(row.text(4)), nationality: row.text(5), address: row.text(6),
       photo: row.optionalText(7), firstIssued: try date(row.text(8)),
       classes: try LicenceClass.parseList(row.text(9)),
-      validity: Validity(term: ValidityTerm(rawValue: row.text(10)) ?? .sixYears, from: try date(row.text(11))),
+      validity: Validity(
+        term: ValidityTerm(rawValue: row.text(10)) ?? .sixYears, from: try date(row.text(11))),
       authority: IssuingAuthority(name: row.text(12), code: row.text(13)),
       status: try LicenceStatus(code: row.text(14)), epoch: row.int(15),
       suspendedUntil: try row.optionalText(16).map(date))
@@ -95,13 +98,15 @@ struct Access: CentralWriting {
 
   func date(_ text: String) throws -> LocalDate {
     guard let value = LocalDate(iso: text) else {
-      throw CentralError(.unusableStore, "the central store holds a malformed date; run 'PRAGMA integrity_check'")
+      throw CentralError(
+        .unusableStore, "the central store holds a malformed date; run 'PRAGMA integrity_check'")
     }
     return value
   }
 
   func licence(_ number: LicenceNumber) throws -> Licence? {
-    try db.fetchOne("SELECT \(Access.licenceColumns) FROM licences WHERE number = ?", number.value) {
+    try db.fetchOne("SELECT \(Access.licenceColumns) FROM licences WHERE number = ?", number.value)
+    {
       try licenceRow($0)
     }
   }
@@ -109,7 +114,8 @@ struct Access: CentralWriting {
   func licences(_ filter: LicenceFilter) throws -> [Licence] {
     var sql = "SELECT \(Access.licenceColumns) FROM licences WHERE instr(status, ?) > 0"
     if filter.withMandate {
-      sql += " AND EXISTS (SELECT 1 FROM mandates m WHERE m.licence = number AND m.revoked_on IS NULL)"
+      sql +=
+        " AND EXISTS (SELECT 1 FROM mandates m WHERE m.licence = number AND m.revoked_on IS NULL)"
     }
     sql += " ORDER BY number LIMIT ? OFFSET ?"
     return try db.fetchAll(sql, filter.status?.rawValue ?? "", filter.limit ?? -1, filter.offset) {
@@ -132,7 +138,8 @@ struct Access: CentralWriting {
 
   func vehicle(plate: Plate) throws -> VehicleRecord? {
     try db.fetchOne(
-      "SELECT plate, vehicle_class, owner, model, registered FROM vehicles WHERE plate = ?", plate.value
+      "SELECT plate, vehicle_class, owner, model, registered FROM vehicles WHERE plate = ?",
+      plate.value
     ) { try vehicleRow($0) }
   }
 
@@ -185,7 +192,8 @@ struct Access: CentralWriting {
       "SELECT date, points, cycle_start FROM points_reductions WHERE licence = ? ORDER BY id",
       licence.value
     ) { row in
-      PointsReduction(date: try date(row.text(0)), points: row.int(1), cycleStart: try date(row.text(2)))
+      PointsReduction(
+        date: try date(row.text(0)), points: row.int(1), cycleStart: try date(row.text(2)))
     }
     let closed = try db.fetchAll(
       "SELECT cycle_start FROM points_closed_cycles WHERE licence = ? ORDER BY cycle_start",
@@ -212,7 +220,8 @@ struct Access: CentralWriting {
       licence.value
     ) { row in
       EpochRecord(
-        epoch: row.int(0), startedAt: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
+        epoch: row.int(0),
+        startedAt: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
         reason: row.text(2))
     }
   }
@@ -342,7 +351,8 @@ struct Access: CentralWriting {
     for reduction in ledger.reductions {
       try db.execute(
         "INSERT INTO points_reductions (licence, date, points, cycle_start) VALUES (?, ?, ?, ?)",
-        licence.value, reduction.date.description, reduction.points, reduction.cycleStart.description)
+        licence.value, reduction.date.description, reduction.points,
+        reduction.cycleStart.description)
     }
     for cycle in ledger.closedCycles {
       try db.execute(

@@ -40,7 +40,8 @@ public struct CitizenID: Sendable, Hashable, Comparable, Codable, CustomStringCo
       throw .invalid(
         "character \(offset + 1) of the licence number is not a digit; only the 18th may be X")
     }
-    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[17]) || bytes[17] == UInt8(ascii: "X")
+    guard
+      (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[17]) || bytes[17] == UInt8(ascii: "X")
     else {
       throw .invalid("the 18th character of the licence number must be a digit or X")
     }
@@ -197,7 +198,9 @@ public struct Plate: Sendable, Hashable, Codable, CustomStringConvertible {
     c.isASCII && c.isUppercase && c != "I" && c != "O"
   }
 
-  static func isSerialCharacter(_ c: Character) -> Bool { c.isASCII && c.isNumber || isSerialLetter(c) }
+  static func isSerialCharacter(_ c: Character) -> Bool {
+    c.isASCII && c.isNumber || isSerialLetter(c)
+  }
 
   static func classify(_ serial: [Character]) -> Kind? {
     let isDigit = { (c: Character) in c.isASCII && c.isNumber }

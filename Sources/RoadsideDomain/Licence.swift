@@ -193,7 +193,8 @@ public struct Licence: Sendable, Hashable, Codable {
     }
     guard validity.validFrom >= firstIssued else {
       throw .invalid(
-        "field \"validity.validFrom\": \(validity.validFrom) is before the first issue (\(firstIssued))")
+        "field \"validity.validFrom\": \(validity.validFrom) is before the first issue (\(firstIssued))"
+      )
     }
     guard epoch >= 1 else { throw .invalid("field \"epoch\": an e-licence epoch starts at 1") }
     guard !address.trimmingWhitespace().isEmpty else {
@@ -233,7 +234,8 @@ extension Licence {
   public func suspending(until: LocalDate?) throws(DomainError) -> Licence {
     try refuseIfEnded("suspend it")
     guard !status.contains(.suspended) else {
-      throw .refused("the licence is already suspended (status D); reinstate it first to change the term")
+      throw .refused(
+        "the licence is already suspended (status D); reinstate it first to change the term")
     }
     var copy = self
     copy.status = status.adding(.suspended)
@@ -288,7 +290,8 @@ extension Licence {
     }
     var copy = self
     let start = date > until ? date : until
-    copy.validity = Validity(term: validity.term.next(fullScoreInTerm: fullScoreInTerm), from: start)
+    copy.validity = Validity(
+      term: validity.term.next(fullScoreInTerm: fullScoreInTerm), from: start)
     copy.status = status.removing(.overdueRenewal)
     copy.epoch = epoch + 1
     return copy

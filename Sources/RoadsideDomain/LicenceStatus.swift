@@ -100,7 +100,9 @@ public struct LicenceStatus: Sendable, Hashable, Codable, CustomStringConvertibl
       }
       codes.insert(code)
     }
-    guard !codes.isEmpty else { throw .invalid("a licence status needs at least one code, such as A") }
+    guard !codes.isEmpty else {
+      throw .invalid("a licence status needs at least one code, such as A")
+    }
     if codes.contains(.normal) && codes.count > 1 {
       throw .invalid("status A (normal) cannot be combined with other codes")
     }

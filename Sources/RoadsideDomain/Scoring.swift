@@ -142,7 +142,9 @@ public struct PointsLedger: Sendable, Hashable, Codable {
   public func total(inCycleStarting cycleStart: LocalDate) -> Int {
     let recorded = entries.lazy.filter { $0.isLive && $0.countsInCycle == cycleStart }
       .reduce(0) { $0 + $1.points }
-    let reduced = reductions.lazy.filter { $0.cycleStart == cycleStart }.reduce(0) { $0 + $1.points }
+    let reduced = reductions.lazy.filter { $0.cycleStart == cycleStart }.reduce(0) {
+      $0 + $1.points
+    }
     return max(0, recorded - reduced)
   }
 
@@ -155,7 +157,8 @@ public struct PointsLedger: Sendable, Hashable, Codable {
     finePaid: Bool
   ) throws(DomainError) -> PointsOutcome {
     guard [0, 1, 3, 6, 9, 12].contains(points) else {
-      throw .invalid("an offence scores 12, 9, 6, 3, 1 or 0 points (公安部令第163号 §8–§12), not \(points)")
+      throw .invalid(
+        "an offence scores 12, 9, 6, 3, 1 or 0 points (公安部令第163号 §8–§12), not \(points)")
     }
     guard !entries.contains(where: { $0.decisionNumber == decisionNumber }) else {
       throw .refused("decision \(decisionNumber) already has its points recorded")
@@ -197,7 +200,8 @@ public struct PointsLedger: Sendable, Hashable, Codable {
     let current = total(inCycleStarting: cycle.start)
     guard current < PointsLedger.fullScore else {
       throw .refused(
-        "study cannot reduce points once a cycle reaches 12 (公安部令第163号 §25); full-score education applies")
+        "study cannot reduce points once a cycle reaches 12 (公安部令第163号 §25); full-score education applies"
+      )
     }
     let already = reductions.filter { $0.cycleStart == cycle.start }.reduce(0) { $0 + $1.points }
     let room = PointsLedger.maximumStudyReductionPerCycle - already
@@ -252,7 +256,8 @@ public struct PointsLedger: Sendable, Hashable, Codable {
     let heldTotal = total(inCycleStarting: cycle.start)
     guard heldTotal >= PointsLedger.fullScore else {
       throw .refused(
-        "the licence has \(heldTotal) points, below 12; there is no full-score education to complete")
+        "the licence has \(heldTotal) points, below 12; there is no full-score education to complete"
+      )
     }
     if let unpaid = held.first(where: { !entries[$0].finePaid }) {
       throw .refused(

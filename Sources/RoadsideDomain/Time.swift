@@ -155,7 +155,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
   /// (China Standard Time). Fractions of a second are dropped.
   public init?(iso text: some StringProtocol) {
     let bytes = Array(text.utf8)
-    guard bytes.count >= 10, let date = LocalDate(iso: String(decoding: bytes[0..<10], as: UTF8.self))
+    guard bytes.count >= 10,
+      let date = LocalDate(iso: String(decoding: bytes[0..<10], as: UTF8.self))
     else { return nil }
     if bytes.count == 10 {
       self.init(startOf: date)
@@ -207,7 +208,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     guard let value = Timestamp(iso: text) else {
       throw DecodingError.dataCorruptedError(
         in: container,
-        debugDescription: "expected an ISO 8601 time such as 2026-11-22T09:30:00+08:00, got \"\(text)\""
+        debugDescription:
+          "expected an ISO 8601 time such as 2026-11-22T09:30:00+08:00, got \"\(text)\""
       )
     }
     self = value

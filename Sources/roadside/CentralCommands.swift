@@ -28,7 +28,8 @@ extension Central {
     var json = false
 
     func run() throws {
-      let directory = fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
+      let directory =
+        fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
       let path = global.layout.centralStore.path
       if FileManager.default.fileExists(atPath: path) {
         throw CLIError(
@@ -81,7 +82,10 @@ extension Central {
       printTable(
         ["SEQ", "AT", "ENTITY", "KEY", "ACTION", "REASON"],
         changes.map {
-          [String($0.seq), $0.at.description, $0.entity.rawValue, $0.key, $0.action, $0.reason ?? ""]
+          [
+            String($0.seq), $0.at.description, $0.entity.rawValue, $0.key, $0.action,
+            $0.reason ?? "",
+          ]
         })
     }
   }
@@ -119,7 +123,9 @@ struct LicenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List licences.")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: ArgumentHelp("Only licences carrying this status code (A, B, D, …).", valueName: "code"))
+    @Option(
+      help: ArgumentHelp("Only licences carrying this status code (A, B, D, …).", valueName: "code")
+    )
     var status: String?
     @Flag(help: "Only licences with an active bank mandate.") var withMandate = false
     @Option(help: "At most this many licences.") var limit: Int?
@@ -147,7 +153,8 @@ struct LicenceCommand: ParsableCommand {
         ["LICENCE", "NAME", "CLASSES", "STATUS", "VALID UNTIL", "POINTS", "MANDATE"],
         rows.map {
           [
-            $0.number.value, $0.name, $0.classes, $0.status, $0.validUntil?.description ?? "long-term",
+            $0.number.value, $0.name, $0.classes, $0.status,
+            $0.validUntil?.description ?? "long-term",
             String($0.points), $0.mandate ? "yes" : "",
           ]
         })
@@ -206,7 +213,8 @@ struct LicenceCommand: ParsableCommand {
     @OptionGroup var options: ChangeOptions
 
     func run() throws {
-      let outcome = try openCentral(global).withhold(try licenceNumber(options.number), reason: options.reason)
+      let outcome = try openCentral(global).withhold(
+        try licenceNumber(options.number), reason: options.reason)
       try report(outcome, "Withheld", json: options.json)
     }
   }
@@ -218,7 +226,8 @@ struct LicenceCommand: ParsableCommand {
     @OptionGroup var options: ChangeOptions
 
     func run() throws {
-      let outcome = try openCentral(global).reinstate(try licenceNumber(options.number), reason: options.reason)
+      let outcome = try openCentral(global).reinstate(
+        try licenceNumber(options.number), reason: options.reason)
       try report(outcome, "Reinstated", json: options.json)
     }
   }
@@ -229,7 +238,8 @@ struct LicenceCommand: ParsableCommand {
     @OptionGroup var options: ChangeOptions
 
     func run() throws {
-      let outcome = try openCentral(global).revoke(try licenceNumber(options.number), reason: options.reason)
+      let outcome = try openCentral(global).revoke(
+        try licenceNumber(options.number), reason: options.reason)
       try report(outcome, "Revoked", json: options.json)
     }
   }
@@ -241,7 +251,8 @@ struct LicenceCommand: ParsableCommand {
     @OptionGroup var options: ChangeOptions
 
     func run() throws {
-      let outcome = try openCentral(global).renew(try licenceNumber(options.number), reason: options.reason)
+      let outcome = try openCentral(global).renew(
+        try licenceNumber(options.number), reason: options.reason)
       try report(outcome, "Renewed", json: options.json)
     }
   }
@@ -266,7 +277,9 @@ struct LicenceCommand: ParsableCommand {
 func report(_ outcome: AdminOutcome, _ verb: String, json: Bool) throws {
   if json { return try printJSON(outcome) }
   let l = outcome.licence
-  print("\(verb) licence \(l.number): status \(l.status.code) \(l.status.chinese), classes \(l.classes.code), epoch \(l.epoch)")
+  print(
+    "\(verb) licence \(l.number): status \(l.status.code) \(l.status.chinese), classes \(l.classes.code), epoch \(l.epoch)"
+  )
   for change in outcome.changes {
     print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
   }
@@ -297,7 +310,9 @@ struct PointsCommand: ParsableCommand {
       let outcome = try service.reducePoints(number, points: points, reason: options.reason)
       if options.json { return try printJSON(outcome) }
       let dossier = try service.dossier(number)
-      print("Reduced points of licence \(number): now \(dossier.points.total) in cycle \(dossier.points.cycleStart) – \(dossier.points.cycleLastDay)")
+      print(
+        "Reduced points of licence \(number): now \(dossier.points.total) in cycle \(dossier.points.cycleStart) – \(dossier.points.cycleLastDay)"
+      )
       for change in outcome.changes {
         print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
       }
@@ -321,7 +336,8 @@ struct VehicleCommand: ParsableCommand {
       let vehicle = try openCentral(global).vehicle(try Plate(plate))
       if json { return try printJSON(vehicle) }
       print("Vehicle \(vehicle.plate)")
-      print(field("Needs class", "\(vehicle.vehicleClass.rawValue) \(vehicle.vehicleClass.chinese)"))
+      print(
+        field("Needs class", "\(vehicle.vehicleClass.rawValue) \(vehicle.vehicleClass.chinese)"))
       print(field("Model", vehicle.model))
       print(field("Owner", vehicle.owner.value))
       print(field("Registered", vehicle.registered.description))
@@ -346,7 +362,9 @@ struct OffenceCommand: ParsableCommand {
     }
 
     func run() throws {
-      let offences = try openCentral(global).offences().filter { points == nil || $0.points == points }
+      let offences = try openCentral(global).offences().filter {
+        points == nil || $0.points == points
+      }
       if json { return try printJSON(offences) }
       printTable(
         ["CODE", "POINTS", "FINE (YUAN)", "DEFAULT", "MEASURE", "OFFENCE"],
@@ -361,7 +379,8 @@ struct OffenceCommand: ParsableCommand {
   }
 
   struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one offence with its legal basis.")
+    static let configuration = CommandConfiguration(
+      abstract: "Show one offence with its legal basis.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The offence code, such as 0601.") var code: String
     @Flag(help: "Print JSON.") var json = false
@@ -369,7 +388,9 @@ struct OffenceCommand: ParsableCommand {
     func run() throws {
       let service = try openCentral(global)
       let offences = try service.offences()
-      let catalogue = OffenceCatalogue(version: service.catalogue.version, province: service.catalogue.province, offences: offences)
+      let catalogue = OffenceCatalogue(
+        version: service.catalogue.version, province: service.catalogue.province, offences: offences
+      )
       let offence = try catalogue.require(code)
       if json { return try printJSON(offence) }
       print("Offence \(offence.code): \(offence.chinese)")
@@ -389,7 +410,8 @@ struct OffenceCommand: ParsableCommand {
 
 struct OfficerCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "officer", abstract: "Officers known to the central store.", subcommands: [List.self])
+    commandName: "officer", abstract: "Officers known to the central store.",
+    subcommands: [List.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List officers.")
@@ -406,7 +428,8 @@ struct OfficerCommand: ParsableCommand {
 
 struct TerminalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "terminal", abstract: "Terminals known to the central store.", subcommands: [List.self])
+    commandName: "terminal", abstract: "Terminals known to the central store.",
+    subcommands: [List.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List terminals.")

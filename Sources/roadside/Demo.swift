@@ -72,7 +72,8 @@ struct Demo: ParsableCommand {
     let latest = summary.counts.latestSequence
     let changes = try service.changes(after: max(0, latest - 5), limit: 5)
     printTable(
-      ["SEQ", "ENTITY", "KEY", "ACTION"], changes.map { [String($0.seq), $0.entity.rawValue, $0.key, $0.action] })
+      ["SEQ", "ENTITY", "KEY", "ACTION"],
+      changes.map { [String($0.seq), $0.entity.rawValue, $0.key, $0.action] })
     print("")
     if keep || global.home != nil {
       print("State kept in \(home.path); try: roadside central licence list --home \(home.path)")

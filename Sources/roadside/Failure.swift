@@ -50,8 +50,11 @@ enum Failure {
       }
     case let error as SchemaError: (status, message) = (.dataError, error.description)
     case let error as SQLiteError where error.isNotADatabase:
-      (status, message) = (.dataError, "the file is not a SQLite database or is damaged: \(error.message)")
-    case let error as SQLiteError: (status, message) = (.software, "internal storage error: \(error)")
+      (status, message) = (
+        .dataError, "the file is not a SQLite database or is damaged: \(error.message)"
+      )
+    case let error as SQLiteError:
+      (status, message) = (.software, "internal storage error: \(error)")
     case let error as CocoaError:
       (status, message) = (.ioError, "file error: \(error.localizedDescription)")
     default:

@@ -20,7 +20,9 @@ struct Fixtures: ParsableCommand {
 
     func validate() throws {
       guard licences >= 1 else { throw ValidationError("--licences must be at least 1") }
-      guard licences <= 50_000_000 else { throw ValidationError("--licences must be at most 50000000") }
+      guard licences <= 50_000_000 else {
+        throw ValidationError("--licences must be at most 50000000")
+      }
     }
 
     func run() throws {
@@ -36,8 +38,10 @@ struct Fixtures: ParsableCommand {
       }
       let reference = try global.clock().now().chinaDate
       let started = Date()
-      let summary = try FixtureGenerator(licenceCount: licences, seed: seed, referenceDate: reference)
-        .write(to: directory)
+      let summary = try FixtureGenerator(
+        licenceCount: licences, seed: seed, referenceDate: reference
+      )
+      .write(to: directory)
       let seconds = Date().timeIntervalSince(started)
       print(
         "Wrote \(summary.licences) licences, \(summary.vehicles) vehicles, \(summary.officers) officers, \(summary.terminals) terminals, \(summary.mandates) mandates and \(summary.decisions) decisions to \(directory.path)"
@@ -55,7 +59,8 @@ struct Fixtures: ParsableCommand {
     var directory: String?
 
     func run() throws {
-      let url = directory.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
+      let url =
+        directory.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
       let set = try FixtureLoader().load(directory: url)
       print(
         "\(url.path): \(set.licences.count) licences, \(set.vehicles.count) vehicles, \(set.officers.count) officers, \(set.terminals.count) terminals, \(set.mandates.count) mandates, \(set.decisions.count) decisions — all valid"

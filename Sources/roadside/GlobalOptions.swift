@@ -42,7 +42,8 @@ struct GlobalOptions: ParsableArguments {
     if let env = ProcessInfo.processInfo.environment["ROADSIDE_NOW"], !env.isEmpty {
       guard let instant = Timestamp(iso: env) else {
         throw ValidationError(
-          "ROADSIDE_NOW \"\(env)\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00")
+          "ROADSIDE_NOW \"\(env)\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00"
+        )
       }
       return FixedClock(instant)
     }

@@ -57,7 +57,8 @@ func describe(_ dossier: LicenceDossier) -> [String] {
   lines.append(
     field(
       "Classes",
-      classNames + (also.isEmpty ? "" : "; also permits \(also.map(\.rawValue).joined(separator: " "))")))
+      classNames
+        + (also.isEmpty ? "" : "; also permits \(also.map(\.rawValue).joined(separator: " "))")))
   lines.append(
     field(
       "Validity",
@@ -79,18 +80,23 @@ func describe(_ dossier: LicenceDossier) -> [String] {
   for entry in dossier.points.entries {
     lines.append(
       field(
-        "", "\(entry.points) pt  \(entry.offenceCode)  decision \(entry.decisionNumber) \(entry.decidedOn)\(entry.finePaid ? "" : "  (fine unpaid)")"))
+        "",
+        "\(entry.points) pt  \(entry.offenceCode)  decision \(entry.decisionNumber) \(entry.decidedOn)\(entry.finePaid ? "" : "  (fine unpaid)")"
+      ))
   }
   if dossier.vehicles.isEmpty {
     lines.append(field("Vehicles", "none registered"))
   } else {
     for (i, v) in dossier.vehicles.enumerated() {
-      lines.append(field(i == 0 ? "Vehicles" : "", "\(v.plate)  needs \(v.vehicleClass.rawValue)  \(v.model)"))
+      lines.append(
+        field(i == 0 ? "Vehicles" : "", "\(v.plate)  needs \(v.vehicleClass.rawValue)  \(v.model)"))
     }
   }
   if let mandate = dossier.mandate {
     lines.append(
-      field("Bank mandate", "\(mandate.bank) ****\(mandate.account.suffix(4)) since \(mandate.authorisedOn)"))
+      field(
+        "Bank mandate",
+        "\(mandate.bank) ****\(mandate.account.suffix(4)) since \(mandate.authorisedOn)"))
   } else {
     lines.append(field("Bank mandate", "none"))
   }

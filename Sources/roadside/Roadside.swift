@@ -7,7 +7,8 @@ import RoadsideDomain
 struct Roadside: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "roadside",
-    abstract: "Simulate China's electronic driving licence at the roadside: central store, terminals, checks.",
+    abstract:
+      "Simulate China's electronic driving licence at the roadside: central store, terminals, checks.",
     discussion: """
       State lives under a home directory (--home, $ROADSIDE_HOME, else ./.roadside).
       Every command takes --now (or $ROADSIDE_NOW) to fix the time.
@@ -24,7 +25,8 @@ func openCentral(_ global: GlobalOptions) throws -> CentralService {
   guard FileManager.default.fileExists(atPath: layout.centralStore.path) else {
     throw CLIError(
       .notFound,
-      "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first")
+      "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first"
+    )
   }
   return try CentralService.open(path: layout.centralStore.path, clock: clock)
 }

@@ -20,7 +20,9 @@ struct Run {
 }
 
 /// Runs `roadside` with `arguments`, without any ROADSIDE_* variable from the caller.
-func roadside(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Run {
+func roadside(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil)
+  throws -> Run
+{
   let process = Process()
   process.executableURL = roadsideBinary
   process.arguments = arguments

@@ -10,34 +10,53 @@ import Testing
     #expect(run.stdout.contains("  Licences      240\n"))
     #expect(run.stdout.contains("== Lookup: what the officer's recorder shows\n"))
     #expect(run.stdout.contains("  Class check   "))
-    #expect(run.stdout.hasSuffix("Temporary home removed. Run with --keep to explore it with the other commands.\n"))
+    #expect(
+      run.stdout.hasSuffix(
+        "Temporary home removed. Run with --keep to explore it with the other commands.\n"))
   }
 
   @Test func initThenShowListAndChanges() throws {
     let home = try initialisedHome()
-    let show = try roadside(["central", "licence", "show", normalLicence, "--home", home.path, "--now", now])
+    let show = try roadside([
+      "central", "licence", "show", normalLicence, "--home", home.path, "--now", now,
+    ])
     #expect(show.status == 0, "\(show.stderr)")
     #expect(show.stdout.hasPrefix("Licence \(normalLicence)  魏英 (女, born 1978-11-27)\n"))
     #expect(show.stdout.contains("  Status        A 正常 (normal)\n"))
     #expect(show.stdout.contains("  Drive today   yes\n"))
 
-    let list = try roadside(["central", "licence", "list", "--status", "D", "--home", home.path, "--now", now])
+    let list = try roadside([
+      "central", "licence", "list", "--status", "D", "--home", home.path, "--now", now,
+    ])
     #expect(list.status == 0)
     let rows = list.stdout.split(separator: "\n").dropFirst().dropLast()
     #expect(!rows.isEmpty && rows.allSatisfy { $0.contains(" D") })
 
-    let json = try roadside(["central", "licence", "list", "--with-mandate", "--json", "--home", home.path, "--now", now])
-    let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    let json = try roadside([
+      "central", "licence", "list", "--with-mandate", "--json", "--home", home.path, "--now", now,
+    ])
+    let array = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
     #expect(array.count == 96)
-    #expect(Set(array[0].keys) == ["number", "name", "classes", "status", "validUntil", "points", "mandate"])
+    #expect(
+      Set(array[0].keys) == [
+        "number", "name", "classes", "status", "validUntil", "points", "mandate",
+      ])
     #expect(array.allSatisfy { $0["mandate"] as? Bool == true })
   }
 
   @Test func showJSONHasTheDocumentedShape() throws {
     let home = try initialisedHome()
-    let run = try roadside(["central", "licence", "show", normalLicence, "--json", "--home", home.path, "--now", now])
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-    #expect(Set(object.keys) == ["asOf", "licence", "permitsDriving", "expired", "points", "vehicles", "mandate", "decisions", "epochs"])
+    let run = try roadside([
+      "central", "licence", "show", normalLicence, "--json", "--home", home.path, "--now", now,
+    ])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    #expect(
+      Set(object.keys) == [
+        "asOf", "licence", "permitsDriving", "expired", "points", "vehicles", "mandate",
+        "decisions", "epochs",
+      ])
     let licence = try #require(object["licence"] as? [String: Any])
     #expect(licence["number"] as? String == normalLicence)
     #expect(licence["status"] as? String == "A")
@@ -49,26 +68,39 @@ import Testing
     let home = try initialisedHome()
     let args = ["--home", home.path, "--now", now]
     let before = try roadside(["central", "info", "--json"] + args)
-    let info = try #require(try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])
+    let info = try #require(
+      try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])
     let latest = try #require((info["counts"] as? [String: Any])?["latestSequence"] as? Int)
 
-    let suspend = try roadside(["central", "licence", "suspend", normalLicence, "--until", "2027-01-31", "--reason", "test"] + args)
+    let suspend = try roadside(
+      ["central", "licence", "suspend", normalLicence, "--until", "2027-01-31", "--reason", "test"]
+        + args)
     #expect(suspend.status == 0, "\(suspend.stderr)")
-    #expect(suspend.stdout == """
-      Suspended licence \(normalLicence): status D 暂扣, classes C2, epoch 3
-        change \(latest + 1): licence \(normalLicence) (licence.suspend)
+    #expect(
+      suspend.stdout == """
+        Suspended licence \(normalLicence): status D 暂扣, classes C2, epoch 3
+          change \(latest + 1): licence \(normalLicence) (licence.suspend)
 
-      """)
+        """)
     let again = try roadside(["central", "licence", "suspend", normalLicence] + args)
     #expect(again.status == 65)
-    #expect(again.stderr == "error: the licence is already suspended (status D); reinstate it first to change the term\n")
+    #expect(
+      again.stderr
+        == "error: the licence is already suspended (status D); reinstate it first to change the term\n"
+    )
     #expect(try roadside(["central", "licence", "reinstate", normalLicence] + args).status == 0)
-    #expect(try roadside(["central", "licence", "change-class", normalLicence, "--to", "C1,E"] + args).status == 0)
+    #expect(
+      try roadside(["central", "licence", "change-class", normalLicence, "--to", "C1,E"] + args)
+        .status == 0)
 
     let changes = try roadside(["central", "changes", "--after", String(latest), "--json"] + args)
-    let list = try #require(try JSONSerialization.jsonObject(with: Data(changes.stdout.utf8)) as? [[String: Any]])
+    let list = try #require(
+      try JSONSerialization.jsonObject(with: Data(changes.stdout.utf8)) as? [[String: Any]])
     #expect(list.map { $0["seq"] as? Int } == [latest + 1, latest + 2, latest + 3])
-    #expect(list.map { $0["action"] as? String } == ["licence.suspend", "licence.reinstate", "licence.change-class"])
+    #expect(
+      list.map { $0["action"] as? String } == [
+        "licence.suspend", "licence.reinstate", "licence.change-class",
+      ])
     #expect(list.map { $0["reason"] as? String } == ["test", nil, nil])
   }
 
@@ -78,26 +110,36 @@ import Testing
     #expect(try roadside(["central", "init"], environment: env).status == 0)
     let info = try roadside(["central", "info"], environment: env)
     #expect(info.stdout.contains("  Created       2026-12-01T16:00:00+08:00\n"))
-    #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("central/central.sqlite").path))
+    #expect(
+      FileManager.default.fileExists(
+        atPath: home.appendingPathComponent("central/central.sqlite").path))
   }
 
   @Test func homeDefaultsToDotRoadsideInTheWorkingDirectory() throws {
     let cwd = newHome()
     #expect(try roadside(["central", "init", "--now", now], in: cwd).status == 0)
-    #expect(FileManager.default.fileExists(atPath: cwd.appendingPathComponent(".roadside/central/central.sqlite").path))
+    #expect(
+      FileManager.default.fileExists(
+        atPath: cwd.appendingPathComponent(".roadside/central/central.sqlite").path))
   }
 
   @Test func twoHomesDoNotInterfere() throws {
     let a = try initialisedHome()
     let b = try initialisedHome()
-    #expect(try roadside(["central", "licence", "revoke", normalLicence, "--home", a.path, "--now", now]).status == 0)
-    let inB = try roadside(["central", "licence", "show", normalLicence, "--home", b.path, "--now", now])
+    #expect(
+      try roadside(["central", "licence", "revoke", normalLicence, "--home", a.path, "--now", now])
+        .status == 0)
+    let inB = try roadside([
+      "central", "licence", "show", normalLicence, "--home", b.path, "--now", now,
+    ])
     #expect(inB.stdout.contains("  Status        A 正常 (normal)\n"))
   }
 
   @Test func fixturesGenerateAndCheck() throws {
     let out = newHome().appendingPathComponent("pop")
-    let gen = try roadside(["fixtures", "generate", "--licences", "500", "--seed", "7", "--out", out.path, "--now", now])
+    let gen = try roadside([
+      "fixtures", "generate", "--licences", "500", "--seed", "7", "--out", out.path, "--now", now,
+    ])
     #expect(gen.status == 0, "\(gen.stderr)")
     #expect(gen.stdout.hasPrefix("Wrote 500 licences, "))
     let check = try roadside(["fixtures", "check", out.path])
@@ -105,61 +147,94 @@ import Testing
     #expect(check.stdout.hasPrefix("\(out.path): 500 licences, "))
     #expect(check.stdout.hasSuffix(" — all valid\n"))
     let home = newHome()
-    #expect(try roadside(["central", "init", "--fixtures", out.path, "--home", home.path, "--now", now]).status == 0)
+    #expect(
+      try roadside(["central", "init", "--fixtures", out.path, "--home", home.path, "--now", now])
+        .status == 0)
   }
 }
 
 @Suite(.serialized) struct CLIBadInputTests {
   @Test func badChecksum() throws {
     let home = try initialisedHome()
-    let run = try roadside(["central", "licence", "show", "110114197811271868", "--home", home.path])
+    let run = try roadside([
+      "central", "licence", "show", "110114197811271868", "--home", home.path,
+    ])
     #expect(run.status == 65)
     #expect(run.stdout.isEmpty)
-    #expect(run.stderr == "error: the licence number's check character is 8 but GB 11643 gives 9 for the first 17 digits; check the number for a typo\n")
+    #expect(
+      run.stderr
+        == "error: the licence number's check character is 8 but GB 11643 gives 9 for the first 17 digits; check the number for a typo\n"
+    )
   }
 
   @Test func shortLicenceNumber() throws {
     let home = try initialisedHome()
     let run = try roadside(["central", "licence", "suspend", "12345", "--home", home.path])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: a licence number is the holder's 18-character citizen ID number, but 5 characters were given\n")
+    #expect(
+      run.stderr
+        == "error: a licence number is the holder's 18-character citizen ID number, but 5 characters were given\n"
+    )
   }
 
   @Test func unknownLicence() throws {
     let home = try initialisedHome()
-    let run = try roadside(["central", "licence", "show", "11010519491231002X", "--home", home.path])
+    let run = try roadside([
+      "central", "licence", "show", "11010519491231002X", "--home", home.path,
+    ])
     #expect(run.status == 66)
-    #expect(run.stderr == "error: no licence 110105********002X in the central store; check the number, or list them with 'roadside central licence list'\n")
+    #expect(
+      run.stderr
+        == "error: no licence 110105********002X in the central store; check the number, or list them with 'roadside central licence list'\n"
+    )
   }
 
   @Test func unknownOffence() throws {
     let home = try initialisedHome()
     let run = try roadside(["central", "offence", "show", "9999", "--home", home.path])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.1\n")
+    #expect(
+      run.stderr
+        == "error: unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.1\n"
+    )
   }
 
   @Test func unknownClass() throws {
     let home = try initialisedHome()
-    let before = try roadside(["central", "changes", "--json", "--limit", "100000", "--home", home.path]).stdout
-    let run = try roadside(["central", "licence", "change-class", normalLicence, "--to", "C1,Z9", "--home", home.path])
+    let before = try roadside([
+      "central", "changes", "--json", "--limit", "100000", "--home", home.path,
+    ]).stdout
+    let run = try roadside([
+      "central", "licence", "change-class", normalLicence, "--to", "C1,Z9", "--home", home.path,
+    ])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: unknown licence class \"Z9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P\n")
-    #expect(try roadside(["central", "changes", "--json", "--limit", "100000", "--home", home.path]).stdout == before)
+    #expect(
+      run.stderr
+        == "error: unknown licence class \"Z9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P\n"
+    )
+    #expect(
+      try roadside(["central", "changes", "--json", "--limit", "100000", "--home", home.path])
+        .stdout == before)
   }
 
   @Test func unknownStatusCode() throws {
     let home = try initialisedHome()
     let run = try roadside(["central", "licence", "list", "--status", "Q", "--home", home.path])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z\n")
+    #expect(
+      run.stderr
+        == "error: unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z\n"
+    )
   }
 
   @Test func homeWithoutACentralStore() throws {
     let home = newHome()
     let run = try roadside(["central", "licence", "list", "--home", home.path])
     #expect(run.status == 66)
-    #expect(run.stderr == "error: no central store in \(home.path); run 'roadside central init --home \(home.path)' first\n")
+    #expect(
+      run.stderr
+        == "error: no central store in \(home.path); run 'roadside central init --home \(home.path)' first\n"
+    )
   }
 
   @Test func initTwiceIsRefusedAndKeepsTheStore() throws {
@@ -167,7 +242,10 @@ import Testing
     _ = try roadside(["central", "licence", "revoke", normalLicence, "--home", home.path])
     let run = try roadside(["central", "init", "--home", home.path])
     #expect(run.status == 73)
-    #expect(run.stderr == "error: a central store already exists in \(home.path); use another --home, or delete \(home.path)/central/central.sqlite to start again\n")
+    #expect(
+      run.stderr
+        == "error: a central store already exists in \(home.path); use another --home, or delete \(home.path)/central/central.sqlite to start again\n"
+    )
     let show = try roadside(["central", "licence", "show", normalLicence, "--home", home.path])
     #expect(show.stdout.contains("  Status        F 吊销 (revoked)\n"))
   }
@@ -175,40 +253,57 @@ import Testing
   @Test func corruptStoreFile() throws {
     let home = newHome()
     let path = home.appendingPathComponent("central/central.sqlite")
-    try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(repeating: 0x5A, count: 10_000).write(to: path)
     let run = try roadside(["central", "info", "--home", home.path])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: \(path.path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'\n")
+    #expect(
+      run.stderr
+        == "error: \(path.path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'\n"
+    )
     #expect(try Data(contentsOf: path) == Data(repeating: 0x5A, count: 10_000))
   }
 
   @Test func foreignSQLiteFile() throws {
     let home = newHome()
     let path = home.appendingPathComponent("central/central.sqlite")
-    try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
     let sqlite = Process()
     sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE t(x)'); c.commit()", path.path]
+    sqlite.arguments = [
+      "python3", "-c",
+      "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE t(x)'); c.commit()",
+      path.path,
+    ]
     try sqlite.run()
     sqlite.waitUntilExit()
     let run = try roadside(["central", "info", "--home", home.path])
     #expect(run.status == 65)
-    #expect(run.stderr == "error: \(path.path) is a SQLite database but not a Roadside central store; use another --home or run 'roadside central init' in a new one\n")
+    #expect(
+      run.stderr
+        == "error: \(path.path) is a SQLite database but not a Roadside central store; use another --home or run 'roadside central init' in a new one\n"
+    )
   }
 
   @Test func fixtureWithAWrongFieldCreatesNothing() throws {
     let dir = newHome().appendingPathComponent("fx")
-    #expect(try roadside(["fixtures", "generate", "--licences", "20", "--out", dir.path, "--now", now]).status == 0)
+    #expect(
+      try roadside(["fixtures", "generate", "--licences", "20", "--out", dir.path, "--now", now])
+        .status == 0)
     let file = dir.appendingPathComponent("licences.jsonl")
-    var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+    var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(
+      String.init)
     lines[4] = lines[4].replacingOccurrences(of: "\"fileNumber\"", with: "\"fileNo\"")
     try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
     let home = newHome()
     let run = try roadside(["central", "init", "--fixtures", dir.path, "--home", home.path])
     #expect(run.status == 65)
     #expect(run.stderr == "error: \(file.path) line 5: field \"fileNumber\" is missing\n")
-    #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("central/central.sqlite").path))
+    #expect(
+      !FileManager.default.fileExists(
+        atPath: home.appendingPathComponent("central/central.sqlite").path))
   }
 
   @Test func wrongFlag() throws {
@@ -220,13 +315,19 @@ import Testing
   @Test func badNow() throws {
     let run = try roadside(["central", "info", "--now", "yesterday"])
     #expect(run.status == 64)
-    #expect(run.stderr == "error: --now \"yesterday\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00 (see 'roadside help')\n")
+    #expect(
+      run.stderr
+        == "error: --now \"yesterday\" is not an ISO 8601 time; write it like 2026-11-22T09:30:00+08:00 (see 'roadside help')\n"
+    )
   }
 
   @Test func badReductionAndMissingArgument() throws {
     let reduce = try roadside(["central", "points", "reduce", normalLicence, "--points", "7"])
     #expect(reduce.status == 64)
-    #expect(reduce.stderr == "error: --points must be 1 to 6; study reduces at most 6 points a cycle (see 'roadside help')\n")
+    #expect(
+      reduce.stderr
+        == "error: --points must be 1 to 6; study reduces at most 6 points a cycle (see 'roadside help')\n"
+    )
     let missing = try roadside(["central", "licence", "show"])
     #expect(missing.status == 64)
     #expect(missing.stderr == "error: Missing expected argument '<number>' (see 'roadside help')\n")
@@ -234,11 +335,17 @@ import Testing
 
   @Test func generateRefusesToOverwrite() throws {
     let dir = newHome()
-    #expect(try roadside(["fixtures", "generate", "--licences", "5", "--out", dir.path]).status == 0)
+    #expect(
+      try roadside(["fixtures", "generate", "--licences", "5", "--out", dir.path]).status == 0)
     let original = try Data(contentsOf: dir.appendingPathComponent("licences.jsonl"))
-    let run = try roadside(["fixtures", "generate", "--licences", "9", "--seed", "2", "--out", dir.path])
+    let run = try roadside([
+      "fixtures", "generate", "--licences", "9", "--seed", "2", "--out", dir.path,
+    ])
     #expect(run.status == 73)
-    #expect(run.stderr == "error: \(dir.path) already holds licences.jsonl, vehicles.jsonl, officers.jsonl, terminals.jsonl, mandates.jsonl, decisions.jsonl; pass --force to replace them or choose another --out\n")
+    #expect(
+      run.stderr
+        == "error: \(dir.path) already holds licences.jsonl, vehicles.jsonl, officers.jsonl, terminals.jsonl, mandates.jsonl, decisions.jsonl; pass --force to replace them or choose another --out\n"
+    )
     #expect(try Data(contentsOf: dir.appendingPathComponent("licences.jsonl")) == original)
   }
 }

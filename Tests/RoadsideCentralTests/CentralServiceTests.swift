@@ -22,7 +22,9 @@ import Testing
     #expect(changes.map(\.seq) == Array(1...Int64(changes.count)))
     #expect(summary.counts.latestSequence == Int64(changes.count))
     // Entities appear in load order, each exactly once.
-    let order: [ChangeEntity] = [.offence, .officer, .terminal, .licence, .vehicle, .mandate, .decision, .points]
+    let order: [ChangeEntity] = [
+      .offence, .officer, .terminal, .licence, .vehicle, .mandate, .decision, .points,
+    ]
     var lastIndex = 0
     for change in changes {
       let index = order.firstIndex(of: change.entity)!
@@ -46,12 +48,15 @@ import Testing
   @Test func aStoreAlreadyThereIsNotReplaced() throws {
     let dir = temporaryDirectory()
     let path = dir.appendingPathComponent("central.sqlite").path
-    let first = try CentralService.initialise(path: path, fixtures: defaultFixtures, source: "default", clock: FixedClock(fixedNow))
+    let first = try CentralService.initialise(
+      path: path, fixtures: defaultFixtures, source: "default", clock: FixedClock(fixedNow))
     let before = try first.summary().counts
     #expect(throws: CentralError.self) {
-      try CentralService.initialise(path: path, fixtures: FixtureSet(), source: "x", clock: FixedClock(fixedNow))
+      try CentralService.initialise(
+        path: path, fixtures: FixtureSet(), source: "x", clock: FixedClock(fixedNow))
     }
-    #expect(try CentralService.open(path: path, clock: FixedClock(fixedNow)).summary().counts == before)
+    #expect(
+      try CentralService.open(path: path, clock: FixedClock(fixedNow)).summary().counts == before)
   }
 
   @Test func aFailedInitialisationLeavesNoFile() throws {
@@ -60,7 +65,8 @@ import Testing
     var broken = defaultFixtures
     broken.vehicles.append(broken.vehicles[0])  // duplicate plate: the schema refuses it
     #expect(throws: SQLiteError.self) {
-      try CentralService.initialise(path: path, fixtures: broken, source: "broken", clock: FixedClock(fixedNow))
+      try CentralService.initialise(
+        path: path, fixtures: broken, source: "broken", clock: FixedClock(fixedNow))
     }
     #expect(!FileManager.default.fileExists(atPath: path))
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
@@ -70,12 +76,22 @@ import Testing
     let dir = temporaryDirectory()
     let garbage = dir.appendingPathComponent("garbage.sqlite").path
     try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: garbage))
-    #expect(throws: CentralError(.unusableStore, "\(garbage) is not a SQLite database or is damaged; move it aside and run 'roadside central init'")) {
+    #expect(
+      throws: CentralError(
+        .unusableStore,
+        "\(garbage) is not a SQLite database or is damaged; move it aside and run 'roadside central init'"
+      )
+    ) {
       try CentralService.open(path: garbage, clock: FixedClock(fixedNow))
     }
     let foreign = dir.appendingPathComponent("foreign.sqlite").path
     try Connection(path: foreign).executeScript("CREATE TABLE notes (body TEXT);")
-    #expect(throws: CentralError(.unusableStore, "\(foreign) is a SQLite database but not a Roadside central store; use another --home or run 'roadside central init' in a new one")) {
+    #expect(
+      throws: CentralError(
+        .unusableStore,
+        "\(foreign) is a SQLite database but not a Roadside central store; use another --home or run 'roadside central init' in a new one"
+      )
+    ) {
       try CentralService.open(path: foreign, clock: FixedClock(fixedNow))
     }
     let missing = dir.appendingPathComponent("missing.sqlite").path
@@ -86,7 +102,8 @@ import Testing
 
   @Test func storeFileIsSound() throws {
     let path = temporaryDirectory().appendingPathComponent("central.sqlite").path
-    _ = try CentralService.initialise(path: path, fixtures: defaultFixtures, source: "default", clock: FixedClock(fixedNow))
+    _ = try CentralService.initialise(
+      path: path, fixtures: defaultFixtures, source: "default", clock: FixedClock(fixedNow))
     let store = try SQLiteCentralStore.open(path: path)
     #expect(try store.integrityCheck() == ["ok"])
   }
@@ -97,7 +114,8 @@ import Testing
     let service = try makeStore()
     let licence = try normalLicence(in: service)
     let before = try service.summary().counts.latestSequence
-    let outcome = try service.suspend(licence.number, until: LocalDate(iso: "2027-05-21"), reason: "drink-driving case 17")
+    let outcome = try service.suspend(
+      licence.number, until: LocalDate(iso: "2027-05-21"), reason: "drink-driving case 17")
     #expect(outcome.changes.count == 1)
     let change = try #require(outcome.changes.first)
     #expect(change.seq == before + 1)
@@ -122,12 +140,14 @@ import Testing
     _ = try service.revoke(licence.number, reason: "f")
     let changes = try service.changes(after: start, limit: 100)
     #expect(changes.map(\.seq) == Array((start + 1)...(start + 6)))
-    #expect(changes.map(\.action) == [
-      "licence.suspend", "licence.reinstate", "licence.withhold", "licence.reinstate",
-      "licence.change-class", "licence.revoke",
-    ])
+    #expect(
+      changes.map(\.action) == [
+        "licence.suspend", "licence.reinstate", "licence.withhold", "licence.reinstate",
+        "licence.change-class", "licence.revoke",
+      ])
     #expect(changes.map(\.reason) == ["a", "b", "c", "d", "e", "f"])
-    #expect(try changes.map { try decodeLicence($0).status.code } == ["D", "A", "U", "A", "A", "F"])
+    #expect(
+      try changes.map { try decodeLicence($0).status.code } == ["D", "A", "U", "A", "A", "F"])
     #expect(try decodeLicence(changes[4]).epoch == licence.epoch + 1)
   }
 
@@ -136,9 +156,14 @@ import Testing
     let licence = try normalLicence(in: service)
     let before = try service.summary().counts
     #expect(throws: DomainError.self) { try service.reinstate(licence.number, reason: nil) }
-    #expect(throws: DomainError.self) { try service.changeClasses(licence.number, to: licence.classes, reason: nil) }
-    #expect(throws: DomainError.self) { try service.suspend(licence.number, until: LocalDate(iso: "2020-01-01"), reason: nil) }
-    let unknown = CitizenID.make(region: 110101, birthDate: LocalDate(iso: "1990-01-01")!, sequence: 999)
+    #expect(throws: DomainError.self) {
+      try service.changeClasses(licence.number, to: licence.classes, reason: nil)
+    }
+    #expect(throws: DomainError.self) {
+      try service.suspend(licence.number, until: LocalDate(iso: "2020-01-01"), reason: nil)
+    }
+    let unknown = CitizenID.make(
+      region: 110101, birthDate: LocalDate(iso: "1990-01-01")!, sequence: 999)
     #expect(throws: CentralError.self) { try service.revoke(unknown, reason: nil) }
     #expect(try service.summary().counts == before)
     #expect(try service.dossier(licence.number).licence == licence)
@@ -163,12 +188,14 @@ import Testing
 
   @Test func studyReductionLogsThePointsLedgerOnly() throws {
     let service = try makeStore()
-    let row = try #require(try service.licences(LicenceFilter(status: .normal)).first { $0.points >= 2 })
+    let row = try #require(
+      try service.licences(LicenceFilter(status: .normal)).first { $0.points >= 2 })
     let before = try service.summary().counts.latestSequence
     let outcome = try service.reducePoints(row.number, points: 1, reason: "online study")
     #expect(outcome.changes.count == 1)
     #expect(outcome.changes[0].entity == .points && outcome.changes[0].seq == before + 1)
-    let ledger = try JSONDecoder().decode(PointsLedger.self, from: Data(outcome.changes[0].payload.utf8))
+    let ledger = try JSONDecoder().decode(
+      PointsLedger.self, from: Data(outcome.changes[0].payload.utf8))
     #expect(ledger.total(on: fixedNow.chinaDate) == row.points - 1)
     #expect(try service.dossier(row.number).points.total == row.points - 1)
   }

@@ -14,11 +14,15 @@ import Testing
     let classes = Set(set.licences.flatMap(\.classes))
     #expect(classes.isSuperset(of: [.a1, .a2, .b2, .c1, .c2, .d, .e]))
     let statuses = Set(set.licences.flatMap(\.status.codes))
-    #expect(statuses.isSuperset(of: [.normal, .suspended, .pointsFull, .revoked, .overdueRenewal, .withheld]))
+    #expect(
+      statuses.isSuperset(of: [
+        .normal, .suspended, .pointsFull, .revoked, .overdueRenewal, .withheld,
+      ]))
     #expect(set.licences.contains { $0.validity.term == .longTerm })
     #expect(set.licences.contains { $0.photo == nil })
     #expect(set.vehicles.contains { $0.plate.kind == .newEnergySmall })
-    let points = Set(set.decisions.compactMap { OffenceCatalogue.current.offence($0.offence)?.points })
+    let points = Set(
+      set.decisions.compactMap { OffenceCatalogue.current.offence($0.offence)?.points })
     #expect(points.isSuperset(of: [1, 3, 6]))
   }
 
@@ -57,8 +61,10 @@ import Testing
   @Test(arguments: [1, 50, 2_000])
   func generatedSetsLoadCleanly(_ count: Int) throws {
     let dir = temporaryDirectory("gen")
-    let summary = try FixtureGenerator(licenceCount: count, seed: 3, referenceDate: LocalDate(iso: "2026-11-01")!)
-      .write(to: dir)
+    let summary = try FixtureGenerator(
+      licenceCount: count, seed: 3, referenceDate: LocalDate(iso: "2026-11-01")!
+    )
+    .write(to: dir)
     let set = try FixtureLoader().load(directory: dir)
     #expect(set.licences.count == count && summary.licences == count)
     #expect(set.vehicles.count == summary.vehicles)
@@ -73,9 +79,12 @@ import Testing
     let dir = temporaryDirectory("bad")
     for name in FixtureLoader.fileNames {
       let source = DefaultFixtures.directory.appendingPathComponent(name)
-      var lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      var lines = try String(contentsOf: source, encoding: .utf8).split(
+        separator: "\n", omittingEmptySubsequences: false
+      ).map(String.init)
       if name == file { lines[line - 1] = record }
-      try lines.joined(separator: "\n").write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+      try lines.joined(separator: "\n").write(
+        to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
     return dir
   }
@@ -86,20 +95,45 @@ import Testing
   }
 
   @Test(arguments: [
-    ("\"number\":\"110114197811271869\"", "\"number\":\"110114197811271868\"", "field \"number\": the licence number's check character is 8 but GB 11643 gives 9 for the first 17 digits; check the number for a typo"),
-    ("\"classes\":[\"C2\"]", "\"classes\":[\"C9\"]", "field \"classes[0]\": unknown licence class \"C9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"),
+    (
+      "\"number\":\"110114197811271869\"", "\"number\":\"110114197811271868\"",
+      "field \"number\": the licence number's check character is 8 but GB 11643 gives 9 for the first 17 digits; check the number for a typo"
+    ),
+    (
+      "\"classes\":[\"C2\"]", "\"classes\":[\"C9\"]",
+      "field \"classes[0]\": unknown licence class \"C9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"
+    ),
     ("\"name\":\"魏英\",", "", "field \"name\" is missing"),
     ("\"epoch\":3", "\"epoch\":\"3\"", "field \"epoch\" has the wrong type; expected an integer"),
-    ("\"epoch\":3", "\"epoch\":3,\"colour\":\"red\"", "unknown field \"colour\"; see Fixtures/README.md for the fields of licences.jsonl"),
-    ("\"code\":\"京A\"", "\"code\":\"京A\",\"extra\":1", "unknown field \"authority.extra\"; see Fixtures/README.md for the fields of licences.jsonl"),
-    ("\"status\":\"A\"", "\"status\":\"AQ\"", "field \"status\": unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z"),
-    ("\"gender\":\"female\"", "\"gender\":\"male\"", "field \"gender\": the licence number says female (17th digit), the record says male"),
-    ("\"validFrom\":\"2022-09-30\"", "\"validFrom\":\"2022-09-30\",\"validUntil\":\"2030-01-01\"", "field \"validity.validUntil\": a long-term validity from 2022-09-30 ends on no date, not 2030-01-01"),
+    (
+      "\"epoch\":3", "\"epoch\":3,\"colour\":\"red\"",
+      "unknown field \"colour\"; see Fixtures/README.md for the fields of licences.jsonl"
+    ),
+    (
+      "\"code\":\"京A\"", "\"code\":\"京A\",\"extra\":1",
+      "unknown field \"authority.extra\"; see Fixtures/README.md for the fields of licences.jsonl"
+    ),
+    (
+      "\"status\":\"A\"", "\"status\":\"AQ\"",
+      "field \"status\": unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z"
+    ),
+    (
+      "\"gender\":\"female\"", "\"gender\":\"male\"",
+      "field \"gender\": the licence number says female (17th digit), the record says male"
+    ),
+    (
+      "\"validFrom\":\"2022-09-30\"", "\"validFrom\":\"2022-09-30\",\"validUntil\":\"2030-01-01\"",
+      "field \"validity.validUntil\": a long-term validity from 2022-09-30 ends on no date, not 2030-01-01"
+    ),
   ])
-  func aBadLicenceRecordIsReportedWithFileAndLine(_ find: String, _ replace: String, _ message: String) throws {
+  func aBadLicenceRecordIsReportedWithFileAndLine(
+    _ find: String, _ replace: String, _ message: String
+  ) throws {
     let original = try firstLine("licences.jsonl")
     #expect(original.contains(find), "fixture line 1 changed; update this test")
-    let dir = try directory(replacingLine: 1, of: "licences.jsonl", with: original.replacingOccurrences(of: find, with: replace))
+    let dir = try directory(
+      replacingLine: 1, of: "licences.jsonl",
+      with: original.replacingOccurrences(of: find, with: replace))
     let path = dir.appendingPathComponent("licences.jsonl").path
     #expect(throws: FixtureError(file: path, line: 1, message: message)) {
       try FixtureLoader().load(directory: dir)
@@ -108,7 +142,10 @@ import Testing
 
   @Test func notJSON() throws {
     let dir = try directory(replacingLine: 3, of: "licences.jsonl", with: "{\"number\": ")
-    #expect(throws: FixtureError(file: dir.appendingPathComponent("licences.jsonl").path, line: 3, message: "not valid JSON")) {
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("licences.jsonl").path, line: 3, message: "not valid JSON")
+    ) {
       try FixtureLoader().load(directory: dir)
     }
   }
@@ -117,8 +154,16 @@ import Testing
     let original = try firstLine("decisions.jsonl")
     let code = original.components(separatedBy: "\"offence\":\"")[1].prefix(4)
     let dir = try directory(
-      replacingLine: 1, of: "decisions.jsonl", with: original.replacingOccurrences(of: "\"offence\":\"\(code)\"", with: "\"offence\":\"9999\""))
-    #expect(throws: FixtureError(file: dir.appendingPathComponent("decisions.jsonl").path, line: 1, message: "unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.1")) {
+      replacingLine: 1, of: "decisions.jsonl",
+      with: original.replacingOccurrences(
+        of: "\"offence\":\"\(code)\"", with: "\"offence\":\"9999\""))
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("decisions.jsonl").path, line: 1,
+        message:
+          "unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.1"
+      )
+    ) {
       try FixtureLoader().load(directory: dir)
     }
   }
@@ -126,10 +171,17 @@ import Testing
   @Test func danglingReferencesAndDuplicates() throws {
     let vehicle = try firstLine("vehicles.jsonl")
     let owner = vehicle.components(separatedBy: "\"owner\":\"")[1].prefix(18)
-    let stranger = CitizenID.make(region: 110101, birthDate: LocalDate(iso: "1990-01-01")!, sequence: 998)
+    let stranger = CitizenID.make(
+      region: 110101, birthDate: LocalDate(iso: "1990-01-01")!, sequence: 998)
     let dir = try directory(
-      replacingLine: 1, of: "vehicles.jsonl", with: vehicle.replacingOccurrences(of: String(owner), with: stranger.value))
-    #expect(throws: FixtureError(file: dir.appendingPathComponent("vehicles.jsonl").path, line: 1, message: "field \"owner\": no licence 110101********9987 in licences.jsonl".replacingOccurrences(of: "9987", with: String(stranger.value.suffix(4))))) {
+      replacingLine: 1, of: "vehicles.jsonl",
+      with: vehicle.replacingOccurrences(of: String(owner), with: stranger.value))
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("vehicles.jsonl").path, line: 1,
+        message: "field \"owner\": no licence 110101********9987 in licences.jsonl"
+          .replacingOccurrences(of: "9987", with: String(stranger.value.suffix(4))))
+    ) {
       try FixtureLoader().load(directory: dir)
     }
     let licence = try firstLine("licences.jsonl")
@@ -139,11 +191,19 @@ import Testing
 
   @Test func missingDirectoryAndMissingLicences() throws {
     let nowhere = temporaryDirectory("x").appendingPathComponent("nope")
-    #expect(throws: FixtureError(file: nowhere.path, line: nil, message: "no such fixture directory; give a folder holding licences.jsonl")) {
+    #expect(
+      throws: FixtureError(
+        file: nowhere.path, line: nil,
+        message: "no such fixture directory; give a folder holding licences.jsonl")
+    ) {
       try FixtureLoader().load(directory: nowhere)
     }
     let empty = temporaryDirectory("empty")
-    #expect(throws: FixtureError(file: empty.appendingPathComponent("licences.jsonl").path, line: nil, message: "missing; a fixture directory needs at least licences.jsonl")) {
+    #expect(
+      throws: FixtureError(
+        file: empty.appendingPathComponent("licences.jsonl").path, line: nil,
+        message: "missing; a fixture directory needs at least licences.jsonl")
+    ) {
       try FixtureLoader().load(directory: empty)
     }
   }

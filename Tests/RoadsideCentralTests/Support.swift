@@ -17,7 +17,8 @@ let defaultFixtures: FixtureSet = try! FixtureLoader().load(directory: DefaultFi
 
 func makeStore(clock: any Clock = FixedClock(fixedNow)) throws -> CentralService {
   let path = temporaryDirectory().appendingPathComponent("central.sqlite").path
-  return try CentralService.initialise(path: path, fixtures: defaultFixtures, source: "default", clock: clock)
+  return try CentralService.initialise(
+    path: path, fixtures: defaultFixtures, source: "default", clock: clock)
 }
 
 /// A clock that can be moved, for tests that advance time between operations.
@@ -26,7 +27,9 @@ final class SteppingClock: Clock, @unchecked Sendable {
   private var instant: Timestamp
   init(_ start: Timestamp) { instant = start }
   func now() -> Timestamp { lock.withLock { instant } }
-  func advance(days: Int) { lock.withLock { instant = instant.adding(seconds: Int64(days) * 86_400) } }
+  func advance(days: Int) {
+    lock.withLock { instant = instant.adding(seconds: Int64(days) * 86_400) }
+  }
 }
 
 func decodeLicence(_ change: Change) throws -> Licence {

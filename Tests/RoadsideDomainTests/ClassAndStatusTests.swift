@@ -22,7 +22,8 @@ import Testing
     #expect(table.alsoPermits[held] == expected)
     #expect(table.permitted(by: [held]) == expected.union([held]))
     for vehicle in LicenceClass.allCases {
-      #expect(table.permits([held], toDrive: vehicle) == (vehicle == held || expected.contains(vehicle)))
+      #expect(
+        table.permits([held], toDrive: vehicle) == (vehicle == held || expected.contains(vehicle)))
     }
   }
 
@@ -41,14 +42,23 @@ import Testing
     #expect(!table.permits([.c2], toDrive: .c1))
   }
 
-  @Test(arguments: [("C1D", [LicenceClass.c1, .d]), ("c1,e", [.c1, .e]), ("A2 D", [.a2, .d]), ("B2", [.b2]), ("DC1", [.c1, .d])])
+  @Test(arguments: [
+    ("C1D", [LicenceClass.c1, .d]), ("c1,e", [.c1, .e]), ("A2 D", [.a2, .d]), ("B2", [.b2]),
+    ("DC1", [.c1, .d]),
+  ])
   func parsesClassLists(_ text: String, _ classes: [LicenceClass]) throws {
     #expect(try LicenceClass.parseList(text) == classes)
   }
 
   @Test(arguments: [
-    ("C9", "unknown licence class \"C9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"),
-    ("X", "unknown licence class \"X\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"),
+    (
+      "C9",
+      "unknown licence class \"C9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"
+    ),
+    (
+      "X",
+      "unknown licence class \"X\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"
+    ),
     ("", "no licence class given; name at least one, such as C1"),
   ])
   func rejectsUnknownClasses(_ text: String, _ message: String) {
@@ -57,7 +67,10 @@ import Testing
 }
 
 @Suite struct LicenceStatusTests {
-  @Test(arguments: [("A", true), ("D", false), ("DH", false), ("B", false), ("M", false), ("U", false), ("F", false)])
+  @Test(arguments: [
+    ("A", true), ("D", false), ("DH", false), ("B", false), ("M", false), ("U", false),
+    ("F", false),
+  ])
   func onlyNormalPermitsDriving(_ code: String, _ permits: Bool) throws {
     #expect(try LicenceStatus(code: code).permitsDriving == permits)
   }
@@ -73,7 +86,9 @@ import Testing
 
   @Test(arguments: [
     ("AD", "status A (normal) cannot be combined with other codes"),
-    ("DQ", "unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z"),
+    (
+      "DQ", "unknown licence status code \"Q\"; valid codes are A B C D E F G H I J K M N P R S U Z"
+    ),
     ("", "a licence status needs at least one code, such as A"),
   ])
   func rejectsBadCodes(_ code: String, _ message: String) {

@@ -13,14 +13,35 @@ import Testing
   }
 
   @Test(arguments: [
-    ("1101051949123100", "a licence number is the holder's 18-character citizen ID number, but 16 characters were given"),
-    ("11010519491231002X0", "a licence number is the holder's 18-character citizen ID number, but 19 characters were given"),
+    (
+      "1101051949123100",
+      "a licence number is the holder's 18-character citizen ID number, but 16 characters were given"
+    ),
+    (
+      "11010519491231002X0",
+      "a licence number is the holder's 18-character citizen ID number, but 19 characters were given"
+    ),
     ("11010519491231002Y", "the 18th character of the licence number must be a digit or X"),
-    ("1101051949123100AX", "character 17 of the licence number is not a digit; only the 18th may be X"),
-    ("99010519491231002X", "the licence number starts with 99, which is no province code of GB/T 2260"),
-    ("110105194913310025", "characters 7–14 of the licence number are not a valid birth date (YYYYMMDD)"),
-    ("110105194902300023", "characters 7–14 of the licence number are not a valid birth date (YYYYMMDD)"),
-    ("110105194912310021", "the licence number's check character is 1 but GB 11643 gives X for the first 17 digits; check the number for a typo"),
+    (
+      "1101051949123100AX",
+      "character 17 of the licence number is not a digit; only the 18th may be X"
+    ),
+    (
+      "99010519491231002X",
+      "the licence number starts with 99, which is no province code of GB/T 2260"
+    ),
+    (
+      "110105194913310025",
+      "characters 7–14 of the licence number are not a valid birth date (YYYYMMDD)"
+    ),
+    (
+      "110105194902300023",
+      "characters 7–14 of the licence number are not a valid birth date (YYYYMMDD)"
+    ),
+    (
+      "110105194912310021",
+      "the licence number's check character is 1 but GB 11643 gives X for the first 17 digits; check the number for a typo"
+    ),
   ])
   func rejectsInvalidNumbersWithAClearReason(_ text: String, _ message: String) {
     #expect(throws: DomainError(.invalidData, message)) { try CitizenID(text) }
@@ -58,7 +79,10 @@ import Testing
 
   @Test(arguments: ["11000012345", "1100001234567", "11000012345A", ""])
   func rejects(_ text: String) {
-    #expect(throws: DomainError(.invalidData, "a licence file number (档案编号) is 12 digits, but \"\(text)\" was given")) {
+    #expect(
+      throws: DomainError(
+        .invalidData, "a licence file number (档案编号) is 12 digits, but \"\(text)\" was given")
+    ) {
       try FileNumber(text)
     }
   }
@@ -80,13 +104,34 @@ import Testing
   }
 
   @Test(arguments: [
-    ("A12345", "a plate starts with a province abbreviation such as 京 or 沪, but \"A12345\" does not"),
-    ("京I12345", "the second character of plate \"京I12345\" must be the issuing authority's letter (A–Z, not I or O)"),
-    ("京A1234", "plate \"京A1234\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"),
-    ("京AABC12", "plate \"京AABC12\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"),
-    ("京A1O345", "plate \"京A1O345\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"),
-    ("京AX12345", "plate \"京AX12345\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"),
-    ("京A1234567", "plate \"京A1234567\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"),
+    (
+      "A12345",
+      "a plate starts with a province abbreviation such as 京 or 沪, but \"A12345\" does not"
+    ),
+    (
+      "京I12345",
+      "the second character of plate \"京I12345\" must be the issuing authority's letter (A–Z, not I or O)"
+    ),
+    (
+      "京A1234",
+      "plate \"京A1234\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"
+    ),
+    (
+      "京AABC12",
+      "plate \"京AABC12\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"
+    ),
+    (
+      "京A1O345",
+      "plate \"京A1O345\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"
+    ),
+    (
+      "京AX12345",
+      "plate \"京AX12345\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"
+    ),
+    (
+      "京A1234567",
+      "plate \"京A1234567\" is neither an ordinary plate (京A12345) nor a new-energy plate (京AD12345 or 京A12345D)"
+    ),
   ])
   func rejects(_ text: String, _ message: String) {
     #expect(throws: DomainError(.invalidData, message)) { try Plate(text) }

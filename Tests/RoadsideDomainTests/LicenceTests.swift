@@ -50,23 +50,36 @@ func sampleLicence(
     let licence = sampleLicence()
     #expect(licence.permitsDriving(on: date("2026-11-22")))
     #expect(!licence.permitsDriving(on: date("2027-05-11")))
-    #expect(!sampleLicence(status: LicenceStatus(codes: [.suspended])).permitsDriving(on: date("2026-11-22")))
+    #expect(
+      !sampleLicence(status: LicenceStatus(codes: [.suspended])).permitsDriving(
+        on: date("2026-11-22")))
   }
 
   @Test func validationNamesTheField() {
     var licence = sampleLicence()
     licence.gender = .male
-    #expect(throws: DomainError(.invalidData, "field \"gender\": the licence number says female (17th digit), the record says male")) {
+    #expect(
+      throws: DomainError(
+        .invalidData,
+        "field \"gender\": the licence number says female (17th digit), the record says male")
+    ) {
       try licence.validate()
     }
     var young = sampleLicence()
     young.firstIssued = date("1960-01-01")
-    #expect(throws: DomainError(.invalidData, "field \"firstIssued\": 1960-01-01 is before the holder's 16th birthday (1965-12-31)")) {
+    #expect(
+      throws: DomainError(
+        .invalidData,
+        "field \"firstIssued\": 1960-01-01 is before the holder's 16th birthday (1965-12-31)")
+    ) {
       try young.validate()
     }
     var blank = sampleLicence()
     blank.name = "  "
-    #expect(throws: DomainError(.invalidData, "field \"name\": a holder's name must have 1 to 40 characters")) {
+    #expect(
+      throws: DomainError(
+        .invalidData, "field \"name\": a holder's name must have 1 to 40 characters")
+    ) {
       try blank.validate()
     }
   }
@@ -79,12 +92,20 @@ func sampleLicence(
     let reinstated = try suspended.reinstating()
     #expect(reinstated.status.code == "A")
     #expect(reinstated.suspendedUntil == nil)
-    #expect(throws: DomainError(.notPermitted, "the licence is neither suspended (D) nor withheld (U), so there is nothing to reinstate")) {
+    #expect(
+      throws: DomainError(
+        .notPermitted,
+        "the licence is neither suspended (D) nor withheld (U), so there is nothing to reinstate")
+    ) {
       try reinstated.reinstating()
     }
     let revoked = try reinstated.revoking()
     #expect(revoked.status.code == "F")
-    #expect(throws: DomainError(.notPermitted, "cannot suspend it: the licence has status F (revoked) and is no longer in force")) {
+    #expect(
+      throws: DomainError(
+        .notPermitted,
+        "cannot suspend it: the licence has status F (revoked) and is no longer in force")
+    ) {
       try revoked.suspending(until: nil)
     }
   }
@@ -98,7 +119,9 @@ func sampleLicence(
     let late = try licence.renewing(on: date("2027-08-01"), fullScoreInTerm: true)
     #expect(late.validity.validFrom == date("2027-08-01"))
     #expect(late.validity.term == .sixYears)
-    #expect(throws: DomainError.self) { try licence.renewing(on: date("2026-11-22"), fullScoreInTerm: false) }
+    #expect(throws: DomainError.self) {
+      try licence.renewing(on: date("2026-11-22"), fullScoreInTerm: false)
+    }
     #expect(throws: DomainError.self) {
       try sampleLicence(term: .longTerm).renewing(on: date("2026-11-22"), fullScoreInTerm: false)
     }

@@ -16,7 +16,8 @@ import Testing
   @Test(arguments: OffenceCatalogue.current.offences)
   func everyOffenceIsConsistent(_ offence: Offence) {
     #expect(offence.code.count == 4)
-    #expect(Int(offence.code.prefix(2)) == offence.points, "code \(offence.code) encodes its points")
+    #expect(
+      Int(offence.code.prefix(2)) == offence.points, "code \(offence.code) encodes its points")
     #expect(offence.pointsBasis.contains("公安部令第163号"))
     #expect(!offence.chinese.isEmpty && !offence.english.isEmpty)
     #expect(offence.fine.minimumYuan <= offence.fine.defaultYuan)
@@ -43,14 +44,21 @@ import Testing
   }
 
   @Test func unknownCode() {
-    #expect(throws: DomainError(.invalidData, "unknown offence code \"9999\"; run 'roadside central offence list' to see the \(catalogue.offences.count) codes of catalogue RS-2026.1")) {
+    #expect(
+      throws: DomainError(
+        .invalidData,
+        "unknown offence code \"9999\"; run 'roadside central offence list' to see the \(catalogue.offences.count) codes of catalogue RS-2026.1"
+      )
+    ) {
       try catalogue.require("9999")
     }
   }
 
   @Test(arguments: [
-    ("0601", 20, true), ("0601", 200, true), ("0601", 201, false), ("0601", 10, false), ("0601", 0, false),
-    ("0301", 0, true), ("1201", 1000, true), ("1201", 999, false), ("1202", 0, true), ("1202", 100, false),
+    ("0601", 20, true), ("0601", 200, true), ("0601", 201, false), ("0601", 10, false),
+    ("0601", 0, false),
+    ("0301", 0, true), ("1201", 1000, true), ("1201", 999, false), ("1202", 0, true),
+    ("1202", 100, false),
   ])
   func fineRange(_ code: String, _ yuan: Int, _ ok: Bool) throws {
     let offence = try catalogue.require(code)
@@ -63,7 +71,12 @@ import Testing
 
   @Test func fineErrorsSayTheRange() throws {
     let red = try catalogue.require("0601")
-    #expect(throws: DomainError(.invalidData, "a fine of 500 yuan is outside the legal range for offence 0601: 20–200 yuan (道路交通安全法 第90条)")) {
+    #expect(
+      throws: DomainError(
+        .invalidData,
+        "a fine of 500 yuan is outside the legal range for offence 0601: 20–200 yuan (道路交通安全法 第90条)"
+      )
+    ) {
       try red.fine.check(500, offence: "0601")
     }
   }
@@ -80,8 +93,13 @@ import Testing
     (200, false, .none, true, .general),
     (0, true, .none, true, .general),
   ])
-  func gate(_ yuan: Int, _ warning: Bool, _ measure: LicenceMeasure, _ withheld: Bool, _ expected: Procedure) {
-    #expect(Procedure.gate(fine: Money(yuan: yuan), isWarning: warning, measure: measure, licenceWithheld: withheld) == expected)
+  func gate(
+    _ yuan: Int, _ warning: Bool, _ measure: LicenceMeasure, _ withheld: Bool, _ expected: Procedure
+  ) {
+    #expect(
+      Procedure.gate(
+        fine: Money(yuan: yuan), isWarning: warning, measure: measure, licenceWithheld: withheld)
+        == expected)
   }
 
   @Test func defaultProcedureOfCatalogueEntries() throws {
@@ -105,14 +123,21 @@ import Testing
     (50, "2026-11-17", 150), (1500, "2026-11-26", 45_000),
   ])
   func surchargeIsThreePercentADayCappedAtTheFine(_ yuan: Int, _ on: String, _ fen: Int64) {
-    #expect(Payment.surcharge(fine: Money(yuan: yuan), servedOn: served, on: date(on)) == Money(fen: fen))
+    #expect(
+      Payment.surcharge(fine: Money(yuan: yuan), servedOn: served, on: date(on)) == Money(fen: fen))
   }
 
   @Test func reviewPausesTheSurcharge() {
     let paused = [date("2026-11-17")...date("2026-11-26")]
     #expect(Payment.daysLate(servedOn: served, on: date("2026-11-27"), paused: paused) == 1)
-    #expect(Payment.surcharge(fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused) == Money(fen: 600))
-    #expect(Payment.amountDue(fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused) == Money(fen: 20_600))
+    #expect(
+      Payment.surcharge(
+        fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused)
+        == Money(fen: 600))
+    #expect(
+      Payment.amountDue(
+        fine: Money(yuan: 200), servedOn: served, on: date("2026-11-27"), paused: paused)
+        == Money(fen: 20_600))
   }
 
   @Test func moneyPrints() {

@@ -24,22 +24,34 @@ import Testing
 
   @Test func pointsAccumulateAndReachingTwelveIsReported() throws {
     var ledger = PointsLedger(firstIssued: first)
-    let a = try ledger.record(decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"), finePaid: true)
+    let a = try ledger.record(
+      decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"),
+      finePaid: true)
     #expect(a.before == 0 && a.after == 6 && !a.reachedTwelve)
-    let b = try ledger.record(decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-07-01"), finePaid: true)
+    let b = try ledger.record(
+      decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-07-01"),
+      finePaid: true)
     #expect(!b.reachedTwelve)
-    let c = try ledger.record(decisionNumber: "D3", offenceCode: "0301", points: 3, decidedOn: date("2026-08-01"), finePaid: false)
+    let c = try ledger.record(
+      decisionNumber: "D3", offenceCode: "0301", points: 3, decidedOn: date("2026-08-01"),
+      finePaid: false)
     #expect(c.after == 12 && c.reachedTwelve)
-    let d = try ledger.record(decisionNumber: "D4", offenceCode: "0111", points: 1, decidedOn: date("2026-08-02"), finePaid: false)
+    let d = try ledger.record(
+      decisionNumber: "D4", offenceCode: "0111", points: 1, decidedOn: date("2026-08-02"),
+      finePaid: false)
     #expect(d.after == 13 && !d.reachedTwelve)
     #expect(ledger.total(on: date("2026-11-22")) == 13)
   }
 
   @Test func aDecisionIsRecordedOnce() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"), finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"),
+      finePaid: true)
     #expect(throws: DomainError(.notPermitted, "decision D1 already has its points recorded")) {
-      try ledger.record(decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"), finePaid: true)
+      try ledger.record(
+        decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"),
+        finePaid: true)
     }
     #expect(ledger.total(on: date("2026-06-01")) == 6)
   }
@@ -48,22 +60,32 @@ import Testing
   func onlyLegalPointValues(_ points: Int) {
     var ledger = PointsLedger(firstIssued: first)
     #expect(throws: DomainError.self) {
-      try ledger.record(decisionNumber: "X", offenceCode: "0000", points: points, decidedOn: date("2026-06-01"), finePaid: true)
+      try ledger.record(
+        decisionNumber: "X", offenceCode: "0000", points: points, decidedOn: date("2026-06-01"),
+        finePaid: true)
     }
   }
 
   @Test func pointsCountInTheirOwnCycle() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-05-09"), finePaid: true)
-    _ = try ledger.record(decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-05-10"), finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-05-09"),
+      finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-05-10"),
+      finePaid: true)
     #expect(ledger.total(on: date("2026-05-09")) == 6)
     #expect(ledger.total(on: date("2026-05-10")) == 3)
   }
 
   @Test func endOfCycleClearsPaidAndCarriesUnpaid() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "PAID", offenceCode: "0601", points: 6, decidedOn: date("2025-12-01"), finePaid: true)
-    _ = try ledger.record(decisionNumber: "UNPAID", offenceCode: "0301", points: 3, decidedOn: date("2026-01-01"), finePaid: false)
+    _ = try ledger.record(
+      decisionNumber: "PAID", offenceCode: "0601", points: 6, decidedOn: date("2025-12-01"),
+      finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "UNPAID", offenceCode: "0301", points: 3, decidedOn: date("2026-01-01"),
+      finePaid: false)
     let closings = ledger.closeCycles(through: date("2026-05-10"))
     #expect(closings.count == 11)  // 2015-05-10 … 2025-05-10
     let last = try #require(closings.last)
@@ -78,11 +100,18 @@ import Testing
 
   @Test func aFullCycleIsHeldUntilEducationAndClearsOnlyWhenFinesArePaid() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "DRINK", offenceCode: "1201", points: 12, decidedOn: date("2026-04-01"), finePaid: false)
+    _ = try ledger.record(
+      decisionNumber: "DRINK", offenceCode: "1201", points: 12, decidedOn: date("2026-04-01"),
+      finePaid: false)
     let closing = try #require(ledger.closeCycles(through: date("2026-06-01")).last)
     #expect(closing.heldForFullScoreEducation)
     #expect(ledger.total(on: date("2026-06-01")) == 12)
-    #expect(throws: DomainError(.notPermitted, "the fine of decision DRINK is unpaid; points clear only when every fine is paid (公安部令第163号 §23)")) {
+    #expect(
+      throws: DomainError(
+        .notPermitted,
+        "the fine of decision DRINK is unpaid; points clear only when every fine is paid (公安部令第163号 §23)"
+      )
+    ) {
       try ledger.completeFullScoreEducation(on: date("2026-06-01"))
     }
     try ledger.markFinePaid(decisionNumber: "DRINK")
@@ -92,8 +121,12 @@ import Testing
 
   @Test func revokingADecisionRevokesItsPoints() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"), finePaid: true)
-    _ = try ledger.record(decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-06-02"), finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "D1", offenceCode: "0601", points: 6, decidedOn: date("2026-06-01"),
+      finePaid: true)
+    _ = try ledger.record(
+      decisionNumber: "D2", offenceCode: "0301", points: 3, decidedOn: date("2026-06-02"),
+      finePaid: true)
     let revoked = try ledger.revoke(decisionNumber: "D1")
     #expect(revoked.points == 6)
     #expect(ledger.total(on: date("2026-06-03")) == 3)
@@ -105,13 +138,14 @@ import Testing
     }
   }
 
-  @Test(arguments: [
-    // (points held, requests, granted per request)
-    (9, [2, 2, 2, 2], [2, 2, 2, nil]),
-    (9, [6, 1], [6, nil]),
-    (3, [6], [3]),
-    (9, [1, 5], [1, 5]),
-  ] as [(Int, [Int], [Int?])])
+  @Test(
+    arguments: [
+      // (points held, requests, granted per request)
+      (9, [2, 2, 2, 2], [2, 2, 2, nil]),
+      (9, [6, 1], [6, nil]),
+      (3, [6], [3]),
+      (9, [1, 5], [1, 5]),
+    ] as [(Int, [Int], [Int?])])
   func studyReducesAtMostSixPerCycle(_ held: Int, _ requests: [Int], _ granted: [Int?]) throws {
     var ledger = PointsLedger(firstIssued: first)
     var remaining = held
@@ -119,7 +153,9 @@ import Testing
     for value in [6, 3, 1] where remaining >= value {
       while remaining >= value {
         n += 1
-        _ = try ledger.record(decisionNumber: "D\(n)", offenceCode: "x", points: value, decidedOn: date("2026-06-01"), finePaid: true)
+        _ = try ledger.record(
+          decisionNumber: "D\(n)", offenceCode: "x", points: value, decidedOn: date("2026-06-01"),
+          finePaid: true)
         remaining -= value
       }
     }
@@ -127,15 +163,24 @@ import Testing
       if let expected {
         #expect(try ledger.reduceByStudy(points: request, on: date("2026-07-01")) == expected)
       } else {
-        #expect(throws: DomainError.self) { try ledger.reduceByStudy(points: request, on: date("2026-07-01")) }
+        #expect(throws: DomainError.self) {
+          try ledger.reduceByStudy(points: request, on: date("2026-07-01"))
+        }
       }
     }
   }
 
   @Test func studyCannotReduceAtTwelve() throws {
     var ledger = PointsLedger(firstIssued: first)
-    _ = try ledger.record(decisionNumber: "D1", offenceCode: "1201", points: 12, decidedOn: date("2026-06-01"), finePaid: true)
-    #expect(throws: DomainError(.notPermitted, "study cannot reduce points once a cycle reaches 12 (公安部令第163号 §25); full-score education applies")) {
+    _ = try ledger.record(
+      decisionNumber: "D1", offenceCode: "1201", points: 12, decidedOn: date("2026-06-01"),
+      finePaid: true)
+    #expect(
+      throws: DomainError(
+        .notPermitted,
+        "study cannot reduce points once a cycle reaches 12 (公安部令第163号 §25); full-score education applies"
+      )
+    ) {
       try ledger.reduceByStudy(points: 1, on: date("2026-06-02"))
     }
   }
@@ -145,6 +190,8 @@ import Testing
     ([.a1], 1, 12, 30), ([.b2, .c1], 2, 12, 60), ([.a2], 5, 12, 120),
   ])
   func fullScoreStudyDays(_ classes: [LicenceClass], _ times: Int, _ points: Int, _ days: Int) {
-    #expect(PointsLedger.fullScoreStudyDays(classes: classes, timesInCycle: times, points: points) == days)
+    #expect(
+      PointsLedger.fullScoreStudyDays(classes: classes, timesInCycle: times, points: points) == days
+    )
   }
 }

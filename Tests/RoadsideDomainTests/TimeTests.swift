@@ -12,7 +12,9 @@ import Testing
     #expect(date.description == text)
   }
 
-  @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "26-01-01", "2026/01/01", "1899-12-31"])
+  @Test(arguments: [
+    "2026-02-29", "2026-13-01", "2026-00-10", "26-01-01", "2026/01/01", "1899-12-31",
+  ])
   func rejectsInvalidDates(_ text: String) { #expect(LocalDate(iso: text) == nil) }
 
   @Test(arguments: [
@@ -28,14 +30,18 @@ import Testing
     #expect(Timestamp(iso: text)?.secondsSinceEpoch == seconds)
   }
 
-  @Test(arguments: ["2026-11-22T25:00:00Z", "2026-11-22T09:30:00+8", "yesterday", "2026-11-22T09:30:00Q", ""])
+  @Test(arguments: [
+    "2026-11-22T25:00:00Z", "2026-11-22T09:30:00+8", "yesterday", "2026-11-22T09:30:00Q", "",
+  ])
   func rejectsMalformedTimes(_ text: String) { #expect(Timestamp(iso: text) == nil) }
 
   @Test func printsChinaStandardTimeAndDate() {
     let t = Timestamp(secondsSinceEpoch: 1_795_366_800)  // 2026-11-22T17:00:00Z
     #expect(t.description == "2026-11-23T01:00:00+08:00")
     #expect(t.chinaDate == LocalDate(year: 2026, month: 11, day: 23))
-    #expect(Timestamp(startOf: LocalDate(year: 2026, month: 11, day: 23)!).description == "2026-11-23T00:00:00+08:00")
+    #expect(
+      Timestamp(startOf: LocalDate(year: 2026, month: 11, day: 23)!).description
+        == "2026-11-23T00:00:00+08:00")
   }
 
   @Test func addingYearsClampsTheLeapDay() {

@@ -179,7 +179,8 @@ func temporaryDatabasePath(_ name: String = "test.sqlite") -> String {
     #expect(throws: SchemaError.foreignDatabase(path: path, expected: "test store")) {
       try migrator.migrate(db)
     }
-    #expect(try db.fetchOne("SELECT count(*) FROM sqlite_master WHERE name = 'a'") { $0.int(0) } == 0)
+    #expect(
+      try db.fetchOne("SELECT count(*) FROM sqlite_master WHERE name = 'a'") { $0.int(0) } == 0)
   }
 
   @Test func refusesAFileFromANewerBuild() throws {
@@ -198,11 +199,15 @@ func temporaryDatabasePath(_ name: String = "test.sqlite") -> String {
     let broken = Migrator(
       applicationID: migrator.applicationID, kind: migrator.kind,
       migrations: migrator.migrations + [
-        Migration(version: 3, name: "broken", sql: "CREATE TABLE c (v INTEGER); SELECT nope FROM nowhere;")
+        Migration(
+          version: 3, name: "broken", sql: "CREATE TABLE c (v INTEGER); SELECT nope FROM nowhere;")
       ])
     let db = try Connection(path: path)
     #expect(throws: SQLiteError.self) { try broken.migrate(db) }
     #expect(try migrator.appliedVersion(db) == 0)
-    #expect(try db.fetchOne("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b', 'c')") { $0.int(0) } == 0)
+    #expect(
+      try db.fetchOne("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b', 'c')") {
+        $0.int(0)
+      } == 0)
   }
 }
