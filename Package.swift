@@ -79,7 +79,7 @@ let package = Package(
     ),
     .testTarget(
       name: "RoadsideCLITests",
-      dependencies: ["roadside"],
+      dependencies: ["roadside", "RoadsideStorage"],
       swiftSettings: upcoming
     ),
   ],

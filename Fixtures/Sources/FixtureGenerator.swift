@@ -353,18 +353,23 @@ public struct FixtureGenerator: Sendable {
           .clamped(from: authorised) : nil)
   }
 
+  static let offencesByPoints = Dictionary(
+    grouping: OffenceCatalogue.current.offences, by: \.points)
+  static let minorOffences = OffenceCatalogue.current.offences.filter {
+    (1...6).contains($0.points)
+  }
+
   func makeDecisions(
     for licence: Licence, plates: [Plate], pointsWanted: Int, random: inout SeededRandom,
     state: inout State
   ) -> [DecisionRecord] {
-    let catalogue = OffenceCatalogue.current
+    let byPoints = FixtureGenerator.offencesByPoints
     var result: [DecisionRecord] = []
     let cycle = licence.scoringCycle(on: referenceDate)
     var remaining = pointsWanted
     while remaining > 0 {
       let value = [12, 9, 6, 3, 1].first { $0 <= remaining }!
-      let candidates = catalogue.offences.filter { $0.points == value }
-      let offence = random.element(of: candidates)
+      let offence = random.element(of: byPoints[value]!)
       remaining -= value
       result.append(
         decision(
@@ -375,7 +380,7 @@ public struct FixtureGenerator: Sendable {
     // Some history from the previous cycle, paid and cleared.
     if random.chance(percent: 20), cycle.start > licence.firstIssued {
       let previous = licence.scoringCycle(on: cycle.start.adding(days: -1))
-      let offence = random.element(of: catalogue.offences.filter { (1...6).contains($0.points) })
+      let offence = random.element(of: FixtureGenerator.minorOffences)
       result.append(
         decision(
           licence: licence, plates: plates, offence: offence,
@@ -384,7 +389,7 @@ public struct FixtureGenerator: Sendable {
     }
     // A warning now and then (no points).
     if random.chance(percent: 5) {
-      let offence = random.element(of: catalogue.offences.filter { $0.points == 0 })
+      let offence = random.element(of: byPoints[0]!)
       result.append(
         decision(
           licence: licence, plates: plates, offence: offence,
@@ -488,7 +493,7 @@ final class JSONLinesWriter {
   private var buffer: [UInt8] = []
 
   init(_ url: URL) throws {
-    FileManager.default.createFile(atPath: url.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
     handle = try FileHandle(forWritingTo: url)
     try handle.truncate(atOffset: 0)
     buffer.reserveCapacity(1 << 22)

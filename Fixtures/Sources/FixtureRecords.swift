@@ -110,22 +110,29 @@ public struct MandateRecord: Sendable, Hashable, Codable {
   }
 
   public static func luhnValid(_ digits: String) -> Bool {
+    luhnSum(digits, doubleFirst: false) % 10 == 0
+  }
+
+  /// The Luhn sum of `digits`, doubling every second digit from the right, starting with
+  /// the rightmost when `doubleFirst`.
+  static func luhnSum(_ digits: String, doubleFirst: Bool) -> Int {
     var sum = 0
-    for (offset, byte) in digits.utf8.reversed().enumerated() {
-      var d = Int(byte - 48)
-      if offset % 2 == 1 {
+    var double = doubleFirst
+    for byte in digits.utf8.reversed() {
+      var d = Int(byte &- 48)
+      if double {
         d *= 2
         if d > 9 { d -= 9 }
       }
       sum += d
+      double.toggle()
     }
-    return sum % 10 == 0
+    return sum
   }
 
   /// Appends the Luhn check digit to `body`.
   public static func withLuhnDigit(_ body: String) -> String {
-    for d in 0...9 where luhnValid(body + String(d)) { return body + String(d) }
-    return body + "0"
+    body + String((10 - luhnSum(body, doubleFirst: true) % 10) % 10)
   }
 }
 

@@ -20,8 +20,10 @@ public struct CitizenID: Sendable, Hashable, Comparable, Codable, CustomStringCo
   /// The check character GB 11643 assigns to the first 17 digits.
   public static func checkCharacter(for first17: some Collection<UInt8>) -> Character {
     var sum = 0
-    for (byte, weight) in zip(first17, weights) {
-      sum += Int(byte - UInt8(ascii: "0")) * weight
+    var index = 0
+    for byte in first17 where index < 17 {
+      sum += Int(byte &- UInt8(ascii: "0")) * weights[index]
+      index += 1
     }
     return checkCharacters[sum % 11]
   }
@@ -69,8 +71,11 @@ public struct CitizenID: Sendable, Hashable, Comparable, Codable, CustomStringCo
       pad(region, 6) + pad(birthDate.year, 4) + pad(birthDate.month, 2) + pad(birthDate.day, 2)
       + pad(sequence, 3)
     let check = checkCharacter(for: Array(first17.utf8))
-    return try! CitizenID(first17 + String(check))
+    return CitizenID(valid: first17 + String(check))
   }
+
+  /// A value already known to be valid (built by `make`).
+  private init(valid: String) { value = valid }
 
   public var birthDate: LocalDate { LocalDate(compact: Array(value.utf8)[6..<14])! }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideStorage
 import Testing
 
 @Suite(.serialized) struct CLIHappyPathTests {
@@ -270,15 +271,7 @@ import Testing
     let path = home.appendingPathComponent("central/central.sqlite")
     try FileManager.default.createDirectory(
       at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let sqlite = Process()
-    sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    sqlite.arguments = [
-      "python3", "-c",
-      "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE t(x)'); c.commit()",
-      path.path,
-    ]
-    try sqlite.run()
-    sqlite.waitUntilExit()
+    try Connection(path: path.path).executeScript("CREATE TABLE t (x INTEGER);")
     let run = try roadside(["central", "info", "--home", home.path])
     #expect(run.status == 65)
     #expect(
