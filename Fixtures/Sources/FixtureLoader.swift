@@ -43,6 +43,23 @@ public struct FixtureLoader: Sendable {
 
   public let catalogue: OffenceCatalogue
 
+  /// The fields each file's records may have; nested fields as `parent.child`.
+  static let fields: [String: Set<String>] = [
+    "licences.jsonl": [
+      "number", "fileNumber", "name", "gender", "birthDate", "nationality", "address", "photo",
+      "firstIssued", "classes", "validity", "validity.term", "validity.validFrom",
+      "validity.validUntil", "authority", "authority.name", "authority.code", "status", "epoch",
+      "suspendedUntil",
+    ],
+    "vehicles.jsonl": ["plate", "vehicleClass", "owner", "model", "registered"],
+    "officers.jsonl": ["id", "name", "unit"],
+    "terminals.jsonl": ["id", "unit"],
+    "mandates.jsonl": ["licence", "bank", "account", "authorisedOn", "revokedOn"],
+    "decisions.jsonl": [
+      "number", "licence", "plate", "offence", "decidedOn", "fineYuan", "paid", "place",
+    ],
+  ]
+
   public init(catalogue: OffenceCatalogue = .current) { self.catalogue = catalogue }
 
   public func load(directory: URL) throws(FixtureError) -> FixtureSet {
@@ -162,7 +179,9 @@ public struct FixtureLoader: Sendable {
         file: url.path, line: nil, message: "cannot be read (\(error.localizedDescription))")
     }
     let decoder = JSONDecoder()
-    let encoder = JSONEncoder()
+    let allowed = FixtureLoader.fields[name] ?? []
+    decoder.userInfo[Strict<T>.objectFieldsKey] = Set(
+      allowed.compactMap { $0.split(separator: ".").count > 1 ? String($0.split(separator: ".")[0]) : nil })
     var result: [T] = []
     var lineNumber = 0
     for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -170,24 +189,18 @@ public struct FixtureLoader: Sendable {
       if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
       let lineData = Data(line)
       do {
-        let object = try JSONSerialization.jsonObject(with: lineData)
-        guard object is [String: Any] else {
-          throw FixtureError(
-            file: url.path, line: lineNumber, message: "a record must be a JSON object")
-        }
-        let record = try decoder.decode(T.self, from: lineData)
-        if let unknown = unknownField(in: object, comparedWith: try encoder.encode(record)) {
+        let record = try decoder.decode(Strict<T>.self, from: lineData)
+        if let unknown = record.fields.first(where: { !allowed.contains($0) }) {
           throw FixtureError(
             file: url.path, line: lineNumber,
-            message:
-              "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
+            message: "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
         }
         do {
-          try validate(record)
+          try validate(record.value)
         } catch {
           throw FixtureError(file: url.path, line: lineNumber, message: error.description)
         }
-        result.append(record)
+        result.append(record.value)
       } catch let error as FixtureError {
         throw error
       } catch let error as DecodingError {
@@ -197,28 +210,6 @@ public struct FixtureLoader: Sendable {
       }
     }
     return result
-  }
-
-  /// The first key of `original` (depth first) that the decoded record does not carry.
-  private func unknownField(in original: Any, comparedWith encoded: Data) -> String? {
-    guard let known = try? JSONSerialization.jsonObject(with: encoded) else { return nil }
-    return unknownKey(original, known, path: "")
-  }
-
-  private func unknownKey(_ original: Any, _ known: Any, path: String) -> String? {
-    guard let object = original as? [String: Any], let knownObject = known as? [String: Any] else {
-      return nil
-    }
-    for key in object.keys.sorted() {
-      let value = object[key]!
-      let fullPath = path.isEmpty ? key : "\(path).\(key)"
-      guard let knownValue = knownObject[key] else {
-        if value is NSNull { continue }
-        return fullPath
-      }
-      if let found = unknownKey(value, knownValue, path: fullPath) { return found }
-    }
-    return nil
   }
 
   /// One line for a decoding failure, naming the field.
@@ -239,6 +230,8 @@ public struct FixtureLoader: Sendable {
       return "field \"\(path(context.codingPath + [key]))\" is missing"
     case .valueNotFound(_, let context):
       return "field \"\(path(context.codingPath))\" is null but required"
+    case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+      return "a record must be a JSON object"
     case .typeMismatch(let type, let context):
       return "field \"\(path(context.codingPath))\" has the wrong type; expected \(typeName(type))"
     case .dataCorrupted(let context):
@@ -258,5 +251,42 @@ public struct FixtureLoader: Sendable {
     default:
       String(describing: type).contains("Array") ? "a list" : "an object"
     }
+  }
+}
+
+/// Decodes a record and, from the same decoder, the paths of every field the JSON object
+/// has (in sorted order), in one pass over the text. Fields named in the decoder's
+/// `objectFieldsKey` user info are objects whose own fields are listed as `parent.child`.
+struct Strict<T: Decodable>: Decodable {
+  let value: T
+  let fields: [String]
+
+  static var objectFieldsKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "objectFields")! }
+
+  init(from decoder: any Decoder) throws {
+    value = try T(from: decoder)
+    let objects = decoder.userInfo[Strict.objectFieldsKey] as? Set<String> ?? []
+    fields = try Strict.paths(in: decoder, descendingInto: objects).sorted()
+  }
+
+  struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  static func paths(in decoder: any Decoder, descendingInto objects: Set<String>) throws -> [String] {
+    guard let container = try? decoder.container(keyedBy: AnyKey.self) else { return [] }
+    var result: [String] = []
+    for key in container.allKeys {
+      result.append(key.stringValue)
+      if objects.contains(key.stringValue),
+        let nested = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key)
+      {
+        result += nested.allKeys.map { "\(key.stringValue).\($0.stringValue)" }
+      }
+    }
+    return result
   }
 }
