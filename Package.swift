@@ -14,7 +14,11 @@ let package = Package(
     .executable(name: "roadside", targets: ["roadside"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // The system SQLite library (libsqlite3), linked as it is installed on the machine.
@@ -35,11 +39,21 @@ let package = Package(
       name: "RoadsideDomain",
       swiftSettings: upcoming
     ),
+    // Credentials: PIN hashes now; e-licence issuing, presenting and verifying next.
+    .target(
+      name: "RoadsideCredentials",
+      dependencies: [
+        "RoadsideDomain",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
     // Fixture files: reading, validating and generating populations. The default set lives
     // in the top-level Fixtures/ folder and ships as this target's resource bundle.
     .target(
       name: "RoadsideFixtures",
-      dependencies: ["RoadsideDomain"],
+      dependencies: ["RoadsideDomain", "RoadsideCredentials"],
       path: "Fixtures",
       exclude: ["README.md"],
       sources: ["Sources"],
@@ -50,7 +64,42 @@ let package = Package(
     // and the administrative service every change goes through.
     .target(
       name: "RoadsideCentral",
-      dependencies: ["RoadsideDomain", "RoadsideStorage", "RoadsideFixtures"],
+      dependencies: [
+        "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCredentials",
+      ],
+      swiftSettings: upcoming
+    ),
+    // The sync wire protocol (v1, Codable), the transport interface and its HTTP client.
+    .target(
+      name: "RoadsideSync",
+      dependencies: [
+        "RoadsideDomain",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
+    // The central store served over HTTP (Hummingbird) and in-process: one endpoint type
+    // that both wires call.
+    .target(
+      name: "RoadsideCentralServer",
+      dependencies: [
+        "RoadsideDomain", "RoadsideCentral", "RoadsideSync",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
+    // The officer terminal: its offline cache, registration, pull, lookup and audit log.
+    .target(
+      name: "RoadsideTerminal",
+      dependencies: [
+        "RoadsideDomain", "RoadsideStorage", "RoadsideSync", "RoadsideFixtures",
+        "RoadsideCredentials", .product(name: "Crypto", package: "swift-crypto"),
+      ],
       swiftSettings: upcoming
     ),
     // The thin command-line front end.
@@ -58,6 +107,7 @@ let package = Package(
       name: "roadside",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
+        "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideCredentials",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming
@@ -75,6 +125,15 @@ let package = Package(
     .testTarget(
       name: "RoadsideCentralTests",
       dependencies: ["RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage"],
+      swiftSettings: upcoming
+    ),
+    .testTarget(
+      name: "RoadsideSyncTests",
+      dependencies: [
+        "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
+        "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ],
       swiftSettings: upcoming
     ),
     .testTarget(

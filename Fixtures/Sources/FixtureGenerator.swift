@@ -1,4 +1,5 @@
 public import Foundation
+import RoadsideCredentials
 public import RoadsideDomain
 
 /// Makes synthetic populations: deterministic for a seed and a reference date, with valid
@@ -71,9 +72,14 @@ public struct FixtureGenerator: Sendable {
     let officers = try JSONLinesWriter(directory.appendingPathComponent("officers.jsonl"))
     let officerCount = max(12, licenceCount / 1000)
     for index in 0..<officerCount {
+      // A generated officer's initial PIN is their police number (documented in
+      // Fixtures/README.md), hashed with a salt from the seeded generator.
+      let id = pad(10_001 + index, 6)
+      let salt = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
       let officer = OfficerRecord(
-        id: pad(10_001 + index, 6), name: makeName(random: &random, gender: nil),
-        unit: FixtureGenerator.units[index % FixtureGenerator.units.count])
+        id: id, name: makeName(random: &random, gender: nil),
+        unit: FixtureGenerator.units[index % FixtureGenerator.units.count],
+        pinHash: try PINHash(pin: id, salt: salt, iterations: PINHash.fixtureIterations))
       try officers.append(json(officer))
       summary.officers += 1
     }
@@ -451,7 +457,7 @@ public struct FixtureGenerator: Sendable {
   }
 
   func json(_ o: OfficerRecord) -> String {
-    "{\"id\":\"\(o.id)\",\"name\":\(quote(o.name)),\"unit\":\(quote(o.unit))}"
+    "{\"id\":\"\(o.id)\",\"name\":\(quote(o.name)),\"unit\":\(quote(o.unit)),\"pinHash\":\"\(o.pinHash.encoded)\"}"
   }
 
   func json(_ t: TerminalRecord) -> String {

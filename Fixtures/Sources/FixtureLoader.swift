@@ -52,7 +52,7 @@ public struct FixtureLoader: Sendable {
       "suspendedUntil",
     ],
     "vehicles.jsonl": ["plate", "vehicleClass", "owner", "model", "registered"],
-    "officers.jsonl": ["id", "name", "unit"],
+    "officers.jsonl": ["id", "name", "unit", "pinHash"],
     "terminals.jsonl": ["id", "unit"],
     "mandates.jsonl": ["licence", "bank", "account", "authorisedOn", "revokedOn"],
     "decisions.jsonl": [
@@ -181,7 +181,9 @@ public struct FixtureLoader: Sendable {
     let decoder = JSONDecoder()
     let allowed = FixtureLoader.fields[name] ?? []
     decoder.userInfo[Strict<T>.objectFieldsKey] = Set(
-      allowed.compactMap { $0.split(separator: ".").count > 1 ? String($0.split(separator: ".")[0]) : nil })
+      allowed.compactMap {
+        $0.split(separator: ".").count > 1 ? String($0.split(separator: ".")[0]) : nil
+      })
     var result: [T] = []
     var lineNumber = 0
     for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -193,7 +195,8 @@ public struct FixtureLoader: Sendable {
         if let unknown = record.fields.first(where: { !allowed.contains($0) }) {
           throw FixtureError(
             file: url.path, line: lineNumber,
-            message: "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
+            message:
+              "unknown field \"\(unknown)\"; see Fixtures/README.md for the fields of \(name)")
         }
         do {
           try validate(record.value)
@@ -276,7 +279,8 @@ struct Strict<T: Decodable>: Decodable {
     init?(intValue: Int) { nil }
   }
 
-  static func paths(in decoder: any Decoder, descendingInto objects: Set<String>) throws -> [String] {
+  static func paths(in decoder: any Decoder, descendingInto objects: Set<String>) throws -> [String]
+  {
     guard let container = try? decoder.container(keyedBy: AnyKey.self) else { return [] }
     var result: [String] = []
     for key in container.allKeys {

@@ -1,3 +1,4 @@
+public import RoadsideCredentials
 public import RoadsideDomain
 
 /// A vehicle: its plate, the licence class it requires and its owner.
@@ -28,11 +29,14 @@ public struct OfficerRecord: Sendable, Hashable, Codable {
   public let id: String
   public let name: String
   public let unit: String
+  /// The slow, salted hash of the officer's 6-digit PIN (terminals verify logins with it).
+  public let pinHash: PINHash
 
-  public init(id: String, name: String, unit: String) {
+  public init(id: String, name: String, unit: String, pinHash: PINHash) {
     self.id = id
     self.name = name
     self.unit = unit
+    self.pinHash = pinHash
   }
 
   public func validate() throws(DomainError) {

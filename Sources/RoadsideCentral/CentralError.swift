@@ -8,6 +8,9 @@ public struct CentralError: Error, Sendable, Equatable, CustomStringConvertible 
     case unusableStore
     /// A store already exists where a new one was to be created (exit 73).
     case alreadyExists
+    /// The request breaks a rule of the protocol or the store's state; the string is a
+    /// stable machine-readable code (`terminal_revoked`, `key_mismatch`, …) (exit 65).
+    case refused(String)
   }
 
   public let kind: Kind

@@ -143,6 +143,18 @@ enum CentralSchema {
             reason TEXT,
             payload TEXT NOT NULL
           ) STRICT;
-          """)
+          """),
+      Migration(
+        version: 2, name: "terminal keys and revocation, officer PIN hashes",
+        sql: """
+          ALTER TABLE terminals ADD COLUMN public_key BLOB CHECK (public_key IS NULL OR length(public_key) = 32);
+          ALTER TABLE terminals ADD COLUMN registered_at TEXT;
+          ALTER TABLE terminals ADD COLUMN revoked_at TEXT;
+          CREATE UNIQUE INDEX terminals_public_key ON terminals (public_key) WHERE public_key IS NOT NULL;
+          ALTER TABLE officers ADD COLUMN pin_hash TEXT CHECK (pin_hash IS NULL OR pin_hash GLOB 'pbkdf2-sha256$*');
+          -- Bumped by 'central officer unlock': terminals clear their lockout of the officer
+          -- when they pull a newer generation.
+          ALTER TABLE officers ADD COLUMN unlock_generation INTEGER NOT NULL DEFAULT 0;
+          """),
     ])
 }

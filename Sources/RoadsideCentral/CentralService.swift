@@ -168,14 +168,14 @@ public struct CentralService {
       }
       for officer in fixtures.officers {
         try tx.insert(officer)
+        let state = try tx.officer(officer.id)!
         try tx.append(
-          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(officer)),
-          at: now,
+          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(state)), at: now,
           action: action, reason: nil)
       }
       for terminal in fixtures.terminals {
         try tx.insert(terminal)
-        let state = TerminalState(id: terminal.id, unit: terminal.unit, status: "active")
+        let state = try requireTerminal(terminal.id, in: tx)
         try tx.append(
           NewChange(entity: .terminal, key: terminal.id, payload: try canonicalJSON(state)),
           at: now,
@@ -299,7 +299,7 @@ public struct CentralService {
   }
 
   public func offences() throws -> [Offence] { try store.read { try $0.offences() } }
-  public func officers() throws -> [OfficerRecord] { try store.read { try $0.officers() } }
+  public func officers() throws -> [OfficerState] { try store.read { try $0.officers() } }
   public func terminals() throws -> [TerminalState] { try store.read { try $0.terminals() } }
 
   public func vehicle(_ plate: Plate) throws -> VehicleRecord {
@@ -429,5 +429,133 @@ public struct CentralService {
         licence, [NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger))]
       )
     }
+  }
+}
+
+// MARK: - Terminals
+
+extension CentralService {
+  func requireTerminal(_ id: String, in tx: any CentralReading) throws -> TerminalState {
+    guard let terminal = try tx.terminal(id) else {
+      throw CentralError(
+        .notFound,
+        "central does not know terminal \(id); add it with 'roadside central terminal add --id \(id) --unit …'"
+      )
+    }
+    return terminal
+  }
+
+  public func terminal(_ id: String) throws -> TerminalState {
+    try store.read { try requireTerminal(id, in: $0) }
+  }
+
+  /// Adds a terminal to the fleet (before it registers its key).
+  public func addTerminal(id: String, unit: String, reason: String?) throws -> TerminalState {
+    try TerminalRecord.validate(id: id)
+    let now = clock.now()
+    return try store.write { tx in
+      if try tx.terminal(id) != nil {
+        throw CentralError(.refused("terminal_exists"), "terminal \(id) already exists")
+      }
+      try tx.insert(TerminalRecord(id: id, unit: unit))
+      let state = try requireTerminal(id, in: tx)
+      try tx.append(
+        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(state)), at: now,
+        action: "terminal.add", reason: reason)
+      return state
+    }
+  }
+
+  /// Records a terminal's Ed25519 public key (raw 32 bytes). Registering the same key
+  /// again is accepted and changes nothing; another key for a registered terminal, a
+  /// key another terminal uses, or a revoked terminal is refused.
+  public func registerTerminal(id: String, publicKey: [UInt8]) throws -> TerminalState {
+    guard publicKey.count == 32 else {
+      throw CentralError(
+        .refused("bad_public_key"), "an Ed25519 public key is 32 bytes, not \(publicKey.count)")
+    }
+    let now = clock.now()
+    let encoded = Data(publicKey).base64EncodedString()
+    return try store.write { tx in
+      var terminal = try requireTerminal(id, in: tx)
+      if terminal.status == "revoked" {
+        throw CentralError(
+          .refused("terminal_revoked"),
+          "terminal \(id) was reported lost and revoked; it cannot register again")
+      }
+      if let existing = terminal.publicKey {
+        if existing == encoded { return terminal }
+        throw CentralError(
+          .refused("key_mismatch"),
+          "terminal \(id) is already registered with another key; revoke it and use a new terminal id"
+        )
+      }
+      if try tx.terminals().contains(where: { $0.publicKey == encoded }) {
+        throw CentralError(.refused("key_in_use"), "that public key belongs to another terminal")
+      }
+      terminal.publicKey = encoded
+      terminal.registeredAt = now
+      try tx.update(terminal)
+      try tx.append(
+        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
+        action: "terminal.register", reason: nil)
+      return terminal
+    }
+  }
+
+  /// Reports a terminal lost: every later upload from it is refused.
+  public func revokeTerminal(id: String, reason: String?) throws -> TerminalState {
+    let now = clock.now()
+    return try store.write { tx in
+      var terminal = try requireTerminal(id, in: tx)
+      if terminal.status == "revoked" {
+        throw CentralError(.refused("terminal_revoked"), "terminal \(id) is already revoked")
+      }
+      terminal.status = "revoked"
+      terminal.revokedAt = now
+      try tx.update(terminal)
+      try tx.append(
+        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
+        action: "terminal.revoke", reason: reason)
+      return terminal
+    }
+  }
+
+  /// The newest change-log sequence number.
+  public func latestSequence() throws -> Int64 { try store.read { try $0.latestSequence() } }
+}
+
+// MARK: - Officers
+
+extension CentralService {
+  /// Changes one officer and logs it.
+  private func changeOfficer(
+    _ id: String, action: String, reason: String?, _ change: (inout OfficerState) throws -> Void
+  ) throws -> OfficerState {
+    let now = clock.now()
+    return try store.write { tx in
+      guard var officer = try tx.officer(id) else {
+        throw CentralError(
+          .notFound,
+          "no officer \(id) in the central store; list them with 'roadside central officer list'")
+      }
+      try change(&officer)
+      try tx.update(officer)
+      try tx.append(
+        NewChange(entity: .officer, key: id, payload: try canonicalJSON(officer)), at: now,
+        action: action, reason: reason)
+      return officer
+    }
+  }
+
+  /// Unlocks an officer locked out after 5 wrong PINs: terminals clear the lockout when
+  /// they pull the change.
+  public func unlockOfficer(_ id: String, reason: String?) throws -> OfficerState {
+    try changeOfficer(id, action: "officer.unlock", reason: reason) { $0.unlockGeneration += 1 }
+  }
+
+  /// Sets an officer's PIN hash (computed by the caller from the PIN and a fresh salt).
+  public func setOfficerPIN(_ id: String, hash: String, reason: String?) throws -> OfficerState {
+    try changeOfficer(id, action: "officer.set-pin", reason: reason) { $0.pinHash = hash }
   }
 }

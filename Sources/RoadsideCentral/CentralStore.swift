@@ -103,16 +103,75 @@ public struct LicenceFilter: Sendable, Equatable {
   }
 }
 
-/// A terminal as the central store knows it.
+/// A terminal as the central store knows it. This is also the `terminal` payload of the
+/// change log, so terminals learn of registrations and revocations by pulling.
 public struct TerminalState: Sendable, Hashable, Codable {
   public let id: String
   public let unit: String
-  public let status: String
+  /// `active` or `revoked` (reported lost: every later upload is refused).
+  public var status: String
+  /// The raw Ed25519 public key, base64, once the terminal registered.
+  public var publicKey: String?
+  public var registeredAt: Timestamp?
+  public var revokedAt: Timestamp?
 
-  public init(id: String, unit: String, status: String) {
+  public init(
+    id: String, unit: String, status: String, publicKey: String? = nil,
+    registeredAt: Timestamp? = nil, revokedAt: Timestamp? = nil
+  ) {
     self.id = id
     self.unit = unit
     self.status = status
+    self.publicKey = publicKey
+    self.registeredAt = registeredAt
+    self.revokedAt = revokedAt
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, unit, status, publicKey, registeredAt, revokedAt
+  }
+
+  /// Writes every field, absent ones as `null`.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(id, forKey: .id)
+    try c.encode(unit, forKey: .unit)
+    try c.encode(status, forKey: .status)
+    try c.encode(publicKey, forKey: .publicKey)
+    try c.encode(registeredAt, forKey: .registeredAt)
+    try c.encode(revokedAt, forKey: .revokedAt)
+  }
+}
+
+/// An officer as the central store knows it; also the `officer` payload of the change log.
+public struct OfficerState: Sendable, Hashable, Codable {
+  public let id: String
+  public let name: String
+  public let unit: String
+  /// `pbkdf2-sha256$…`, or null when no PIN is set (the officer cannot log in).
+  public var pinHash: String?
+  /// Bumped when central unlocks the officer after too many wrong PINs.
+  public var unlockGeneration: Int
+
+  public init(id: String, name: String, unit: String, pinHash: String?, unlockGeneration: Int) {
+    self.id = id
+    self.name = name
+    self.unit = unit
+    self.pinHash = pinHash
+    self.unlockGeneration = unlockGeneration
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, name, unit, pinHash, unlockGeneration
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(id, forKey: .id)
+    try c.encode(name, forKey: .name)
+    try c.encode(unit, forKey: .unit)
+    try c.encode(pinHash, forKey: .pinHash)
+    try c.encode(unlockGeneration, forKey: .unlockGeneration)
   }
 }
 
@@ -203,8 +262,10 @@ public protocol CentralReading {
   func licences(_ filter: LicenceFilter) throws -> [Licence]
   func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord]
   func vehicle(plate: Plate) throws -> VehicleRecord?
-  func officers() throws -> [OfficerRecord]
+  func officers() throws -> [OfficerState]
+  func officer(_ id: String) throws -> OfficerState?
   func terminals() throws -> [TerminalState]
+  func terminal(_ id: String) throws -> TerminalState?
   func offences() throws -> [Offence]
   func decisions(for licence: LicenceNumber) throws -> [StoredDecision]
   func pointsLedger(for licence: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger
@@ -224,7 +285,9 @@ public protocol CentralWriting: CentralReading {
   func update(_ licence: Licence) throws
   func insert(_ vehicle: VehicleRecord) throws
   func insert(_ officer: OfficerRecord) throws
+  func update(_ officer: OfficerState) throws
   func insert(_ terminal: TerminalRecord) throws
+  func update(_ terminal: TerminalState) throws
   func upsert(_ offence: Offence, catalogueVersion: String) throws
   func insert(_ decision: StoredDecision) throws
   func insert(_ mandate: MandateRecord) throws

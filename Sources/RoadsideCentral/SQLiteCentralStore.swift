@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideStorage
@@ -143,15 +144,44 @@ struct Access: CentralWriting {
     ) { try vehicleRow($0) }
   }
 
-  func officers() throws -> [OfficerRecord] {
-    try db.fetchAll("SELECT id, name, unit FROM officers ORDER BY id") {
-      OfficerRecord(id: $0.text(0), name: $0.text(1), unit: $0.text(2))
+  func officerRow(_ row: Row) -> OfficerState {
+    OfficerState(
+      id: row.text(0), name: row.text(1), unit: row.text(2), pinHash: row.optionalText(3),
+      unlockGeneration: row.int(4))
+  }
+
+  func officers() throws -> [OfficerState] {
+    try db.fetchAll("SELECT id, name, unit, pin_hash, unlock_generation FROM officers ORDER BY id")
+    {
+      officerRow($0)
     }
   }
 
+  func officer(_ id: String) throws -> OfficerState? {
+    try db.fetchOne(
+      "SELECT id, name, unit, pin_hash, unlock_generation FROM officers WHERE id = ?", id
+    ) { officerRow($0) }
+  }
+
+  static let terminalColumns = "id, unit, status, public_key, registered_at, revoked_at"
+
+  func terminalRow(_ row: Row) -> TerminalState {
+    TerminalState(
+      id: row.text(0), unit: row.text(1), status: row.text(2),
+      publicKey: row.optionalBlob(3).map { Data($0).base64EncodedString() },
+      registeredAt: row.optionalText(4).flatMap { Timestamp(iso: $0) },
+      revokedAt: row.optionalText(5).flatMap { Timestamp(iso: $0) })
+  }
+
   func terminals() throws -> [TerminalState] {
-    try db.fetchAll("SELECT id, unit, status FROM terminals ORDER BY id") {
-      TerminalState(id: $0.text(0), unit: $0.text(1), status: $0.text(2))
+    try db.fetchAll("SELECT \(Access.terminalColumns) FROM terminals ORDER BY id") {
+      terminalRow($0)
+    }
+  }
+
+  func terminal(_ id: String) throws -> TerminalState? {
+    try db.fetchOne("SELECT \(Access.terminalColumns) FROM terminals WHERE id = ?", id) {
+      terminalRow($0)
     }
   }
 
@@ -303,11 +333,28 @@ struct Access: CentralWriting {
   }
 
   func insert(_ o: OfficerRecord) throws {
-    try db.execute("INSERT INTO officers (id, name, unit) VALUES (?, ?, ?)", o.id, o.name, o.unit)
+    try db.execute(
+      "INSERT INTO officers (id, name, unit, pin_hash) VALUES (?, ?, ?, ?)", o.id, o.name, o.unit,
+      o.pinHash.encoded)
+  }
+
+  func update(_ o: OfficerState) throws {
+    let changed = try db.execute(
+      "UPDATE officers SET pin_hash = ?, unlock_generation = ? WHERE id = ?", o.pinHash,
+      o.unlockGeneration, o.id)
+    if changed != 1 { throw CentralError(.notFound, "no officer \(o.id) in the central store") }
   }
 
   func insert(_ t: TerminalRecord) throws {
     try db.execute("INSERT INTO terminals (id, unit) VALUES (?, ?)", t.id, t.unit)
+  }
+
+  func update(_ t: TerminalState) throws {
+    let key = t.publicKey.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
+    let changed = try db.execute(
+      "UPDATE terminals SET status = ?, public_key = ?, registered_at = ?, revoked_at = ? WHERE id = ?",
+      t.status, key, t.registeredAt?.description, t.revokedAt?.description, t.id)
+    if changed != 1 { throw CentralError(.notFound, "no terminal \(t.id) in the central store") }
   }
 
   func upsert(_ offence: Offence, catalogueVersion: String) throws {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where "now" comes from. The domain and every library take a clock as an argument;
 /// only the `roadside` executable constructs one that reads the system time, so that
 /// scripts (`--now`), scenarios and tests fix time exactly.
@@ -57,4 +59,36 @@ public struct SeededRandom: RandomSource, RandomNumberGenerator {
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
   }
+}
+
+/// Where record ids (UUIDs) come from. Terminals generate one for every record they make;
+/// the executable uses system randomness, scenarios a seeded source, so that the same
+/// script gives the same ids.
+public protocol IdentifierSource: Sendable {
+  /// A random (version 4) UUID in canonical lower-case form.
+  func nextUUID() -> String
+}
+
+/// Seeded UUIDs: the same seed gives the same sequence.
+public final class SeededIdentifiers: IdentifierSource {
+  private let random: Mutex<SeededRandom>
+
+  public init(seed: UInt64) { random = Mutex(SeededRandom(seed: seed)) }
+
+  public func nextUUID() -> String {
+    let (a, b) = random.withLock { ($0.next(), $0.next()) }
+    return formatUUID(high: a, low: b)
+  }
+}
+
+/// Formats 128 bits as a version 4, variant 1 UUID.
+public func formatUUID(high: UInt64, low: UInt64) -> String {
+  let h = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+  let l = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+  func hex(_ value: UInt64, _ digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, digits - text.count)) + text
+  }
+  return
+    "\(hex(h >> 32, 8))-\(hex((h >> 16) & 0xFFFF, 4))-\(hex(h & 0xFFFF, 4))-\(hex(l >> 48, 4))-\(hex(l & 0xFFFF_FFFF_FFFF, 12))"
 }

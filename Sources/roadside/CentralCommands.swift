@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RoadsideCentral
+import RoadsideCentralServer
+import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
 
@@ -9,7 +11,7 @@ struct Central: ParsableCommand {
     abstract: "Administer the central store: licences, points, the change log.",
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
-      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self,
+      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self, Serve.self,
     ])
 }
 
@@ -411,17 +413,58 @@ struct OffenceCommand: ParsableCommand {
 struct OfficerCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "officer", abstract: "Officers known to the central store.",
-    subcommands: [List.self])
+    subcommands: [List.self, Unlock.self, SetPIN.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List officers.")
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON (PIN hashes included).") var json = false
 
     func run() throws {
       let officers = try openCentral(global).officers()
       if json { return try printJSON(officers) }
-      printTable(["ID", "NAME", "UNIT"], officers.map { [$0.id, $0.name, $0.unit] })
+      printTable(
+        ["ID", "NAME", "UNIT", "PIN"],
+        officers.map { [$0.id, $0.name, $0.unit, $0.pinHash == nil ? "not set" : "set"] })
+    }
+  }
+
+  struct Unlock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Unlock an officer locked out on terminals after 5 wrong PINs (takes effect when they sync)."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The officer's police number.") var id: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let officer = try openCentral(global).unlockOfficer(id, reason: reason)
+      print(
+        "Unlocked officer \(officer.id) (generation \(officer.unlockGeneration)); terminals clear the lockout when they sync"
+      )
+    }
+  }
+
+  struct SetPIN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set-pin",
+      abstract: "Set an officer's 6-digit PIN (read from standard input or a prompt).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The officer's police number.") var id: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let service = try openCentral(global)
+      let pin = try readPIN()
+      let hash: PINHash
+      do {
+        hash = try PINHash(pin: pin, salt: systemRandomBytes(16))
+      } catch let error as PINError {
+        throw CLIError(.dataError, error.description)
+      }
+      _ = try service.setOfficerPIN(id, hash: hash.encoded, reason: reason)
+      print("Set the PIN of officer \(id); terminals learn it when they sync")
     }
   }
 }
@@ -429,7 +472,7 @@ struct OfficerCommand: ParsableCommand {
 struct TerminalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "terminal", abstract: "Terminals known to the central store.",
-    subcommands: [List.self])
+    subcommands: [List.self, Add.self, Revoke.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List terminals.")
@@ -439,7 +482,68 @@ struct TerminalCommand: ParsableCommand {
     func run() throws {
       let terminals = try openCentral(global).terminals()
       if json { return try printJSON(terminals) }
-      printTable(["ID", "STATUS", "UNIT"], terminals.map { [$0.id, $0.status, $0.unit] })
+      printTable(
+        ["ID", "STATUS", "REGISTERED", "UNIT"],
+        terminals.map { [$0.id, $0.status, $0.registeredAt?.description ?? "no", $0.unit] })
+    }
+  }
+
+  struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a terminal to the fleet.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The terminal id, T- then capitals, digits and dashes.") var id: String
+    @Option(help: "The unit that uses it.") var unit: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let terminal = try openCentral(global).addTerminal(id: id, unit: unit, reason: reason)
+      print(
+        "Added terminal \(terminal.id) (\(terminal.unit)); register it with 'roadside terminal init --id \(terminal.id) --central …'"
+      )
+    }
+  }
+
+  struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Report a terminal lost: every later upload and pull from it is refused.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The terminal id.") var id: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let terminal = try openCentral(global).revokeTerminal(id: id, reason: reason)
+      print("Revoked terminal \(terminal.id) at \(terminal.revokedAt?.description ?? "")")
+    }
+  }
+}
+
+extension Central {
+  struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Serve the central store over HTTP (the v1 sync protocol) until SIGINT or SIGTERM.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port (0 picks a free one and prints it).") var port = 8080
+
+    func validate() throws {
+      guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+    }
+
+    func run() async throws {
+      let layout = global.layout
+      guard FileManager.default.fileExists(atPath: layout.centralStore.path) else {
+        throw CLIError(
+          .notFound,
+          "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first"
+        )
+      }
+      let endpoint = try CentralEndpoint(path: layout.centralStore.path, clock: try global.clock())
+      let host = host
+      try await serve(endpoint: endpoint, host: host, port: port) { port in
+        FileHandle.standardOutput.write(
+          Data("Serving the central store of \(layout.home.path) on http://\(host):\(port)\n".utf8))
+      }
     }
   }
 }

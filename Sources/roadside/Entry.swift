@@ -3,10 +3,14 @@ import Foundation
 
 @main
 enum Entry {
-  static func main() {
+  static func main() async {
     do {
       var command = try Roadside.parseAsRoot()
-      try command.run()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
     } catch {
       Failure.exit(with: error)
     }

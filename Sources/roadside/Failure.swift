@@ -4,6 +4,8 @@ import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideStorage
+import RoadsideSync
+import RoadsideTerminal
 
 /// The exit codes of `roadside`, after sysexits.h. They are part of the command-line API.
 enum ExitStatus: Int32, CaseIterable {
@@ -21,6 +23,12 @@ enum ExitStatus: Int32, CaseIterable {
   case cannotCreate = 73
   /// A file could not be read or written (EX_IOERR).
   case ioError = 74
+  /// Central cannot be reached, or failed (EX_UNAVAILABLE).
+  case unavailable = 69
+  /// Central or a terminal file broke the sync protocol (EX_PROTOCOL).
+  case protocolError = 76
+  /// No officer session, wrong PIN, locked officer, revoked terminal (EX_NOPERM).
+  case notAuthorised = 77
 }
 
 /// A failure raised by the CLI layer itself.
@@ -47,7 +55,27 @@ enum Failure {
       case .notFound: (status, message) = (.notFound, error.description)
       case .unusableStore: (status, message) = (.dataError, error.description)
       case .alreadyExists: (status, message) = (.cannotCreate, error.description)
+      case .refused: (status, message) = (.dataError, error.description)
       }
+    case let error as TerminalError:
+      switch error.kind {
+      case .notFound: (status, message) = (.notFound, error.description)
+      case .unusable: (status, message) = (.dataError, error.description)
+      case .notAuthorised: (status, message) = (.notAuthorised, error.description)
+      case .alreadyExists: (status, message) = (.cannotCreate, error.description)
+      case .protocolViolation: (status, message) = (.protocolError, error.description)
+      }
+    case let error as APIError:
+      switch error.httpStatus {
+      case 403: (status, message) = (.notAuthorised, error.description)
+      case 404: (status, message) = (.notFound, error.description)
+      case 400, 409, 413, 422: (status, message) = (.dataError, error.description)
+      default: (status, message) = (.unavailable, error.description)
+      }
+    case let error as TransportError:
+      (status, message) = (
+        .unavailable, "\(error.description); the terminal keeps working offline, try again later"
+      )
     case let error as SchemaError: (status, message) = (.dataError, error.description)
     case let error as SQLiteError where error.isNotADatabase:
       (status, message) = (

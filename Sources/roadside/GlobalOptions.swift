@@ -10,6 +10,17 @@ struct SystemClock: RoadsideDomain.Clock {
   }
 }
 
+/// System randomness for keys, salts and record ids. Only the executable uses it; the
+/// libraries take what it produces as arguments.
+struct SystemIdentifiers: IdentifierSource {
+  func nextUUID() -> String { UUID().uuidString.lowercased() }
+}
+
+func systemRandomBytes(_ count: Int) -> [UInt8] {
+  var generator = SystemRandomNumberGenerator()
+  return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+}
+
 /// Options every command takes: where the state lives and what time it is.
 struct GlobalOptions: ParsableArguments {
   @Option(
@@ -68,4 +79,10 @@ struct HomeLayout {
 
   var centralDirectory: URL { home.appendingPathComponent("central", isDirectory: true) }
   var centralStore: URL { centralDirectory.appendingPathComponent("central.sqlite") }
+
+  /// `$HOME/terminals/T-…/terminal.sqlite`.
+  func terminalStore(_ id: String) -> URL {
+    home.appendingPathComponent("terminals", isDirectory: true)
+      .appendingPathComponent(id, isDirectory: true).appendingPathComponent("terminal.sqlite")
+  }
 }

@@ -12,10 +12,14 @@ struct Roadside: ParsableCommand {
     discussion: """
       State lives under a home directory (--home, $ROADSIDE_HOME, else ./.roadside).
       Every command takes --now (or $ROADSIDE_NOW) to fix the time.
-      Exit codes: 0 ok, 64 usage, 65 bad data, 66 not found, 70 internal, 73 already exists, 74 I/O.
+      Exit codes: 0 ok, 64 usage, 65 bad data, 66 not found, 69 central unavailable, 70 internal,
+      73 already exists, 74 I/O, 76 protocol error, 77 not authorised.
       """,
     version: "0.1.0",
-    subcommands: [Demo.self, Central.self, Fixtures.self])
+    subcommands: [
+      Demo.self, Central.self, TerminalGroup.self, Sync.self, Login.self, Logout.self, Lookup.self,
+      Status.self, Audit.self, Fixtures.self,
+    ])
 }
 
 /// Opens the central store of the home, or says how to create one.

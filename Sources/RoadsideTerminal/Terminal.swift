@@ -1,0 +1,400 @@
+public import Crypto
+import Foundation
+import RoadsideCredentials
+public import RoadsideDomain
+import RoadsideStorage
+public import RoadsideSync
+
+/// What the officer's recorder shows for a licence.
+public struct LookupResult: Sendable, Codable, Equatable {
+  public struct Points: Sendable, Codable, Equatable {
+    public let cycleStart: LocalDate
+    public let cycleLastDay: LocalDate
+    public let total: Int
+  }
+
+  public let terminal: String
+  public let officer: String
+  public let at: Timestamp
+  public let number: LicenceNumber
+  /// Whether the licence is in the cache. When not, nothing below is known.
+  public let found: Bool
+  public let licence: CachedLicence?
+  public let permitsDriving: Bool?
+  public let expired: Bool?
+  public let points: Points?
+  /// Decisions not yet paid (违法未处理 / 罚款未缴).
+  public let unpaidDecisions: [CachedDecision]
+  public let vehicles: [String]
+  /// The last successful sync, and how old the cache is, on every answer.
+  public let lastSync: Timestamp?
+  public let cacheAgeSeconds: Int64?
+  /// Older than the staleness budget (24 h): status-dependent conclusions are undetermined.
+  public let cacheStale: Bool
+}
+
+/// A terminal's status report.
+public struct TerminalStatusReport: Sendable, Codable, Equatable {
+  public let terminal: String
+  public let unit: String
+  public let central: String
+  public let cursor: Int64
+  public let centralLatest: Int64
+  public let lastSuccessAt: Timestamp?
+  public let lastAttemptAt: Timestamp?
+  public let lastError: String?
+  public let cacheAgeSeconds: Int64?
+  public let cacheStale: Bool
+  public let outboxDepth: Int
+  public let openConflicts: Int
+  public let officer: String?
+  public let revoked: Bool
+  public let cached: [String: Int]
+}
+
+/// What one pull did.
+public struct PullReport: Sendable, Equatable, Codable {
+  public let batches: Int
+  public let changes: Int
+  public let cursor: Int64
+  public let latest: Int64
+}
+
+/// One officer terminal: its store plus the clock and id source it runs with.
+public struct Terminal {
+  public let store: TerminalStore
+  public let clock: any Clock
+  public let identifiers: any IdentifierSource
+
+  /// 30 minutes of inactivity end a session.
+  public static let sessionTimeoutSeconds: Int64 = 30 * 60
+  /// Wrong PINs before the officer is locked out on this terminal.
+  public static let maximumPINFailures = 5
+  /// A cache older than this cannot support a status-dependent verdict (DESIGN §4).
+  public static let stalenessBudgetSeconds: Int64 = 24 * 3600
+
+  public init(store: TerminalStore, clock: any Clock, identifiers: any IdentifierSource) {
+    self.store = store
+    self.clock = clock
+    self.identifiers = identifiers
+  }
+
+  /// Creates a terminal: generates its Ed25519 key pair from `keySeed` (32 random bytes
+  /// from the caller: system entropy in the CLI, a seed in scenarios), registers the
+  /// public key with central, and only then creates the terminal's file.
+  ///
+  /// The file is first written beside its final path and moved into place after central
+  /// accepted the key; a failed registration leaves nothing. An interrupted one is
+  /// resumed with the same key, which central accepts again.
+  public static func initialise(
+    path: String, terminal: String, centralName: String, transport: any CentralTransport,
+    keySeed: [UInt8], clock: any Clock, identifiers: any IdentifierSource
+  ) async throws -> Terminal {
+    let fm = FileManager.default
+    guard !fm.fileExists(atPath: path) else {
+      throw TerminalError(
+        .alreadyExists,
+        "terminal \(terminal) already exists in this home (\(path)); use it, or another --home")
+    }
+    let partial = path + ".partial"
+    var privateKey: Curve25519.Signing.PrivateKey
+    if fm.fileExists(atPath: partial),
+      let earlier = try? TerminalStore.open(path: partial, terminal: terminal).identity(),
+      earlier.terminal == terminal
+    {
+      privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: earlier.privateKey)
+    } else {
+      for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
+      privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: keySeed)
+      let identity = TerminalIdentity(
+        terminal: terminal, unit: "", central: centralName,
+        privateKey: [UInt8](privateKey.rawRepresentation),
+        publicKey: [UInt8](privateKey.publicKey.rawRepresentation), createdAt: clock.now())
+      _ = try TerminalStore.create(path: partial, identity: identity)
+    }
+    let answer = try await transport.register(
+      RegisterRequest(
+        terminal: terminal, publicKey: privateKey.publicKey.rawRepresentation.base64EncodedString())
+    )
+    do {
+      let store = try TerminalStore.open(path: partial, terminal: terminal)
+      try store.db.execute("UPDATE identity SET unit = ? WHERE id = 1", answer.unit)
+    }
+    try fm.moveItem(atPath: partial, toPath: path)
+    return Terminal(
+      store: try TerminalStore.open(path: path, terminal: terminal), clock: clock,
+      identifiers: identifiers)
+  }
+
+  public static func open(
+    path: String, terminal: String, clock: any Clock, identifiers: any IdentifierSource
+  ) throws -> Terminal {
+    Terminal(
+      store: try TerminalStore.open(path: path, terminal: terminal), clock: clock,
+      identifiers: identifiers)
+  }
+
+  // MARK: - Pull
+
+  /// Pulls every change after the cursor, batch by batch; each batch and its cursor are
+  /// applied in one transaction. `progress` gets (cursor, latest) after each batch.
+  public func pull(
+    transport: any CentralTransport, batchSize: Int = 1_000,
+    progress: (Int64, Int64) -> Void = { _, _ in }
+  ) async throws -> PullReport {
+    let terminal = try store.identity().terminal
+    var batches = 0
+    var changes = 0
+    while true {
+      let cursor = try store.syncState().cursor
+      let batch: ChangesResponse
+      do {
+        batch = try await transport.changes(terminal: terminal, after: cursor, limit: batchSize)
+      } catch {
+        try store.recordSyncFailure("\(error)", at: clock.now())
+        throw error
+      }
+      try store.apply(batch, at: clock.now())
+      batches += 1
+      changes += batch.changes.count
+      let state = try store.syncState()
+      progress(state.cursor, state.centralLatest)
+      if !batch.hasMore || batch.changes.isEmpty {
+        return PullReport(
+          batches: batches, changes: changes, cursor: state.cursor, latest: state.centralLatest)
+      }
+    }
+  }
+
+  // MARK: - Officer sessions
+
+  /// Logs an officer in with their PIN, checked offline against the synced hash. Five wrong
+  /// PINs lock the officer on this terminal until central unlocks them. Every attempt is
+  /// written to the audit log.
+  public func login(officer: String, pin: String) throws {
+    let now = clock.now()
+    let outcome: Result<Void, TerminalError> = try store.db.transaction {
+      guard
+        let (hashText, generation) = try store.db.fetchOne(
+          "SELECT pin_hash, unlock_generation FROM officers WHERE id = ?", officer,
+          map: { ($0.optionalText(0), $0.int(1)) })
+      else {
+        try appendAudit(
+          officer: officer, action: "login", subject: officer, result: "unknown-officer", at: now)
+        return .failure(
+          TerminalError(
+            .notAuthorised,
+            "officer \(officer) is not known to this terminal; sync it with central first"))
+      }
+      let failures =
+        try store.db.fetchOne(
+          "SELECT failures FROM lockouts WHERE officer = ? AND unlock_generation >= ?", officer,
+          generation
+        ) { $0.int(0) } ?? 0
+      if failures >= Terminal.maximumPINFailures {
+        try appendAudit(
+          officer: officer, action: "login", subject: officer, result: "locked", at: now)
+        return .failure(
+          TerminalError(
+            .notAuthorised,
+            "officer \(officer) is locked on this terminal after \(Terminal.maximumPINFailures) wrong PINs; central must unlock them ('roadside central officer unlock \(officer)') and the terminal sync"
+          ))
+      }
+      guard let hashText, let hash = try? PINHash(encoded: hashText) else {
+        try appendAudit(
+          officer: officer, action: "login", subject: officer, result: "no-pin", at: now)
+        return .failure(
+          TerminalError(
+            .notAuthorised, "officer \(officer) has no PIN set; central must set one first"))
+      }
+      guard hash.matches(pin) else {
+        try store.db.execute(
+          """
+          INSERT INTO lockouts (officer, failures, unlock_generation) VALUES (?, 1, ?)
+          ON CONFLICT (officer) DO UPDATE SET
+            failures = CASE WHEN unlock_generation < excluded.unlock_generation THEN 1 ELSE failures + 1 END,
+            unlock_generation = excluded.unlock_generation
+          """, officer, generation)
+        let left = Terminal.maximumPINFailures - failures - 1
+        try appendAudit(
+          officer: officer, action: "login", subject: officer, result: "wrong-pin", at: now)
+        return .failure(
+          TerminalError(
+            .notAuthorised,
+            left > 0
+              ? "wrong PIN for officer \(officer); \(left) attempt\(left == 1 ? "" : "s") left before the officer is locked on this terminal"
+              : "wrong PIN for officer \(officer); the officer is now locked on this terminal until central unlocks them"
+          ))
+      }
+      try store.db.execute("DELETE FROM lockouts WHERE officer = ?", officer)
+      try store.db.execute(
+        """
+        INSERT INTO session (id, officer, started_at, last_activity_at) VALUES (1, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET officer = excluded.officer, started_at = excluded.started_at,
+          last_activity_at = excluded.last_activity_at
+        """, officer, now.description, now.description)
+      try appendAudit(officer: officer, action: "login", subject: officer, result: "ok", at: now)
+      return .success(())
+    }
+    try outcome.get()
+  }
+
+  public func logout() throws {
+    let now = clock.now()
+    try store.db.transaction {
+      if let officer = try currentOfficer() {
+        try appendAudit(officer: officer, action: "logout", subject: officer, result: "ok", at: now)
+      }
+      try store.db.execute("DELETE FROM session WHERE id = 1")
+    }
+  }
+
+  /// The logged-in officer, whatever the session's age.
+  public func currentOfficer() throws -> String? {
+    try store.db.fetchOne("SELECT officer FROM session WHERE id = 1") { $0.text(0) }
+  }
+
+  /// The officer of a session that has not expired, without marking activity.
+  func liveSessionOfficer(at now: Timestamp) throws -> String? {
+    try store.db.fetchOne("SELECT officer, last_activity_at FROM session WHERE id = 1") { row in
+      let last = Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0)
+      return now.secondsSinceEpoch - last.secondsSinceEpoch > Terminal.sessionTimeoutSeconds
+        ? nil : row.text(0)
+    } ?? nil
+  }
+
+  /// The officer of a live session, marking activity; refuses when there is none or it
+  /// expired (30 minutes without activity, by the injected clock).
+  func requireSession(at now: Timestamp) throws -> String {
+    guard
+      let (officer, last) = try store.db.fetchOne(
+        "SELECT officer, last_activity_at FROM session WHERE id = 1",
+        map: { ($0.text(0), Timestamp(iso: $0.text(1)) ?? Timestamp(secondsSinceEpoch: 0)) })
+    else {
+      throw TerminalError(
+        .notAuthorised,
+        "no officer is logged in on this terminal; run 'roadside login --terminal … --officer …'")
+    }
+    if now.secondsSinceEpoch - last.secondsSinceEpoch > Terminal.sessionTimeoutSeconds {
+      try store.db.execute("DELETE FROM session WHERE id = 1")
+      throw TerminalError(
+        .notAuthorised,
+        "the session of officer \(officer) expired after 30 minutes without activity; log in again")
+    }
+    try store.db.execute("UPDATE session SET last_activity_at = ? WHERE id = 1", now.description)
+    return officer
+  }
+
+  // MARK: - Lookup
+
+  /// Looks a licence up in the cache, as the officer's recorder shows it. Requires a
+  /// logged-in officer; writes the lookup to the audit log (and its outbox entry) in the
+  /// same transaction.
+  public func lookup(_ number: LicenceNumber) throws -> LookupResult {
+    let now = clock.now()
+    let today = now.chinaDate
+    return try store.db.transaction {
+      let officer = try requireSession(at: now)
+      let identity = try store.identity()
+      let sync = try store.syncState()
+      let age = sync.lastSuccessAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch }
+      let stale = age.map { $0 > Terminal.stalenessBudgetSeconds } ?? true
+      let result: LookupResult
+      if let licence = try store.licence(number) {
+        let ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued)
+        let cycle = ledger.cycle(on: today)
+        result = LookupResult(
+          terminal: identity.terminal, officer: officer, at: now, number: number, found: true,
+          licence: licence,
+          permitsDriving: licence.status.permitsDriving && !licence.validity.isExpired(on: today),
+          expired: licence.validity.isExpired(on: today),
+          points: .init(
+            cycleStart: cycle.start, cycleLastDay: cycle.lastDay, total: ledger.total(on: today)),
+          unpaidDecisions: try store.decisions(number).filter {
+            !$0.paid && $0.state == "effective" && $0.fine > .zero
+          },
+          vehicles: try store.vehiclePlates(ownedBy: number), lastSync: sync.lastSuccessAt,
+          cacheAgeSeconds: age, cacheStale: stale)
+      } else {
+        result = LookupResult(
+          terminal: identity.terminal, officer: officer, at: now, number: number, found: false,
+          licence: nil, permitsDriving: nil, expired: nil, points: nil, unpaidDecisions: [],
+          vehicles: [],
+          lastSync: sync.lastSuccessAt, cacheAgeSeconds: age, cacheStale: stale)
+      }
+      let summary =
+        result.found
+        ? "found status=\(result.licence!.status.code) points=\(result.points!.total)\(stale ? " stale" : "")"
+        : "not-in-cache"
+      try appendAudit(
+        officer: officer, action: "lookup", subject: number.value, result: summary, at: now)
+      return result
+    }
+  }
+
+  // MARK: - Audit log
+
+  /// Appends an audit entry and its outbox record. Call inside a transaction.
+  func appendAudit(
+    officer: String, action: String, subject: String, result: String, at now: Timestamp
+  ) throws {
+    let terminal = try store.identity().terminal
+    let previous = try store.db.fetchOne(
+      "SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+    ) { row in
+      AuditEntry(
+        seq: row.int64(0), terminal: terminal, at: Timestamp(iso: row.text(1))!,
+        officer: row.text(2),
+        action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
+        hash: row.text(7))
+    }
+    let entry = AuditEntry.next(
+      after: previous, terminal: terminal, at: now, officer: officer, action: action,
+      subject: subject,
+      result: result)
+    try store.db.execute(
+      """
+      INSERT INTO audit_log (seq, at, officer, action, subject, result, previous_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      """, entry.seq, entry.at.description, entry.officer, entry.action, entry.subject,
+      entry.result,
+      entry.previousHash, entry.hash)
+    let payload = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+    try store.db.execute(
+      "INSERT INTO outbox (record_id, kind, created_at, payload) VALUES (?, 'audit', ?, ?)",
+      identifiers.nextUUID(), now.description, payload)
+  }
+
+  /// The whole audit log, oldest first.
+  public func auditLog() throws -> [AuditEntry] {
+    let terminal = try store.identity().terminal
+    return try store.db.fetchAll(
+      "SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_log ORDER BY seq"
+    ) { row in
+      AuditEntry(
+        seq: row.int64(0), terminal: terminal, at: Timestamp(iso: row.text(1))!,
+        officer: row.text(2),
+        action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
+        hash: row.text(7))
+    }
+  }
+
+  // MARK: - Status
+
+  public func status() throws -> TerminalStatusReport {
+    let now = clock.now()
+    let identity = try store.identity()
+    let sync = try store.syncState()
+    let age = sync.lastSuccessAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch }
+    return TerminalStatusReport(
+      terminal: identity.terminal, unit: identity.unit, central: identity.central,
+      cursor: sync.cursor,
+      centralLatest: sync.centralLatest, lastSuccessAt: sync.lastSuccessAt,
+      lastAttemptAt: sync.lastAttemptAt,
+      lastError: sync.lastError, cacheAgeSeconds: age,
+      cacheStale: age.map { $0 > Terminal.stalenessBudgetSeconds } ?? true,
+      outboxDepth: try store.outboxDepth(), openConflicts: try store.openConflicts(),
+      officer: try liveSessionOfficer(at: now),
+      revoked: try store.terminalStatus(identity.terminal) == "revoked", cached: try store.counts())
+  }
+}

@@ -1,0 +1,152 @@
+import RoadsideStorage
+
+/// The terminal's own SQLite file: its identity and key, the offline cache filled by
+/// pulls, the hash-chained audit log and the outbox of records waiting to be pushed.
+enum TerminalSchema {
+  /// `PRAGMA application_id` of terminal files ('RSTC').
+  static let applicationID: Int32 = 0x5253_5443
+
+  static let migrator = Migrator(
+    applicationID: applicationID, kind: "Roadside terminal cache",
+    migrations: [
+      Migration(
+        version: 1, name: "identity, cache, audit log, outbox",
+        sql: """
+          CREATE TABLE identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            terminal TEXT NOT NULL CHECK (terminal GLOB 'T-?*'),
+            unit TEXT NOT NULL,
+            central TEXT NOT NULL,
+            private_key BLOB NOT NULL CHECK (length(private_key) = 32),
+            public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+            created_at TEXT NOT NULL
+          ) STRICT;
+
+          -- The pull cursor moves in the same transaction as the changes it covers.
+          CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            cursor INTEGER NOT NULL DEFAULT 0 CHECK (cursor >= 0),
+            central_latest INTEGER NOT NULL DEFAULT 0,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT
+          ) STRICT;
+          INSERT INTO sync_state (id) VALUES (1);
+
+          -- Only what a roadside check needs, compactly: dates as days since 1970-01-01.
+          CREATE TABLE licences (
+            number TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            gender INTEGER NOT NULL CHECK (gender IN (0, 1)),
+            birth INTEGER NOT NULL,
+            first_issued INTEGER NOT NULL,
+            classes TEXT NOT NULL,
+            term TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            authority TEXT NOT NULL,
+            status TEXT NOT NULL,
+            epoch INTEGER NOT NULL,
+            suspended_until INTEGER
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE vehicles (
+            plate TEXT PRIMARY KEY,
+            class TEXT NOT NULL,
+            owner TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX vehicles_owner ON vehicles (owner);
+
+          CREATE TABLE points (
+            licence TEXT PRIMARY KEY,
+            ledger TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE decisions (
+            number TEXT PRIMARY KEY,
+            licence TEXT NOT NULL,
+            offence TEXT NOT NULL,
+            decided_on INTEGER NOT NULL,
+            fine_fen INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            paid INTEGER NOT NULL,
+            state TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX decisions_licence ON decisions (licence);
+
+          CREATE TABLE mandates (
+            licence TEXT PRIMARY KEY,
+            bank TEXT NOT NULL,
+            account_tail TEXT NOT NULL,
+            active INTEGER NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE officers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            pin_hash TEXT,
+            unlock_generation INTEGER NOT NULL DEFAULT 0
+          ) STRICT, WITHOUT ROWID;
+
+          -- Wrong PINs per officer on this terminal; 5 lock the officer until central unlocks
+          -- (a pulled officer change with a newer unlock generation clears the row).
+          CREATE TABLE lockouts (
+            officer TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            unlock_generation INTEGER NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          -- The officer logged in on this terminal, if any.
+          CREATE TABLE session (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            officer TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_activity_at TEXT NOT NULL
+          ) STRICT;
+
+          CREATE TABLE offences (
+            code TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE terminals (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            public_key TEXT
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            result TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+          ) STRICT;
+
+          -- Everything recorded here waits in the outbox until central acknowledges it.
+          CREATE TABLE outbox (
+            record_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+              CHECK (state IN ('pending', 'accepted', 'duplicate', 'rejected', 'conflict')),
+            acknowledgement TEXT
+          ) STRICT;
+          CREATE INDEX outbox_pending ON outbox (state) WHERE state = 'pending';
+
+          -- Conflicts central reported for this terminal's records.
+          CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            records TEXT NOT NULL,
+            resolution TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            open INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1))
+          ) STRICT;
+          """)
+    ])
+}

@@ -1,0 +1,388 @@
+import Foundation
+public import RoadsideDomain
+import RoadsideStorage
+public import RoadsideSync
+
+/// The terminal's identity: its id, unit, the central it syncs with, and its Ed25519 key
+/// pair (generated on the terminal; only the public key ever leaves it).
+public struct TerminalIdentity: Sendable, Equatable {
+  public let terminal: String
+  public let unit: String
+  /// `http://host:port` or `local` (the central store of the same home, in-process).
+  public let central: String
+  public let privateKey: [UInt8]
+  public let publicKey: [UInt8]
+  public let createdAt: Timestamp
+}
+
+/// The pull cursor and what is known about the last sync.
+public struct SyncState: Sendable, Equatable, Codable {
+  public let cursor: Int64
+  public let centralLatest: Int64
+  public let lastAttemptAt: Timestamp?
+  public let lastSuccessAt: Timestamp?
+  public let lastError: String?
+}
+
+/// A licence as the terminal caches it: what a roadside check needs, nothing more.
+public struct CachedLicence: Sendable, Equatable, Codable {
+  public let number: LicenceNumber
+  public let name: String
+  public let gender: Gender
+  public let birthDate: LocalDate
+  public let firstIssued: LocalDate
+  public let classes: [LicenceClass]
+  public let validity: Validity
+  public let authority: String
+  public let status: LicenceStatus
+  public let epoch: Int
+  public let suspendedUntil: LocalDate?
+}
+
+/// A decision as the terminal caches it.
+public struct CachedDecision: Sendable, Equatable, Codable {
+  public let number: String
+  public let offence: String
+  public let decidedOn: LocalDate
+  public let fine: Money
+  public let points: Int
+  public let paid: Bool
+  public let state: String
+}
+
+/// The terminal's SQLite file. Not thread-safe: one owner at a time.
+public final class TerminalStore {
+  let db: Connection
+  public let path: String
+
+  init(db: Connection, path: String) {
+    self.db = db
+    self.path = path
+  }
+
+  /// Creates the file for a new terminal.
+  public static func create(path: String, identity: TerminalIdentity) throws -> TerminalStore {
+    guard !FileManager.default.fileExists(atPath: path) else {
+      throw TerminalError(.alreadyExists, "terminal \(identity.terminal) already exists at \(path)")
+    }
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let db = try Connection(path: path, create: true, durability: .full)
+    try TerminalSchema.migrator.migrate(db)
+    try db.execute(
+      """
+      INSERT INTO identity (id, terminal, unit, central, private_key, public_key, created_at)
+      VALUES (1, ?, ?, ?, ?, ?, ?)
+      """, identity.terminal, identity.unit, identity.central, identity.privateKey,
+      identity.publicKey, identity.createdAt.description)
+    return TerminalStore(db: db, path: path)
+  }
+
+  /// Opens an existing terminal file.
+  public static func open(path: String, terminal: String) throws -> TerminalStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw TerminalError(
+        .notFound,
+        "no terminal \(terminal) in this home; run 'roadside terminal init --id \(terminal) --central …'"
+      )
+    }
+    let db: Connection
+    do {
+      db = try Connection(path: path, create: false, durability: .full)
+    } catch {
+      guard error.isNotADatabase else { throw error }
+      throw TerminalError(
+        .unusable,
+        "\(path) is not a SQLite database or is damaged; move it aside and run 'roadside terminal init' again"
+      )
+    }
+    do {
+      try TerminalSchema.migrator.migrate(db)
+    } catch let error as SchemaError {
+      throw TerminalError(.unusable, "\(error)")
+    }
+    return TerminalStore(db: db, path: path)
+  }
+
+  public func identity() throws -> TerminalIdentity {
+    guard
+      let identity = try db.fetchOne(
+        "SELECT terminal, unit, central, private_key, public_key, created_at FROM identity WHERE id = 1",
+        map: { row in
+          TerminalIdentity(
+            terminal: row.text(0), unit: row.text(1), central: row.text(2), privateKey: row.blob(3),
+            publicKey: row.blob(4),
+            createdAt: Timestamp(iso: row.text(5)) ?? Timestamp(secondsSinceEpoch: 0))
+        })
+    else { throw TerminalError(.unusable, "\(path) has no terminal identity") }
+    return identity
+  }
+
+  public func syncState() throws -> SyncState {
+    try db.fetchOne(
+      "SELECT cursor, central_latest, last_attempt_at, last_success_at, last_error FROM sync_state WHERE id = 1"
+    ) { row in
+      SyncState(
+        cursor: row.int64(0), centralLatest: row.int64(1),
+        lastAttemptAt: row.optionalText(2).flatMap { Timestamp(iso: $0) },
+        lastSuccessAt: row.optionalText(3).flatMap { Timestamp(iso: $0) },
+        lastError: row.optionalText(4))
+    }!
+  }
+
+  // MARK: - Applying pulled changes
+
+  /// Applies one batch and moves the cursor to its last change, in one transaction: a
+  /// crash leaves either the whole batch and its cursor, or neither.
+  public func apply(_ batch: ChangesResponse, at now: Timestamp) throws {
+    let decoder = JSONDecoder()
+    try db.transaction {
+      let cursor = try syncState().cursor
+      var last = cursor
+      for change in batch.changes {
+        guard change.seq > last else {
+          throw TerminalError(
+            .protocolViolation,
+            "central sent change \(change.seq) after \(last); changes must arrive in increasing order after the cursor"
+          )
+        }
+        try apply(change, decoder: decoder)
+        last = change.seq
+      }
+      try db.execute(
+        """
+        UPDATE sync_state SET cursor = ?, central_latest = ?, last_attempt_at = ?, last_success_at = ?,
+          last_error = NULL WHERE id = 1
+        """, last, max(batch.latest, last), now.description, now.description)
+    }
+  }
+
+  /// Notes a failed pull (the cursor stays where it was).
+  public func recordSyncFailure(_ message: String, at now: Timestamp) throws {
+    try db.execute(
+      "UPDATE sync_state SET last_attempt_at = ?, last_error = ? WHERE id = 1", now.description,
+      message)
+  }
+
+  private func apply(_ change: WireChange, decoder: JSONDecoder) throws {
+    let payload = Data(change.payload.utf8)
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+      do {
+        return try decoder.decode(type, from: payload)
+      } catch {
+        throw TerminalError(
+          .protocolViolation,
+          "central's change \(change.seq) (\(change.entity) \(change.key)) has a payload this terminal cannot read: \(error)"
+        )
+      }
+    }
+    let delete = change.op == "delete"
+    switch change.entity {
+    case "licence":
+      if delete {
+        try db.execute("DELETE FROM licences WHERE number = ?", change.key)
+        return
+      }
+      let l = try decode(Licence.self)
+      try db.execute(
+        """
+        INSERT OR REPLACE INTO licences (number, name, gender, birth, first_issued, classes, term,
+          valid_from, authority, status, epoch, suspended_until)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """, l.number.value, l.name, l.gender == .male ? 1 : 0, l.birthDate.daysSinceEpoch,
+        l.firstIssued.daysSinceEpoch, l.classes.code, l.validity.term.rawValue,
+        l.validity.validFrom.daysSinceEpoch, l.authority.code, l.status.code, l.epoch,
+        l.suspendedUntil?.daysSinceEpoch)
+    case "vehicle":
+      if delete {
+        try db.execute("DELETE FROM vehicles WHERE plate = ?", change.key)
+        return
+      }
+      let v = try decode(WireVehicle.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO vehicles (plate, class, owner) VALUES (?, ?, ?)", v.plate,
+        v.vehicleClass, v.owner)
+    case "officer":
+      if delete {
+        try db.execute("DELETE FROM officers WHERE id = ?", change.key)
+        return
+      }
+      let o = try decode(WireOfficer.self)
+      try db.execute(
+        """
+        INSERT INTO officers (id, name, unit, pin_hash, unlock_generation) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit,
+          pin_hash = excluded.pin_hash, unlock_generation = excluded.unlock_generation
+        """, o.id, o.name, o.unit, o.pinHash, o.unlockGeneration)
+      // Central unlocked the officer: forget failed attempts counted before.
+      try db.execute(
+        "DELETE FROM lockouts WHERE officer = ? AND unlock_generation < ?", o.id, o.unlockGeneration
+      )
+    case "terminal":
+      if delete {
+        try db.execute("DELETE FROM terminals WHERE id = ?", change.key)
+        return
+      }
+      let t = try decode(WireTerminal.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO terminals (id, status, public_key) VALUES (?, ?, ?)", t.id,
+        t.status,
+        t.publicKey)
+    case "offence":
+      if delete {
+        try db.execute("DELETE FROM offences WHERE code = ?", change.key)
+        return
+      }
+      _ = try decode(Offence.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO offences (code, body) VALUES (?, ?)", change.key, change.payload)
+    case "points":
+      if delete {
+        try db.execute("DELETE FROM points WHERE licence = ?", change.key)
+        return
+      }
+      _ = try decode(PointsLedger.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO points (licence, ledger) VALUES (?, ?)", change.key, change.payload)
+    case "mandate":
+      if delete {
+        try db.execute("DELETE FROM mandates WHERE licence = ?", change.key)
+        return
+      }
+      let m = try decode(WireMandate.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO mandates (licence, bank, account_tail, active) VALUES (?, ?, ?, ?)",
+        m.licence, m.bank, String(m.account.suffix(4)), m.revokedOn == nil)
+    case "decision":
+      if delete {
+        try db.execute("DELETE FROM decisions WHERE number = ?", change.key)
+        return
+      }
+      let d = try decode(WireDecision.self)
+      try db.execute(
+        """
+        INSERT OR REPLACE INTO decisions (number, licence, offence, decided_on, fine_fen, points, paid, state)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """, d.number, d.licence, d.offence, d.decidedOn.daysSinceEpoch, d.fine.fen, d.points,
+        d.paid,
+        d.state)
+    default:
+      throw TerminalError(
+        .protocolViolation,
+        "central sent a change of kind \"\(change.entity)\" this terminal does not know; update roadside"
+      )
+    }
+  }
+
+  // MARK: - Reading the cache
+
+  public func licence(_ number: LicenceNumber) throws -> CachedLicence? {
+    try db.fetchOne(
+      """
+      SELECT number, name, gender, birth, first_issued, classes, term, valid_from, authority, status,
+        epoch, suspended_until FROM licences WHERE number = ?
+      """, number.value
+    ) { row in
+      CachedLicence(
+        number: number, name: row.text(1), gender: row.int(2) == 1 ? .male : .female,
+        birthDate: LocalDate(daysSinceEpoch: row.int(3)),
+        firstIssued: LocalDate(daysSinceEpoch: row.int(4)),
+        classes: try LicenceClass.parseList(row.text(5)),
+        validity: Validity(
+          term: ValidityTerm(rawValue: row.text(6)) ?? .sixYears,
+          from: LocalDate(daysSinceEpoch: row.int(7))),
+        authority: row.text(8), status: try LicenceStatus(code: row.text(9)), epoch: row.int(10),
+        suspendedUntil: row.optionalInt(11).map { LocalDate(daysSinceEpoch: $0) })
+    }
+  }
+
+  public func pointsLedger(_ number: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger {
+    guard
+      let text = try db.fetchOne(
+        "SELECT ledger FROM points WHERE licence = ?", number.value, map: { $0.text(0) })
+    else { return PointsLedger(firstIssued: firstIssued) }
+    return try JSONDecoder().decode(PointsLedger.self, from: Data(text.utf8))
+  }
+
+  public func decisions(_ number: LicenceNumber) throws -> [CachedDecision] {
+    try db.fetchAll(
+      "SELECT number, offence, decided_on, fine_fen, points, paid, state FROM decisions WHERE licence = ? ORDER BY decided_on, number",
+      number.value
+    ) { row in
+      CachedDecision(
+        number: row.text(0), offence: row.text(1), decidedOn: LocalDate(daysSinceEpoch: row.int(2)),
+        fine: Money(fen: row.int64(3)), points: row.int(4), paid: row.bool(5), state: row.text(6))
+    }
+  }
+
+  public func vehiclePlates(ownedBy number: LicenceNumber) throws -> [String] {
+    try db.fetchAll("SELECT plate FROM vehicles WHERE owner = ? ORDER BY plate", number.value) {
+      $0.text(0)
+    }
+  }
+
+  public func terminalStatus(_ id: String) throws -> String? {
+    try db.fetchOne("SELECT status FROM terminals WHERE id = ?", id) { $0.text(0) }
+  }
+
+  /// Row counts of the cache, for status and tests.
+  public func counts() throws -> [String: Int] {
+    var result: [String: Int] = [:]
+    for table in [
+      "licences", "vehicles", "points", "decisions", "mandates", "officers", "offences",
+      "terminals",
+    ] {
+      result[table] = try db.fetchOne("SELECT count(*) FROM \(table)") { $0.int(0) } ?? 0
+    }
+    return result
+  }
+
+  public func outboxDepth() throws -> Int {
+    try db.fetchOne("SELECT count(*) FROM outbox WHERE state = 'pending'") { $0.int(0) } ?? 0
+  }
+
+  public func openConflicts() throws -> Int {
+    try db.fetchOne("SELECT count(*) FROM conflicts WHERE open = 1") { $0.int(0) } ?? 0
+  }
+
+  public func integrityCheck() throws -> [String] { try db.integrityCheck() }
+}
+
+// Payload shapes of the change log, read by the terminal (central's types stay central's).
+struct WireVehicle: Decodable {
+  let plate: String
+  let vehicleClass: String
+  let owner: String
+}
+
+struct WireOfficer: Decodable {
+  let id: String
+  let name: String
+  let unit: String
+  let pinHash: String?
+  let unlockGeneration: Int
+}
+
+struct WireTerminal: Decodable {
+  let id: String
+  let status: String
+  let publicKey: String?
+}
+
+struct WireMandate: Decodable {
+  let licence: String
+  let bank: String
+  let account: String
+  let revokedOn: String?
+}
+
+struct WireDecision: Decodable {
+  let number: String
+  let licence: String
+  let offence: String
+  let decidedOn: LocalDate
+  let fine: Money
+  let points: Int
+  let paid: Bool
+  let state: String
+}

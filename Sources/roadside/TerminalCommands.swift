@@ -1,0 +1,276 @@
+import ArgumentParser
+import Foundation
+import RoadsideCentral
+import RoadsideCentralServer
+import RoadsideDomain
+import RoadsideSync
+import RoadsideTerminal
+
+/// Options of commands that act on one terminal of the home.
+struct TerminalOption: ParsableArguments {
+  @Option(help: ArgumentHelp("The terminal id, such as T-BJ-0001.", valueName: "id"))
+  var terminal: String
+}
+
+func openTerminal(_ global: GlobalOptions, _ id: String) throws -> Terminal {
+  try Terminal.open(
+    path: global.layout.terminalStore(id).path, terminal: id, clock: try global.clock(),
+    identifiers: SystemIdentifiers())
+}
+
+/// The transport to central named by `central`: `local` for the home's own central store
+/// (in-process), else an HTTP base URL.
+func transport(for central: String, _ global: GlobalOptions) throws -> any CentralTransport {
+  if central == "local" {
+    let path = global.layout.centralStore.path
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw CLIError(
+        .notFound,
+        "no central store in \(global.layout.home.path) for --central local; run 'roadside central init' first"
+      )
+    }
+    return InProcessTransport(endpoint: try CentralEndpoint(path: path, clock: try global.clock()))
+  }
+  guard let url = URL(string: central), url.scheme == "http" || url.scheme == "https",
+    url.host != nil
+  else {
+    throw CLIError(
+      .usage,
+      "--central \"\(central)\" is neither 'local' nor an http:// URL such as http://127.0.0.1:8080"
+    )
+  }
+  return HTTPTransport(baseURL: central)
+}
+
+struct TerminalGroup: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "terminal", abstract: "Set up an officer terminal.", subcommands: [Init.self])
+
+  struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Create a terminal in the home: its key pair, its cache, its registration with central.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(
+      help: ArgumentHelp("The terminal id central knows, such as T-BJ-0001.", valueName: "id"))
+    var id: String
+    @Option(
+      help: ArgumentHelp(
+        "'local' (this home's central store) or central's URL.", valueName: "central"))
+    var central: String
+    @Flag(help: "Do not pull the cache after registering.") var noSync = false
+
+    func run() async throws {
+      let transport = try transport(for: central, global)
+      let terminal = try await Terminal.initialise(
+        path: global.layout.terminalStore(id).path, terminal: id, centralName: central,
+        transport: transport, keySeed: systemRandomBytes(32), clock: try global.clock(),
+        identifiers: SystemIdentifiers())
+      let identity = try terminal.store.identity()
+      print("Terminal \(identity.terminal) (\(identity.unit)) registered with \(central)")
+      if !noSync {
+        let report = try await terminal.pull(transport: transport, progress: progressPrinter())
+        print(
+          "Pulled \(report.changes) changes in \(report.batches) batches; cursor \(report.cursor)")
+      }
+    }
+  }
+}
+
+/// Prints pull progress on a TTY (standard error), nothing otherwise.
+func progressPrinter() -> (Int64, Int64) -> Void {
+  guard isatty(STDERR_FILENO) != 0 else { return { _, _ in } }
+  return { cursor, latest in
+    let percent = latest > 0 ? Int(cursor * 100 / latest) : 100
+    FileHandle.standardError.write(
+      Data("\rpulling: \(cursor) of \(latest) changes (\(percent) %)".utf8))
+    if cursor >= latest { FileHandle.standardError.write(Data("\n".utf8)) }
+  }
+}
+
+struct Sync: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Pull the terminal's cache up to date with central.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Option(help: "Changes per batch (1–5000).") var batch: Int = 1_000
+
+  func validate() throws {
+    guard (1...ProtocolV1.maximumBatch).contains(batch) else {
+      throw ValidationError("--batch must be 1 to \(ProtocolV1.maximumBatch)")
+    }
+  }
+
+  func run() async throws {
+    let terminal = try openTerminal(global, target.terminal)
+    let transport = try transport(for: try terminal.store.identity().central, global)
+    let report = try await terminal.pull(
+      transport: transport, batchSize: batch, progress: progressPrinter())
+    print(
+      "Pulled \(report.changes) changes in \(report.batches) batch\(report.batches == 1 ? "" : "es"); cursor \(report.cursor) of \(report.latest)"
+    )
+  }
+}
+
+struct Login: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Log an officer in on a terminal (PIN from standard input or a prompt).",
+    discussion:
+      "The PIN is never a flag: it is read from standard input, or asked for without echo on a terminal."
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Option(help: ArgumentHelp("The officer's police number.", valueName: "id")) var officer: String
+
+  func run() throws {
+    let terminal = try openTerminal(global, target.terminal)
+    let pin = try readPIN()
+    try terminal.login(officer: officer, pin: pin)
+    print(
+      "Officer \(officer) logged in on \(target.terminal); the session ends after 30 minutes without activity"
+    )
+  }
+}
+
+/// Reads a PIN: without echo from a TTY, else the first line of standard input.
+func readPIN() throws -> String {
+  if isatty(STDIN_FILENO) != 0, let entered = getpass("PIN: ") {
+    return String(cString: entered)
+  }
+  guard let line = readLine(strippingNewline: true) else {
+    throw CLIError(
+      .usage, "no PIN on standard input; pipe it in or run from a terminal to be asked")
+  }
+  return line.trimmingCharacters(in: .whitespaces)
+}
+
+struct Logout: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "End the officer session on a terminal.")
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+
+  func run() throws {
+    try openTerminal(global, target.terminal).logout()
+    print("Logged out of \(target.terminal)")
+  }
+}
+
+struct Lookup: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Look a licence up in the terminal's cache, as the officer's recorder shows it.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Argument(help: "The licence number.") var number: String
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let number = try licenceNumber(number)
+    let result = try openTerminal(global, target.terminal).lookup(number)
+    if json { return try printJSON(result) }
+    describe(result).forEach { print($0) }
+  }
+}
+
+func describe(_ r: LookupResult) -> [String] {
+  var lines: [String] = []
+  let age = r.cacheAgeSeconds.map(describeAge) ?? "never synced"
+  guard let l = r.licence, let points = r.points else {
+    lines.append(
+      "Licence \(r.number): not in this terminal's cache — UNDETERMINED (cannot tell; never report it as invalid)"
+    )
+    lines.append(field("Cache", "last sync \(r.lastSync?.description ?? "never"), \(age) old"))
+    return lines
+  }
+  lines.append("Licence \(l.number)  \(l.name) (\(l.gender.chinese), born \(l.birthDate))")
+  lines.append(
+    field("Classes", l.classes.map { "\($0.rawValue) \($0.chinese)" }.joined(separator: ", ")))
+  lines.append(
+    field(
+      "Validity",
+      "\(l.validity.display) (\(l.validity.term.rawValue))\(r.expired == true ? " — EXPIRED" : "")")
+  )
+  lines.append(field("Status", "\(l.status.code) \(l.status.chinese) (\(l.status.english))"))
+  lines.append(field("Drive today", r.permitsDriving == true ? "yes" : "no"))
+  lines.append(
+    field("Points", "\(points.total) of 12 in cycle \(points.cycleStart) – \(points.cycleLastDay)"))
+  if r.unpaidDecisions.isEmpty {
+    lines.append(field("Unprocessed", "none"))
+  } else {
+    for (i, d) in r.unpaidDecisions.enumerated() {
+      lines.append(
+        field(
+          i == 0 ? "Unprocessed" : "",
+          "\(d.number) \(d.offence) \(d.decidedOn) fine \(d.fine.yuanText) unpaid"))
+    }
+  }
+  lines.append(field("Vehicles", r.vehicles.isEmpty ? "none" : r.vehicles.joined(separator: " ")))
+  lines.append(field("E-licence", "epoch \(l.epoch)"))
+  lines.append(
+    field(
+      "Cache",
+      "last sync \(r.lastSync?.description ?? "never"), \(age) old\(r.cacheStale ? " — STALE (over 24 h): status is UNDETERMINED" : "")"
+    ))
+  lines.append(field("Officer", "\(r.officer) on \(r.terminal) at \(r.at)"))
+  return lines
+}
+
+func describeAge(_ seconds: Int64) -> String {
+  if seconds < 120 { return "\(seconds) s" }
+  if seconds < 7_200 { return "\(seconds / 60) min" }
+  if seconds < 172_800 { return "\(seconds / 3600) h" }
+  return "\(seconds / 86_400) days"
+}
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show a terminal's sync state: cursor, last sync, cache age, outbox, conflicts.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let s = try openTerminal(global, target.terminal).status()
+    if json { return try printJSON(s) }
+    print("Terminal \(s.terminal) (\(s.unit))\(s.revoked ? " — REVOKED by central" : "")")
+    print(field("Central", s.central))
+    print(field("Cursor", "\(s.cursor) of \(s.centralLatest) known at last sync"))
+    print(field("Last sync", s.lastSuccessAt?.description ?? "never"))
+    print(
+      field(
+        "Cache age", (s.cacheAgeSeconds.map(describeAge) ?? "—") + (s.cacheStale ? " (stale)" : ""))
+    )
+    if let error = s.lastError { print(field("Last error", error)) }
+    print(field("Outbox", "\(s.outboxDepth) waiting"))
+    print(field("Conflicts", "\(s.openConflicts) open"))
+    print(field("Officer", s.officer ?? "nobody logged in"))
+    print(
+      field(
+        "Cached",
+        s.cached.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    )
+  }
+}
+
+struct Audit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the terminal's hash-chained audit log and check the chain.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let log = try openTerminal(global, target.terminal).auditLog()
+    if json { return try printJSON(log) }
+    printTable(
+      ["SEQ", "AT", "OFFICER", "ACTION", "SUBJECT", "RESULT"],
+      log.map { [String($0.seq), $0.at.description, $0.officer, $0.action, $0.subject, $0.result] })
+    print("chain: \(AuditChain.verify(log))")
+  }
+}
