@@ -69,11 +69,20 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
-    // The sync wire protocol (v1, Codable), the transport interface and its HTTP client.
+    // The sync wire protocol (v1, Codable), the transport interface and the audit chain.
+    .target(
+      name: "RoadsideProtocol",
+      dependencies: [
+        "RoadsideDomain",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
+    // The terminal's HTTP transport (AsyncHTTPClient).
     .target(
       name: "RoadsideSync",
       dependencies: [
-        "RoadsideDomain",
+        "RoadsideDomain", "RoadsideProtocol",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -87,7 +96,7 @@ let package = Package(
     .target(
       name: "RoadsideCentralServer",
       dependencies: [
-        "RoadsideDomain", "RoadsideCentral", "RoadsideSync",
+        "RoadsideDomain", "RoadsideCentral", "RoadsideProtocol",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
@@ -97,7 +106,7 @@ let package = Package(
     .target(
       name: "RoadsideTerminal",
       dependencies: [
-        "RoadsideDomain", "RoadsideStorage", "RoadsideSync", "RoadsideFixtures",
+        "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol", "RoadsideFixtures",
         "RoadsideCredentials", .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -107,7 +116,8 @@ let package = Package(
       name: "roadside",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
-        "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideCredentials",
+        "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
+        "RoadsideCredentials",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming
@@ -131,6 +141,7 @@ let package = Package(
       name: "RoadsideSyncTests",
       dependencies: [
         "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
+        "RoadsideProtocol",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ],

@@ -156,5 +156,69 @@ enum CentralSchema {
           -- when they pull a newer generation.
           ALTER TABLE officers ADD COLUMN unlock_generation INTEGER NOT NULL DEFAULT 0;
           """),
+      Migration(
+        version: 3, name: "pushed records, violations, audit entries, conflicts",
+        sql: """
+          CREATE INDEX change_log_entity_key ON change_log (entity, key, seq);
+
+          CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('duplicate_event', 'stale_status', 'superseded_epoch',
+              'points_cross_12', 'clock_skew', 'revoked_terminal')),
+            terminal TEXT NOT NULL,
+            records TEXT NOT NULL,
+            licence TEXT,
+            detected_at TEXT NOT NULL,
+            description TEXT NOT NULL,
+            resolution TEXT NOT NULL
+          ) STRICT;
+
+          -- Every record a terminal pushed, applied or not, kept forever: the primary key is
+          -- what makes "exactly once" permanent, and the stored acknowledgement is what a
+          -- duplicate gets back.
+          CREATE TABLE records (
+            record_id TEXT PRIMARY KEY,
+            terminal TEXT NOT NULL REFERENCES terminals (id),
+            terminal_seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'conflict')),
+            reason TEXT,
+            conflict TEXT REFERENCES conflicts (id)
+          ) STRICT;
+          CREATE INDEX records_terminal ON records (terminal, terminal_seq);
+
+          CREATE TABLE violations (
+            record_id TEXT PRIMARY KEY REFERENCES records (record_id),
+            terminal TEXT NOT NULL,
+            licence TEXT NOT NULL,
+            plate TEXT NOT NULL,
+            offence TEXT NOT NULL,
+            points INTEGER NOT NULL CHECK (points IN (0, 1, 3, 6, 9, 12)),
+            at TEXT NOT NULL,
+            at_seconds INTEGER NOT NULL,
+            officer TEXT NOT NULL,
+            place TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'held'))
+          ) STRICT;
+          CREATE INDEX violations_event ON violations (licence, offence, plate, at_seconds);
+
+          CREATE TABLE audit_entries (
+            terminal TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            result TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            record_id TEXT NOT NULL UNIQUE REFERENCES records (record_id),
+            PRIMARY KEY (terminal, seq)
+          ) STRICT, WITHOUT ROWID;
+          """),
     ])
 }

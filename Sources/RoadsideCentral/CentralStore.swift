@@ -1,5 +1,6 @@
 public import RoadsideDomain
 public import RoadsideFixtures
+public import RoadsideProtocol
 
 /// What kind of thing a change-log entry is about. Terminals apply entries by entity.
 public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
@@ -13,6 +14,10 @@ public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
   /// The bank mandate of one licence (key: the licence number).
   case mandate
   case decision
+  /// A violation a terminal recorded (key: its record id).
+  case violation
+  /// A conflict central detected (key: its id).
+  case conflict
 }
 
 /// One entry of the change log: the entity's full state after the change, so that
@@ -239,6 +244,52 @@ extension StoredDecision {
   }
 }
 
+/// A record a terminal pushed, with the acknowledgement it got.
+public struct StoredRecord: Sendable, Equatable {
+  public let recordID: String
+  public let terminal: String
+  public let terminalSeq: Int64
+  public let kind: String
+  public let createdAt: Timestamp
+  public let receivedAt: Timestamp
+  public let payload: String
+  public let outcome: String
+  public let reason: String?
+  public let conflictID: String?
+
+  public init(
+    recordID: String, terminal: String, terminalSeq: Int64, kind: String, createdAt: Timestamp,
+    receivedAt: Timestamp, payload: String, outcome: String, reason: String?, conflictID: String?
+  ) {
+    self.recordID = recordID
+    self.terminal = terminal
+    self.terminalSeq = terminalSeq
+    self.kind = kind
+    self.createdAt = createdAt
+    self.receivedAt = receivedAt
+    self.payload = payload
+    self.outcome = outcome
+    self.reason = reason
+    self.conflictID = conflictID
+  }
+}
+
+/// A violation as central keeps it until the penalty capability decides it.
+public struct StoredViolation: Sendable, Equatable, Codable {
+  public let recordID: String
+  public let terminal: String
+  public let violation: ViolationRecord
+  /// `pending`, or `held` for review (a probable duplicate).
+  public let state: String
+
+  public init(recordID: String, terminal: String, violation: ViolationRecord, state: String) {
+    self.recordID = recordID
+    self.terminal = terminal
+    self.violation = violation
+    self.state = state
+  }
+}
+
 /// How many rows of each kind the store holds.
 public struct StoreCounts: Sendable, Equatable, Codable {
   public var licences = 0
@@ -275,6 +326,15 @@ public protocol CentralReading {
   func latestSequence() throws -> Int64
   func counts() throws -> StoreCounts
   func meta(_ key: String) throws -> String?
+  func record(_ id: String) throws -> StoredRecord?
+  /// The terminal's newest record before `seq` in its own order.
+  func lastRecord(terminal: String, before seq: Int64) throws -> StoredRecord?
+  func violations(licence: String, fromSeconds: Int64, toSeconds: Int64) throws -> [StoredViolation]
+  /// The licence as the change log had it at `at` (nil when it had no entry yet).
+  func licence(_ number: String, asOf at: Timestamp) throws -> Licence?
+  func conflicts(terminal: String?) throws -> [ConflictReport]
+  func conflict(_ id: String) throws -> ConflictReport?
+  func auditEntries(terminal: String) throws -> [AuditEntry]
 }
 
 /// Writing the central store: plain persistence of domain values. The rules live in the
@@ -294,6 +354,15 @@ public protocol CentralWriting: CentralReading {
   func save(_ ledger: PointsLedger, for licence: LicenceNumber) throws
   func recordEpoch(_ epoch: EpochRecord, of licence: LicenceNumber) throws
   func setMeta(_ key: String, _ value: String) throws
+  func insert(_ record: StoredRecord) throws
+  func insert(_ violation: StoredViolation) throws
+  /// Stores an audit entry; fails when the terminal already has a different entry `seq`.
+  func insert(_ entry: AuditEntry, recordID: String) throws
+  /// Stores a new conflict, numbering it `C-n`.
+  func insertConflict(
+    kind: String, terminal: String, records: [String], licence: String?, detectedAt: Timestamp,
+    description: String, resolution: String
+  ) throws -> ConflictReport
   /// Appends to the change log; returns the new sequence number.
   @discardableResult
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64

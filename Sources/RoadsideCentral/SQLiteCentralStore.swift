@@ -2,6 +2,7 @@ import Foundation
 import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 import RoadsideStorage
 
 /// The central store in one SQLite file (`synchronous=FULL`: what central acknowledges
@@ -295,7 +296,150 @@ struct Access: CentralWriting {
     try db.fetchOne("SELECT value FROM store_meta WHERE key = ?", key) { $0.text(0) }
   }
 
+  static let recordColumns = """
+    record_id, terminal, terminal_seq, kind, created_at, received_at, payload, outcome, reason, conflict
+    """
+
+  func recordRow(_ row: Row) -> StoredRecord {
+    StoredRecord(
+      recordID: row.text(0), terminal: row.text(1), terminalSeq: row.int64(2), kind: row.text(3),
+      createdAt: Timestamp(iso: row.text(4)) ?? Timestamp(secondsSinceEpoch: 0),
+      receivedAt: Timestamp(iso: row.text(5)) ?? Timestamp(secondsSinceEpoch: 0),
+      payload: row.text(6),
+      outcome: row.text(7), reason: row.optionalText(8), conflictID: row.optionalText(9))
+  }
+
+  func record(_ id: String) throws -> StoredRecord? {
+    try db.fetchOne("SELECT \(Access.recordColumns) FROM records WHERE record_id = ?", id) {
+      recordRow($0)
+    }
+  }
+
+  func lastRecord(terminal: String, before seq: Int64) throws -> StoredRecord? {
+    try db.fetchOne(
+      """
+      SELECT \(Access.recordColumns) FROM records WHERE terminal = ? AND terminal_seq < ?
+      ORDER BY terminal_seq DESC LIMIT 1
+      """, terminal, seq
+    ) { recordRow($0) }
+  }
+
+  func violations(licence: String, fromSeconds: Int64, toSeconds: Int64) throws -> [StoredViolation]
+  {
+    try db.fetchAll(
+      """
+      SELECT record_id, terminal, licence, plate, offence, points, at, officer, place, state
+      FROM violations WHERE licence = ? AND at_seconds BETWEEN ? AND ? ORDER BY at_seconds, record_id
+      """, licence, fromSeconds, toSeconds
+    ) { row in
+      StoredViolation(
+        recordID: row.text(0), terminal: row.text(1),
+        violation: ViolationRecord(
+          licence: row.text(2), plate: row.text(3), offence: row.text(4), points: row.int(5),
+          at: Timestamp(iso: row.text(6)) ?? Timestamp(secondsSinceEpoch: 0), officer: row.text(7),
+          place: row.text(8)),
+        state: row.text(9))
+    }
+  }
+
+  func licence(_ number: String, asOf at: Timestamp) throws -> Licence? {
+    // Change times are ISO strings in one zone and format, so they order as text.
+    let payload = try db.fetchOne(
+      """
+      SELECT payload FROM change_log WHERE entity = 'licence' AND key = ? AND at <= ?
+      ORDER BY seq DESC LIMIT 1
+      """, number, at.description
+    ) { $0.text(0) }
+    return try payload.map { try JSONDecoder().decode(Licence.self, from: Data($0.utf8)) }
+  }
+
+  func conflictRow(_ row: Row) -> ConflictReport {
+    ConflictReport(
+      id: row.text(0), kind: row.text(1), terminal: row.text(2),
+      records: row.text(3).split(separator: ",").map(String.init), licence: row.optionalText(4),
+      detectedAt: Timestamp(iso: row.text(5)) ?? Timestamp(secondsSinceEpoch: 0),
+      description: row.text(6),
+      resolution: row.text(7))
+  }
+
+  func conflicts(terminal: String?) throws -> [ConflictReport] {
+    try db.fetchAll(
+      """
+      SELECT id, kind, terminal, records, licence, detected_at, description, resolution FROM conflicts
+      WHERE ?1 IS NULL OR terminal = ?1 ORDER BY number
+      """, terminal
+    ) { conflictRow($0) }
+  }
+
+  func conflict(_ id: String) throws -> ConflictReport? {
+    try db.fetchOne(
+      "SELECT id, kind, terminal, records, licence, detected_at, description, resolution FROM conflicts WHERE id = ?",
+      id
+    ) { conflictRow($0) }
+  }
+
+  func auditEntries(terminal: String) throws -> [AuditEntry] {
+    try db.fetchAll(
+      """
+      SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
+      WHERE terminal = ? ORDER BY seq
+      """, terminal
+    ) { row in
+      AuditEntry(
+        seq: row.int64(0), terminal: terminal,
+        at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
+        officer: row.text(2), action: row.text(3), subject: row.text(4), result: row.text(5),
+        previousHash: row.text(6), hash: row.text(7))
+    }
+  }
+
   // MARK: Writes
+
+  func insert(_ r: StoredRecord) throws {
+    try db.execute(
+      "INSERT INTO records (\(Access.recordColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      r.recordID, r.terminal, r.terminalSeq, r.kind, r.createdAt.description,
+      r.receivedAt.description,
+      r.payload, r.outcome, r.reason, r.conflictID)
+  }
+
+  func insert(_ v: StoredViolation) throws {
+    let x = v.violation
+    try db.execute(
+      """
+      INSERT INTO violations (record_id, terminal, licence, plate, offence, points, at, at_seconds, officer,
+        place, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, v.recordID, v.terminal, x.licence, x.plate, x.offence, x.points, x.at.description,
+      x.at.secondsSinceEpoch, x.officer, x.place, v.state)
+  }
+
+  func insert(_ e: AuditEntry, recordID: String) throws {
+    try db.execute(
+      """
+      INSERT INTO audit_entries (terminal, seq, at, officer, action, subject, result, previous_hash, hash,
+        record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, e.terminal, e.seq, e.at.description, e.officer, e.action, e.subject, e.result,
+      e.previousHash,
+      e.hash, recordID)
+  }
+
+  func insertConflict(
+    kind: String, terminal: String, records: [String], licence: String?, detectedAt: Timestamp,
+    description: String, resolution: String
+  ) throws -> ConflictReport {
+    let number =
+      (try db.fetchOne("SELECT coalesce(max(number), 0) + 1 FROM conflicts") { $0.int(0) }) ?? 1
+    let report = ConflictReport(
+      id: "C-\(number)", kind: kind, terminal: terminal, records: records, licence: licence,
+      detectedAt: detectedAt, description: description, resolution: resolution)
+    try db.execute(
+      """
+      INSERT INTO conflicts (id, number, kind, terminal, records, licence, detected_at, description, resolution)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, report.id, number, kind, terminal, records.joined(separator: ","), licence,
+      detectedAt.description, description, resolution)
+    return report
+  }
 
   func insert(_ l: Licence) throws {
     try db.execute(

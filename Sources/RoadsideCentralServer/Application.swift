@@ -1,6 +1,6 @@
 import Foundation
 public import Hummingbird
-public import RoadsideSync
+public import RoadsideProtocol
 
 extension APIError: HTTPResponseError {
   public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
@@ -87,6 +87,14 @@ public func buildApplication(
   v1.post("terminals/register") { request, _ in
     let body = try await decodeBody(RegisterRequest.self, from: request)
     return jsonResponse(try await endpoint.register(body))
+  }
+  v1.post("push") { request, _ in
+    let batch = try await decodeBody(PushBatch.self, from: request)
+    return jsonResponse(try await endpoint.push(batch))
+  }
+  v1.get("conflicts") { request, _ in
+    let terminal = request.uri.queryParameters["terminal"].map(String.init)
+    return jsonResponse(try await endpoint.conflicts(terminal: terminal))
   }
   v1.get("changes") { request, _ in
     let query = request.uri.queryParameters

@@ -1,7 +1,7 @@
 import Foundation
 public import RoadsideCentral
 public import RoadsideDomain
-public import RoadsideSync
+public import RoadsideProtocol
 
 /// The protocol handler: takes v1 requests, runs them against the central store, and
 /// answers v1 responses or ``APIError``s. The HTTP routes and the in-process transport
@@ -77,6 +77,27 @@ public actor CentralEndpoint {
     }
   }
 
+  /// Applies a signed batch of records and acknowledges each.
+  public func push(_ batch: PushBatch) throws -> PushResponse {
+    try guarded {
+      guard batch.records.count <= ProtocolV1.maximumBatch else {
+        throw APIError.badRequest(
+          "batch_too_large",
+          "a push carries at most \(ProtocolV1.maximumBatch) records, not \(batch.records.count)")
+      }
+      do {
+        return try service.push(batch)
+      } catch let refusal as PushRefusal {
+        throw APIError(status: refusal.status, code: refusal.code, message: refusal.description)
+      }
+    }
+  }
+
+  /// Conflicts, all or one terminal's.
+  public func conflicts(terminal: String?) throws -> [ConflictReport] {
+    try guarded { try service.conflicts(terminal: terminal) }
+  }
+
   /// Runs `body`, turning store and domain errors into protocol errors.
   func guarded<T>(_ body: () throws -> T) throws -> T {
     do {
@@ -118,6 +139,10 @@ public struct InProcessTransport: CentralTransport {
 
   public func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
     try roundTrip(try await endpoint.changes(terminal: terminal, after: after, limit: limit))
+  }
+
+  public func push(_ batch: PushBatch) async throws -> PushResponse {
+    try roundTrip(try await endpoint.push(try roundTrip(batch)))
   }
 
   func roundTrip<T: Codable>(_ value: T) throws -> T {

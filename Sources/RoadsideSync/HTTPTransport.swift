@@ -3,6 +3,7 @@ import Foundation
 public import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+public import RoadsideProtocol
 
 /// The terminal's HTTP client for the v1 protocol (AsyncHTTPClient, with timeouts).
 public struct HTTPTransport: CentralTransport {
@@ -37,6 +38,10 @@ public struct HTTPTransport: CentralTransport {
     return try await send(
       method: .GET, path: "/changes?\(components.percentEncodedQuery ?? "")",
       body: Optional<String>.none)
+  }
+
+  public func push(_ batch: PushBatch) async throws -> PushResponse {
+    try await send(method: .POST, path: "/push", body: batch)
   }
 
   func send<Body: Encodable, Answer: Decodable>(

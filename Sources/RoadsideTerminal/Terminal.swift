@@ -2,8 +2,8 @@ public import Crypto
 import Foundation
 import RoadsideCredentials
 public import RoadsideDomain
+public import RoadsideProtocol
 import RoadsideStorage
-public import RoadsideSync
 
 /// What the officer's recorder shows for a licence.
 public struct LookupResult: Sendable, Codable, Equatable {
@@ -23,8 +23,10 @@ public struct LookupResult: Sendable, Codable, Equatable {
   public let permitsDriving: Bool?
   public let expired: Bool?
   public let points: Points?
-  /// Decisions not yet paid (违法未处理 / 罚款未缴).
+  /// Decisions not yet paid (罚款未缴).
   public let unpaidDecisions: [CachedDecision]
+  /// Violations recorded but not yet decided (违法未处理), from any terminal.
+  public let pendingViolations: [ViolationRecord]
   public let vehicles: [String]
   /// The last successful sync, and how old the cache is, on every answer.
   public let lastSync: Timestamp?
@@ -50,6 +52,26 @@ public struct TerminalStatusReport: Sendable, Codable, Equatable {
   public let officer: String?
   public let revoked: Bool
   public let cached: [String: Int]
+}
+
+/// What one push did.
+public struct PushReport: Sendable, Equatable, Codable {
+  public var batches = 0
+  public var accepted = 0
+  public var duplicates = 0
+  public var rejected = 0
+  public var conflicts = 0
+
+  public init() {}
+
+  mutating func count(_ ack: RecordAcknowledgement) {
+    switch ack.outcome {
+    case "accepted": accepted += 1
+    case "duplicate": duplicates += 1
+    case "rejected": rejected += 1
+    default: conflicts += 1
+    }
+  }
 }
 
 /// What one pull did.
@@ -163,6 +185,114 @@ public struct Terminal {
         return PullReport(
           batches: batches, changes: changes, cursor: state.cursor, latest: state.centralLatest)
       }
+    }
+  }
+
+  // MARK: - Push
+
+  /// Pushes every pending outbox record, batch by batch, each batch signed with the
+  /// terminal's key. Each acknowledgement and any conflict are stored in one transaction
+  /// per batch. A record stays pending until central acknowledged it; nothing is dropped.
+  ///
+  /// A failed batch is retried up to `attempts` times, waiting 0.2 s, 0.4 s, 0.8 s, … (at
+  /// most 5 s) through `sleep`; then the error is thrown and the records stay pending.
+  public func push(
+    transport: any CentralTransport, batchSize: Int = 500, attempts: Int = 5,
+    sleep: (Double) async -> Void = { seconds in try? await Task.sleep(for: .seconds(seconds)) }
+  ) async throws -> PushReport {
+    let identity = try store.identity()
+    let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+    var report = PushReport()
+    while true {
+      let pending = try store.db.fetchAll(
+        "SELECT seq, record_id, kind, created_at, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+        batchSize
+      ) { row in
+        PushRecord(
+          recordID: row.text(1), kind: row.text(2), terminalSeq: row.int64(0),
+          createdAt: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
+          payload: row.text(4))
+      }
+      if pending.isEmpty { return report }
+      var batch = PushBatch(
+        terminal: identity.terminal, batchID: identifiers.nextUUID(), sentAt: clock.now(),
+        records: pending)
+      batch.signature = try key.signature(for: batch.signingBytes).base64EncodedString()
+      var response: PushResponse?
+      var delay = 0.2
+      for attempt in 1...max(1, attempts) {
+        do {
+          response = try await transport.push(batch)
+          break
+        } catch let error as APIError {
+          try store.recordSyncFailure("push: \(error)", at: clock.now())
+          throw error
+        } catch {
+          try store.recordSyncFailure("push: \(error)", at: clock.now())
+          if attempt == max(1, attempts) { throw error }
+          await sleep(delay)
+          delay = min(delay * 2, 5)
+        }
+      }
+      guard let response else { return report }
+      let sent = Set(pending.map(\.recordID))
+      let answered = Set(response.acknowledgements.map(\.recordID))
+      guard answered == sent else {
+        throw TerminalError(
+          .protocolViolation,
+          "central acknowledged records that were not in the batch, or left some out")
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      try store.db.transaction {
+        for ack in response.acknowledgements {
+          let state = ack.outcome == "duplicate" ? (ack.first?.outcome ?? "accepted") : ack.outcome
+          try store.db.execute(
+            "UPDATE outbox SET state = ?, acknowledgement = ? WHERE record_id = ? AND state = 'pending'",
+            state == "accepted" || state == "rejected" || state == "conflict" ? state : "accepted",
+            String(decoding: try encoder.encode(ack), as: UTF8.self), ack.recordID)
+          if let conflict = ack.conflict ?? ack.first?.conflict {
+            try store.storeConflict(
+              conflict, body: String(decoding: try encoder.encode(conflict), as: UTF8.self))
+          }
+          report.count(ack)
+        }
+      }
+      report.batches += 1
+    }
+  }
+
+  // MARK: - Recording violations
+
+  /// Records a violation observed at the roadside (offline): the record and its outbox
+  /// entry, and the audit entry, in one transaction. Requires a logged-in officer.
+  @discardableResult
+  public func recordViolation(
+    licence number: LicenceNumber, plate: Plate, offenceCode: String, place: String
+  ) throws -> (recordID: String, violation: ViolationRecord) {
+    let now = clock.now()
+    return try store.db.transaction {
+      let officer = try requireSession(at: now)
+      guard
+        let body = try store.db.fetchOne(
+          "SELECT body FROM offences WHERE code = ?", offenceCode, map: { $0.text(0) }),
+        let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
+      else {
+        throw DomainError(
+          .invalidData,
+          "unknown offence code \"\(offenceCode)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
+        )
+      }
+      let violation = ViolationRecord(
+        licence: number.value, plate: plate.value, offence: offence.code, points: offence.points,
+        at: now,
+        officer: officer, place: place)
+      let id = try appendOutbox(kind: "violation", violation, at: now)
+      try appendAudit(
+        officer: officer, action: "record", subject: number.value,
+        result: "violation \(offence.code) \(plate.value)",
+        at: now)
+      return (id, violation)
     }
   }
 
@@ -313,15 +443,23 @@ public struct Terminal {
           unpaidDecisions: try store.decisions(number).filter {
             !$0.paid && $0.state == "effective" && $0.fine > .zero
           },
+          pendingViolations: try store.pendingViolations(number),
           vehicles: try store.vehiclePlates(ownedBy: number), lastSync: sync.lastSuccessAt,
           cacheAgeSeconds: age, cacheStale: stale)
       } else {
         result = LookupResult(
           terminal: identity.terminal, officer: officer, at: now, number: number, found: false,
           licence: nil, permitsDriving: nil, expired: nil, points: nil, unpaidDecisions: [],
-          vehicles: [],
+          pendingViolations: try store.pendingViolations(number), vehicles: [],
           lastSync: sync.lastSuccessAt, cacheAgeSeconds: age, cacheStale: stale)
       }
+      try appendOutbox(
+        kind: "check",
+        CheckRecord(
+          licence: number.value, at: now, officer: officer, found: result.found,
+          statusSeen: result.licence?.status.code, epochSeen: result.licence?.epoch,
+          cursor: sync.cursor),
+        at: now)
       let summary =
         result.found
         ? "found status=\(result.licence!.status.code) points=\(result.points!.total)\(stale ? " stale" : "")"
@@ -359,10 +497,23 @@ public struct Terminal {
       """, entry.seq, entry.at.description, entry.officer, entry.action, entry.subject,
       entry.result,
       entry.previousHash, entry.hash)
-    let payload = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+    try appendOutbox(kind: "audit", entry, at: now)
+  }
+
+  /// Writes a record into the outbox with the next terminal sequence number and a fresh
+  /// record id. Call inside the transaction that writes what the record is about.
+  @discardableResult
+  func appendOutbox(kind: String, _ value: some Encodable, at now: Timestamp) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let payload = String(decoding: try encoder.encode(value), as: UTF8.self)
+    let id = identifiers.nextUUID()
     try store.db.execute(
-      "INSERT INTO outbox (record_id, kind, created_at, payload) VALUES (?, 'audit', ?, ?)",
-      identifiers.nextUUID(), now.description, payload)
+      """
+      INSERT INTO outbox (seq, record_id, kind, created_at, payload)
+      VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?, ?, ?, ?)
+      """, id, kind, now.description, payload)
+    return id
   }
 
   /// The whole audit log, oldest first.

@@ -128,7 +128,8 @@ enum TerminalSchema {
 
           -- Everything recorded here waits in the outbox until central acknowledges it.
           CREATE TABLE outbox (
-            record_id TEXT PRIMARY KEY,
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL UNIQUE,
             kind TEXT NOT NULL,
             created_at TEXT NOT NULL,
             payload TEXT NOT NULL,
@@ -138,15 +139,25 @@ enum TerminalSchema {
           ) STRICT;
           CREATE INDEX outbox_pending ON outbox (state) WHERE state = 'pending';
 
-          -- Conflicts central reported for this terminal's records.
+          -- Conflicts central reported, in acknowledgements and in the change feed.
           CREATE TABLE conflicts (
             id TEXT PRIMARY KEY,
+            terminal TEXT NOT NULL,
             kind TEXT NOT NULL,
-            records TEXT NOT NULL,
-            resolution TEXT NOT NULL,
+            body TEXT NOT NULL,
             detected_at TEXT NOT NULL,
             open INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1))
           ) STRICT;
+
+          -- Violations recorded by any terminal, as central relays them.
+          CREATE TABLE violations (
+            record_id TEXT PRIMARY KEY,
+            terminal TEXT NOT NULL,
+            licence TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX violations_licence ON violations (licence);
           """)
     ])
 }

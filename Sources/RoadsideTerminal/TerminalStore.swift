@@ -1,7 +1,7 @@
 import Foundation
 public import RoadsideDomain
+public import RoadsideProtocol
 import RoadsideStorage
-public import RoadsideSync
 
 /// The terminal's identity: its id, unit, the central it syncs with, and its Ed25519 key
 /// pair (generated on the terminal; only the public key ever leaves it).
@@ -266,12 +266,36 @@ public final class TerminalStore {
         """, d.number, d.licence, d.offence, d.decidedOn.daysSinceEpoch, d.fine.fen, d.points,
         d.paid,
         d.state)
+    case "violation":
+      if delete {
+        try db.execute("DELETE FROM violations WHERE record_id = ?", change.key)
+        return
+      }
+      let v = try decode(WireViolation.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO violations (record_id, terminal, licence, body, state) VALUES (?, ?, ?, ?, ?)",
+        v.recordID, v.terminal, v.violation.licence, change.payload, v.state)
+    case "conflict":
+      if delete {
+        try db.execute("DELETE FROM conflicts WHERE id = ?", change.key)
+        return
+      }
+      let c = try decode(ConflictReport.self)
+      try storeConflict(c, body: change.payload)
     default:
       throw TerminalError(
         .protocolViolation,
         "central sent a change of kind \"\(change.entity)\" this terminal does not know; update roadside"
       )
     }
+  }
+
+  func storeConflict(_ c: ConflictReport, body: String) throws {
+    try db.execute(
+      """
+      INSERT INTO conflicts (id, terminal, kind, body, detected_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET body = excluded.body
+      """, c.id, c.terminal, c.kind, body, c.detectedAt.description)
   }
 
   // MARK: - Reading the cache
@@ -341,8 +365,36 @@ public final class TerminalStore {
     try db.fetchOne("SELECT count(*) FROM outbox WHERE state = 'pending'") { $0.int(0) } ?? 0
   }
 
+  /// Open conflicts involving this terminal.
   public func openConflicts() throws -> Int {
-    try db.fetchOne("SELECT count(*) FROM conflicts WHERE open = 1") { $0.int(0) } ?? 0
+    try db.fetchOne(
+      "SELECT count(*) FROM conflicts WHERE open = 1 AND terminal = (SELECT terminal FROM identity)"
+    ) { $0.int(0) } ?? 0
+  }
+
+  /// Conflicts central reported, this terminal's or all.
+  public func conflicts(all: Bool) throws -> [ConflictReport] {
+    let decoder = JSONDecoder()
+    return try db.fetchAll(
+      """
+      SELECT body FROM conflicts WHERE ?1 OR terminal = (SELECT terminal FROM identity)
+      ORDER BY detected_at, id
+      """, all
+    ) { try decoder.decode(ConflictReport.self, from: Data($0.text(0).utf8)) }
+  }
+
+  /// Violations of a licence not yet decided: relayed by central, and this terminal's
+  /// own still waiting in the outbox.
+  public func pendingViolations(_ number: LicenceNumber) throws -> [ViolationRecord] {
+    let decoder = JSONDecoder()
+    var result = try db.fetchAll(
+      "SELECT body FROM violations WHERE licence = ? AND state = 'pending'", number.value
+    ) { try decoder.decode(WireViolation.self, from: Data($0.text(0).utf8)).violation }
+    let own = try db.fetchAll(
+      "SELECT payload FROM outbox WHERE kind = 'violation' AND state = 'pending'"
+    ) { try decoder.decode(ViolationRecord.self, from: Data($0.text(0).utf8)) }
+    result += own.filter { $0.licence == number.value }
+    return result.sorted { $0.at < $1.at }
   }
 
   public func integrityCheck() throws -> [String] { try db.integrityCheck() }
@@ -374,6 +426,13 @@ struct WireMandate: Decodable {
   let bank: String
   let account: String
   let revokedOn: String?
+}
+
+struct WireViolation: Decodable {
+  let recordID: String
+  let terminal: String
+  let violation: ViolationRecord
+  let state: String
 }
 
 struct WireDecision: Decodable {

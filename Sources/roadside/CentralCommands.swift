@@ -5,13 +5,16 @@ import RoadsideCentralServer
 import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 
 struct Central: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Administer the central store: licences, points, the change log.",
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
-      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self, Serve.self,
+      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self,
+      ConflictsCommand.self,
+      AuditCommand.self, Serve.self,
     ])
 }
 
@@ -544,6 +547,36 @@ extension Central {
         FileHandle.standardOutput.write(
           Data("Serving the central store of \(layout.home.path) on http://\(host):\(port)\n".utf8))
       }
+    }
+  }
+}
+
+extension Central {
+  struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "conflicts", abstract: "List the conflicts central detected.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this terminal's.") var terminal: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let conflicts = try openCentral(global).conflicts(terminal: terminal)
+      if json { return try printJSON(conflicts) }
+      printConflicts(conflicts)
+    }
+  }
+
+  struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "audit", abstract: "Verify the audit chain a terminal pushed: gaps and edits.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The terminal id.") var terminal: String
+
+    func run() throws {
+      let (entries, verdict) = try openCentral(global).verifyAudit(terminal: terminal)
+      print("Terminal \(terminal): \(entries.count) audit entries at central; chain \(verdict)")
+      if case .intact = verdict { return }
+      throw CLIError(.dataError, "the audit chain of \(terminal) is not intact: \(verdict)")
     }
   }
 }

@@ -3,8 +3,8 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 import RoadsideStorage
-import RoadsideSync
 import RoadsideTerminal
 
 /// The exit codes of `roadside`, after sysexits.h. They are part of the command-line API.

@@ -3,6 +3,7 @@ import Foundation
 import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideDomain
+import RoadsideProtocol
 import RoadsideSync
 import RoadsideTerminal
 
@@ -91,21 +92,29 @@ func progressPrinter() -> (Int64, Int64) -> Void {
 
 struct Sync: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Pull the terminal's cache up to date with central.")
+    abstract: "Push the terminal's outbox to central, then pull its cache up to date.")
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var target: TerminalOption
-  @Option(help: "Changes per batch (1–5000).") var batch: Int = 1_000
+  @Option(help: "Changes per pull batch (1–5000).") var batch: Int = 1_000
+  @Option(help: "Attempts per push batch before giving up (records stay in the outbox).")
+  var attempts: Int = 5
 
   func validate() throws {
     guard (1...ProtocolV1.maximumBatch).contains(batch) else {
       throw ValidationError("--batch must be 1 to \(ProtocolV1.maximumBatch)")
     }
+    guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
   }
 
   func run() async throws {
     let terminal = try openTerminal(global, target.terminal)
     let transport = try transport(for: try terminal.store.identity().central, global)
+    let pushed = try await terminal.push(transport: transport, attempts: attempts)
+    let total = pushed.accepted + pushed.duplicates + pushed.rejected + pushed.conflicts
+    print(
+      "Pushed \(total) records: \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict"
+    )
     let report = try await terminal.pull(
       transport: transport, batchSize: batch, progress: progressPrinter())
     print(
@@ -208,6 +217,12 @@ func describe(_ r: LookupResult) -> [String] {
           "\(d.number) \(d.offence) \(d.decidedOn) fine \(d.fine.yuanText) unpaid"))
     }
   }
+  for (i, v) in r.pendingViolations.enumerated() {
+    lines.append(
+      field(
+        i == 0 ? "Recorded" : "",
+        "\(v.offence) \(v.plate) at \(v.at) (\(v.points) pt, not yet decided)"))
+  }
   lines.append(field("Vehicles", r.vehicles.isEmpty ? "none" : r.vehicles.joined(separator: " ")))
   lines.append(field("E-licence", "epoch \(l.epoch)"))
   lines.append(
@@ -273,4 +288,59 @@ struct Audit: ParsableCommand {
       log.map { [String($0.seq), $0.at.description, $0.officer, $0.action, $0.subject, $0.result] })
     print("chain: \(AuditChain.verify(log))")
   }
+}
+
+struct Record: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Record a violation at the roadside (works offline; pushed with the next sync).",
+    discussion:
+      "Decisions, fines and the procedure gate are made from violation records by the penalty capability."
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Option(help: "The driver's licence number.") var licence: String
+  @Option(help: "The vehicle's plate.") var plate: String
+  @Option(help: "The offence code, such as 0601.") var offence: String
+  @Option(help: "Where it happened.") var place: String
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let terminal = try openTerminal(global, target.terminal)
+    let (id, violation) = try terminal.recordViolation(
+      licence: try licenceNumber(licence), plate: try Plate(plate), offenceCode: offence,
+      place: place)
+    if json {
+      return try printJSON(["recordID": id, "offence": violation.offence, "plate": violation.plate])
+    }
+    print(
+      "Recorded violation \(violation.offence) (\(violation.points) pt) by \(violation.plate) at \(violation.at); record \(id) waits in the outbox"
+    )
+  }
+}
+
+struct Conflicts: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "List the conflicts central reported for this terminal (--all: every terminal's it relayed).")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Flag(help: "Include other terminals' conflicts.") var all = false
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let conflicts = try openTerminal(global, target.terminal).store.conflicts(all: all)
+    if json { return try printJSON(conflicts) }
+    printConflicts(conflicts)
+  }
+}
+
+func printConflicts(_ conflicts: [ConflictReport]) {
+  printTable(
+    ["ID", "KIND", "TERMINAL", "LICENCE", "DETECTED", "RESOLUTION"],
+    conflicts.map {
+      [$0.id, $0.kind, $0.terminal, $0.licence ?? "", $0.detectedAt.description, $0.resolution]
+    })
+  print("\(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s")")
 }

@@ -1,0 +1,310 @@
+public import Crypto
+import Foundation
+public import RoadsideDomain
+public import RoadsideProtocol
+
+/// Thresholds of conflict detection.
+public enum ConflictRules {
+  /// Two violations of the same licence, offence and plate this close are one event
+  /// recorded twice (DESIGN §5): the later one is held for review.
+  public static let duplicateWindowSeconds: Int64 = 10 * 60
+  /// A record dated further than this ahead of central's receipt, or behind the
+  /// terminal's previous record, reveals a skewed terminal clock.
+  public static let clockSkewSeconds: Int64 = 5 * 60
+}
+
+/// Why a whole push batch was refused before any record was looked at. Nothing is stored.
+public struct PushRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+  /// HTTP status and stable code of the protocol error.
+  public let status: Int
+  public let code: String
+  public let description: String
+}
+
+extension CentralService {
+  /// Applies a signed batch of terminal records, each exactly once, in one transaction, and
+  /// acknowledges each: accepted, duplicate (with the first acknowledgement), rejected
+  /// (with a reason) or conflict (with the conflict). Conflicts and violations enter the
+  /// change log so that every terminal learns of them.
+  public func push(_ batch: PushBatch) throws -> PushResponse {
+    let now = clock.now()
+    return try store.write { tx in
+      guard let terminal = try tx.terminal(batch.terminal) else {
+        throw PushRefusal(
+          status: 404, code: "unknown_terminal",
+          description: "central does not know terminal \(batch.terminal)")
+      }
+      guard let keyText = terminal.publicKey, let keyBytes = Data(base64Encoded: keyText),
+        let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
+      else {
+        throw PushRefusal(
+          status: 403, code: "terminal_not_registered",
+          description: "terminal \(batch.terminal) has not registered its key")
+      }
+      guard let signature = Data(base64Encoded: batch.signature),
+        key.isValidSignature(signature, for: batch.signingBytes)
+      else {
+        throw PushRefusal(
+          status: 401, code: "bad_signature",
+          description:
+            "the batch's signature does not verify with the key of terminal \(batch.terminal)")
+      }
+      guard Set(batch.records.map(\.recordID)).count == batch.records.count else {
+        throw PushRefusal(
+          status: 400, code: "malformed_batch",
+          description: "a record id appears twice in the batch")
+      }
+      var acknowledgements: [RecordAcknowledgement] = []
+      var revokedConflict: ConflictReport?
+      for record in batch.records {
+        if let first = try tx.record(record.recordID) {
+          acknowledgements.append(
+            try duplicateAcknowledgement(record, terminal: batch.terminal, first: first, in: tx))
+          continue
+        }
+        if terminal.status == "revoked" {
+          if revokedConflict == nil {
+            revokedConflict = try tx.insertConflict(
+              kind: "revoked_terminal", terminal: batch.terminal,
+              records: batch.records.map(\.recordID),
+              licence: nil, detectedAt: now,
+              description:
+                "terminal \(batch.terminal) uploaded \(batch.records.count) record(s) after it was reported lost",
+              resolution: "refused; none of them was applied")
+            try log(revokedConflict!, at: now, in: tx)
+          }
+          try tx.insert(
+            stored(
+              record, batch: batch, at: now, outcome: "rejected", reason: "terminal_revoked",
+              conflict: revokedConflict))
+          acknowledgements.append(
+            RecordAcknowledgement(
+              recordID: record.recordID, outcome: "rejected", reason: "terminal_revoked",
+              conflict: revokedConflict))
+          continue
+        }
+        acknowledgements.append(try apply(record, batch: batch, at: now, in: tx))
+      }
+      return PushResponse(batchID: batch.batchID, acknowledgements: acknowledgements)
+    }
+  }
+
+  /// All conflicts, or those of one terminal.
+  public func conflicts(terminal: String? = nil) throws -> [ConflictReport] {
+    try store.read { try $0.conflicts(terminal: terminal) }
+  }
+
+  /// The audit entries a terminal pushed, and whether their chain holds.
+  public func verifyAudit(terminal: String) throws -> (entries: [AuditEntry], verdict: AuditVerdict)
+  {
+    try store.read { tx in
+      _ = try requireTerminal(terminal, in: tx)
+      let entries = try tx.auditEntries(terminal: terminal)
+      return (entries, AuditChain.verify(entries))
+    }
+  }
+
+  private func duplicateAcknowledgement(
+    _ record: PushRecord, terminal: String, first: StoredRecord, in tx: any CentralWriting
+  ) throws -> RecordAcknowledgement {
+    guard first.kind == record.kind, first.payload == record.payload, first.terminal == terminal
+    else {
+      return RecordAcknowledgement(
+        recordID: record.recordID, outcome: "rejected",
+        reason: "record id reused with different content; the first record with this id stands")
+    }
+    let conflict = try first.conflictID.flatMap { try tx.conflict($0) }
+    return RecordAcknowledgement(
+      recordID: record.recordID, outcome: "duplicate",
+      first: FirstAcknowledgement(
+        outcome: first.outcome, reason: first.reason, conflict: conflict,
+        receivedAt: first.receivedAt))
+  }
+
+  private func stored(
+    _ record: PushRecord, batch: PushBatch, at now: Timestamp, outcome: String, reason: String?,
+    conflict: ConflictReport?
+  ) -> StoredRecord {
+    StoredRecord(
+      recordID: record.recordID, terminal: batch.terminal, terminalSeq: record.terminalSeq,
+      kind: record.kind,
+      createdAt: record.createdAt, receivedAt: now, payload: record.payload, outcome: outcome,
+      reason: reason,
+      conflictID: conflict?.id)
+  }
+
+  private func log(_ conflict: ConflictReport, at now: Timestamp, in tx: any CentralWriting) throws
+  {
+    try tx.append(
+      NewChange(entity: .conflict, key: conflict.id, payload: try canonicalJSON(conflict)), at: now,
+      action: "conflict.detected", reason: nil)
+  }
+
+  /// Applies one new record and decides its acknowledgement.
+  private func apply(
+    _ record: PushRecord, batch: PushBatch, at now: Timestamp, in tx: any CentralWriting
+  ) throws -> RecordAcknowledgement {
+    func reject(_ reason: String) throws -> RecordAcknowledgement {
+      try tx.insert(
+        stored(record, batch: batch, at: now, outcome: "rejected", reason: reason, conflict: nil))
+      return RecordAcknowledgement(recordID: record.recordID, outcome: "rejected", reason: reason)
+    }
+    let decoder = JSONDecoder()
+    let payload = Data(record.payload.utf8)
+    var conflict: ConflictDraft?
+    var afterInsert: (() throws -> Void)?
+
+    switch record.kind {
+    case "audit":
+      guard let entry = try? decoder.decode(AuditEntry.self, from: payload),
+        entry.terminal == batch.terminal
+      else { return try reject("the payload is not an audit entry of terminal \(batch.terminal)") }
+      guard entry.computedHash == entry.hash else {
+        return try reject("audit entry \(entry.seq) does not match its own hash (edited)")
+      }
+      if let existing = try tx.auditEntries(terminal: batch.terminal).first(where: {
+        $0.seq == entry.seq
+      }) {
+        return try reject(
+          "audit entry \(entry.seq) of \(batch.terminal) is already recorded with hash \(existing.hash.prefix(12))…; this one differs (edited)"
+        )
+      }
+      afterInsert = { try tx.insert(entry, recordID: record.recordID) }
+    case "check":
+      guard let check = try? decoder.decode(CheckRecord.self, from: payload), check.found,
+        let seen = check.statusSeen
+      else {
+        if (try? decoder.decode(CheckRecord.self, from: payload)) == nil {
+          return try reject("the payload is not a check record")
+        }
+        break
+      }
+      if let known = try tx.licence(check.licence, asOf: check.at) {
+        if known.status.code != seen {
+          conflict = ConflictDraft(
+            kind: "stale_status", licence: check.licence,
+            description:
+              "the check at \(check.at) relied on status \(seen), but central already had \(known.status.code) for this licence",
+            resolution:
+              "the check's conclusion is void; the officer's unit must follow up with the driver")
+        } else if let epoch = check.epochSeen, epoch < known.epoch {
+          conflict = ConflictDraft(
+            kind: "superseded_epoch", licence: check.licence,
+            description:
+              "the check at \(check.at) was made against e-licence epoch \(epoch); central was at epoch \(known.epoch)",
+            resolution:
+              "the e-licence shown was superseded; the holder must re-apply and the check be repeated"
+          )
+        }
+      }
+    case "violation":
+      guard let violation = try? decoder.decode(ViolationRecord.self, from: payload) else {
+        return try reject("the payload is not a violation record")
+      }
+      guard let offence = catalogue.offence(violation.offence), offence.points == violation.points
+      else {
+        return try reject(
+          "offence \(violation.offence) is not in catalogue \(catalogue.version) with \(violation.points) points"
+        )
+      }
+      let window = ConflictRules.duplicateWindowSeconds
+      let nearby = try tx.violations(
+        licence: violation.licence, fromSeconds: violation.at.secondsSinceEpoch - window,
+        toSeconds: violation.at.secondsSinceEpoch + window)
+      var state = "pending"
+      if let twin = nearby.first(where: {
+        $0.violation.offence == violation.offence && $0.violation.plate == violation.plate
+          && $0.state == "pending"
+      }) {
+        state = "held"
+        conflict = ConflictDraft(
+          kind: "duplicate_event", licence: violation.licence, others: [twin.recordID],
+          description:
+            "\(batch.terminal) recorded offence \(violation.offence) by \(violation.plate) at \(violation.at); \(twin.terminal) recorded the same at \(twin.violation.at)",
+          resolution: "the later record is held for review: no second points or fine")
+      } else if let licence = try tx.licence(try CitizenID(violation.licence)) {
+        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        let cycle = ledger.cycle(on: violation.at.chinaDate)
+        let pending = try tx.violations(
+          licence: violation.licence,
+          fromSeconds: Timestamp(startOf: cycle.start).secondsSinceEpoch,
+          toSeconds: Timestamp(startOf: cycle.end).secondsSinceEpoch - 1
+        ).filter { $0.state == "pending" }
+        let before =
+          ledger.total(inCycleStarting: cycle.start)
+          + pending.reduce(0) { $0 + $1.violation.points }
+        let after = before + violation.points
+        let otherTerminals = Set(pending.map(\.terminal)).subtracting([batch.terminal])
+        if before < PointsLedger.fullScore, after >= PointsLedger.fullScore, !otherTerminals.isEmpty
+        {
+          conflict = ConflictDraft(
+            kind: "points_cross_12", licence: violation.licence, others: pending.map(\.recordID),
+            description:
+              "with records from \(otherTerminals.sorted().joined(separator: ", ")) merged, the licence reaches \(after) points in the cycle from \(cycle.start)",
+            resolution:
+              "the licence must be withheld and the holder sent to full-score education when these violations are decided (公安部令第163号 §17)"
+          )
+        }
+      }
+      let storedViolation = StoredViolation(
+        recordID: record.recordID, terminal: batch.terminal, violation: violation, state: state)
+      afterInsert = {
+        try tx.insert(storedViolation)
+        try tx.append(
+          NewChange(
+            entity: .violation, key: record.recordID, payload: try canonicalJSON(storedViolation)),
+          at: now,
+          action: "violation.recorded", reason: nil)
+      }
+    default:
+      return try reject(
+        "unknown record kind \"\(record.kind)\"; this central applies audit, check and violation")
+    }
+
+    // A terminal clock off by more than the threshold, against central's receipt or
+    // against the terminal's own previous record.
+    if conflict == nil {
+      let skew = ConflictRules.clockSkewSeconds
+      let previous = try tx.lastRecord(terminal: batch.terminal, before: record.terminalSeq)
+      if record.createdAt.secondsSinceEpoch > now.secondsSinceEpoch + skew {
+        conflict = ConflictDraft(
+          kind: "clock_skew", licence: nil,
+          description:
+            "record \(record.terminalSeq) is dated \(record.createdAt), \(record.createdAt.secondsSinceEpoch - now.secondsSinceEpoch) s after central received it",
+          resolution:
+            "applied; the terminal's clock must be corrected and its record times reviewed")
+      } else if let previous,
+        previous.createdAt.secondsSinceEpoch > record.createdAt.secondsSinceEpoch + skew
+      {
+        conflict = ConflictDraft(
+          kind: "clock_skew", licence: nil,
+          description:
+            "record \(record.terminalSeq) is dated \(record.createdAt), before the terminal's previous record \(previous.terminalSeq) at \(previous.createdAt)",
+          resolution:
+            "applied; the terminal's clock must be corrected and its record times reviewed")
+      }
+    }
+
+    var report: ConflictReport?
+    if let conflict {
+      report = try tx.insertConflict(
+        kind: conflict.kind, terminal: batch.terminal, records: conflict.others + [record.recordID],
+        licence: conflict.licence, detectedAt: now, description: conflict.description,
+        resolution: conflict.resolution)
+      try log(report!, at: now, in: tx)
+    }
+    let outcome = report == nil ? "accepted" : "conflict"
+    try tx.insert(
+      stored(record, batch: batch, at: now, outcome: outcome, reason: nil, conflict: report))
+    try afterInsert?()
+    return RecordAcknowledgement(recordID: record.recordID, outcome: outcome, conflict: report)
+  }
+}
+
+struct ConflictDraft {
+  let kind: String
+  let licence: String?
+  var others: [String] = []
+  let description: String
+  let resolution: String
+}

@@ -1,0 +1,340 @@
+import Foundation
+public import RoadsideDomain
+
+/// Version 1 of the sync protocol between terminals and the central store. Every type
+/// here is what crosses the wire, as JSON, over HTTP or in-process alike; the routes are
+/// documented in `docs/openapi.yaml`.
+public enum ProtocolV1 {
+  public static let version = 1
+  public static let prefix = "/v1"
+  /// The most changes one pull returns.
+  public static let maximumBatch = 5_000
+  /// The largest request body central accepts.
+  public static let maximumBodyBytes = 4 << 20
+}
+
+/// `POST /v1/terminals/register`: a terminal announces its Ed25519 public key.
+public struct RegisterRequest: Sendable, Codable, Equatable {
+  public let terminal: String
+  /// The raw 32-byte Ed25519 public key, base64.
+  public let publicKey: String
+
+  public init(terminal: String, publicKey: String) {
+    self.terminal = terminal
+    self.publicKey = publicKey
+  }
+}
+
+public struct RegisterResponse: Sendable, Codable, Equatable {
+  public let terminal: String
+  public let unit: String
+  public let status: String
+  public let registeredAt: Timestamp
+
+  public init(terminal: String, unit: String, status: String, registeredAt: Timestamp) {
+    self.terminal = terminal
+    self.unit = unit
+    self.status = status
+    self.registeredAt = registeredAt
+  }
+}
+
+/// One change-log entry as a terminal receives it.
+public struct WireChange: Sendable, Codable, Equatable {
+  public let seq: Int64
+  public let at: Timestamp
+  /// `licence vehicle officer terminal offence points mandate decision`.
+  public let entity: String
+  public let key: String
+  /// `upsert` or `delete`.
+  public let op: String
+  /// The entity's JSON after the change.
+  public let payload: String
+
+  public init(seq: Int64, at: Timestamp, entity: String, key: String, op: String, payload: String) {
+    self.seq = seq
+    self.at = at
+    self.entity = entity
+    self.key = key
+    self.op = op
+    self.payload = payload
+  }
+}
+
+/// `GET /v1/changes?terminal=T&after=N&limit=M`: the changes after the terminal's cursor.
+public struct ChangesResponse: Sendable, Codable, Equatable {
+  public let changes: [WireChange]
+  /// Central's newest sequence number when it answered.
+  public let latest: Int64
+  /// More changes follow the last one returned.
+  public let hasMore: Bool
+
+  public init(changes: [WireChange], latest: Int64, hasMore: Bool) {
+    self.changes = changes
+    self.latest = latest
+    self.hasMore = hasMore
+  }
+}
+
+/// `GET /v1/health`.
+public struct HealthResponse: Sendable, Codable, Equatable {
+  public let status: String
+  public let apiVersion: Int
+  public let latest: Int64
+
+  public init(status: String, apiVersion: Int, latest: Int64) {
+    self.status = status
+    self.apiVersion = apiVersion
+    self.latest = latest
+  }
+}
+
+/// The body of every error response: `{"error": {"code": "…", "message": "…"}}`.
+public struct ErrorResponse: Sendable, Codable, Equatable {
+  public struct Detail: Sendable, Codable, Equatable {
+    public let code: String
+    public let message: String
+  }
+
+  public let error: Detail
+
+  public init(code: String, message: String) {
+    self.error = Detail(code: code, message: message)
+  }
+}
+
+/// A protocol-level failure with a stable code: the same value whether it came over HTTP
+/// or from the in-process transport.
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The HTTP status it travels with.
+  public let httpStatus: Int
+  /// Stable machine-readable code, e.g. `unknown_terminal`, `cursor_ahead`.
+  public let code: String
+  public let message: String
+
+  public init(status: Int, code: String, message: String) {
+    self.httpStatus = status
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { "central refused the request (\(code)): \(message)" }
+
+  public static func badRequest(_ code: String, _ message: String) -> APIError {
+    APIError(status: 400, code: code, message: message)
+  }
+  public static func forbidden(_ code: String, _ message: String) -> APIError {
+    APIError(status: 403, code: code, message: message)
+  }
+  public static func notFound(_ code: String, _ message: String) -> APIError {
+    APIError(status: 404, code: code, message: message)
+  }
+  public static func conflict(_ code: String, _ message: String) -> APIError {
+    APIError(status: 409, code: code, message: message)
+  }
+}
+
+/// A failure to reach central at all (refused connection, timeout, garbled answer). A
+/// terminal keeps working offline and retries later.
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { "cannot reach central: \(message)" }
+}
+
+/// How a terminal talks to central. HTTP and in-process implementations carry the same
+/// protocol types through the same checks; only the wire differs.
+public protocol CentralTransport: Sendable {
+  func health() async throws -> HealthResponse
+  func register(_ request: RegisterRequest) async throws -> RegisterResponse
+  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse
+  func push(_ batch: PushBatch) async throws -> PushResponse
+}
+
+// MARK: - Push
+
+/// One record a terminal made, as it travels to central. The record id is generated on
+/// the terminal; central applies each id exactly once, forever.
+public struct PushRecord: Sendable, Codable, Equatable {
+  public let recordID: String
+  /// `audit`, `check` or `violation`.
+  public let kind: String
+  /// The terminal's own order of its records (1, 2, 3, …).
+  public let terminalSeq: Int64
+  /// When the terminal made the record, by its own clock.
+  public let createdAt: Timestamp
+  /// The record's JSON.
+  public let payload: String
+
+  public init(
+    recordID: String, kind: String, terminalSeq: Int64, createdAt: Timestamp, payload: String
+  ) {
+    self.recordID = recordID
+    self.kind = kind
+    self.terminalSeq = terminalSeq
+    self.createdAt = createdAt
+    self.payload = payload
+  }
+}
+
+/// `POST /v1/push`: records signed by the terminal's Ed25519 key.
+public struct PushBatch: Sendable, Codable, Equatable {
+  public let terminal: String
+  public let batchID: String
+  public let sentAt: Timestamp
+  public let records: [PushRecord]
+  /// Base64 Ed25519 signature over ``signingBytes``.
+  public var signature: String
+
+  public init(
+    terminal: String, batchID: String, sentAt: Timestamp, records: [PushRecord],
+    signature: String = ""
+  ) {
+    self.terminal = terminal
+    self.batchID = batchID
+    self.sentAt = sentAt
+    self.records = records
+    self.signature = signature
+  }
+
+  /// What the signature covers: the batch without its signature, as key-sorted JSON with
+  /// unescaped slashes. Signer and verifier both derive it from the decoded values, so the
+  /// bytes on the wire may differ in spacing or key order without breaking it.
+  public var signingBytes: [UInt8] {
+    var unsigned = self
+    unsigned.signature = ""
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return [UInt8]((try? encoder.encode(unsigned)) ?? Data())
+  }
+}
+
+/// A conflict central detected between records, or between a record and what central knew.
+public struct ConflictReport: Sendable, Codable, Equatable {
+  /// `C-1`, `C-2`, … assigned by central.
+  public let id: String
+  /// `duplicate_event`, `stale_status`, `superseded_epoch`, `points_cross_12`,
+  /// `clock_skew`, `revoked_terminal`.
+  public let kind: String
+  public let terminal: String
+  /// The record ids involved, the triggering one last.
+  public let records: [String]
+  public let licence: String?
+  public let detectedAt: Timestamp
+  public let description: String
+  public let resolution: String
+
+  public init(
+    id: String, kind: String, terminal: String, records: [String], licence: String?,
+    detectedAt: Timestamp,
+    description: String, resolution: String
+  ) {
+    self.id = id
+    self.kind = kind
+    self.terminal = terminal
+    self.records = records
+    self.licence = licence
+    self.detectedAt = detectedAt
+    self.description = description
+    self.resolution = resolution
+  }
+}
+
+/// Central's answer for one record.
+public struct RecordAcknowledgement: Sendable, Codable, Equatable {
+  public let recordID: String
+  /// `accepted`, `duplicate` (already applied: `first` is the first acknowledgement),
+  /// `rejected` (with `reason`) or `conflict` (applied or held, see `conflict`).
+  public let outcome: String
+  public let reason: String?
+  public let conflict: ConflictReport?
+  public let first: FirstAcknowledgement?
+
+  public init(
+    recordID: String, outcome: String, reason: String? = nil, conflict: ConflictReport? = nil,
+    first: FirstAcknowledgement? = nil
+  ) {
+    self.recordID = recordID
+    self.outcome = outcome
+    self.reason = reason
+    self.conflict = conflict
+    self.first = first
+  }
+}
+
+/// The acknowledgement a record got the first time, repeated for its duplicates.
+public struct FirstAcknowledgement: Sendable, Codable, Equatable {
+  public let outcome: String
+  public let reason: String?
+  public let conflict: ConflictReport?
+  public let receivedAt: Timestamp
+
+  public init(outcome: String, reason: String?, conflict: ConflictReport?, receivedAt: Timestamp) {
+    self.outcome = outcome
+    self.reason = reason
+    self.conflict = conflict
+    self.receivedAt = receivedAt
+  }
+}
+
+public struct PushResponse: Sendable, Codable, Equatable {
+  public let batchID: String
+  public let acknowledgements: [RecordAcknowledgement]
+
+  public init(batchID: String, acknowledgements: [RecordAcknowledgement]) {
+    self.batchID = batchID
+    self.acknowledgements = acknowledgements
+  }
+}
+
+/// A violation observed at the roadside (kind `violation`). Decisions, fines and the
+/// procedure are made from it by the penalty capability; here it carries what sync needs.
+public struct ViolationRecord: Sendable, Codable, Equatable {
+  public let licence: String
+  public let plate: String
+  public let offence: String
+  public let points: Int
+  public let at: Timestamp
+  public let officer: String
+  public let place: String
+
+  public init(
+    licence: String, plate: String, offence: String, points: Int, at: Timestamp, officer: String,
+    place: String
+  ) {
+    self.licence = licence
+    self.plate = plate
+    self.offence = offence
+    self.points = points
+    self.at = at
+    self.officer = officer
+    self.place = place
+  }
+}
+
+/// A lookup's conclusion (kind `check`): what the terminal's cache said about the licence
+/// when the officer looked, so central can tell whether it knew better at that moment.
+public struct CheckRecord: Sendable, Codable, Equatable {
+  public let licence: String
+  public let at: Timestamp
+  public let officer: String
+  public let found: Bool
+  public let statusSeen: String?
+  public let epochSeen: Int?
+  /// The terminal's pull cursor at the check.
+  public let cursor: Int64
+
+  public init(
+    licence: String, at: Timestamp, officer: String, found: Bool, statusSeen: String?,
+    epochSeen: Int?,
+    cursor: Int64
+  ) {
+    self.licence = licence
+    self.at = at
+    self.officer = officer
+    self.found = found
+    self.statusSeen = statusSeen
+    self.epochSeen = epochSeen
+    self.cursor = cursor
+  }
+}
