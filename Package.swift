@@ -144,6 +144,10 @@ let package = Package(
         "RoadsideProtocol",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOFoundationCompat", package: "swift-nio"),
       ],
       swiftSettings: upcoming
     ),

@@ -204,20 +204,12 @@ public struct Terminal {
     let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
     var report = PushReport()
     while true {
-      let pending = try store.db.fetchAll(
-        "SELECT seq, record_id, kind, created_at, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
-        batchSize
-      ) { row in
-        PushRecord(
-          recordID: row.text(1), kind: row.text(2), terminalSeq: row.int64(0),
-          createdAt: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
-          payload: row.text(4))
-      }
+      let pending = try store.pendingRecords(limit: batchSize)
       if pending.isEmpty { return report }
       var batch = PushBatch(
         terminal: identity.terminal, batchID: identifiers.nextUUID(), sentAt: clock.now(),
         records: pending)
-      batch.signature = try key.signature(for: batch.signingBytes).base64EncodedString()
+      batch.signature = try sign(batch, with: key)
       var response: PushResponse?
       var delay = 0.2
       for attempt in 1...max(1, attempts) {
@@ -260,6 +252,17 @@ public struct Terminal {
       }
       report.batches += 1
     }
+  }
+
+  /// The terminal's Ed25519 signature of `batch`, base64.
+  public func sign(_ batch: PushBatch) throws -> String {
+    try sign(
+      batch, with: try Curve25519.Signing.PrivateKey(rawRepresentation: store.identity().privateKey)
+    )
+  }
+
+  func sign(_ batch: PushBatch, with key: Curve25519.Signing.PrivateKey) throws -> String {
+    try key.signature(for: batch.signingBytes).base64EncodedString()
   }
 
   // MARK: - Recording violations

@@ -361,6 +361,19 @@ public final class TerminalStore {
     return result
   }
 
+  /// The oldest records still waiting for an acknowledgement, in the terminal's order.
+  public func pendingRecords(limit: Int) throws -> [PushRecord] {
+    try db.fetchAll(
+      "SELECT seq, record_id, kind, created_at, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+      limit
+    ) { row in
+      PushRecord(
+        recordID: row.text(1), kind: row.text(2), terminalSeq: row.int64(0),
+        createdAt: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
+        payload: row.text(4))
+    }
+  }
+
   public func outboxDepth() throws -> Int {
     try db.fetchOne("SELECT count(*) FROM outbox WHERE state = 'pending'") { $0.int(0) } ?? 0
   }

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RoadsideCentral
+import RoadsideCentralServer
+import RoadsideDomain
+import RoadsideFixtures
+import RoadsideProtocol
+import RoadsideSync
+import RoadsideTerminal
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand, shared by central and the terminals.
+final class TestClock: RoadsideDomain.Clock, Sendable {
+  private let instant: Mutex<Timestamp>
+  init(_ start: Timestamp) { instant = Mutex(start) }
+  func now() -> Timestamp { instant.withLock { $0 } }
+  func advance(seconds: Int64) { instant.withLock { $0 = $0.adding(seconds: seconds) } }
+  func set(_ value: Timestamp) { instant.withLock { $0 = value } }
+}
+
+/// A fixed offset from another clock (a terminal whose clock is wrong).
+struct SkewedClock: RoadsideDomain.Clock {
+  let base: TestClock
+  let offsetSeconds: Int64
+  func now() -> Timestamp { base.now().adding(seconds: offsetSeconds) }
+}
+
+let start = Timestamp(iso: "2026-11-22T09:00:00+08:00")!
+let defaultSet: FixtureSet = try! FixtureLoader().load(directory: DefaultFixtures.directory)
+
+func scratch(_ label: String) -> URL {
+  let dir = FileManager.default.temporaryDirectory
+    .appendingPathComponent("roadside-sync-\(label)-\(UUID().uuidString)", isDirectory: true)
+  try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir
+}
+
+/// A central store from the default fixtures and its endpoint.
+struct World {
+  let home: URL
+  let clock: TestClock
+  let centralPath: String
+  let endpoint: CentralEndpoint
+
+  init(clock: TestClock = TestClock(start)) throws {
+    home = scratch("world")
+    self.clock = clock
+    centralPath = home.appendingPathComponent("central.sqlite").path
+    _ = try CentralService.initialise(
+      path: centralPath, fixtures: defaultSet, source: "default", clock: clock)
+    endpoint = try CentralEndpoint(path: centralPath, clock: clock)
+  }
+
+  /// A second look at the store, for assertions.
+  func central() throws -> CentralService {
+    try CentralService.open(path: centralPath, clock: clock)
+  }
+
+  func terminalPath(_ id: String) -> String {
+    home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path
+  }
+
+  /// Initialises terminal `id` (a key from `seed`), pulls, and logs officer `officer` in.
+  func terminal(
+    _ id: String, transport: any CentralTransport, officer: String = "010001", seed: UInt8 = 1,
+    clock: (any RoadsideDomain.Clock)? = nil
+  ) async throws -> Terminal {
+    let terminal = try await Terminal.initialise(
+      path: terminalPath(id), terminal: id, centralName: "test", transport: transport,
+      keySeed: [UInt8](repeating: seed, count: 32), clock: clock ?? self.clock,
+      identifiers: SeededIdentifiers(seed: UInt64(seed)))
+    _ = try await terminal.pull(transport: transport)
+    try terminal.login(officer: officer, pin: officer)
+    return terminal
+  }
+}
+
+/// Runs `body` with the central application served on a real loopback port.
+func withLiveServer(
+  _ endpoint: CentralEndpoint, _ body: @Sendable @escaping (String) async throws -> Void
+) async throws {
+  let app = buildApplication(
+    endpoint: endpoint,
+    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+  try await app.test(.live) { client in
+    let port = try #require(client.port)
+    try await body("http://127.0.0.1:\(port)")
+  }
+}
+
+let driver = try! CitizenID("110114197811271869")
+let plate = try! Plate("京AD00000")
