@@ -153,7 +153,10 @@ let package = Package(
     ),
     .testTarget(
       name: "RoadsideCLITests",
-      dependencies: ["roadside", "RoadsideStorage"],
+      dependencies: [
+        "roadside", "RoadsideStorage", "RoadsideTerminal", "RoadsideCentral", "RoadsideDomain",
+        "RoadsideProtocol",
+      ],
       swiftSettings: upcoming
     ),
   ],

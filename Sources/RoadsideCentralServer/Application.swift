@@ -37,7 +37,7 @@ struct ProtocolErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             "API version \(version) is not served here; this central speaks v1")
         }
         throw APIError.notFound(
-          "unknown_route", "no route \(request.method) \(path); see docs/openapi.yaml")
+          "unknown_route", "no route \(request.method) \(path); see docs/openapi.json")
       case .contentTooLarge:
         throw APIError(
           status: 413, code: "body_too_large",

@@ -3,7 +3,7 @@ public import RoadsideDomain
 
 /// Version 1 of the sync protocol between terminals and the central store. Every type
 /// here is what crosses the wire, as JSON, over HTTP or in-process alike; the routes are
-/// documented in `docs/openapi.yaml`.
+/// documented in `docs/openapi.json` (OpenAPI 3.1).
 public enum ProtocolV1 {
   public static let version = 1
   public static let prefix = "/v1"

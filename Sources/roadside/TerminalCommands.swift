@@ -97,6 +97,7 @@ struct Sync: AsyncParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var target: TerminalOption
   @Option(help: "Changes per pull batch (1–5000).") var batch: Int = 1_000
+  @Option(help: "Records per push batch (1–5000).") var pushBatch: Int = 500
   @Option(help: "Attempts per push batch before giving up (records stay in the outbox).")
   var attempts: Int = 5
 
@@ -104,13 +105,17 @@ struct Sync: AsyncParsableCommand {
     guard (1...ProtocolV1.maximumBatch).contains(batch) else {
       throw ValidationError("--batch must be 1 to \(ProtocolV1.maximumBatch)")
     }
+    guard (1...ProtocolV1.maximumBatch).contains(pushBatch) else {
+      throw ValidationError("--push-batch must be 1 to \(ProtocolV1.maximumBatch)")
+    }
     guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
   }
 
   func run() async throws {
     let terminal = try openTerminal(global, target.terminal)
     let transport = try transport(for: try terminal.store.identity().central, global)
-    let pushed = try await terminal.push(transport: transport, attempts: attempts)
+    let pushed = try await terminal.push(
+      transport: transport, batchSize: pushBatch, attempts: attempts)
     let total = pushed.accepted + pushed.duplicates + pushed.rejected + pushed.conflicts
     print(
       "Pushed \(total) records: \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict"

@@ -1,0 +1,172 @@
+import Foundation
+import RoadsideCentral
+import RoadsideDomain
+import RoadsideProtocol
+import RoadsideStorage
+import RoadsideTerminal
+import Testing
+
+/// A central server process (`roadside central serve --port 0`) for the duration of a test.
+final class ServerProcess {
+  let process = Process()
+  let url: String
+
+  init(home: URL) throws {
+    process.executableURL = roadsideBinary
+    process.arguments = ["central", "serve", "--home", home.path, "--port", "0"]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var text = ""
+    let deadline = Date().addingTimeInterval(20)
+    while !text.contains("Serving the central store"), Date() < deadline {
+      text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+    }
+    guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression)
+    else {
+      process.terminate()
+      throw CLIFailure("the central server did not start: \(text)")
+    }
+    url = String(text[range])
+  }
+
+  func stop() {
+    process.terminate()  // SIGTERM: graceful shutdown
+    process.waitUntilExit()
+  }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+@Suite(.serialized) struct CrashTests {
+  /// Kills `roadside sync` with SIGKILL at random points while it pushes and pulls, at least
+  /// 100 times, with central changing and the officer recording in between; then lets it
+  /// finish and checks that the cache equals central at the cursor and that every record
+  /// the terminal committed is at central exactly once.
+  @Test func syncSurvivesSIGKILLDuringPullAndPush() async throws {
+    let home = newHome()
+    let fixtures = home.appendingPathComponent("fixtures")
+    #expect(
+      try roadside([
+        "fixtures", "generate", "--licences", "1500", "--seed", "5", "--out", fixtures.path,
+        "--now", now,
+      ]).status == 0)
+    #expect(
+      try roadside([
+        "central", "init", "--fixtures", fixtures.path, "--home", home.path, "--now", now,
+      ]).status == 0)
+    let server = try ServerProcess(home: home)
+    defer { server.stop() }
+    let id = "T-BJ-0001"
+    let initRun = try roadside([
+      "terminal", "init", "--id", id, "--central", server.url, "--no-sync", "--home", home.path,
+    ])
+    #expect(initRun.status == 0, "\(initRun.stderr)")
+
+    let terminalPath = home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path
+    let centralPath = home.appendingPathComponent("central/central.sqlite").path
+    let clock = SystemClockForTests()
+    var random = SeededRandom(seed: 2026)
+    let licences = try Connection(path: centralPath).fetchAll(
+      "SELECT number FROM licences ORDER BY number LIMIT 50"
+    ) {
+      try CitizenID($0.text(0))
+    }
+
+    /// Records made on the terminal while no sync runs: lookups (check + audit records).
+    func recordSome(_ count: Int) throws {
+      let terminal = try Terminal.open(
+        path: terminalPath, terminal: id, clock: clock,
+        identifiers: SeededIdentifiers(seed: random.next()))
+      if (try? terminal.lookup(licences[0])) == nil {
+        // Officers arrive with the first pull; until then nothing can be recorded.
+        guard (try? terminal.login(officer: "010001", pin: "010001")) != nil else { return }
+      }
+      for _ in 0..<count { _ = try terminal.lookup(random.element(of: licences)) }
+    }
+
+    var kills = 0
+    var iterations = 0
+    while kills < 100, iterations < 400 {
+      iterations += 1
+      try recordSome(random.int(in: 0...6))
+      if iterations % 3 == 0 {
+        let central = try CentralService.open(path: centralPath, clock: clock)
+        let number = random.element(of: licences)
+        if (try? central.suspend(number, until: nil, reason: "crash test")) == nil {
+          _ = try? central.reinstate(number, reason: "crash test")
+        }
+      }
+      let process = Process()
+      process.executableURL = roadsideBinary
+      process.arguments = [
+        "sync", "--terminal", id, "--home", home.path, "--batch", "40", "--push-batch", "7",
+        "--attempts", "1",
+      ]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      try await Task.sleep(for: .milliseconds(random.int(in: 5...160)))
+      if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        kills += 1
+      }
+      process.waitUntilExit()
+    }
+    #expect(kills >= 100, "only \(kills) kills landed in \(iterations) runs")
+
+    // Let it finish.
+    let final = try roadside(["sync", "--terminal", id, "--home", home.path])
+    #expect(final.status == 0, "\(final.stderr)")
+
+    let terminalDB = try Connection(path: terminalPath)
+    let centralDB = try Connection(path: centralPath)
+    #expect(try terminalDB.integrityCheck() == ["ok"])
+    #expect(try centralDB.integrityCheck() == ["ok"])
+
+    // Every committed record is at central exactly once (the primary key guarantees "once").
+    let local = try terminalDB.fetchAll("SELECT record_id FROM outbox ORDER BY seq") { $0.text(0) }
+    let pending = try terminalDB.fetchOne("SELECT count(*) FROM outbox WHERE state = 'pending'") {
+      $0.int(0)
+    }
+    let remote = try centralDB.fetchAll("SELECT record_id FROM records WHERE terminal = ?", id) {
+      $0.text(0)
+    }
+    #expect(pending == 0)
+    #expect(!local.isEmpty)
+    #expect(Set(local) == Set(remote) && local.count == remote.count)
+
+    // The cache equals central at the cursor.
+    let cursor = try terminalDB.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) }
+    let latest = try centralDB.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) }
+    #expect(cursor == latest)
+    let centralLicences = try centralDB.fetchAll(
+      "SELECT number, status, epoch FROM licences ORDER BY number"
+    ) {
+      "\($0.text(0)) \($0.text(1)) \($0.int(2))"
+    }
+    let cachedLicences = try terminalDB.fetchAll(
+      "SELECT number, status, epoch FROM licences ORDER BY number"
+    ) {
+      "\($0.text(0)) \($0.text(1)) \($0.int(2))"
+    }
+    #expect(cachedLicences == centralLicences)
+    for table in ["vehicles", "decisions", "officers", "offences", "terminals"] {
+      let c = try centralDB.fetchOne("SELECT count(*) FROM \(table)") { $0.int(0) }
+      let t = try terminalDB.fetchOne("SELECT count(*) FROM \(table)") { $0.int(0) }
+      #expect(c == t, "\(table)")
+    }
+    // The audit chain pushed to central is whole.
+    let verify = try roadside(["central", "audit", "--terminal", id, "--home", home.path])
+    #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+  }
+}
+
+/// The wall clock, for the crash test's in-process steps between CLI runs.
+struct SystemClockForTests: RoadsideDomain.Clock {
+  func now() -> Timestamp { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+}
