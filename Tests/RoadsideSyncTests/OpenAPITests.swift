@@ -172,7 +172,8 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
       let batch = try signedPendingBatch(one)
       _ = try await exchange(.POST, url, "/v1/push", body: batch, expect: 200)
       _ = try await exchange(.POST, url, "/v1/push", body: batch, expect: 200)  // duplicates
-      _ = try await exchange(.POST, url, "/v1/push", body: try signedPendingBatch(two), expect: 200)  // a conflict
+      // The second terminal's record of the same event: a conflict acknowledgement.
+      _ = try await exchange(.POST, url, "/v1/push", body: try signedPendingBatch(two), expect: 200)
       var forged = try signedPendingBatch(two)
       forged.signature = try sign(forged, one)
       _ = try await exchange(.POST, url, "/v1/push", body: forged, expect: 401)
