@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+/// Runs `roadside` with `input` on standard input.
+func roadside(_ arguments: [String], input: String) throws -> Run {
+  let process = Process()
+  process.executableURL = roadsideBinary
+  process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.filter {
+    !$0.key.hasPrefix("ROADSIDE_")
+  }
+  let stdin = Pipe()
+  let out = Pipe()
+  let err = Pipe()
+  process.standardInput = stdin
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  stdin.fileHandleForWriting.write(Data(input.utf8))
+  try stdin.fileHandleForWriting.close()
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  let errData = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return Run(
+    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+@Suite(.serialized) struct TerminalCLITests {
+  /// A home with a central store and terminal T-BJ-0001 on it (in-process, `local`).
+  func homeWithTerminal() throws -> URL {
+    let home = try initialisedHome()
+    let run = try roadside([
+      "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--home", home.path, "--now",
+      now,
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(
+      run.stdout.hasPrefix("Terminal T-BJ-0001 (北京市公安局公安交通管理局东城交通支队) registered with local\n"))
+    return home
+  }
+
+  @Test func loginLookupRecordSyncAndStatus() throws {
+    let home = try homeWithTerminal()
+    let args = ["--terminal", "T-BJ-0001", "--home", home.path, "--now", now]
+    let login = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    #expect(login.status == 0, "\(login.stderr)")
+    let lookup = try roadside(["lookup", normalLicence] + args)
+    #expect(lookup.status == 0)
+    #expect(lookup.stdout.hasPrefix("Licence \(normalLicence)  魏英 (女, born 1978-11-27)\n"))
+    #expect(
+      lookup.stdout.contains("  Cache         last sync 2026-11-22T09:30:00+08:00, 0 s old\n"))
+    let record = try roadside(
+      [
+        "record", "--licence", normalLicence, "--plate", "京AD00000", "--offence", "0301", "--place",
+        "长安街",
+      ] + args)
+    #expect(record.status == 0, "\(record.stderr)")
+    let status = try roadside(["status", "--json"] + args)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+    #expect(object["outboxDepth"] as? Int == 5)
+    #expect(object["officer"] as? String == "010001")
+    let sync = try roadside(["sync"] + args)
+    #expect(sync.status == 0, "\(sync.stderr)")
+    #expect(
+      sync.stdout.hasPrefix("Pushed 5 records: 5 accepted, 0 duplicate, 0 rejected, 0 conflict\n"))
+    let audit = try roadside(["central", "audit", "--terminal", "T-BJ-0001", "--home", home.path])
+    #expect(
+      audit.stdout == "Terminal T-BJ-0001: 3 audit entries at central; chain intact: 3 entries\n")
+  }
+
+  @Test func lookupWithoutAnOfficerIsRefused() throws {
+    let home = try homeWithTerminal()
+    let run = try roadside([
+      "lookup", normalLicence, "--terminal", "T-BJ-0001", "--home", home.path,
+    ])
+    #expect(run.status == 77)
+    #expect(
+      run.stderr
+        == "error: no officer is logged in on this terminal; run 'roadside login --terminal … --officer …'\n"
+    )
+  }
+
+  @Test func wrongPINsCountDownThenLock() throws {
+    let home = try homeWithTerminal()
+    let args = ["login", "--terminal", "T-BJ-0001", "--officer", "010003", "--home", home.path]
+    let first = try roadside(args, input: "123123\n")
+    #expect(first.status == 77)
+    #expect(
+      first.stderr
+        == "error: wrong PIN for officer 010003; 4 attempts left before the officer is locked on this terminal\n"
+    )
+    for _ in 0..<4 { _ = try roadside(args, input: "123123\n") }
+    let locked = try roadside(args, input: "010003\n")
+    #expect(locked.status == 77)
+    #expect(
+      locked.stderr
+        == "error: officer 010003 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010003') and the terminal sync\n"
+    )
+  }
+
+  @Test func unknownTerminalsAndUnreachableCentral() throws {
+    let home = try initialisedHome()
+    let unknown = try roadside([
+      "terminal", "init", "--id", "T-ZZ-0001", "--central", "local", "--home", home.path,
+    ])
+    #expect(unknown.status == 66)
+    #expect(
+      unknown.stderr
+        == "error: central refused the request (unknown_terminal): central does not know terminal T-ZZ-0001; add it with 'roadside central terminal add --id T-ZZ-0001 --unit …'\n"
+    )
+    let offline = try roadside([
+      "terminal", "init", "--id", "T-BJ-0001", "--central", "http://127.0.0.1:9", "--home",
+      home.path,
+    ])
+    #expect(offline.status == 69)
+    #expect(offline.stderr.hasPrefix("error: cannot reach central: http://127.0.0.1:9: "))
+    #expect(
+      !FileManager.default.fileExists(
+        atPath: home.appendingPathComponent("terminals/T-BJ-0001/terminal.sqlite").path))
+    let missing = try roadside(["status", "--terminal", "T-BJ-0009", "--home", home.path])
+    #expect(missing.status == 66)
+    #expect(
+      missing.stderr
+        == "error: no terminal T-BJ-0009 in this home; run 'roadside terminal init --id T-BJ-0009 --central …'\n"
+    )
+    let badURL = try roadside([
+      "terminal", "init", "--id", "T-BJ-0001", "--central", "ftp://x", "--home", home.path,
+    ])
+    #expect(badURL.status == 64)
+    #expect(
+      badURL.stderr
+        == "error: --central \"ftp://x\" is neither 'local' nor an http:// URL such as http://127.0.0.1:8080\n"
+    )
+  }
+
+  @Test func aRevokedTerminalIsToldSo() throws {
+    let home = try homeWithTerminal()
+    #expect(
+      try roadside([
+        "central", "terminal", "revoke", "T-BJ-0001", "--reason", "lost", "--home", home.path,
+      ]).status == 0)
+    let sync = try roadside(["sync", "--terminal", "T-BJ-0001", "--home", home.path])
+    #expect(sync.status == 77)
+    #expect(
+      sync.stderr
+        == "error: central refused the request (terminal_revoked): terminal T-BJ-0001 was reported lost and revoked\n"
+    )
+  }
+
+  @Test func unknownOffenceOnRecord() throws {
+    let home = try homeWithTerminal()
+    let args = ["--terminal", "T-BJ-0001", "--home", home.path]
+    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    let run = try roadside(
+      [
+        "record", "--licence", normalLicence, "--plate", "京A12345", "--offence", "9999", "--place",
+        "x",
+      ] + args)
+    #expect(run.status == 65)
+    #expect(
+      run.stderr
+        == "error: unknown offence code \"9999\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)\n"
+    )
+  }
+}
