@@ -19,6 +19,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
   ],
   targets: [
     // The system SQLite library (libsqlite3), linked as it is installed on the machine.
@@ -98,6 +99,7 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideCentral", "RoadsideProtocol",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -111,13 +113,22 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // Benchmarks: each path measured beside a bare reference in the same run.
+    .target(
+      name: "RoadsideBench",
+      dependencies: [
+        "CSQLite", "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
+        "RoadsideCentralServer", "RoadsideProtocol", "RoadsideSync", "RoadsideTerminal",
+      ],
+      swiftSettings: upcoming
+    ),
     // The thin command-line front end.
     .executableTarget(
       name: "roadside",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
-        "RoadsideCredentials",
+        "RoadsideCredentials", "RoadsideBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming

@@ -98,6 +98,26 @@ public struct FixtureGenerator: Sendable {
     return summary
   }
 
+  /// The licences alone, in memory (for benchmarks and tests): the same values `write`
+  /// puts in licences.jsonl for the same count, seed and date.
+  public func generateLicences() -> [Licence] {
+    var random = SeededRandom(seed: seed)
+    var state = State()
+    var result: [Licence] = []
+    result.reserveCapacity(licenceCount)
+    for index in 0..<licenceCount {
+      let person = makeLicence(index: index, random: &random, state: &state)
+      result.append(person.licence)
+      // Draw what `write` draws for the same person, so the sequence stays in step.
+      let plates = makeVehicles(for: person.licence, random: &random, state: &state).map(\.plate)
+      _ = makeMandate(for: person.licence, random: &random)
+      _ = makeDecisions(
+        for: person.licence, plates: plates, pointsWanted: person.pointsWanted, random: &random,
+        state: &state)
+    }
+    return result
+  }
+
   // MARK: - People and licences
 
   struct State {

@@ -162,9 +162,7 @@ extension CentralService {
       guard entry.computedHash == entry.hash else {
         return try reject("audit entry \(entry.seq) does not match its own hash (edited)")
       }
-      if let existing = try tx.auditEntries(terminal: batch.terminal).first(where: {
-        $0.seq == entry.seq
-      }) {
+      if let existing = try tx.auditEntry(terminal: batch.terminal, seq: entry.seq) {
         return try reject(
           "audit entry \(entry.seq) of \(batch.terminal) is already recorded with hash \(existing.hash.prefix(12))…; this one differs (edited)"
         )

@@ -335,6 +335,7 @@ public protocol CentralReading {
   func conflicts(terminal: String?) throws -> [ConflictReport]
   func conflict(_ id: String) throws -> ConflictReport?
   func auditEntries(terminal: String) throws -> [AuditEntry]
+  func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry?
 }
 
 /// Writing the central store: plain persistence of domain values. The rules live in the

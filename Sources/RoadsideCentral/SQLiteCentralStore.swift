@@ -384,13 +384,24 @@ struct Access: CentralWriting {
       SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
       WHERE terminal = ? ORDER BY seq
       """, terminal
-    ) { row in
-      AuditEntry(
-        seq: row.int64(0), terminal: terminal,
-        at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
-        officer: row.text(2), action: row.text(3), subject: row.text(4), result: row.text(5),
-        previousHash: row.text(6), hash: row.text(7))
-    }
+    ) { auditRow($0, terminal: terminal) }
+  }
+
+  func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry? {
+    try db.fetchOne(
+      """
+      SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
+      WHERE terminal = ? AND seq = ?
+      """, terminal, seq
+    ) { auditRow($0, terminal: terminal) }
+  }
+
+  func auditRow(_ row: Row, terminal: String) -> AuditEntry {
+    AuditEntry(
+      seq: row.int64(0), terminal: terminal,
+      at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0), officer: row.text(2),
+      action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
+      hash: row.text(7))
   }
 
   // MARK: Writes

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import Logging
 public import RoadsideProtocol
 
 extension APIError: HTTPResponseError {
@@ -76,6 +77,7 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request) async throw
 /// The central store's HTTP application, shared by `roadside central serve` and the tests.
 public func buildApplication(
   endpoint: CentralEndpoint, configuration: ApplicationConfiguration,
+  logLevel: Logger.Level = .warning,
   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
   let router = Router()
@@ -109,21 +111,33 @@ public func buildApplication(
     }
     return jsonResponse(try await endpoint.changes(terminal: terminal, after: after, limit: limit))
   }
+  var logger = Logger(label: "roadside.central")
+  logger.logLevel = logLevel
   return Application(
     router: router, configuration: configuration,
-    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })
+    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+    logger: logger)
 }
 
 /// Serves the endpoint on `host:port` until SIGINT or SIGTERM, then shuts down gracefully
 /// (requests in flight finish). `onRunning` receives the bound port (useful with port 0).
+///
+/// With `handleSignals: false` the server ignores signals and stops when its task is
+/// cancelled (for benchmarks and tests that run it in-process).
 public func serve(
-  endpoint: CentralEndpoint, host: String, port: Int,
+  endpoint: CentralEndpoint, host: String, port: Int, handleSignals: Bool = true,
   onRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
   let app = buildApplication(
     endpoint: endpoint,
     configuration: ApplicationConfiguration(
       address: .hostname(host, port: port), serverName: "roadside"),
+    // Stopping by cancellation makes the server log the cancellation as an error.
+    logLevel: handleSignals ? .warning : .critical,
     onServerRunning: onRunning)
-  try await app.runService()
+  if handleSignals {
+    try await app.runService()  // SIGTERM and SIGINT shut down gracefully
+  } else {
+    try await app.runService(gracefulShutdownSignals: [])
+  }
 }

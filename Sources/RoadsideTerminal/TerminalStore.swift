@@ -13,6 +13,18 @@ public struct TerminalIdentity: Sendable, Equatable {
   public let privateKey: [UInt8]
   public let publicKey: [UInt8]
   public let createdAt: Timestamp
+
+  public init(
+    terminal: String, unit: String, central: String, privateKey: [UInt8], publicKey: [UInt8],
+    createdAt: Timestamp
+  ) {
+    self.terminal = terminal
+    self.unit = unit
+    self.central = central
+    self.privateKey = privateKey
+    self.publicKey = publicKey
+    self.createdAt = createdAt
+  }
 }
 
 /// The pull cursor and what is known about the last sync.
@@ -183,16 +195,20 @@ public final class TerminalStore {
         try db.execute("DELETE FROM licences WHERE number = ?", change.key)
         return
       }
-      let l = try decode(Licence.self)
+      // The fast reader covers what central writes; the decoder handles (and explains) the rest.
+      let row = try LicencePayloadReader.read(change.payload) ?? LicenceRow(decode(Licence.self))
+      guard row.number == change.key else {
+        throw TerminalError(
+          .protocolViolation,
+          "central's change \(change.seq) is keyed \(change.key) but carries licence \(row.number)")
+      }
       try db.execute(
         """
         INSERT OR REPLACE INTO licences (number, name, gender, birth, first_issued, classes, term,
           valid_from, authority, status, epoch, suspended_until)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """, l.number.value, l.name, l.gender == .male ? 1 : 0, l.birthDate.daysSinceEpoch,
-        l.firstIssued.daysSinceEpoch, l.classes.code, l.validity.term.rawValue,
-        l.validity.validFrom.daysSinceEpoch, l.authority.code, l.status.code, l.epoch,
-        l.suspendedUntil?.daysSinceEpoch)
+        """, row.number, row.name, row.gender, row.birth, row.firstIssued, row.classes, row.term,
+        row.validFrom, row.authority, row.status, row.epoch, row.suspendedUntil)
     case "vehicle":
       if delete {
         try db.execute("DELETE FROM vehicles WHERE plate = ?", change.key)
@@ -411,6 +427,13 @@ public final class TerminalStore {
   }
 
   public func integrityCheck() throws -> [String] { try db.integrityCheck() }
+
+  /// The file's size after folding the WAL into it (bytes).
+  public func checkpointedSize() throws -> Int {
+    try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    let pages = try db.pragmaInt("page_count") - db.pragmaInt("freelist_count")
+    return pages * (try db.pragmaInt("page_size"))
+  }
 }
 
 // Payload shapes of the change log, read by the terminal (central's types stay central's).

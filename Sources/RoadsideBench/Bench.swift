@@ -1,0 +1,252 @@
+internal import CSQLite
+import Foundation
+public import RoadsideCentral
+import RoadsideCentralServer
+public import RoadsideDomain
+import RoadsideFixtures
+import RoadsideProtocol
+import RoadsideSync
+import RoadsideTerminal
+
+/// One measured figure, with its reference and goal when it has them.
+public struct BenchResult: Sendable, Codable, Equatable {
+  public let name: String
+  /// What was measured, e.g. "licences/s".
+  public let unit: String
+  public let value: Double
+  /// The bare reference measured in the same run (same unit), if any.
+  public let reference: Double?
+  /// value / reference.
+  public let ratio: Double?
+  /// The goal, as text ("≥ 0.5×", "< 100 ms").
+  public let goal: String
+  public let met: Bool
+  public let detail: String
+}
+
+/// Times `body` with the monotonic clock (benchmarks may read the clock: they measure it).
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+  let start = ContinuousClock.now
+  try body()
+  let elapsed = ContinuousClock.now - start
+  return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+  let start = ContinuousClock.now
+  try await body()
+  let elapsed = ContinuousClock.now - start
+  return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func scratchDirectory(_ label: String) throws -> URL {
+  let dir = FileManager.default.temporaryDirectory
+    .appendingPathComponent("roadside-bench-\(label)-\(UUID().uuidString)", isDirectory: true)
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir
+}
+
+/// The benchmarks of the sync paths.
+public struct SyncBench {
+  public let licences: Int
+  public let clock: any RoadsideDomain.Clock
+
+  public init(licences: Int, clock: any RoadsideDomain.Clock) {
+    self.licences = licences
+    self.clock = clock
+  }
+
+  /// Full pull of `licences` licence changes into an empty cache, against a bare C-API
+  /// insert loop of the same rows (same columns, same pragmas, same batch size).
+  public func fullPull() throws -> [BenchResult] {
+    let now = clock.now()
+    let generated = FixtureGenerator(licenceCount: licences, seed: 1, referenceDate: now.chinaDate)
+      .generateLicences()
+    var batches: [ChangesResponse] = []
+    var seq: Int64 = 0
+    let batchSize = ProtocolV1.maximumBatch
+    for start in stride(from: 0, to: generated.count, by: batchSize) {
+      let slice = generated[start..<min(start + batchSize, generated.count)]
+      let changes = try slice.map { licence -> WireChange in
+        seq += 1
+        return WireChange(
+          seq: seq, at: now, entity: "licence", key: licence.number.value, op: "upsert",
+          payload: try canonicalJSON(licence))
+      }
+      batches.append(
+        ChangesResponse(changes: changes, latest: Int64(generated.count), hasMore: true))
+    }
+
+    // The reference: the same rows, prepared once, bound and stepped through the C API.
+    let referenceDir = try scratchDirectory("reference")
+    defer { try? FileManager.default.removeItem(at: referenceDir) }
+    let referenceSeconds = try bareInsert(
+      generated, path: referenceDir.appendingPathComponent("bare.sqlite").path)
+
+    // Roadside: a terminal file, every batch applied with its cursor.
+    let dir = try scratchDirectory("pull")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("terminal.sqlite").path
+    let store = try TerminalStore.create(
+      path: path,
+      identity: TerminalIdentity(
+        terminal: "T-BENCH", unit: "bench", central: "none",
+        privateKey: [UInt8](repeating: 1, count: 32),
+        publicKey: [UInt8](repeating: 2, count: 32), createdAt: now))
+    let pullSeconds = try seconds {
+      for batch in batches { try store.apply(batch, at: now) }
+    }
+    let cachedBytes = try store.checkpointedSize()
+    let rate = Double(licences) / pullSeconds
+    let referenceRate = Double(licences) / referenceSeconds
+    let ratio = rate / referenceRate
+    let perLicence = Double(cachedBytes) / Double(licences)
+    return [
+      BenchResult(
+        name: "full pull", unit: "licences/s", value: rate, reference: referenceRate, ratio: ratio,
+        goal: "≥ 0.5× the bare C-API insert loop", met: ratio >= 0.5,
+        detail:
+          "\(licences) licence changes in batches of \(batchSize): \(format(pullSeconds)) s; the bare loop of the same rows: \(format(referenceSeconds)) s"
+      ),
+      BenchResult(
+        name: "cache size", unit: "bytes/licence", value: perLicence, reference: nil, ratio: nil,
+        goal: "≤ 200 bytes per licence", met: perLicence <= 200,
+        detail: "terminal file of \(cachedBytes) bytes after a checkpoint, \(licences) licences"),
+    ]
+  }
+
+  /// The bare reference: prepared INSERT, typed binds, one transaction per 5,000 rows.
+  func bareInsert(_ rows: [Licence], path: String) throws -> Double {
+    var db: OpaquePointer?
+    guard sqlite3_open(path, &db) == SQLITE_OK, let db else {
+      throw BenchError("cannot open \(path)")
+    }
+    defer { sqlite3_close(db) }
+    func exec(_ sql: String) throws {
+      guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
+        throw BenchError(String(cString: sqlite3_errmsg(db)))
+      }
+    }
+    try exec("PRAGMA journal_mode=WAL")
+    try exec("PRAGMA synchronous=FULL")
+    try exec(
+      """
+      CREATE TABLE licences (number TEXT PRIMARY KEY, name TEXT NOT NULL, gender INTEGER NOT NULL,
+        birth INTEGER NOT NULL, first_issued INTEGER NOT NULL, classes TEXT NOT NULL, term TEXT NOT NULL,
+        valid_from INTEGER NOT NULL, authority TEXT NOT NULL, status TEXT NOT NULL, epoch INTEGER NOT NULL,
+        suspended_until INTEGER) STRICT, WITHOUT ROWID
+      """)
+    // Column values computed before the clock starts: the reference does no decoding.
+    let values = rows.map { l in
+      (
+        l.number.value, l.name, Int64(l.gender == .male ? 1 : 0), Int64(l.birthDate.daysSinceEpoch),
+        Int64(l.firstIssued.daysSinceEpoch), l.classes.code, l.validity.term.rawValue,
+        Int64(l.validity.validFrom.daysSinceEpoch), l.authority.code, l.status.code, Int64(l.epoch),
+        l.suspendedUntil.map { Int64($0.daysSinceEpoch) }
+      )
+    }
+    var statement: OpaquePointer?
+    sqlite3_prepare_v2(
+      db, "INSERT OR REPLACE INTO licences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+      &statement, nil)
+    defer { sqlite3_finalize(statement) }
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    return try seconds {
+      for start in stride(from: 0, to: values.count, by: ProtocolV1.maximumBatch) {
+        try exec("BEGIN IMMEDIATE")
+        for v in values[start..<min(start + ProtocolV1.maximumBatch, values.count)] {
+          sqlite3_bind_text(statement, 1, v.0, -1, transient)
+          sqlite3_bind_text(statement, 2, v.1, -1, transient)
+          sqlite3_bind_int64(statement, 3, v.2)
+          sqlite3_bind_int64(statement, 4, v.3)
+          sqlite3_bind_int64(statement, 5, v.4)
+          sqlite3_bind_text(statement, 6, v.5, -1, transient)
+          sqlite3_bind_text(statement, 7, v.6, -1, transient)
+          sqlite3_bind_int64(statement, 8, v.7)
+          sqlite3_bind_text(statement, 9, v.8, -1, transient)
+          sqlite3_bind_text(statement, 10, v.9, -1, transient)
+          sqlite3_bind_int64(statement, 11, v.10)
+          if let s = v.11 {
+            sqlite3_bind_int64(statement, 12, s)
+          } else {
+            sqlite3_bind_null(statement, 12)
+          }
+          guard sqlite3_step(statement) == SQLITE_DONE else {
+            throw BenchError(String(cString: sqlite3_errmsg(db)))
+          }
+          sqlite3_reset(statement)
+        }
+        try exec("COMMIT")
+      }
+    }
+  }
+
+  /// An incremental pull of `changes` central changes, and a push of `records` records, both
+  /// over HTTP to a central server on loopback.
+  public func incrementalPullAndPush(changes: Int, records: Int) async throws -> [BenchResult] {
+    let dir = try scratchDirectory("sync")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let centralPath = dir.appendingPathComponent("central.sqlite").path
+    let fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
+    _ = try CentralService.initialise(
+      path: centralPath, fixtures: fixtures, source: "default", clock: clock)
+    let endpoint = try CentralEndpoint(path: centralPath, clock: clock)
+    let clock = self.clock
+    return try await withServer(endpoint) { url in
+      let http = HTTPTransport(baseURL: url)
+      let terminal = try await Terminal.initialise(
+        path: dir.appendingPathComponent("terminal.sqlite").path, terminal: "T-BJ-0001",
+        centralName: url,
+        transport: http, keySeed: [UInt8](repeating: 5, count: 32), clock: clock,
+        identifiers: SeededIdentifiers(seed: 5))
+      _ = try await terminal.pull(transport: http)
+
+      // Central makes `changes` changes; the terminal pulls them.
+      let central = try CentralService.open(path: centralPath, clock: clock)
+      let numbers = fixtures.licences.filter { $0.status.codes == [.normal] }.map(\.number)
+      for i in 0..<changes {
+        let number = numbers[(i / 2) % numbers.count]
+        if i % 2 == 0 {
+          _ = try central.withhold(number, reason: "bench")
+        } else {
+          _ = try central.reinstate(number, reason: "bench")
+        }
+      }
+      var pulled = 0
+      let pullSeconds = try await seconds {
+        pulled = try await terminal.pull(transport: http, batchSize: ProtocolV1.maximumBatch)
+          .changes
+      }
+
+      // The terminal makes `records` records (lookups: a check and an audit entry each).
+      try terminal.login(officer: "010001", pin: "010001")
+      for i in 0..<(records / 2) { _ = try terminal.lookup(numbers[i % numbers.count]) }
+      let pending = try terminal.store.outboxDepth()
+      var report = PushReport()
+      let pushSeconds = try await seconds {
+        report = try await terminal.push(transport: http, batchSize: 500)
+      }
+      return [
+        BenchResult(
+          name: "incremental pull", unit: "ms", value: pullSeconds * 1000, reference: nil,
+          ratio: nil,
+          goal: "< 100 ms for 1,000 changes",
+          met: pullSeconds * 1000 < 100 * Double(changes) / 1000,
+          detail: "\(pulled) changes over HTTP on loopback"),
+        BenchResult(
+          name: "push", unit: "s", value: pushSeconds, reference: nil, ratio: nil,
+          goal: "< 2 s for 10,000 records", met: pushSeconds < 2 * Double(records) / 10_000,
+          detail:
+            "\(pending) records in \(report.batches) signed batches of 500 over HTTP on loopback, \(report.accepted) accepted"
+        ),
+      ]
+    }
+  }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+func format(_ value: Double) -> String { String(format: "%.3f", value) }

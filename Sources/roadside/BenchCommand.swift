@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import RoadsideBench
+
+/// `roadside bench`: measurements beside bare references, in one run.
+struct Bench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure sync paths beside bare references in the same run.",
+    discussion: """
+      pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
+      C-API insert loop of the same rows; the cache's size per licence.
+      sync: an incremental pull of --changes central changes and a push of --records records,
+      over HTTP to a central server on loopback.
+      Build with -c release for figures worth quoting.
+      """)
+
+  enum Which: String, ExpressibleByArgument, CaseIterable {
+    case pull
+    case sync
+    case all
+  }
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "Which benchmark: pull, sync or all.") var which: Which = .all
+  @Option(help: "Licences for the full pull.") var licences: Int = 100_000
+  @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
+  @Option(help: "Records for the push.") var records: Int = 10_000
+  @Flag(help: "Print JSON.") var json = false
+
+  func validate() throws {
+    guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
+    guard changes >= 1, records >= 2 else {
+      throw ValidationError("--changes and --records must be positive")
+    }
+  }
+
+  func run() async throws {
+    let bench = SyncBench(licences: licences, clock: try global.clock())
+    var results: [BenchResult] = []
+    if which != .sync { results += try bench.fullPull() }
+    if which != .pull {
+      results += try await bench.incrementalPullAndPush(changes: changes, records: records)
+    }
+    if json { return try printJSON(results) }
+    printTable(
+      ["BENCHMARK", "VALUE", "REFERENCE", "RATIO", "GOAL", "MET"],
+      results.map {
+        [
+          $0.name, "\(String(format: "%.1f", $0.value)) \($0.unit)",
+          $0.reference.map { String(format: "%.1f", $0) } ?? "—",
+          $0.ratio.map { String(format: "%.2f×", $0) } ?? "—", $0.goal, $0.met ? "yes" : "NO",
+        ]
+      })
+    for result in results { print("  \(result.name): \(result.detail)") }
+  }
+}
