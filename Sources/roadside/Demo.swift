@@ -1,19 +1,21 @@
 import ArgumentParser
 import Foundation
 import RoadsideCentral
+import RoadsideCentralServer
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideTerminal
 
 /// The main job on embedded defaults: a central store from the default fixtures in a
 /// temporary home, what it holds, and one licence as the recorder shows it.
-struct Demo: ParsableCommand {
+struct Demo: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run the demo on the embedded defaults in a temporary home.")
 
   @OptionGroup var global: GlobalOptions
   @Flag(help: "Keep the temporary home and print its path.") var keep = false
 
-  func run() throws {
+  func run() async throws {
     let clock = try global.clock()
     let home: URL
     if global.home != nil {
@@ -67,9 +69,31 @@ struct Demo: ParsableCommand {
       }
     }
 
+    // A terminal of the fleet: registered, synced, an officer logged in, the same licence
+    // looked up offline from its cache.
+    if let dossier = chosen {
+      print("")
+      print("== Terminal T-BJ-0001: register, pull, log in, look up offline")
+      let transport = InProcessTransport(
+        endpoint: try CentralEndpoint(path: layout.centralStore.path, clock: clock))
+      let terminal = try await Terminal.initialise(
+        path: layout.terminalStore("T-BJ-0001").path, terminal: "T-BJ-0001", centralName: "local",
+        transport: transport, keySeed: systemRandomBytes(32), clock: clock,
+        identifiers: SystemIdentifiers())
+      let pulled = try await terminal.pull(transport: transport)
+      print(field("Pulled", "\(pulled.changes) changes in \(pulled.batches) batch(es)"))
+      try terminal.login(officer: "010001", pin: "010001")
+      print(field("Officer", "010001 logged in (PIN checked offline against the synced hash)"))
+      describe(try terminal.lookup(dossier.licence.number)).forEach { print($0) }
+      let pushed = try await terminal.push(transport: transport)
+      print(
+        field(
+          "Pushed", "\(pushed.accepted) records (audit entries and the check) accepted by central"))
+    }
+
     print("")
-    print("== Latest change-log entries (what terminals will pull)")
-    let latest = summary.counts.latestSequence
+    print("== Latest change-log entries (what terminals pull)")
+    let latest = try service.latestSequence()
     let changes = try service.changes(after: max(0, latest - 5), limit: 5)
     printTable(
       ["SEQ", "ENTITY", "KEY", "ACTION"],
