@@ -170,3 +170,23 @@ struct CLIFailure: Error, CustomStringConvertible {
 struct SystemClockForTests: RoadsideDomain.Clock {
   func now() -> Timestamp { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
 }
+
+@Suite(.serialized) struct ServeTests {
+  @Test(arguments: [SIGTERM, SIGINT])
+  func serveShutsDownGracefullyOnSignals(_ signal: Int32) throws {
+    let home = try initialisedHome()
+    let server = try ServerProcess(home: home)
+    // The server answers, then stops cleanly when signalled.
+    let registration = try roadside([
+      "terminal", "init", "--id", "T-BJ-0002", "--central", server.url, "--home", home.path,
+    ])
+    #expect(registration.status == 0, "\(registration.stderr)")
+    kill(server.process.processIdentifier, signal)
+    let deadline = Date().addingTimeInterval(10)
+    while server.process.isRunning, Date() < deadline { usleep(20_000) }
+    #expect(!server.process.isRunning, "the server did not stop within 10 s")
+    server.process.waitUntilExit()
+    #expect(server.process.terminationReason == .exit)
+    #expect(server.process.terminationStatus == 0)
+  }
+}

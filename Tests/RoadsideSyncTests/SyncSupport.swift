@@ -92,3 +92,24 @@ func withLiveServer(
 
 let driver = try! CitizenID("110114197811271869")
 let plate = try! Plate("京AD00000")
+
+/// The two wires between terminals and central. Tests that take a `Wire` run once over
+/// HTTP on a real loopback port and once in-process: the same protocol code either way.
+enum Wire: String, CaseIterable, Sendable, CustomStringConvertible {
+  case http
+  case inProcess
+
+  var description: String { rawValue }
+}
+
+func withTransport(
+  _ wire: Wire, _ world: World,
+  _ body: @Sendable @escaping (any CentralTransport) async throws -> Void
+) async throws {
+  switch wire {
+  case .inProcess:
+    try await body(InProcessTransport(endpoint: world.endpoint))
+  case .http:
+    try await withLiveServer(world.endpoint) { url in try await body(HTTPTransport(baseURL: url)) }
+  }
+}

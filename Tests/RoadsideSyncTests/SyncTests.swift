@@ -41,157 +41,170 @@ import Testing
     }
   }
 
-  @Test func smallBatchesAndAResumedPullMissNothing() async throws {
+  @Test(arguments: Wire.allCases)
+  func smallBatchesAndAResumedPullMissNothing(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await Terminal.initialise(
-      path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
-      transport: local,
-      keySeed: [UInt8](repeating: 9, count: 32), clock: world.clock,
-      identifiers: SeededIdentifiers(seed: 9))
-    // Pull only part of the log, as if the process died after a few batches.
-    let partial = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 100)
-    try terminal.store.apply(partial, at: world.clock.now())
-    #expect(try terminal.store.syncState().cursor == 100)
-    var batches: [Int64] = []
-    let report = try await terminal.pull(transport: local, batchSize: 37) { cursor, _ in
-      batches.append(cursor)
+    try await withTransport(wire, world) { local in
+      let terminal = try await Terminal.initialise(
+        path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
+        transport: local,
+        keySeed: [UInt8](repeating: 9, count: 32), clock: world.clock,
+        identifiers: SeededIdentifiers(seed: 9))
+      // Pull only part of the log, as if the process died after a few batches.
+      let partial = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 100)
+      try terminal.store.apply(partial, at: world.clock.now())
+      #expect(try terminal.store.syncState().cursor == 100)
+      var batches: [Int64] = []
+      let report = try await terminal.pull(transport: local, batchSize: 37) { cursor, _ in
+        batches.append(cursor)
+      }
+      let latest = try world.central().latestSequence()
+      #expect(report.cursor == latest)
+      #expect(batches == batches.sorted() && batches.last == latest)
+      #expect(try terminal.store.counts()["licences"] == defaultSet.licences.count)
+      #expect(report.changes == Int(latest) - 100)
     }
-    let latest = try world.central().latestSequence()
-    #expect(report.cursor == latest)
-    #expect(batches == batches.sorted() && batches.last == latest)
-    #expect(try terminal.store.counts()["licences"] == defaultSet.licences.count)
-    #expect(report.changes == Int(latest) - 100)
   }
 
-  @Test func aBatchIsAppliedWithItsCursorOrNotAtAll() async throws {
+  @Test(arguments: Wire.allCases)
+  func aBatchIsAppliedWithItsCursorOrNotAtAll(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await Terminal.initialise(
-      path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
-      transport: local,
-      keySeed: [UInt8](repeating: 3, count: 32), clock: world.clock,
-      identifiers: SeededIdentifiers(seed: 3))
-    var batch = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 50)
-    // Corrupt the last change: the whole batch must be refused, the cursor unmoved.
-    var changes = batch.changes
-    let last = changes.removeLast()
-    changes.append(
-      WireChange(
-        seq: last.seq, at: last.at, entity: last.entity, key: last.key, op: last.op,
-        payload: "{\"broken\""))
-    batch = ChangesResponse(changes: changes, latest: batch.latest, hasMore: true)
-    #expect(throws: TerminalError.self) { try terminal.store.apply(batch, at: world.clock.now()) }
-    #expect(try terminal.store.syncState().cursor == 0)
-    #expect(try terminal.store.counts().values.reduce(0, +) == 0)
+    try await withTransport(wire, world) { local in
+      let terminal = try await Terminal.initialise(
+        path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
+        transport: local,
+        keySeed: [UInt8](repeating: 3, count: 32), clock: world.clock,
+        identifiers: SeededIdentifiers(seed: 3))
+      var batch = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 50)
+      // Corrupt the last change: the whole batch must be refused, the cursor unmoved.
+      var changes = batch.changes
+      let last = changes.removeLast()
+      changes.append(
+        WireChange(
+          seq: last.seq, at: last.at, entity: last.entity, key: last.key, op: last.op,
+          payload: "{\"broken\""))
+      batch = ChangesResponse(changes: changes, latest: batch.latest, hasMore: true)
+      #expect(throws: TerminalError.self) { try terminal.store.apply(batch, at: world.clock.now()) }
+      #expect(try terminal.store.syncState().cursor == 0)
+      #expect(try terminal.store.counts().values.reduce(0, +) == 0)
+    }
   }
 
-  @Test func pullRefusalsAreProtocolErrors() async throws {
+  @Test(arguments: Wire.allCases)
+  func pullRefusalsAreProtocolErrors(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    _ = try await world.terminal("T-BJ-0001", transport: local)
-    let latest = try world.central().latestSequence()
-    await #expect(
-      throws: APIError(
-        status: 400, code: "cursor_ahead",
-        message:
-          "cursor \(latest + 5) is ahead of central's newest change \(latest); this cache was not filled by this central store"
-      )
-    ) {
-      try await local.changes(terminal: "T-BJ-0001", after: latest + 5, limit: 10)
-    }
-    await #expect(throws: APIError.self) {
-      try await local.changes(terminal: "T-XX-9999", after: 0, limit: 10)
-    }
-    await #expect(throws: APIError.self) {
-      try await local.changes(terminal: "T-BJ-0003", after: 0, limit: 10)
-    }
-    await #expect(throws: APIError.self) {
-      try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 0)
+    try await withTransport(wire, world) { local in
+      _ = try await world.terminal("T-BJ-0001", transport: local)
+      let latest = try world.central().latestSequence()
+      await #expect(
+        throws: APIError(
+          status: 400, code: "cursor_ahead",
+          message:
+            "cursor \(latest + 5) is ahead of central's newest change \(latest); this cache was not filled by this central store"
+        )
+      ) {
+        try await local.changes(terminal: "T-BJ-0001", after: latest + 5, limit: 10)
+      }
+      await #expect(throws: APIError.self) {
+        try await local.changes(terminal: "T-XX-9999", after: 0, limit: 10)
+      }
+      await #expect(throws: APIError.self) {
+        try await local.changes(terminal: "T-BJ-0003", after: 0, limit: 10)
+      }
+      await #expect(throws: APIError.self) {
+        try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 0)
+      }
     }
   }
 }
 
 @Suite struct PushTests {
-  @Test func recordsArriveExactlyOnceAndDuplicatesGetTheFirstAcknowledgement() async throws {
+  @Test(arguments: Wire.allCases)
+  func recordsArriveExactlyOnceAndDuplicatesGetTheFirstAcknowledgement(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    _ = try terminal.lookup(driver)
-    try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
-    let pending = try terminal.store.outboxDepth()
-    #expect(pending == 5)  // login audit, lookup audit + check, violation + its audit
-    let report = try await terminal.push(transport: local)
-    #expect(report.accepted == pending && report.batches == 1)
-    #expect(try terminal.store.outboxDepth() == 0)
-    // Nothing left to push: a second push sends nothing.
-    #expect(try await terminal.push(transport: local).batches == 0)
-    let violations = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 5_000).changes
-      .filter {
-        $0.entity == "violation"
-      }
-    #expect(violations.count == 1)
-  }
-
-  @Test func replayedReorderedAndDuplicatedBatchesChangeNothing() async throws {
-    let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
-    let batch = try signedPendingBatch(terminal)
-    let first = try await local.push(batch)
-    #expect(first.acknowledgements.allSatisfy { $0.outcome == "accepted" })
-    let before = try world.central().latestSequence()
-
-    // The same batch again (a lost acknowledgement), and again reordered.
-    let again = try await local.push(batch)
-    #expect(
-      again.acknowledgements.allSatisfy {
-        $0.outcome == "duplicate" && $0.first?.outcome == "accepted"
-      })
-    var reordered = batch
-    reordered = PushBatch(
-      terminal: batch.terminal, batchID: "other", sentAt: batch.sentAt,
-      records: batch.records.reversed())
-    reordered.signature = try sign(reordered, terminal)
-    let third = try await local.push(reordered)
-    #expect(third.acknowledgements.map(\.recordID) == batch.records.reversed().map(\.recordID))
-    #expect(third.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
-
-    // Central restarted between the push and the acknowledgement: a new endpoint on the
-    // same file answers the retry with the same acknowledgements.
-    let restarted = InProcessTransport(
-      endpoint: try CentralEndpoint(path: world.centralPath, clock: world.clock))
-    let fourth = try await restarted.push(batch)
-    #expect(
-      fourth.acknowledgements.map(\.first?.outcome)
-        == first.acknowledgements.map { Optional($0.outcome) })
-    #expect(try world.central().latestSequence() == before)
-  }
-
-  @Test func aBatchSignedByAnotherTerminalIsRefusedWholesale() async throws {
-    let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
-    let two = try await world.terminal("T-BJ-0002", transport: local, officer: "010002", seed: 2)
-    var forged = try signedPendingBatch(one)
-    forged.signature = try sign(forged, two)
-    let before = try world.central().latestSequence()
-    await #expect(
-      throws: APIError(
-        status: 401, code: "bad_signature",
-        message: "the batch's signature does not verify with the key of terminal T-BJ-0001")
-    ) {
-      try await local.push(forged)
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      _ = try terminal.lookup(driver)
+      try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
+      let pending = try terminal.store.outboxDepth()
+      #expect(pending == 5)  // login audit, lookup audit + check, violation + its audit
+      let report = try await terminal.push(transport: local)
+      #expect(report.accepted == pending && report.batches == 1)
+      #expect(try terminal.store.outboxDepth() == 0)
+      // Nothing left to push: a second push sends nothing.
+      #expect(try await terminal.push(transport: local).batches == 0)
+      let violations = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 5_000)
+        .changes
+        .filter {
+          $0.entity == "violation"
+        }
+      #expect(violations.count == 1)
     }
-    // Tampering with a record after signing is refused the same way.
-    var tampered = try signedPendingBatch(one)
-    tampered = PushBatch(
-      terminal: tampered.terminal, batchID: tampered.batchID, sentAt: tampered.sentAt,
-      records: tampered.records.dropLast(), signature: tampered.signature)
-    await #expect(throws: APIError.self) { try await local.push(tampered) }
-    #expect(try world.central().latestSequence() == before)
-    #expect(try await one.push(transport: local).accepted == 1)
+  }
+
+  @Test(arguments: Wire.allCases)
+  func replayedReorderedAndDuplicatedBatchesChangeNothing(_ wire: Wire) async throws {
+    let world = try World()
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
+      let batch = try signedPendingBatch(terminal)
+      let first = try await local.push(batch)
+      #expect(first.acknowledgements.allSatisfy { $0.outcome == "accepted" })
+      let before = try world.central().latestSequence()
+
+      // The same batch again (a lost acknowledgement), and again reordered.
+      let again = try await local.push(batch)
+      #expect(
+        again.acknowledgements.allSatisfy {
+          $0.outcome == "duplicate" && $0.first?.outcome == "accepted"
+        })
+      var reordered = batch
+      reordered = PushBatch(
+        terminal: batch.terminal, batchID: "other", sentAt: batch.sentAt,
+        records: batch.records.reversed())
+      reordered.signature = try sign(reordered, terminal)
+      let third = try await local.push(reordered)
+      #expect(third.acknowledgements.map(\.recordID) == batch.records.reversed().map(\.recordID))
+      #expect(third.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
+
+      // Central restarted between the push and the acknowledgement: a new endpoint on the
+      // same file answers the retry with the same acknowledgements.
+      let restarted = InProcessTransport(
+        endpoint: try CentralEndpoint(path: world.centralPath, clock: world.clock))
+      let fourth = try await restarted.push(batch)
+      #expect(
+        fourth.acknowledgements.map(\.first?.outcome)
+          == first.acknowledgements.map { Optional($0.outcome) })
+      #expect(try world.central().latestSequence() == before)
+    }
+  }
+
+  @Test(arguments: Wire.allCases)
+  func aBatchSignedByAnotherTerminalIsRefusedWholesale(_ wire: Wire) async throws {
+    let world = try World()
+    try await withTransport(wire, world) { local in
+      let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
+      let two = try await world.terminal("T-BJ-0002", transport: local, officer: "010002", seed: 2)
+      var forged = try signedPendingBatch(one)
+      forged.signature = try sign(forged, two)
+      let before = try world.central().latestSequence()
+      await #expect(
+        throws: APIError(
+          status: 401, code: "bad_signature",
+          message: "the batch's signature does not verify with the key of terminal T-BJ-0001")
+      ) {
+        try await local.push(forged)
+      }
+      // Tampering with a record after signing is refused the same way.
+      var tampered = try signedPendingBatch(one)
+      tampered = PushBatch(
+        terminal: tampered.terminal, batchID: tampered.batchID, sentAt: tampered.sentAt,
+        records: tampered.records.dropLast(), signature: tampered.signature)
+      await #expect(throws: APIError.self) { try await local.push(tampered) }
+      #expect(try world.central().latestSequence() == before)
+      #expect(try await one.push(transport: local).accepted == 1)
+    }
   }
 }
 
@@ -225,139 +238,156 @@ import Testing
     }
   }
 
-  @Test func aCheckAgainstAStatusCentralKnewBetter() async throws {
+  @Test(arguments: Wire.allCases)
+  func aCheckAgainstAStatusCentralKnewBetter(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    world.clock.advance(seconds: 60)
-    _ = try world.central().suspend(driver, until: nil, reason: "court order")
-    world.clock.advance(seconds: 60)
-    let seen = try terminal.lookup(driver)  // offline: still sees A
-    #expect(seen.licence?.status.code == "A")
-    let report = try await terminal.push(transport: local)
-    #expect(report.conflicts == 1)
-    let conflict = try #require(try world.central().conflicts().first)
-    #expect(conflict.kind == "stale_status" && conflict.licence == driver.value)
-    #expect(conflict.description.contains("relied on status A, but central already had D"))
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      world.clock.advance(seconds: 60)
+      _ = try world.central().suspend(driver, until: nil, reason: "court order")
+      world.clock.advance(seconds: 60)
+      let seen = try terminal.lookup(driver)  // offline: still sees A
+      #expect(seen.licence?.status.code == "A")
+      let report = try await terminal.push(transport: local)
+      #expect(report.conflicts == 1)
+      let conflict = try #require(try world.central().conflicts().first)
+      #expect(conflict.kind == "stale_status" && conflict.licence == driver.value)
+      #expect(conflict.description.contains("relied on status A, but central already had D"))
+    }
   }
 
-  @Test func aCheckAgainstASupersededEpoch() async throws {
+  @Test(arguments: Wire.allCases)
+  func aCheckAgainstASupersededEpoch(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    world.clock.advance(seconds: 60)
-    _ = try world.central().changeClasses(driver, to: [.c2, .e], reason: "added E")
-    world.clock.advance(seconds: 60)
-    _ = try terminal.lookup(driver)
-    _ = try await terminal.push(transport: local)
-    #expect(try world.central().conflicts().map(\.kind) == ["superseded_epoch"])
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      world.clock.advance(seconds: 60)
+      _ = try world.central().changeClasses(driver, to: [.c2, .e], reason: "added E")
+      world.clock.advance(seconds: 60)
+      _ = try terminal.lookup(driver)
+      _ = try await terminal.push(transport: local)
+      #expect(try world.central().conflicts().map(\.kind) == ["superseded_epoch"])
+    }
   }
 
-  @Test func pointsCrossingTwelveOnlyOnceMerged() async throws {
+  @Test(arguments: Wire.allCases)
+  func pointsCrossingTwelveOnlyOnceMerged(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
-    let two = try await world.terminal("T-BJ-0002", transport: local, officer: "010002", seed: 2)
-    try one.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "a")
-    world.clock.advance(seconds: 60)
-    try two.recordViolation(licence: driver, plate: plate, offenceCode: "0603", place: "b")
-    #expect(try await one.push(transport: local).conflicts == 0)
-    #expect(try await two.push(transport: local).conflicts == 1)
-    let conflict = try #require(try world.central().conflicts().first)
-    #expect(conflict.kind == "points_cross_12")
-    #expect(conflict.description.contains("reaches 12 points"))
+    try await withTransport(wire, world) { local in
+      let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
+      let two = try await world.terminal("T-BJ-0002", transport: local, officer: "010002", seed: 2)
+      try one.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "a")
+      world.clock.advance(seconds: 60)
+      try two.recordViolation(licence: driver, plate: plate, offenceCode: "0603", place: "b")
+      #expect(try await one.push(transport: local).conflicts == 0)
+      #expect(try await two.push(transport: local).conflicts == 1)
+      let conflict = try #require(try world.central().conflicts().first)
+      #expect(conflict.kind == "points_cross_12")
+      #expect(conflict.description.contains("reaches 12 points"))
+    }
   }
 
-  @Test func aTerminalClockAheadOfCentral() async throws {
+  @Test(arguments: Wire.allCases)
+  func aTerminalClockAheadOfCentral(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal(
-      "T-BJ-0001", transport: local, clock: SkewedClock(base: world.clock, offsetSeconds: 3600))
-    try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
-    let report = try await terminal.push(transport: local)
-    #expect(report.conflicts >= 1)
-    #expect(try world.central().conflicts().contains { $0.kind == "clock_skew" })
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal(
+        "T-BJ-0001", transport: local, clock: SkewedClock(base: world.clock, offsetSeconds: 3600))
+      try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
+      let report = try await terminal.push(transport: local)
+      #expect(report.conflicts >= 1)
+      #expect(try world.central().conflicts().contains { $0.kind == "clock_skew" })
+    }
   }
 
-  @Test func uploadsFromARevokedTerminalAreRefused() async throws {
+  @Test(arguments: Wire.allCases)
+  func uploadsFromARevokedTerminalAreRefused(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
-    _ = try world.central().revokeTerminal(id: "T-BJ-0001", reason: "reported lost")
-    let report = try await terminal.push(transport: local)
-    #expect(report.rejected == 3 && report.accepted == 0)
-    #expect(try world.central().conflicts().map(\.kind) == ["revoked_terminal"])
-    #expect(try terminal.store.outboxDepth() == 0)  // answered (rejected), kept, not pending
-    await #expect(throws: APIError.self) { try await terminal.pull(transport: local) }
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
+      _ = try world.central().revokeTerminal(id: "T-BJ-0001", reason: "reported lost")
+      let report = try await terminal.push(transport: local)
+      #expect(report.rejected == 3 && report.accepted == 0)
+      #expect(try world.central().conflicts().map(\.kind) == ["revoked_terminal"])
+      #expect(try terminal.store.outboxDepth() == 0)  // answered (rejected), kept, not pending
+      await #expect(throws: APIError.self) { try await terminal.pull(transport: local) }
+    }
   }
 }
 
 @Suite struct OfficerTests {
-  @Test func fiveWrongPINsLockUntilCentralUnlocks() async throws {
+  @Test(arguments: Wire.allCases)
+  func fiveWrongPINsLockUntilCentralUnlocks(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    for attempt in 1...5 {
-      #expect(throws: TerminalError.self, "attempt \(attempt)") {
-        try terminal.login(officer: "010002", pin: "000000")
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      for attempt in 1...5 {
+        #expect(throws: TerminalError.self, "attempt \(attempt)") {
+          try terminal.login(officer: "010002", pin: "000000")
+        }
       }
-    }
-    #expect(
-      throws: TerminalError(
-        .notAuthorised,
-        "officer 010002 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010002') and the terminal sync"
-      )
-    ) {
+      #expect(
+        throws: TerminalError(
+          .notAuthorised,
+          "officer 010002 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010002') and the terminal sync"
+        )
+      ) {
+        try terminal.login(officer: "010002", pin: "010002")
+      }
+      _ = try world.central().unlockOfficer("010002", reason: "verified identity")
+      #expect(throws: TerminalError.self) { try terminal.login(officer: "010002", pin: "010002") }
+      _ = try await terminal.pull(transport: local)
       try terminal.login(officer: "010002", pin: "010002")
+      #expect(try terminal.currentOfficer() == "010002")
     }
-    _ = try world.central().unlockOfficer("010002", reason: "verified identity")
-    #expect(throws: TerminalError.self) { try terminal.login(officer: "010002", pin: "010002") }
-    _ = try await terminal.pull(transport: local)
-    try terminal.login(officer: "010002", pin: "010002")
-    #expect(try terminal.currentOfficer() == "010002")
   }
 
-  @Test func sessionsExpireAfterThirtyQuietMinutes() async throws {
+  @Test(arguments: Wire.allCases)
+  func sessionsExpireAfterThirtyQuietMinutes(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    world.clock.advance(seconds: 29 * 60)
-    _ = try terminal.lookup(driver)  // activity renews the session
-    world.clock.advance(seconds: 29 * 60)
-    _ = try terminal.lookup(driver)
-    world.clock.advance(seconds: 31 * 60)
-    #expect(throws: TerminalError.self) { try terminal.lookup(driver) }
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      world.clock.advance(seconds: 29 * 60)
+      _ = try terminal.lookup(driver)  // activity renews the session
+      world.clock.advance(seconds: 29 * 60)
+      _ = try terminal.lookup(driver)
+      world.clock.advance(seconds: 31 * 60)
+      #expect(throws: TerminalError.self) { try terminal.lookup(driver) }
+    }
   }
 }
 
 @Suite struct AuditTests {
-  @Test func centralVerifiesThePushedChainAndSeesGapsAndEdits() async throws {
+  @Test(arguments: Wire.allCases)
+  func centralVerifiesThePushedChainAndSeesGapsAndEdits(_ wire: Wire) async throws {
     let world = try World()
-    let local = InProcessTransport(endpoint: world.endpoint)
-    let terminal = try await world.terminal("T-BJ-0001", transport: local)
-    for _ in 0..<3 { _ = try terminal.lookup(driver) }
-    _ = try await terminal.push(transport: local)
-    #expect(try world.central().verifyAudit(terminal: "T-BJ-0001").verdict == .intact(entries: 4))
-    #expect(AuditChain.verify(try terminal.auditLog()) == .intact(entries: 4))
+    try await withTransport(wire, world) { local in
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      for _ in 0..<3 { _ = try terminal.lookup(driver) }
+      _ = try await terminal.push(transport: local)
+      #expect(try world.central().verifyAudit(terminal: "T-BJ-0001").verdict == .intact(entries: 4))
+      #expect(AuditChain.verify(try terminal.auditLog()) == .intact(entries: 4))
 
-    // A lost entry: the terminal's outbox loses the audit record of entry 6.
-    _ = try terminal.lookup(driver)
-    _ = try terminal.lookup(driver)
-    _ = try terminal.lookup(driver)
-    try Connection(path: world.terminalPath("T-BJ-0001")).execute(
-      "DELETE FROM outbox WHERE kind = 'audit' AND payload LIKE '%\"seq\":6,%'")
-    _ = try await terminal.push(transport: local)
-    #expect(
-      try world.central().verifyAudit(terminal: "T-BJ-0001").verdict == .gap(afterSeq: 5, found: 7))
+      // A lost entry: the terminal's outbox loses the audit record of entry 6.
+      _ = try terminal.lookup(driver)
+      _ = try terminal.lookup(driver)
+      _ = try terminal.lookup(driver)
+      try Connection(path: world.terminalPath("T-BJ-0001")).execute(
+        "DELETE FROM outbox WHERE kind = 'audit' AND payload LIKE '%\"seq\":6,%'")
+      _ = try await terminal.push(transport: local)
+      #expect(
+        try world.central().verifyAudit(terminal: "T-BJ-0001").verdict
+          == .gap(afterSeq: 5, found: 7))
 
-    // An edited entry is refused: its hash no longer matches.
-    _ = try terminal.lookup(driver)
-    try Connection(path: world.terminalPath("T-BJ-0001")).execute(
-      "UPDATE outbox SET payload = replace(payload, 'status=A', 'status=D') WHERE kind = 'audit' AND state = 'pending'"
-    )
-    let report = try await terminal.push(transport: local)
-    #expect(report.rejected == 1)
+      // An edited entry is refused: its hash no longer matches.
+      _ = try terminal.lookup(driver)
+      try Connection(path: world.terminalPath("T-BJ-0001")).execute(
+        "UPDATE outbox SET payload = replace(payload, 'status=A', 'status=D') WHERE kind = 'audit' AND state = 'pending'"
+      )
+      let report = try await terminal.push(transport: local)
+      #expect(report.rejected == 1)
+    }
   }
 }
 
