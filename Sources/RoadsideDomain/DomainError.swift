@@ -21,3 +21,27 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
   static func invalid(_ text: String) -> DomainError { DomainError(.invalidData, text) }
   static func refused(_ text: String) -> DomainError { DomainError(.notPermitted, text) }
 }
+
+/// A value that travels as one JSON string and is checked by the domain's rules on the
+/// way in: a decoding error then carries the rule's own sentence.
+public protocol CheckedText: Codable {
+  init(checkedText: String) throws(DomainError)
+  var checkedText: String { get }
+}
+
+extension CheckedText {
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    do {
+      try self.init(checkedText: text)
+    } catch {
+      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(checkedText)
+  }
+}

@@ -4,7 +4,7 @@
 ///
 /// Under 公安部令第162号 the driving licence number is the holder's citizen ID number,
 /// so this type is also the licence number. A lower-case `x` is accepted and stored as `X`.
-public struct CitizenID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct CitizenID: Sendable, Hashable, Comparable, CheckedText, CustomStringConvertible {
   public let value: String
 
   /// Province-level codes that open a valid address code (GB/T 2260, plus 71 Taiwan,
@@ -95,23 +95,11 @@ public struct CitizenID: Sendable, Hashable, Comparable, Codable, CustomStringCo
   }
 
   public var description: String { value }
+  public var checkedText: String { value }
+  public init(checkedText text: String) throws(DomainError) { try self.init(text) }
 
   public static func < (lhs: CitizenID, rhs: CitizenID) -> Bool { lhs.value < rhs.value }
 
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    do {
-      try self.init(text)
-    } catch {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(value)
-  }
 }
 
 /// The driving licence number is the citizen ID number (公安部令第162号).
@@ -125,7 +113,7 @@ public enum Gender: String, Sendable, Codable, CaseIterable {
 }
 
 /// The licence's 12-digit file number (档案编号), kept by the vehicle administration office.
-public struct FileNumber: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct FileNumber: Sendable, Hashable, CheckedText, CustomStringConvertible {
   public let value: String
 
   public init(_ text: some StringProtocol) throws(DomainError) {
@@ -136,21 +124,9 @@ public struct FileNumber: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 
   public var description: String { value }
+  public var checkedText: String { value }
+  public init(checkedText text: String) throws(DomainError) { try self.init(text) }
 
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    do {
-      try self.init(text)
-    } catch {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(value)
-  }
 }
 
 /// A motor-vehicle number plate (GA 36-2018): a province abbreviation, the issuing
@@ -162,7 +138,7 @@ public struct FileNumber: Sendable, Hashable, Codable, CustomStringConvertible {
 /// - small new-energy (`京AD12345`): D (battery electric) or F (other new energy), one
 ///   digit or letter, four digits;
 /// - large new-energy (`京A12345D`): five digits, then D or F.
-public struct Plate: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct Plate: Sendable, Hashable, CheckedText, CustomStringConvertible {
   public enum Kind: String, Sendable, Codable {
     case ordinary
     case coach
@@ -235,19 +211,7 @@ public struct Plate: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 
   public var description: String { value }
+  public var checkedText: String { value }
+  public init(checkedText text: String) throws(DomainError) { try self.init(text) }
 
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    do {
-      try self.init(text)
-    } catch {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(value)
-  }
 }

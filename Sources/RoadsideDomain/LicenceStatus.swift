@@ -79,7 +79,7 @@ public enum StatusCode: String, Sendable, Hashable, Codable, CaseIterable, Compa
 /// (`DH`: suspended with a violation unprocessed); `A` (normal) stands alone and is the
 /// only status that permits driving. Adding any other code removes `A`; removing the
 /// last other code restores it.
-public struct LicenceStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct LicenceStatus: Sendable, Hashable, CheckedText, CustomStringConvertible {
   public private(set) var codes: Set<StatusCode>
 
   public static let normal = LicenceStatus(codes: [.normal])
@@ -128,24 +128,12 @@ public struct LicenceStatus: Sendable, Hashable, Codable, CustomStringConvertibl
   public var code: String { codes.sorted().map(\.rawValue).joined() }
 
   public var description: String { code }
+  public var checkedText: String { code }
+  public init(checkedText text: String) throws(DomainError) { try self.init(code: text) }
 
   /// `暂扣 违法未处理`.
   public var chinese: String { codes.sorted().map(\.chinese).joined(separator: " ") }
 
   public var english: String { codes.sorted().map(\.english).joined(separator: ", ") }
 
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    do {
-      try self.init(code: text)
-    } catch {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(code)
-  }
 }
