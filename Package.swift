@@ -139,6 +139,14 @@ let package = Package(
       swiftSettings: upcoming
     ),
     .testTarget(
+      name: "RoadsideCredentialsTests",
+      dependencies: [
+        "RoadsideCredentials", "RoadsideDomain", "RoadsideFixtures",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
+    .testTarget(
       name: "RoadsideStorageTests",
       dependencies: ["RoadsideStorage"],
       swiftSettings: upcoming

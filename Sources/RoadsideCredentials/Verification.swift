@@ -1,0 +1,217 @@
+public import Crypto
+import Foundation
+public import RoadsideDomain
+
+/// Why a presentation failed the cryptographic and freshness checks (docs/elicence-format.md).
+public enum PresentationFailure: String, Error, Sendable, Codable, CaseIterable {
+  case malformed
+  case unsupportedVersion = "unsupported_version"
+  case unsupportedHeader = "unsupported_header"
+  case algorithmNotAllowed = "algorithm_not_allowed"
+  case unknownKey = "unknown_key"
+  case keyRevoked = "key_revoked"
+  case keyNotValid = "key_not_valid"
+  case badIssuerSignature = "bad_issuer_signature"
+  case badDisclosure = "bad_disclosure"
+  case badDeviceSignature = "bad_device_signature"
+  case wrongCredential = "wrong_credential"
+  case presentationExpired = "presentation_expired"
+  case presentationInFuture = "presentation_in_future"
+  case replay
+  case nonceMismatch = "nonce_mismatch"
+  case credentialExpired = "credential_expired"
+  case credentialNotYetValid = "credential_not_yet_valid"
+}
+
+/// What a presentation that passed proves: the issuer-signed claims and the disclosed values.
+public struct PresentedCredential: Sendable, Equatable {
+  public let kid: String
+  public let claims: CredentialClaims
+  public let disclosed: [ClaimName: String]
+  public let presentationID: String
+  public let displayedAt: Timestamp
+  public let nonce: String?
+}
+
+/// Freshness settings (DESIGN §3: 60 s window, 30 s leeway, both configurable).
+public struct FreshnessPolicy: Sendable, Equatable {
+  public var windowSeconds: Int64
+  public var leewaySeconds: Int64
+
+  public init(windowSeconds: Int64 = 60, leewaySeconds: Int64 = 30) {
+    self.windowSeconds = windowSeconds
+    self.leewaySeconds = leewaySeconds
+  }
+}
+
+/// Remembers presentation ids for their window: a second sighting is a replay.
+public protocol ReplayGuard {
+  /// Records `id` until `until`; returns false when it was already recorded and unexpired.
+  mutating func firstSighting(of id: String, until: Timestamp, now: Timestamp) -> Bool
+}
+
+/// A replay guard in memory (tests, scenarios); terminals keep theirs in SQLite.
+public struct MemoryReplayGuard: ReplayGuard, Sendable {
+  private var seen: [String: Timestamp] = [:]
+  public init() {}
+  public mutating func firstSighting(of id: String, until: Timestamp, now: Timestamp) -> Bool {
+    if let expiry = seen[id], expiry >= now { return false }
+    seen[id] = until
+    return true
+  }
+}
+
+extension ELicence {
+  /// Verifies a presentation code, offline: parse, issuer key and signature, disclosures,
+  /// device signature and binding, freshness, replay, nonce, credential validity. Pure but
+  /// for the replay guard it updates.
+  public static func verify(
+    _ code: String, keys: [IssuerKey], now: Timestamp, expectedNonce: String?,
+    policy: FreshnessPolicy = FreshnessPolicy(), replays: inout some ReplayGuard
+  ) -> Result<PresentedCredential, PresentationFailure> {
+    guard code.hasPrefix("EL1.") else {
+      if code.hasPrefix("EL"), code.dropFirst(2).first?.isNumber == true {
+        return .failure(.unsupportedVersion)
+      }
+      return .failure(.malformed)
+    }
+    let parts = code.dropFirst(4).split(separator: "~", omittingEmptySubsequences: false)
+    guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed) }
+    let issuerSegments = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+    let presentationSegments = parts[parts.count - 1].split(
+      separator: ".", omittingEmptySubsequences: false)
+    guard issuerSegments.count == 3, presentationSegments.count == 2,
+      let headerBytes = Base64URL.decode(issuerSegments[0]),
+      let claimsBytes = Base64URL.decode(issuerSegments[1]),
+      let issuerSignature = Base64URL.decode(issuerSegments[2]),
+      let bindingBytes = Base64URL.decode(presentationSegments[0]),
+      let deviceSignature = Base64URL.decode(presentationSegments[1])
+    else { return .failure(.malformed) }
+
+    // Header: exactly alg and kid; the algorithm is pinned, never taken from the input.
+    guard let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any]
+    else {
+      return .failure(.malformed)
+    }
+    guard Set(header.keys) == ["alg", "kid"] else { return .failure(.unsupportedHeader) }
+    guard let alg = header["alg"] as? String, let kid = header["kid"] as? String else {
+      return .failure(.malformed)
+    }
+    guard alg == "EdDSA" else { return .failure(.algorithmNotAllowed) }
+    guard IssuerKey.isValidKid(kid) else { return .failure(.unknownKey) }
+
+    guard let claims = strictClaims(claimsBytes) else { return .failure(.malformed) }
+    guard let key = keys.first(where: { $0.kid == kid }) else { return .failure(.unknownKey) }
+    guard key.state != "revoked" else { return .failure(.keyRevoked) }
+    guard claims.iat >= key.validFrom.secondsSinceEpoch,
+      claims.iat <= key.validUntil.secondsSinceEpoch
+    else {
+      return .failure(.keyNotValid)
+    }
+    let signingInput = Array("\(issuerSegments[0]).\(issuerSegments[1])".utf8)
+    guard
+      Ed25519.verify(publicKey: key.publicKey, message: signingInput, signature: issuerSignature)
+    else {
+      return .failure(.badIssuerSignature)
+    }
+
+    // Disclosures: each one committed to by the issuer, no claim twice.
+    var disclosed: [ClaimName: String] = [:]
+    let committed = Set(claims.sd)
+    for disclosure in parts[1..<(parts.count - 1)] {
+      guard committed.contains(digest(ofDisclosure: String(disclosure))),
+        let bytes = Base64URL.decode(disclosure),
+        let array = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [Any],
+        array.count == 3,
+        array[0] is String, let nameText = array[1] as? String,
+        let name = ClaimName(rawValue: nameText),
+        let value = array[2] as? String, disclosed[name] == nil
+      else { return .failure(.badDisclosure) }
+      disclosed[name] = value
+    }
+
+    // The phone's signature, and that it signed this credential with these disclosures.
+    guard let devicePublicKey = Base64URL.decode(claims.cnf),
+      Ed25519.verify(
+        publicKey: devicePublicKey, message: Array(presentationSegments[0].utf8),
+        signature: deviceSignature)
+    else { return .failure(.badDeviceSignature) }
+    guard let binding = strictBinding(bindingBytes) else { return .failure(.malformed) }
+    let prefixEnd = code.utf8.count - parts[parts.count - 1].utf8.count
+    let prefix = code.utf8.prefix(prefixEnd)
+    guard binding.h == Base64URL.encode(Array(SHA256.hash(data: Array(prefix)))) else {
+      return .failure(.wrongCredential)
+    }
+
+    // Freshness, replay, nonce.
+    let shown = binding.t
+    guard shown >= now.secondsSinceEpoch - policy.windowSeconds - policy.leewaySeconds else {
+      return .failure(.presentationExpired)
+    }
+    guard shown <= now.secondsSinceEpoch + policy.leewaySeconds else {
+      return .failure(.presentationInFuture)
+    }
+    let until = Timestamp(secondsSinceEpoch: shown + policy.windowSeconds + policy.leewaySeconds)
+    guard replays.firstSighting(of: binding.p, until: until, now: now) else {
+      return .failure(.replay)
+    }
+    if let expectedNonce, binding.n != expectedNonce { return .failure(.nonceMismatch) }
+
+    guard now.secondsSinceEpoch <= claims.exp else { return .failure(.credentialExpired) }
+    guard now.secondsSinceEpoch >= claims.nbf else { return .failure(.credentialNotYetValid) }
+    return .success(
+      PresentedCredential(
+        kid: kid, claims: claims, disclosed: disclosed, presentationID: binding.p,
+        displayedAt: Timestamp(secondsSinceEpoch: shown), nonce: binding.n))
+  }
+
+  struct Binding: Decodable {
+    let h: String
+    let t: Int64
+    let p: String
+    let n: String?
+  }
+
+  /// Decodes JSON whose keys are exactly `allowed` (optional ones may be absent).
+  static func strict<T: Decodable>(
+    _ bytes: [UInt8], _ type: T.Type, required: Set<String>, optional: Set<String> = []
+  )
+    -> T?
+  {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+      return nil
+    }
+    let keys = Set(object.keys)
+    guard required.isSubset(of: keys), keys.isSubset(of: required.union(optional)) else {
+      return nil
+    }
+    return try? JSONDecoder().decode(T.self, from: Data(bytes))
+  }
+
+  static func strictClaims(_ bytes: [UInt8]) -> CredentialClaims? {
+    strict(bytes, CredentialClaims.self, required: ["iss", "ep", "iat", "nbf", "exp", "cnf", "sd"])
+  }
+
+  static func strictBinding(_ bytes: [UInt8]) -> Binding? {
+    strict(bytes, Binding.self, required: ["h", "t", "p"], optional: ["n"])
+  }
+}
+
+/// The EL1 format's shared pieces.
+public enum ELicence {
+  /// b64 of the first 16 bytes of SHA-256 over the disclosure's b64 text.
+  public static func digest(ofDisclosure disclosure: String) -> String {
+    Base64URL.encode(Array(SHA256.hash(data: Array(disclosure.utf8))).prefix(16))
+  }
+
+  /// The claims as compact JSON with the members in the documented order.
+  static func claimsJSON(_ c: CredentialClaims) throws -> Data {
+    let digests = c.sd.map { "\"\($0)\"" }.joined(separator: ",")
+    let issuer = String(
+      decoding: try JSONSerialization.data(withJSONObject: [c.iss]), as: UTF8.self
+    ).dropFirst().dropLast()
+    return Data(
+      "{\"iss\":\(issuer),\"ep\":\(c.ep),\"iat\":\(c.iat),\"nbf\":\(c.nbf),\"exp\":\(c.exp),\"cnf\":\"\(c.cnf)\",\"sd\":[\(digests)]}"
+        .utf8)
+  }
+}
