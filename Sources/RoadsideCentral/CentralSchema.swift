@@ -220,5 +220,34 @@ enum CentralSchema {
             PRIMARY KEY (terminal, seq)
           ) STRICT, WITHOUT ROWID;
           """),
+      Migration(
+        version: 4, name: "issuer key ring",
+        sql: """
+          -- The authority's e-licence signing keys. Central holds the private keys here, as the
+          -- simulated authority's signing service; only public keys leave it (change log).
+          CREATE TABLE issuer_keys (
+            kid TEXT PRIMARY KEY CHECK (length(kid) BETWEEN 1 AND 32 AND kid NOT GLOB '*[^A-Za-z0-9-]*'),
+            public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+            private_key BLOB NOT NULL CHECK (length(private_key) = 32),
+            valid_from TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'retired', 'revoked'))
+          ) STRICT;
+          CREATE UNIQUE INDEX issuer_keys_one_active ON issuer_keys (state) WHERE state = 'active';
+
+          -- Every e-licence issued: what was signed, for whom, with which key.
+          CREATE TABLE elicences (
+            id INTEGER PRIMARY KEY,
+            licence TEXT NOT NULL REFERENCES licences (number),
+            epoch INTEGER NOT NULL CHECK (epoch >= 1),
+            kid TEXT NOT NULL REFERENCES issuer_keys (kid),
+            device_key BLOB NOT NULL CHECK (length(device_key) = 32),
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            issuer_part TEXT NOT NULL,
+            disclosures TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX elicences_licence ON elicences (licence, epoch);
+          """),
     ])
 }

@@ -115,9 +115,12 @@ public struct CentralService {
 
   /// Creates a store at `path` from `fixtures`. The store is built in a temporary file
   /// beside `path` and moved into place only when complete, so a failure leaves nothing.
+  ///
+  /// With `issuerKeySeed` (32 random bytes) the store starts with an active issuer key,
+  /// `BJ-<year>-01`, so that e-licences can be issued at once.
   public static func initialise(
     path: String, fixtures: FixtureSet, source: String, clock: any Clock,
-    catalogue: OffenceCatalogue = .current
+    catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil
   ) throws -> CentralService {
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else {
@@ -135,6 +138,10 @@ public struct CentralService {
         let store = try SQLiteCentralStore.create(path: partial)
         let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
         try service.load(fixtures, source: source)
+        if let issuerKeySeed {
+          _ = try service.rotateIssuerKey(
+            kid: "BJ-\(clock.now().chinaDate.year)-01", seed: issuerKeySeed, reason: "initial key")
+        }
       }  // the connection closes here, checkpointing the WAL into the file
       try fm.moveItem(atPath: partial, toPath: path)
     } catch {

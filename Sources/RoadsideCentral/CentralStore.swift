@@ -1,3 +1,4 @@
+public import RoadsideCredentials
 public import RoadsideDomain
 public import RoadsideFixtures
 public import RoadsideProtocol
@@ -18,6 +19,8 @@ public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
   case violation
   /// A conflict central detected (key: its id).
   case conflict
+  /// A trusted issuer key, public part (key: its kid).
+  case issuerKey = "issuer_key"
 }
 
 /// One entry of the change log: the entity's full state after the change, so that
@@ -336,6 +339,10 @@ public protocol CentralReading {
   func conflict(_ id: String) throws -> ConflictReport?
   func auditEntries(terminal: String) throws -> [AuditEntry]
   func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry?
+  /// The key ring: public keys with their windows and states.
+  func issuerKeys() throws -> [IssuerKey]
+  /// The private key of `kid`, for signing.
+  func issuerPrivateKey(_ kid: String) throws -> [UInt8]?
 }
 
 /// Writing the central store: plain persistence of domain values. The rules live in the
@@ -355,6 +362,13 @@ public protocol CentralWriting: CentralReading {
   func save(_ ledger: PointsLedger, for licence: LicenceNumber) throws
   func recordEpoch(_ epoch: EpochRecord, of licence: LicenceNumber) throws
   func setMeta(_ key: String, _ value: String) throws
+  func insert(_ key: IssuerKey, privateKey: [UInt8]) throws
+  /// Records an issued e-licence.
+  func insertELicence(
+    licence: LicenceNumber, epoch: Int, kid: String, deviceKey: [UInt8], issuedAt: Timestamp,
+    expiresAt: Timestamp,
+    credential: Credential) throws
+  func update(_ key: IssuerKey) throws
   func insert(_ record: StoredRecord) throws
   func insert(_ violation: StoredViolation) throws
   /// Stores an audit entry; fails when the terminal already has a different entry `seq`.

@@ -404,7 +404,53 @@ struct Access: CentralWriting {
       hash: row.text(7))
   }
 
+  func issuerKeys() throws -> [IssuerKey] {
+    try db.fetchAll(
+      "SELECT kid, public_key, valid_from, valid_until, state FROM issuer_keys ORDER BY valid_from, kid"
+    ) { row in
+      IssuerKey(
+        kid: row.text(0), publicKey: row.blob(1),
+        validFrom: Timestamp(iso: row.text(2)) ?? Timestamp(secondsSinceEpoch: 0),
+        validUntil: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
+        state: row.text(4))
+    }
+  }
+
+  func issuerPrivateKey(_ kid: String) throws -> [UInt8]? {
+    try db.fetchOne("SELECT private_key FROM issuer_keys WHERE kid = ?", kid) { $0.blob(0) }
+  }
+
   // MARK: Writes
+
+  func insertELicence(
+    licence: LicenceNumber, epoch: Int, kid: String, deviceKey: [UInt8], issuedAt: Timestamp,
+    expiresAt: Timestamp,
+    credential: Credential
+  ) throws {
+    try db.execute(
+      """
+      INSERT INTO elicences (licence, epoch, kid, device_key, issued_at, expires_at, issuer_part, disclosures)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      """, licence.value, epoch, kid, deviceKey, issuedAt.description, expiresAt.description,
+      credential.issuerPart,
+      try canonicalJSON(credential.disclosures))
+  }
+
+  func insert(_ key: IssuerKey, privateKey: [UInt8]) throws {
+    try db.execute(
+      """
+      INSERT INTO issuer_keys (kid, public_key, private_key, valid_from, valid_until, state)
+      VALUES (?, ?, ?, ?, ?, ?)
+      """, key.kid, key.publicKey, privateKey, key.validFrom.description,
+      key.validUntil.description, key.state)
+  }
+
+  func update(_ key: IssuerKey) throws {
+    try db.execute(
+      "UPDATE issuer_keys SET valid_until = ?, state = ? WHERE kid = ?", key.validUntil.description,
+      key.state,
+      key.kid)
+  }
 
   func insert(_ r: StoredRecord) throws {
     try db.execute(

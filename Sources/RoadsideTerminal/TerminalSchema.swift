@@ -158,6 +158,23 @@ enum TerminalSchema {
             state TEXT NOT NULL
           ) STRICT, WITHOUT ROWID;
           CREATE INDEX violations_licence ON violations (licence);
-          """)
+          """),
+      Migration(
+        version: 2, name: "issuer keys and the replay cache",
+        sql: """
+          CREATE TABLE issuer_keys (
+            kid TEXT PRIMARY KEY,
+            public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+            valid_from INTEGER NOT NULL,
+            valid_until INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'retired', 'revoked'))
+          ) STRICT, WITHOUT ROWID;
+
+          -- Presentation ids seen, kept until their window closes: survives a restart.
+          CREATE TABLE presentations (
+            id TEXT PRIMARY KEY,
+            until INTEGER NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          """),
     ])
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import RoadsideCredentials
 public import RoadsideDomain
 public import RoadsideProtocol
 import RoadsideStorage
@@ -291,6 +292,15 @@ public final class TerminalStore {
       try db.execute(
         "INSERT OR REPLACE INTO violations (record_id, terminal, licence, body, state) VALUES (?, ?, ?, ?, ?)",
         v.recordID, v.terminal, v.violation.licence, change.payload, v.state)
+    case "issuer_key":
+      if delete {
+        try db.execute("DELETE FROM issuer_keys WHERE kid = ?", change.key)
+        return
+      }
+      let k = try decode(IssuerKey.self)
+      try db.execute(
+        "INSERT OR REPLACE INTO issuer_keys (kid, public_key, valid_from, valid_until, state) VALUES (?, ?, ?, ?, ?)",
+        k.kid, k.publicKey, k.validFrom.secondsSinceEpoch, k.validUntil.secondsSinceEpoch, k.state)
     case "conflict":
       if delete {
         try db.execute("DELETE FROM conflicts WHERE id = ?", change.key)
@@ -363,6 +373,18 @@ public final class TerminalStore {
 
   public func terminalStatus(_ id: String) throws -> String? {
     try db.fetchOne("SELECT status FROM terminals WHERE id = ?", id) { $0.text(0) }
+  }
+
+  /// The trusted issuer keys, as synced.
+  public func issuerKeys() throws -> [IssuerKey] {
+    try db.fetchAll(
+      "SELECT kid, public_key, valid_from, valid_until, state FROM issuer_keys ORDER BY kid"
+    ) { row in
+      IssuerKey(
+        kid: row.text(0), publicKey: row.blob(1),
+        validFrom: Timestamp(secondsSinceEpoch: row.int64(2)),
+        validUntil: Timestamp(secondsSinceEpoch: row.int64(3)), state: row.text(4))
+    }
   }
 
   /// Row counts of the cache, for status and tests.

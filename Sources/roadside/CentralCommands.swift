@@ -12,7 +12,8 @@ struct Central: ParsableCommand {
     abstract: "Administer the central store: licences, points, the change log.",
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
-      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, Changes.self,
+      OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, KeysCommand.self,
+      Changes.self,
       ConflictsCommand.self,
       AuditCommand.self, Serve.self,
     ])
@@ -45,7 +46,7 @@ extension Central {
       let set = try FixtureLoader().load(directory: directory)
       let service = try CentralService.initialise(
         path: path, fixtures: set, source: fixtures == nil ? "default" : directory.path,
-        clock: try global.clock())
+        clock: try global.clock(), issuerKeySeed: systemRandomBytes(32))
       let summary = try service.summary()
       if json { return try printJSON(summary) }
       print("Created the central store at \(path)")
@@ -577,6 +578,70 @@ extension Central {
       print("Terminal \(terminal): \(entries.count) audit entries at central; chain \(verdict)")
       if case .intact = verdict { return }
       throw CLIError(.dataError, "the audit chain of \(terminal) is not intact: \(verdict)")
+    }
+  }
+}
+
+struct KeysCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "keys", abstract: "The issuer key ring that signs e-licences.",
+    subcommands: [List.self, Rotate.self, Retire.self, Revoke.self])
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List issuer keys (public parts).")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let keys = try openCentral(global).issuerKeys()
+      if json { return try printJSON(keys) }
+      printTable(
+        ["KID", "STATE", "VALID FROM", "VALID UNTIL"],
+        keys.map { [$0.kid, $0.state, $0.validFrom.description, $0.validUntil.description] })
+    }
+  }
+
+  struct Rotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Start a new signing key; the active one is retired (it keeps verifying what it signed).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The new key's id (letters, digits, dashes).") var kid: String
+    @Option(help: "Days the key may sign.") var days: Int = 1095
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let key = try openCentral(global).rotateIssuerKey(
+        kid: kid, seed: systemRandomBytes(32), validDays: days, reason: reason)
+      print(
+        "Issuer key \(key.kid) is active until \(key.validUntil); terminals learn it when they sync"
+      )
+    }
+  }
+
+  struct Retire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Retire a key: it signs nothing more.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The key id.") var kid: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let key = try openCentral(global).retireIssuerKey(kid, reason: reason)
+      print("Retired issuer key \(key.kid); what it signed before \(key.validUntil) still verifies")
+    }
+  }
+
+  struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Revoke a key: nothing it signed verifies.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The key id.") var kid: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+
+    func run() throws {
+      let key = try openCentral(global).revokeIssuerKey(kid, reason: reason)
+      print("Revoked issuer key \(key.kid); nothing it signed verifies any more")
     }
   }
 }

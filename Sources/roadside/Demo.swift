@@ -32,7 +32,8 @@ struct Demo: AsyncParsableCommand {
     print("Loading the default fixtures into a new central store in \(home.path)")
     let fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
     let service = try CentralService.initialise(
-      path: layout.centralStore.path, fixtures: fixtures, source: "default", clock: clock)
+      path: layout.centralStore.path, fixtures: fixtures, source: "default", clock: clock,
+      issuerKeySeed: systemRandomBytes(32))
     let summary = try service.summary()
     printSummary(summary)
 

@@ -47,6 +47,9 @@ enum Failure {
   static func exit(with error: any Error) -> Never {
     let (status, message): (ExitStatus, String)
     switch error {
+    case let code as ExitCode where code != .validationFailure:
+      // A verdict's exit code (verify): the verdict itself is already printed.
+      Foundation.exit(code.rawValue)
     case let error as CLIError: (status, message) = (error.status, error.description)
     case let error as DomainError: (status, message) = (.dataError, error.description)
     case let error as FixtureError: (status, message) = (.dataError, error.description)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideCentral
 import RoadsideCentralServer
+import RoadsideCredentials
 import RoadsideDomain
 import RoadsideProtocol
 import RoadsideSync
@@ -348,4 +349,59 @@ func printConflicts(_ conflicts: [ConflictReport]) {
       [$0.id, $0.kind, $0.terminal, $0.licence ?? "", $0.detectedAt.description, $0.resolution]
     })
   print("\(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s")")
+}
+
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Verify an e-licence code offline and give the verdict.",
+    discussion: """
+      The code comes as the argument, or from standard input with '-'. Exit codes: 0 VALID,
+      1 INVALID, 2 UNDETERMINED, 64 usage, 65 unreadable code; 77 without an officer session.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var target: TerminalOption
+  @Option(help: ArgumentHelp("The class the vehicle requires, such as C1.", valueName: "class"))
+  var vehicle: String?
+  @Option(help: "The challenge this terminal offered the phone.") var nonce: String?
+  @Option(help: "Freshness window in seconds.") var window: Int64 = 60
+  @Option(help: "Clock-skew leeway in seconds.") var leeway: Int64 = 30
+  @Flag(help: "Print JSON.") var json = false
+  @Argument(help: "The code, or - to read it from standard input.") var code: String
+
+  func validate() throws {
+    guard window > 0, leeway >= 0 else {
+      throw ValidationError("--window must be positive and --leeway 0 or more")
+    }
+  }
+
+  func run() throws {
+    let vehicleClass = try vehicle.map { try LicenceClass(code: $0) }
+    var text = code
+    if code == "-" {
+      guard let line = readLine(strippingNewline: true) else {
+        throw CLIError(.usage, "no code on standard input")
+      }
+      text = line
+    }
+    let report = try openTerminal(global, target.terminal).verify(
+      text.trimmingCharacters(in: .whitespaces), vehicle: vehicleClass, nonce: nonce,
+      policy: FreshnessPolicy(windowSeconds: window, leewaySeconds: leeway))
+    if json {
+      try printJSON(report)
+    } else {
+      print(report.verdict.sentence)
+      for reason in report.verdict.reasons { print("  \(reason.code): \(reason.sentence)") }
+      if let licence = report.licence { print(field("Licence", licence)) }
+      print(
+        field("Cache", report.cacheAgeSeconds.map { "\(describeAge($0)) old" } ?? "never synced"))
+    }
+    let unreadable = ["malformed", "unsupported_version"]
+    switch report.verdict.outcome {
+    case .valid: return
+    case .invalid:
+      throw ExitCode(report.verdict.reasons.contains { unreadable.contains($0.code) } ? 65 : 1)
+    case .undetermined: throw ExitCode(2)
+    }
+  }
 }

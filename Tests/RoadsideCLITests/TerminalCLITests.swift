@@ -165,3 +165,34 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     )
   }
 }
+
+@Suite(.serialized) struct VerifyCLITests {
+  @Test func unreadableCodesAndMissingSessions() throws {
+    let home = try initialisedHome()
+    let created = try roadside([
+      "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--home", home.path, "--now",
+      now,
+    ])
+    #expect(created.status == 0, "\(created.stderr)")
+    let args = ["--terminal", "T-BJ-0001", "--home", home.path, "--now", now]
+    let noSession = try roadside(["verify", "EL1.abc"] + args)
+    #expect(noSession.status == 77)
+    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    let garbage = try roadside(["verify", "--vehicle", "C1", "EL1.abc~def"] + args)
+    #expect(garbage.status == 65)
+    #expect(
+      garbage.stdout.hasPrefix(
+        "INVALID: the code is not a well-formed e-licence code (forged, damaged or cut off).\n  malformed: "
+      ))
+    let version = try roadside(["verify", "-"] + args, input: "EL9.x~y\n")
+    #expect(version.status == 65)
+    let badClass = try roadside(["verify", "--vehicle", "Z9", "EL1.x"] + args)
+    #expect(badClass.status == 65)
+    #expect(
+      badClass.stderr
+        == "error: unknown licence class \"Z9\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P\n"
+    )
+    let audit = try roadside(["audit"] + args)
+    #expect(audit.stdout.contains("verify"))
+  }
+}

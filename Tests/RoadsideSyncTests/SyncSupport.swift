@@ -53,6 +53,14 @@ struct World {
     endpoint = try CentralEndpoint(path: centralPath, clock: clock)
   }
 
+  /// A world over a central store made elsewhere.
+  init(home: URL, clock: TestClock, centralPath: String) throws {
+    self.home = home
+    self.clock = clock
+    self.centralPath = centralPath
+    endpoint = try CentralEndpoint(path: centralPath, clock: clock)
+  }
+
   /// A second look at the store, for assertions.
   func central() throws -> CentralService {
     try CentralService.open(path: centralPath, clock: clock)

@@ -1,0 +1,162 @@
+public import Crypto
+import Foundation
+public import RoadsideCredentials
+public import RoadsideDomain
+
+extension CentralService {
+  /// The key ring (public parts).
+  public func issuerKeys() throws -> [IssuerKey] { try store.read { try $0.issuerKeys() } }
+
+  /// Starts a new signing key from 32 random bytes (`seed`), valid for `validDays` from
+  /// now. The key that was active is retired: it signs nothing more, and keeps verifying
+  /// what it signed while valid (its window ends now). Both changes enter the change log.
+  public func rotateIssuerKey(kid: String, seed: [UInt8], validDays: Int = 3 * 365, reason: String?)
+    throws
+    -> IssuerKey
+  {
+    guard IssuerKey.isValidKid(kid) else {
+      throw DomainError(
+        .invalidData, "a key id is 1 to 32 letters, digits and dashes, not \"\(kid)\"")
+    }
+    guard (1...3650).contains(validDays) else {
+      throw DomainError(.invalidData, "a key is valid for 1 to 3650 days, not \(validDays)")
+    }
+    let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+    let now = clock.now()
+    return try store.write { tx in
+      let ring = try tx.issuerKeys()
+      if ring.contains(where: { $0.kid == kid }) {
+        throw CentralError(
+          .refused("key_exists"), "issuer key \(kid) exists already; choose a new key id")
+      }
+      for old in ring where old.state == "active" {
+        let retired = IssuerKey(
+          kid: old.kid, publicKey: old.publicKey, validFrom: old.validFrom, validUntil: now,
+          state: "retired")
+        try tx.update(retired)
+        try tx.append(
+          NewChange(entity: .issuerKey, key: old.kid, payload: try canonicalJSON(retired)), at: now,
+          action: "key.retire", reason: "rotated to \(kid)")
+      }
+      let key = IssuerKey(
+        kid: kid, publicKey: [UInt8](privateKey.publicKey.rawRepresentation), validFrom: now,
+        validUntil: now.adding(seconds: Int64(validDays) * 86_400), state: "active")
+      try tx.insert(key, privateKey: [UInt8](privateKey.rawRepresentation))
+      try tx.append(
+        NewChange(entity: .issuerKey, key: kid, payload: try canonicalJSON(key)), at: now,
+        action: "key.rotate",
+        reason: reason)
+      return key
+    }
+  }
+
+  /// Retires a key: it signs nothing more; what it signed while valid still verifies.
+  public func retireIssuerKey(_ kid: String, reason: String?) throws -> IssuerKey {
+    try changeIssuerKey(kid, action: "key.retire", reason: reason) { key, now in
+      guard key.state == "active" else {
+        throw CentralError(
+          .refused("key_not_active"), "issuer key \(kid) is \(key.state), not active")
+      }
+      return IssuerKey(
+        kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: now,
+        state: "retired")
+    }
+  }
+
+  /// Revokes a key (compromised): nothing it signed verifies any more.
+  public func revokeIssuerKey(_ kid: String, reason: String?) throws -> IssuerKey {
+    try changeIssuerKey(kid, action: "key.revoke", reason: reason) { key, _ in
+      guard key.state != "revoked" else {
+        throw CentralError(.refused("key_revoked"), "issuer key \(kid) is already revoked")
+      }
+      return IssuerKey(
+        kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom,
+        validUntil: key.validUntil, state: "revoked")
+    }
+  }
+
+  private func changeIssuerKey(
+    _ kid: String, action: String, reason: String?,
+    _ change: (IssuerKey, Timestamp) throws -> IssuerKey
+  ) throws -> IssuerKey {
+    let now = clock.now()
+    return try store.write { tx in
+      guard let key = try tx.issuerKeys().first(where: { $0.kid == kid }) else {
+        throw CentralError(
+          .notFound, "no issuer key \(kid); list the ring with 'roadside central keys list'")
+      }
+      let changed = try change(key, now)
+      try tx.update(changed)
+      try tx.append(
+        NewChange(entity: .issuerKey, key: kid, payload: try canonicalJSON(changed)), at: now,
+        action: action,
+        reason: reason)
+      return changed
+    }
+  }
+}
+
+extension CentralService {
+  /// How long an e-licence credential is valid: to the end of the licence's validity, and
+  /// at most three years (then the holder's phone renews it).
+  public static let credentialYears = 3
+
+  /// Signs an e-licence credential for the licence's current epoch, bound to the phone's
+  /// public key, with the active issuer key; records it. Refused while the licence is
+  /// withheld, suspended or overdue for a medical, has ended, or has no photo on file
+  /// (DESIGN §1). `salt` gives 12 random bytes per claim.
+  ///
+  /// The application and its one-working-day review build on this.
+  public func issueCredential(
+    _ number: LicenceNumber, devicePublicKey: [UInt8], salt: () -> [UInt8]
+  ) throws -> Credential {
+    let now = clock.now()
+    return try store.write { tx in
+      let licence = try requireLicence(number, in: tx)
+      let refusal: String? =
+        if licence.status.isTerminal {
+          "the licence has status \(licence.status.code) and is no longer in force"
+        } else if licence.status.contains(.withheld) {
+          "the licence is withheld (U)"
+        } else if licence.status.contains(.suspended) {
+          "the licence is suspended (D)"
+        } else if licence.status.contains(.overdueMedical) {
+          "the licence is overdue for a medical (R)"
+        } else if licence.photo == nil {
+          "no photo is on file"
+        } else if licence.isExpired(on: now.chinaDate) {
+          "the licence has expired"
+        } else {
+          nil
+        }
+      if let refusal {
+        throw DomainError(.notPermitted, "an e-licence cannot be issued: \(refusal)")
+      }
+      guard devicePublicKey.count == 32 else {
+        throw DomainError(
+          .invalidData, "a phone's public key is 32 bytes, not \(devicePublicKey.count)")
+      }
+      guard let key = try tx.issuerKeys().first(where: { $0.state == "active" }),
+        let secret = try tx.issuerPrivateKey(key.kid)
+      else {
+        throw CentralError(
+          .refused("no_active_key"),
+          "no active issuer key; start one with 'roadside central keys rotate'")
+      }
+      var expires = now.adding(seconds: Int64(CentralService.credentialYears) * 365 * 86_400)
+      if let until = licence.validity.validUntil {
+        expires = min(expires, Timestamp(startOf: until.adding(days: 1)).adding(seconds: -1))
+      }
+      let credential = try CredentialIssuer.issue(
+        licence: licence, epoch: licence.epoch, devicePublicKey: devicePublicKey, kid: key.kid,
+        issuerKey: try Curve25519.Signing.PrivateKey(rawRepresentation: secret), issuedAt: now,
+        expires: expires,
+        salt: salt)
+      try tx.insertELicence(
+        licence: number, epoch: licence.epoch, kid: key.kid, deviceKey: devicePublicKey,
+        issuedAt: now,
+        expiresAt: expires, credential: credential)
+      return credential
+    }
+  }
+}
