@@ -113,6 +113,15 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // The holder's simulated phone: its device key, its e-licence, its screen.
+    .target(
+      name: "RoadsideHolder",
+      dependencies: [
+        "RoadsideDomain", "RoadsideCredentials", "RoadsideCentral",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
     // Benchmarks: each path measured beside a bare reference in the same run.
     .target(
       name: "RoadsideBench",
@@ -128,7 +137,7 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
-        "RoadsideCredentials", "RoadsideBench",
+        "RoadsideCredentials", "RoadsideBench", "RoadsideHolder",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming

@@ -95,6 +95,17 @@ public struct FixtureGenerator: Sendable {
       summary.terminals += 1
     }
     try terminals.close()
+
+    // The holiday calendar is data, not generated: the shipped one is copied.
+    let calendar = directory.appendingPathComponent("calendar.jsonl")
+    if calendar.standardizedFileURL
+      != DefaultFixtures.directory.appendingPathComponent("calendar.jsonl")
+      .standardizedFileURL
+    {
+      try? FileManager.default.removeItem(at: calendar)
+      try FileManager.default.copyItem(
+        at: DefaultFixtures.directory.appendingPathComponent("calendar.jsonl"), to: calendar)
+    }
     return summary
   }
 

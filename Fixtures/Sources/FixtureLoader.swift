@@ -30,6 +30,7 @@ public struct FixtureError: Error, Sendable, Equatable, CustomStringConvertible 
 /// | `terminals.jsonl` | ``TerminalRecord`` | no |
 /// | `mandates.jsonl` | ``MandateRecord`` | no |
 /// | `decisions.jsonl` | ``DecisionRecord`` | no |
+/// | `calendar.jsonl` | ``CalendarDay`` | no |
 ///
 /// Every record is decoded strictly (a missing, misspelt or unknown field is an error),
 /// checked by the domain rules, and checked against the others (duplicates, references
@@ -38,7 +39,7 @@ public struct FixtureError: Error, Sendable, Equatable, CustomStringConvertible 
 public struct FixtureLoader: Sendable {
   public static let fileNames = [
     "licences.jsonl", "vehicles.jsonl", "officers.jsonl", "terminals.jsonl", "mandates.jsonl",
-    "decisions.jsonl",
+    "decisions.jsonl", "calendar.jsonl",
   ]
 
   public let catalogue: OffenceCatalogue
@@ -58,6 +59,7 @@ public struct FixtureLoader: Sendable {
     "decisions.jsonl": [
       "number", "licence", "plate", "offence", "decidedOn", "fineYuan", "paid", "place",
     ],
+    "calendar.jsonl": ["date", "kind", "name"],
   ]
 
   public init(catalogue: OffenceCatalogue = .current) { self.catalogue = catalogue }
@@ -92,6 +94,9 @@ public struct FixtureLoader: Sendable {
       try DecisionRecord.validate(number: record.number)
       let offence = try catalogue.require(record.offence)
       try offence.fine.check(record.fineYuan, offence: offence.code)
+    }
+    set.calendar = try records(CalendarDay.self, "calendar.jsonl", in: directory) {
+      (day: CalendarDay) throws(DomainError) in try day.validate()
     }
     try crossCheck(set, directory: directory)
     return set

@@ -191,6 +191,43 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
   }
 }
 
+/// One day of the holiday calendar: a public holiday, or a weekend day worked in exchange
+/// (调休). Other days follow the week: Monday to Friday work.
+public struct CalendarDay: Sendable, Hashable, Codable {
+  public let date: LocalDate
+  /// `holiday` or `workday`.
+  public let kind: String
+  public let name: String
+
+  public init(date: LocalDate, kind: String, name: String) {
+    self.date = date
+    self.kind = kind
+    self.name = name
+  }
+
+  public func validate() throws(DomainError) {
+    guard kind == "holiday" || kind == "workday" else {
+      throw DomainError(
+        .invalidData,
+        "field \"kind\": a calendar day is \"holiday\" or \"workday\", not \"\(kind)\"")
+    }
+    if kind == "workday", date.weekday <= 5 {
+      throw DomainError(
+        .invalidData,
+        "field \"date\": \(date) is a weekday; only weekend days are listed as workdays")
+    }
+  }
+}
+
+extension Array where Element == CalendarDay {
+  /// The calendar these days describe.
+  public var workingCalendar: WorkingCalendar {
+    WorkingCalendar(
+      holidays: Set(filter { $0.kind == "holiday" }.map(\.date)),
+      workingWeekendDays: Set(filter { $0.kind == "workday" }.map(\.date)))
+  }
+}
+
 /// Everything a fixture directory holds, validated.
 public struct FixtureSet: Sendable {
   public var licences: [Licence]
@@ -199,11 +236,12 @@ public struct FixtureSet: Sendable {
   public var terminals: [TerminalRecord]
   public var mandates: [MandateRecord]
   public var decisions: [DecisionRecord]
+  public var calendar: [CalendarDay]
 
   public init(
     licences: [Licence] = [], vehicles: [VehicleRecord] = [], officers: [OfficerRecord] = [],
     terminals: [TerminalRecord] = [], mandates: [MandateRecord] = [],
-    decisions: [DecisionRecord] = []
+    decisions: [DecisionRecord] = [], calendar: [CalendarDay] = []
   ) {
     self.licences = licences
     self.vehicles = vehicles
@@ -211,5 +249,6 @@ public struct FixtureSet: Sendable {
     self.terminals = terminals
     self.mandates = mandates
     self.decisions = decisions
+    self.calendar = calendar
   }
 }

@@ -249,5 +249,27 @@ enum CentralSchema {
           ) STRICT;
           CREATE INDEX elicences_licence ON elicences (licence, epoch);
           """),
+      Migration(
+        version: 5, name: "holiday calendar and e-licence applications",
+        sql: """
+          CREATE TABLE calendar_days (
+            date TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),
+            name TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE elicence_applications (
+            id INTEGER PRIMARY KEY,
+            licence TEXT NOT NULL REFERENCES licences (number),
+            device_key BLOB NOT NULL CHECK (length(device_key) = 32),
+            applied_at TEXT NOT NULL,
+            ready_at TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'issued', 'refused')),
+            reason TEXT,
+            elicence INTEGER REFERENCES elicences (id)
+          ) STRICT;
+          CREATE UNIQUE INDEX elicence_applications_one_pending ON elicence_applications (licence)
+            WHERE state = 'pending';
+          """),
     ])
 }

@@ -113,22 +113,7 @@ extension CentralService {
     let now = clock.now()
     return try store.write { tx in
       let licence = try requireLicence(number, in: tx)
-      let refusal: String? =
-        if licence.status.isTerminal {
-          "the licence has status \(licence.status.code) and is no longer in force"
-        } else if licence.status.contains(.withheld) {
-          "the licence is withheld (U)"
-        } else if licence.status.contains(.suspended) {
-          "the licence is suspended (D)"
-        } else if licence.status.contains(.overdueMedical) {
-          "the licence is overdue for a medical (R)"
-        } else if licence.photo == nil {
-          "no photo is on file"
-        } else if licence.isExpired(on: now.chinaDate) {
-          "the licence has expired"
-        } else {
-          nil
-        }
+      let refusal = CentralService.issuanceRefusal(licence, on: now.chinaDate)
       if let refusal {
         throw DomainError(.notPermitted, "an e-licence cannot be issued: \(refusal)")
       }

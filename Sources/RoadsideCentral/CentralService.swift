@@ -138,6 +138,7 @@ public struct CentralService {
         let store = try SQLiteCentralStore.create(path: partial)
         let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
         try service.load(fixtures, source: source)
+        try store.write { try $0.storeCalendar(fixtures.calendar) }
         if let issuerKeySeed {
           _ = try service.rotateIssuerKey(
             kid: "BJ-\(clock.now().chinaDate.year)-01", seed: issuerKeySeed, reason: "initial key")

@@ -343,6 +343,11 @@ public protocol CentralReading {
   func issuerKeys() throws -> [IssuerKey]
   /// The private key of `kid`, for signing.
   func issuerPrivateKey(_ kid: String) throws -> [UInt8]?
+  func calendar() throws -> WorkingCalendar
+  func pendingApplication(_ number: LicenceNumber) throws -> ELicenceApplication?
+  func dueApplications(at now: Timestamp) throws -> [(ELicenceApplication, [UInt8])]
+  func applications(_ number: LicenceNumber) throws -> [ELicenceApplication]
+  func latestELicence(_ number: LicenceNumber, deviceKey: [UInt8]) throws -> IssuedELicence?
 }
 
 /// Writing the central store: plain persistence of domain values. The rules live in the
@@ -363,6 +368,13 @@ public protocol CentralWriting: CentralReading {
   func recordEpoch(_ epoch: EpochRecord, of licence: LicenceNumber) throws
   func setMeta(_ key: String, _ value: String) throws
   func insert(_ key: IssuerKey, privateKey: [UInt8]) throws
+  func storeCalendar(_ days: [CalendarDay]) throws
+  @discardableResult
+  func insertApplication(
+    _ number: LicenceNumber, deviceKey: [UInt8], appliedAt: Timestamp, readyAt: Timestamp
+  ) throws
+    -> ELicenceApplication
+  func completeApplication(_ id: Int, state: String, reason: String?) throws -> ELicenceApplication
   /// Records an issued e-licence.
   func insertELicence(
     licence: LicenceNumber, epoch: Int, kid: String, deviceKey: [UInt8], issuedAt: Timestamp,

@@ -337,7 +337,7 @@ import Testing
     #expect(run.status == 73)
     #expect(
       run.stderr
-        == "error: \(dir.path) already holds licences.jsonl, vehicles.jsonl, officers.jsonl, terminals.jsonl, mandates.jsonl, decisions.jsonl; pass --force to replace them or choose another --out\n"
+        == "error: \(dir.path) already holds licences.jsonl, vehicles.jsonl, officers.jsonl, terminals.jsonl, mandates.jsonl, decisions.jsonl, calendar.jsonl; pass --force to replace them or choose another --out\n"
     )
     #expect(try Data(contentsOf: dir.appendingPathComponent("licences.jsonl")) == original)
   }

@@ -196,3 +196,97 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     #expect(audit.stdout.contains("verify"))
   }
 }
+
+@Suite(.serialized) struct HolderCLITests {
+  @Test func applyWaitForTheReviewShowAndVerify() throws {
+    let home = newHome()
+    let friday = "2026-11-20T10:00:00+08:00"
+    #expect(try roadside(["central", "init", "--home", home.path, "--now", friday]).status == 0)
+    let apply = try roadside([
+      "holder", "apply", normalLicence, "--home", home.path, "--now", friday,
+    ])
+    #expect(
+      apply.stdout
+        == "Applied for an e-licence for \(normalLicence); the review completes at 2026-11-23T10:00:00+08:00\n"
+    )
+    let early = try roadside([
+      "holder", "show", normalLicence, "--home", home.path, "--now", "2026-11-22T12:00:00+08:00",
+    ])
+    #expect(
+      early.stdout.hasSuffix(
+        "  E-licence     pending (review completes 2026-11-23T10:00:00+08:00)\n"))
+    let monday = "2026-11-23T10:00:00+08:00"
+    let shown = try roadside([
+      "holder", "show", normalLicence, "--home", home.path, "--now", monday,
+    ])
+    #expect(shown.stdout.hasPrefix("┌ 电子驾驶证 · 正常 (black)\n"))
+    let code = try #require(shown.stdout.split(separator: "\n").last.map(String.init))
+    #expect(code.hasPrefix("EL1.") && code.utf8.count <= 1_800)
+
+    let args = ["--terminal", "T-BJ-0001", "--home", home.path, "--now", monday]
+    #expect(
+      try roadside([
+        "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--home", home.path, "--now",
+        monday,
+      ]).status == 0)
+    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    let valid = try roadside(["verify", "--vehicle", "C2", code] + args)
+    #expect(valid.status == 0)
+    #expect(
+      valid.stdout.hasPrefix(
+        "VALID: the e-licence is genuine, fresh and current, and permits driving a C2.\n"))
+    let replay = try roadside(["verify", "-", "--json"] + args, input: code + "\n")
+    #expect(replay.status == 1)
+    #expect(replay.stdout.contains("\"code\" : \"replay\""))
+    let later = try roadside([
+      "verify", code, "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+      "2026-11-23T10:05:00+08:00",
+    ])
+    #expect(later.status == 1)
+    #expect(
+      later.stdout.hasPrefix(
+        "INVALID: the code was displayed too long ago (a screenshot or a recording).\n"))
+
+    // A class change supersedes the e-licence: the phone says re-apply, the terminal INVALID.
+    #expect(
+      try roadside([
+        "central", "licence", "change-class", normalLicence, "--to", "C2,E", "--home", home.path,
+        "--now", monday,
+      ]).status == 0)
+    let screen = try roadside([
+      "holder", "show", normalLicence, "--home", home.path, "--now", "2026-11-23T10:06:00+08:00",
+    ])
+    #expect(
+      screen.stdout.contains("  E-licence     superseded: re-apply ('roadside holder apply')\n"))
+    let newCode = try #require(screen.stdout.split(separator: "\n").last.map(String.init))
+    _ = try roadside([
+      "sync", "--terminal", "T-BJ-0001", "--home", home.path, "--now", "2026-11-23T10:06:00+08:00",
+    ])
+    _ = try roadside(
+      [
+        "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+        "2026-11-23T10:06:00+08:00",
+      ], input: "010001\n")
+    let superseded = try roadside([
+      "verify", newCode, "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+      "2026-11-23T10:06:10+08:00",
+    ])
+    #expect(superseded.status == 1)
+    #expect(superseded.stdout.contains("superseded_epoch"))
+  }
+
+  @Test func showWithoutAPhoneAndUnknownClaims() throws {
+    let home = try initialisedHome()
+    let none = try roadside(["holder", "show", normalLicence, "--home", home.path])
+    #expect(none.status == 66)
+    #expect(
+      none.stderr
+        == "error: no phone for licence 110114********1869 in this home; run 'roadside holder apply \(normalLicence)' first\n"
+    )
+    let bad = try roadside([
+      "holder", "show", normalLicence, "--disclose", "cl,zz", "--home", home.path,
+    ])
+    #expect(bad.status == 64)
+    #expect(bad.stderr == "error: unknown claim \"zz\"; claims are no nm sx bd cl vt vf vu fi ad\n")
+  }
+}

@@ -66,3 +66,30 @@ import Testing
     for _ in 0..<1000 { #expect((3...9).contains(d.int(in: 3...9))) }
   }
 }
+
+@Suite struct WorkingCalendarTests {
+  // 2026-10-01 … 10-07 National Day, 09-20 (Sunday) and 10-10 (Saturday) worked.
+  let calendar = WorkingCalendar(
+    holidays: Set((1...7).map { LocalDate(year: 2026, month: 10, day: $0)! }),
+    workingWeekendDays: [LocalDate(iso: "2026-09-20")!, LocalDate(iso: "2026-10-10")!])
+
+  @Test(arguments: [
+    ("2026-11-20", true), ("2026-11-21", false), ("2026-11-22", false), ("2026-10-01", false),
+    ("2026-10-10", true), ("2026-09-20", true), ("2026-10-09", true),
+  ])
+  func workingDays(_ date: String, _ working: Bool) {
+    #expect(calendar.isWorkingDay(LocalDate(iso: date)!) == working)
+  }
+
+  @Test(arguments: [
+    // (applied, review completes)
+    ("2026-11-19T10:00:00+08:00", "2026-11-20T10:00:00+08:00"),  // Thursday → Friday
+    ("2026-11-20T10:00:00+08:00", "2026-11-23T10:00:00+08:00"),  // Friday → Monday
+    ("2026-11-21T10:00:00+08:00", "2026-11-24T00:00:00+08:00"),  // Saturday → after Monday
+    ("2026-09-30T16:00:00+08:00", "2026-10-08T16:00:00+08:00"),  // over National Day
+    ("2026-10-03T09:00:00+08:00", "2026-10-09T00:00:00+08:00"),  // in the holiday → after 10-08
+  ])
+  func reviewTakesOneWorkingDay(_ applied: String, _ ready: String) {
+    #expect(calendar.oneWorkingDayAfter(Timestamp(iso: applied)!) == Timestamp(iso: ready)!)
+  }
+}

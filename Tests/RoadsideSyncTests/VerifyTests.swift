@@ -4,6 +4,7 @@ import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideCredentials
 import RoadsideDomain
+import RoadsideFixtures
 import RoadsideProtocol
 import RoadsideTerminal
 import Testing
@@ -118,6 +119,60 @@ struct ELicenceWorld {
         .notPermitted, "an e-licence cannot be issued: the licence is suspended (D)")
     ) {
       try w.issue()
+    }
+  }
+}
+
+@Suite struct ApplicationTests {
+  @Test func anApplicationIsIssuedOneWorkingDayLaterAndNotBefore() throws {
+    let w = try ELicenceWorld()
+    let central = try w.world.central()
+    // 2026-11-22 is a Sunday: the review completes at the start of Tuesday.
+    let application = try central.applyForELicence(
+      driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation))
+    #expect(application.readyAt == Timestamp(iso: "2026-11-24T00:00:00+08:00"))
+    #expect(throws: CentralError.self) {
+      try central.applyForELicence(
+        driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation))
+    }
+    var random = SeededRandom(seed: 1)
+    let salt = { (0..<12).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+    w.world.clock.set(Timestamp(iso: "2026-11-23T23:59:59+08:00")!)
+    #expect(try central.completeDueReviews(salt: salt).isEmpty)
+    w.world.clock.set(Timestamp(iso: "2026-11-24T00:00:00+08:00")!)
+    #expect(try central.completeDueReviews(salt: salt).map(\.state) == ["issued"])
+    #expect(
+      try central.issuedELicence(
+        driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation)) != nil)
+  }
+
+  @Test func aLicenceSuspendedDuringTheReviewIsRefused() throws {
+    let w = try ELicenceWorld()
+    let central = try w.world.central()
+    _ = try central.applyForELicence(
+      driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation))
+    _ = try central.suspend(driver, until: nil, reason: "test")
+    w.world.clock.advance(seconds: 3 * 86_400)
+    let completed = try central.completeDueReviews(salt: { [UInt8](repeating: 1, count: 12) })
+    #expect(completed.map(\.state) == ["refused"])
+    #expect(
+      completed.first?.reason == "an e-licence cannot be issued: the licence is suspended (D)")
+  }
+
+  @Test func applicationsAreRefusedAtOnceForWithheldOrPhotolessLicences() throws {
+    let w = try ELicenceWorld()
+    let central = try w.world.central()
+    let photoless = try #require(
+      defaultSet.licences.first { $0.photo == nil && $0.status.codes == [.normal] })
+    #expect(throws: DomainError(.notPermitted, "the application is refused: no photo is on file")) {
+      try central.applyForELicence(
+        photoless.number, devicePublicKey: [UInt8](repeating: 1, count: 32))
+    }
+    _ = try central.withhold(driver, reason: "test")
+    #expect(
+      throws: DomainError(.notPermitted, "the application is refused: the licence is withheld (U)")
+    ) {
+      try central.applyForELicence(driver, devicePublicKey: [UInt8](repeating: 1, count: 32))
     }
   }
 }

@@ -1,0 +1,97 @@
+public import Crypto
+public import Foundation
+public import RoadsideCentral
+public import RoadsideCredentials
+public import RoadsideDomain
+
+/// The holder's simulated phone: the device key generated on it, and the e-licence central
+/// issued to it. Kept as one JSON file under the home (`holders/<licence>/phone.json`,
+/// readable by its owner only).
+public struct HolderPhone: Codable, Sendable {
+  public let licence: LicenceNumber
+  public let deviceKey: [UInt8]
+  public var elicence: IssuedELicence?
+
+  public init(licence: LicenceNumber, deviceKey: [UInt8], elicence: IssuedELicence? = nil) {
+    self.licence = licence
+    self.deviceKey = deviceKey
+    self.elicence = elicence
+  }
+
+  public var devicePublicKey: [UInt8] {
+    get throws {
+      [UInt8](
+        try Curve25519.Signing.PrivateKey(rawRepresentation: deviceKey).publicKey.rawRepresentation)
+    }
+  }
+
+  public static func url(home: URL, licence: LicenceNumber) -> URL {
+    home.appendingPathComponent("holders/\(licence.value)/phone.json")
+  }
+
+  public static func load(home: URL, licence: LicenceNumber) throws -> HolderPhone? {
+    let url = url(home: home, licence: licence)
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    return try JSONDecoder().decode(HolderPhone.self, from: Data(contentsOf: url))
+  }
+
+  public func save(home: URL) throws {
+    let url = HolderPhone.url(home: home, licence: licence)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(self).write(to: url, options: .atomic)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+  }
+
+  /// Fetches the newest e-licence central issued to this phone, completing due reviews.
+  public mutating func refresh(from central: CentralService, salt: () -> [UInt8]) throws {
+    _ = try central.completeDueReviews(salt: salt)
+    if let issued = try central.issuedELicence(licence, devicePublicKey: try devicePublicKey) {
+      elicence = issued
+    }
+  }
+
+  /// The code to display now.
+  public func present(
+    at time: Timestamp, disclose: [ClaimName], presentationID: [UInt8], nonce: String?
+  ) throws
+    -> String?
+  {
+    guard let elicence else { return nil }
+    return try CredentialPresenter.present(
+      elicence.credential, disclose: disclose,
+      deviceKey: try Curve25519.Signing.PrivateKey(rawRepresentation: deviceKey),
+      at: time, presentationID: presentationID, nonce: nonce)
+  }
+}
+
+/// What the phone's screen shows (DESIGN §1: black when the licence is normal, red when not).
+public struct PhoneScreen: Codable, Sendable, Equatable {
+  public let name: String
+  public let licence: String
+  public let classes: String
+  public let validity: String
+  public let status: String
+  public let points: Int
+  public let time: Timestamp
+  /// `black` when the licence permits driving and is below 12 points, else `red`.
+  public let colour: String
+  /// The e-licence was superseded by a newer epoch (renewal, class change …): re-apply.
+  public let reapply: Bool
+  /// The code, or nil when no e-licence is issued yet.
+  public let code: String?
+
+  public static func render(
+    phone: HolderPhone, dossier: LicenceDossier, at time: Timestamp, code: String?
+  ) -> PhoneScreen {
+    let l = dossier.licence
+    let normal = dossier.permitsDriving && dossier.points.total < PointsLedger.fullScore
+    return PhoneScreen(
+      name: l.name, licence: l.number.value, classes: l.classes.code, validity: l.validity.display,
+      status: "\(l.status.code) \(l.status.chinese)", points: dossier.points.total, time: time,
+      colour: normal ? "black" : "red", reapply: (phone.elicence?.epoch ?? l.epoch) < l.epoch,
+      code: code)
+  }
+}
