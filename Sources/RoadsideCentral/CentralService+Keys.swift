@@ -107,8 +107,11 @@ extension CentralService {
   /// (DESIGN §1). `salt` gives 12 random bytes per claim.
   ///
   /// The application and its one-working-day review build on this.
+  ///
+  /// `epoch` overrides the licence's current epoch only to make the superseded e-licences of
+  /// fixtures (an e-licence from before the licence's last renewal or class change).
   public func issueCredential(
-    _ number: LicenceNumber, devicePublicKey: [UInt8], salt: () -> [UInt8]
+    _ number: LicenceNumber, devicePublicKey: [UInt8], epoch: Int? = nil, salt: () -> [UInt8]
   ) throws -> Credential {
     let now = clock.now()
     return try store.write { tx in
@@ -133,12 +136,13 @@ extension CentralService {
         expires = min(expires, Timestamp(startOf: until.adding(days: 1)).adding(seconds: -1))
       }
       let credential = try CredentialIssuer.issue(
-        licence: licence, epoch: licence.epoch, devicePublicKey: devicePublicKey, kid: key.kid,
+        licence: licence, epoch: epoch ?? licence.epoch, devicePublicKey: devicePublicKey,
+        kid: key.kid,
         issuerKey: try Curve25519.Signing.PrivateKey(rawRepresentation: secret), issuedAt: now,
         expires: expires,
         salt: salt)
       try tx.insertELicence(
-        licence: number, epoch: licence.epoch, kid: key.kid, deviceKey: devicePublicKey,
+        licence: number, epoch: epoch ?? licence.epoch, kid: key.kid, deviceKey: devicePublicKey,
         issuedAt: now,
         expiresAt: expires, credential: credential)
       return credential

@@ -5,6 +5,7 @@ import RoadsideCentralServer
 import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideHolder
 import RoadsideProtocol
 
 struct Central: ParsableCommand {
@@ -47,10 +48,17 @@ extension Central {
       let service = try CentralService.initialise(
         path: path, fixtures: set, source: fixtures == nil ? "default" : directory.path,
         clock: try global.clock(), issuerKeySeed: systemRandomBytes(32))
+      let phones = try HolderFixtures.provision(
+        central: service, home: global.homeDirectory, seed: 2026)
       let summary = try service.summary()
       if json { return try printJSON(summary) }
       print("Created the central store at \(path)")
       printSummary(summary)
+      print(
+        field(
+          "E-licences",
+          "\(phones.issued) issued, \(phones.superseded) superseded, \(phones.pending) under review (phones in \(global.homeDirectory.path)/holders)"
+        ))
     }
   }
 

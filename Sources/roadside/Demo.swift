@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import RoadsideCentral
 import RoadsideCentralServer
+import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideHolder
 import RoadsideTerminal
 
 /// The main job on embedded defaults: a central store from the default fixtures in a
@@ -34,8 +36,13 @@ struct Demo: AsyncParsableCommand {
     let service = try CentralService.initialise(
       path: layout.centralStore.path, fixtures: fixtures, source: "default", clock: clock,
       issuerKeySeed: systemRandomBytes(32))
+    let phones = try HolderFixtures.provision(central: service, home: home, seed: 2026)
     let summary = try service.summary()
     printSummary(summary)
+    print(
+      field(
+        "E-licences",
+        "\(phones.issued) issued, \(phones.superseded) superseded, \(phones.pending) under review"))
 
     print("")
     print("== Licences by status")
@@ -86,6 +93,29 @@ struct Demo: AsyncParsableCommand {
       try terminal.login(officer: "010001", pin: "010001")
       print(field("Officer", "010001 logged in (PIN checked offline against the synced hash)"))
       describe(try terminal.lookup(dossier.licence.number)).forEach { print($0) }
+
+      // The roadside check: the driver's phone shows its code, the terminal verifies it
+      // offline for the vehicle stopped.
+      print("")
+      print("== Roadside check: the driver shows the e-licence, the terminal verifies it offline")
+      if var phone = try HolderPhone.load(home: home, licence: dossier.licence.number) {
+        try phone.refresh(from: service, salt: { systemRandomBytes(12) })
+        if let code = try phone.present(
+          at: clock.now(), disclose: ClaimName.allCases, presentationID: systemRandomBytes(12),
+          nonce: nil)
+        {
+          print(field("Phone shows", "\(code.prefix(48))… (\(code.utf8.count) bytes)"))
+          let vehicle = dossier.vehicles.first?.vehicleClass
+          let report = try terminal.verify(code, vehicle: vehicle, nonce: nil)
+          print(field("Verdict", report.verdict.sentence))
+          let again = try terminal.verify(code, vehicle: vehicle, nonce: nil)
+          print(field("Shown again", again.verdict.sentence))
+        }
+      } else {
+        print(
+          field(
+            "Phone", "this driver has no e-licence yet: the check falls back to the paper licence"))
+      }
       let pushed = try await terminal.push(transport: transport)
       print(
         field(

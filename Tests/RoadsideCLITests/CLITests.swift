@@ -12,6 +12,13 @@ import Testing
     #expect(run.stdout.contains("== Lookup: what the officer's recorder shows\n"))
     #expect(run.stdout.contains("  Class check   "))
     #expect(
+      run.stdout.contains(
+        "  Verdict       VALID: the e-licence is genuine, fresh and current, and permits driving a B1.\n"
+      ))
+    #expect(
+      run.stdout.contains(
+        "  Shown again   INVALID: this exact code was already presented (a replay).\n"))
+    #expect(
       run.stdout.hasSuffix(
         "Temporary home removed. Run with --keep to explore it with the other commands.\n"))
   }

@@ -202,6 +202,8 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     let home = newHome()
     let friday = "2026-11-20T10:00:00+08:00"
     #expect(try roadside(["central", "init", "--home", home.path, "--now", friday]).status == 0)
+    // This driver starts without the app: their fixture phone is removed.
+    try FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(normalLicence)"))
     let apply = try roadside([
       "holder", "apply", normalLicence, "--home", home.path, "--now", friday,
     ])
@@ -277,6 +279,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
 
   @Test func showWithoutAPhoneAndUnknownClaims() throws {
     let home = try initialisedHome()
+    try? FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(normalLicence)"))
     let none = try roadside(["holder", "show", normalLicence, "--home", home.path])
     #expect(none.status == 66)
     #expect(
