@@ -128,6 +128,8 @@ let package = Package(
       dependencies: [
         "CSQLite", "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideCentralServer", "RoadsideProtocol", "RoadsideSync", "RoadsideTerminal",
+        "RoadsideCredentials",
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),

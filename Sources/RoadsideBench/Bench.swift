@@ -1,7 +1,9 @@
 internal import CSQLite
+import Crypto
 import Foundation
 public import RoadsideCentral
 import RoadsideCentralServer
+import RoadsideCredentials
 public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideProtocol
@@ -250,3 +252,99 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
+
+/// Verification of full presentations beside a bare loop of the same two Ed25519
+/// verifications (the issuer's and the phone's) over the same bytes.
+public struct VerifyBench {
+  public let presentations: Int
+  public let clock: any RoadsideDomain.Clock
+
+  public init(presentations: Int, clock: any RoadsideDomain.Clock) {
+    self.presentations = presentations
+    self.clock = clock
+  }
+
+  public func run() throws -> [BenchResult] {
+    let now = clock.now()
+    let licences = FixtureGenerator(
+      licenceCount: presentations, seed: 3, referenceDate: now.chinaDate
+    )
+    .generateLicences()
+    let issuer = try Curve25519.Signing.PrivateKey(
+      rawRepresentation: [UInt8](repeating: 1, count: 32))
+    let phone = try Curve25519.Signing.PrivateKey(
+      rawRepresentation: [UInt8](repeating: 2, count: 32))
+    let ring = [
+      IssuerKey(
+        kid: "BENCH-1", publicKey: [UInt8](issuer.publicKey.rawRepresentation),
+        validFrom: now.adding(seconds: -3600),
+        validUntil: now.adding(seconds: 3600), state: "active")
+    ]
+    var counter: UInt8 = 0
+    var codes: [String] = []
+    var pieces: [(message1: [UInt8], sig1: [UInt8], message2: [UInt8], sig2: [UInt8])] = []
+    for (index, licence) in licences.enumerated() {
+      counter &+= 1
+      let credential = try CredentialIssuer.issue(
+        licence: licence, epoch: licence.epoch,
+        devicePublicKey: [UInt8](phone.publicKey.rawRepresentation),
+        kid: "BENCH-1", issuerKey: issuer, issuedAt: now, expires: now.adding(seconds: 86_400),
+        salt: { [UInt8](repeating: counter, count: 12) })
+      var id = [UInt8](repeating: 0, count: 12)
+      withUnsafeBytes(of: UInt64(index).bigEndian) { id.replaceSubrange(4..<12, with: $0) }
+      let code = try CredentialPresenter.present(
+        credential, disclose: ClaimName.allCases, deviceKey: phone, at: now, presentationID: id,
+        nonce: nil)
+      codes.append(code)
+      // The same two signatures and messages, cut out of the code for the bare loop.
+      let issuerSegments = credential.issuerPart.split(separator: ".")
+      let presentation = code.split(separator: "~").last!.split(separator: ".")
+      pieces.append(
+        (
+          Array("\(issuerSegments[0]).\(issuerSegments[1])".utf8), base64URL(issuerSegments[2]),
+          Array(presentation[0].utf8), base64URL(presentation[1])
+        ))
+    }
+    let issuerKey = [UInt8](issuer.publicKey.rawRepresentation)
+    let phoneKey = [UInt8](phone.publicKey.rawRepresentation)
+    var bareValid = 0
+    let bare = seconds {
+      for p in pieces {
+        if Ed25519.verify(publicKey: issuerKey, message: p.message1, signature: p.sig1),
+          Ed25519.verify(publicKey: phoneKey, message: p.message2, signature: p.sig2)
+        {
+          bareValid += 1
+        }
+      }
+    }
+    var guardian = MemoryReplayGuard()
+    var valid = 0
+    let full = seconds {
+      for code in codes {
+        if case .success = ELicence.verify(
+          code, keys: ring, now: now, expectedNonce: nil, replays: &guardian)
+        {
+          valid += 1
+        }
+      }
+    }
+    let rate = Double(presentations) / full
+    let reference = Double(presentations) / bare
+    return [
+      BenchResult(
+        name: "verify", unit: "presentations/s", value: rate, reference: reference,
+        ratio: rate / reference,
+        goal: "≥ 0.8× the bare pair of Ed25519 verifications", met: rate / reference >= 0.8,
+        detail:
+          "\(valid) of \(presentations) full presentations verified in \(format(full)) s; the bare loop (\(bareValid) valid): \(format(bare)) s"
+      )
+    ]
+  }
+
+  func base64URL(_ text: Substring) -> [UInt8] {
+    var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(
+      of: "_", with: "/")
+    standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+    return [UInt8](Data(base64Encoded: standard) ?? Data())
+  }
+}

@@ -1,26 +1,62 @@
-import Foundation
-
-/// Base64url without padding (RFC 4648 §5), strict: only the alphabet, no padding, no
-/// white space, and a length that a whole number of bytes produces.
+/// Base64url without padding (RFC 4648 §5), strict: only the alphabet, no padding, no white
+/// space, a length a whole number of bytes produces, and no stray bits in the last character
+/// (so every byte string has exactly one encoding).
 enum Base64URL {
+  static let alphabet = Array(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+  static let values: [UInt8] = {
+    var table = [UInt8](repeating: 0xFF, count: 256)
+    for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+    return table
+  }()
+
   static func encode(_ bytes: some Collection<UInt8>) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-      .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    let input = Array(bytes)
+    var out = [UInt8]()
+    out.reserveCapacity((input.count * 4 + 2) / 3)
+    var index = 0
+    while index + 3 <= input.count {
+      let n = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+      out.append(alphabet[Int(n >> 18 & 63)])
+      out.append(alphabet[Int(n >> 12 & 63)])
+      out.append(alphabet[Int(n >> 6 & 63)])
+      out.append(alphabet[Int(n & 63)])
+      index += 3
+    }
+    let rest = input.count - index
+    if rest == 1 {
+      let n = UInt32(input[index]) << 16
+      out.append(alphabet[Int(n >> 18 & 63)])
+      out.append(alphabet[Int(n >> 12 & 63)])
+    } else if rest == 2 {
+      let n = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+      out.append(alphabet[Int(n >> 18 & 63)])
+      out.append(alphabet[Int(n >> 12 & 63)])
+      out.append(alphabet[Int(n >> 6 & 63)])
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   static func decode(_ text: some StringProtocol) -> [UInt8]? {
-    guard
-      text.utf8.allSatisfy({ byte in
-        (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte)
-          || byte == 45 || byte == 95
-      }), text.utf8.count % 4 != 1
-    else { return nil }
-    var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(
-      of: "_", with: "/")
-    standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
-    guard let data = Data(base64Encoded: standard) else { return nil }
-    // Reject non-canonical encodings (stray low bits in the last character).
-    guard encode(data) == text else { return nil }
-    return [UInt8](data)
+    let input = Array(text.utf8)
+    guard input.count % 4 != 1 else { return nil }
+    var out = [UInt8]()
+    out.reserveCapacity(input.count * 3 / 4)
+    var accumulator: UInt32 = 0
+    var bits = 0
+    for byte in input {
+      let value = values[Int(byte)]
+      guard value != 0xFF else { return nil }
+      accumulator = accumulator << 6 | UInt32(value)
+      bits += 6
+      if bits >= 8 {
+        bits -= 8
+        out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+      }
+    }
+    // Leftover bits must be zero: otherwise the encoding is not canonical.
+    guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+    return out
   }
 }

@@ -75,11 +75,19 @@ extension ELicence {
       }
       return .failure(.malformed)
     }
-    let parts = code.dropFirst(4).split(separator: "~", omittingEmptySubsequences: false)
+    // Split on bytes: the code is ASCII, and byte slices are far cheaper than characters.
+    let bytes = Array(code.utf8)
+    guard bytes.allSatisfy({ $0 > 32 && $0 < 127 }) else { return .failure(.malformed) }
+    let parts = bytes[4...].split(separator: UInt8(ascii: "~"), omittingEmptySubsequences: false)
+      .map { String(decoding: $0, as: UTF8.self) }
     guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed) }
-    let issuerSegments = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-    let presentationSegments = parts[parts.count - 1].split(
-      separator: ".", omittingEmptySubsequences: false)
+    let issuerSegments = parts[0].utf8.split(
+      separator: UInt8(ascii: "."), omittingEmptySubsequences: false
+    )
+    .map { String(decoding: $0, as: UTF8.self) }
+    let presentationSegments = parts[parts.count - 1].utf8.split(
+      separator: UInt8(ascii: "."), omittingEmptySubsequences: false
+    ).map { String(decoding: $0, as: UTF8.self) }
     guard issuerSegments.count == 3, presentationSegments.count == 2,
       let headerBytes = Base64URL.decode(issuerSegments[0]),
       let claimsBytes = Base64URL.decode(issuerSegments[1]),
@@ -119,15 +127,12 @@ extension ELicence {
     var disclosed: [ClaimName: String] = [:]
     let committed = Set(claims.sd)
     for disclosure in parts[1..<(parts.count - 1)] {
-      guard committed.contains(digest(ofDisclosure: String(disclosure))),
-        let bytes = Base64URL.decode(disclosure),
-        let array = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [Any],
-        array.count == 3,
-        array[0] is String, let nameText = array[1] as? String,
-        let name = ClaimName(rawValue: nameText),
-        let value = array[2] as? String, disclosed[name] == nil
+      guard committed.contains(digest(ofDisclosure: disclosure)),
+        let decoded = Base64URL.decode(disclosure),
+        let array = JSONStrings.parseArray(decoded), array.count == 3,
+        let name = ClaimName(rawValue: array[1]), disclosed[name] == nil
       else { return .failure(.badDisclosure) }
-      disclosed[name] = value
+      disclosed[name] = array[2]
     }
 
     // The phone's signature, and that it signed this credential with these disclosures.
@@ -137,9 +142,8 @@ extension ELicence {
         signature: deviceSignature)
     else { return .failure(.badDeviceSignature) }
     guard let binding = strictBinding(bindingBytes) else { return .failure(.malformed) }
-    let prefixEnd = code.utf8.count - parts[parts.count - 1].utf8.count
-    let prefix = code.utf8.prefix(prefixEnd)
-    guard binding.h == Base64URL.encode(Array(SHA256.hash(data: Array(prefix)))) else {
+    let prefix = bytes[0..<(bytes.count - parts[parts.count - 1].utf8.count)]
+    guard binding.h == Base64URL.encode(Array(SHA256.hash(data: prefix))) else {
       return .failure(.wrongCredential)
     }
 
@@ -213,5 +217,103 @@ public enum ELicence {
     return Data(
       "{\"iss\":\(issuer),\"ep\":\(c.ep),\"iat\":\(c.iat),\"nbf\":\(c.nbf),\"exp\":\(c.exp),\"cnf\":\"\(c.cnf)\",\"sd\":[\(digests)]}"
         .utf8)
+  }
+}
+
+/// A strict reader for a JSON array of strings (a disclosure): `["…","…",…]` with the JSON
+/// escapes, nothing else. Returns nil for anything that is not exactly that.
+enum JSONStrings {
+  static func parseArray(_ bytes: [UInt8]) -> [String]? {
+    var reader = Reader(bytes: bytes)
+    return reader.array()
+  }
+
+  struct Reader {
+    let bytes: [UInt8]
+    var index = 0
+
+    mutating func skipSpace() {
+      while index < bytes.count,
+        bytes[index] == 32 || bytes[index] == 9 || bytes[index] == 10 || bytes[index] == 13
+      {
+        index += 1
+      }
+    }
+
+    mutating func expect(_ byte: UInt8) -> Bool {
+      skipSpace()
+      guard index < bytes.count, bytes[index] == byte else { return false }
+      index += 1
+      return true
+    }
+
+    mutating func array() -> [String]? {
+      guard expect(UInt8(ascii: "[")) else { return nil }
+      var result: [String] = []
+      repeat {
+        guard let item = string() else { return nil }
+        result.append(item)
+      } while expect(UInt8(ascii: ","))
+      guard expect(UInt8(ascii: "]")) else { return nil }
+      skipSpace()
+      return index == bytes.count ? result : nil
+    }
+
+    mutating func hex4() -> UInt32? {
+      guard index + 4 <= bytes.count else { return nil }
+      var value: UInt32 = 0
+      for byte in bytes[index..<(index + 4)] {
+        let digit: UInt32
+        switch byte {
+        case 48...57: digit = UInt32(byte - 48)
+        case 65...70: digit = UInt32(byte - 55)
+        case 97...102: digit = UInt32(byte - 87)
+        default: return nil
+        }
+        value = value << 4 | digit
+      }
+      index += 4
+      return value
+    }
+
+    mutating func string() -> String? {
+      guard expect(UInt8(ascii: "\"")) else { return nil }
+      var out: [UInt8] = []
+      while index < bytes.count {
+        let byte = bytes[index]
+        index += 1
+        if byte == UInt8(ascii: "\"") { return String(validating: out, as: UTF8.self) }
+        guard byte >= 0x20 else { return nil }
+        guard byte == UInt8(ascii: "\\") else {
+          out.append(byte)
+          continue
+        }
+        guard index < bytes.count else { return nil }
+        let escape = bytes[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+        case UInt8(ascii: "b"): out.append(8)
+        case UInt8(ascii: "f"): out.append(12)
+        case UInt8(ascii: "n"): out.append(10)
+        case UInt8(ascii: "r"): out.append(13)
+        case UInt8(ascii: "t"): out.append(9)
+        case UInt8(ascii: "u"):
+          guard var value = hex4() else { return nil }
+          if (0xD800...0xDBFF).contains(value) {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+              bytes[index + 1] == UInt8(ascii: "u")
+            else { return nil }
+            index += 2
+            guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+          }
+          guard let scalar = Unicode.Scalar(value) else { return nil }
+          out.append(contentsOf: Array(String(Character(scalar)).utf8))
+        default: return nil
+        }
+      }
+      return nil
+    }
   }
 }

@@ -7,6 +7,8 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure sync paths beside bare references in the same run.",
     discussion: """
+      verify: full e-licence presentations verified, beside a bare loop of the same two Ed25519
+      verifications.
       pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
       C-API insert loop of the same rows; the cache's size per licence.
       sync: an incremental pull of --changes central changes and a push of --records records,
@@ -15,16 +17,18 @@ struct Bench: AsyncParsableCommand {
       """)
 
   enum Which: String, ExpressibleByArgument, CaseIterable {
+    case verify
     case pull
     case sync
     case all
   }
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Which benchmark: pull, sync or all.") var which: Which = .all
+  @Argument(help: "Which benchmark: verify, pull, sync or all.") var which: Which = .all
   @Option(help: "Licences for the full pull.") var licences: Int = 100_000
   @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
   @Option(help: "Records for the push.") var records: Int = 10_000
+  @Option(help: "Presentations for the verification benchmark.") var presentations: Int = 5_000
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
@@ -37,8 +41,11 @@ struct Bench: AsyncParsableCommand {
   func run() async throws {
     let bench = SyncBench(licences: licences, clock: try global.clock())
     var results: [BenchResult] = []
-    if which != .sync { results += try bench.fullPull() }
-    if which != .pull {
+    if which == .verify || which == .all {
+      results += try VerifyBench(presentations: presentations, clock: try global.clock()).run()
+    }
+    if which == .pull || which == .all { results += try bench.fullPull() }
+    if which == .sync || which == .all {
       results += try await bench.incrementalPullAndPush(changes: changes, records: records)
     }
     if json { return try printJSON(results) }
