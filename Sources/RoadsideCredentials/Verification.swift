@@ -97,12 +97,19 @@ extension ELicence {
     else { return .failure(.malformed) }
 
     // Header: exactly alg and kid; the algorithm is pinned, never taken from the input.
-    guard let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any]
-    else {
+    var headerReader = JSONStrings.Reader(bytes: headerBytes)
+    guard let header = headerReader.object() else {
+      // Not a flat object of strings: an extra member of another shape is still an
+      // unsupported header, anything else malformed.
+      if let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
+        Set(object.keys) != ["alg", "kid"]
+      {
+        return .failure(.unsupportedHeader)
+      }
       return .failure(.malformed)
     }
     guard Set(header.keys) == ["alg", "kid"] else { return .failure(.unsupportedHeader) }
-    guard let alg = header["alg"] as? String, let kid = header["kid"] as? String else {
+    guard let alg = header["alg"]?.string, let kid = header["kid"]?.string else {
       return .failure(.malformed)
     }
     guard alg == "EdDSA" else { return .failure(.algorithmNotAllowed) }
@@ -169,35 +176,42 @@ extension ELicence {
         displayedAt: Timestamp(secondsSinceEpoch: shown), nonce: binding.n))
   }
 
-  struct Binding: Decodable {
+  struct Binding {
     let h: String
     let t: Int64
     let p: String
     let n: String?
   }
 
-  /// Decodes JSON whose keys are exactly `allowed` (optional ones may be absent).
-  static func strict<T: Decodable>(
-    _ bytes: [UInt8], _ type: T.Type, required: Set<String>, optional: Set<String> = []
-  )
-    -> T?
+  /// Reads a flat object whose keys are exactly `required` plus any of `optional`.
+  static func flat(_ bytes: [UInt8], required: Set<String>, optional: Set<String> = []) -> [String:
+    FlatValue]?
   {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-      return nil
-    }
+    var reader = JSONStrings.Reader(bytes: bytes)
+    guard let object = reader.object() else { return nil }
     let keys = Set(object.keys)
     guard required.isSubset(of: keys), keys.isSubset(of: required.union(optional)) else {
       return nil
     }
-    return try? JSONDecoder().decode(T.self, from: Data(bytes))
+    return object
   }
 
   static func strictClaims(_ bytes: [UInt8]) -> CredentialClaims? {
-    strict(bytes, CredentialClaims.self, required: ["iss", "ep", "iat", "nbf", "exp", "cnf", "sd"])
+    guard let o = flat(bytes, required: ["iss", "ep", "iat", "nbf", "exp", "cnf", "sd"]),
+      let iss = o["iss"]?.string, let ep = o["ep"]?.integer, let iat = o["iat"]?.integer,
+      let nbf = o["nbf"]?.integer, let exp = o["exp"]?.integer, let cnf = o["cnf"]?.string,
+      let sd = o["sd"]?.strings,
+      ep >= 1, ep <= Int64(Int32.max)
+    else { return nil }
+    return CredentialClaims(iss: iss, ep: Int(ep), iat: iat, nbf: nbf, exp: exp, cnf: cnf, sd: sd)
   }
 
   static func strictBinding(_ bytes: [UInt8]) -> Binding? {
-    strict(bytes, Binding.self, required: ["h", "t", "p"], optional: ["n"])
+    guard let o = flat(bytes, required: ["h", "t", "p"], optional: ["n"]), let h = o["h"]?.string,
+      let t = o["t"]?.integer, let p = o["p"]?.string
+    else { return nil }
+    if let n = o["n"], n.string == nil { return nil }
+    return Binding(h: h, t: t, p: p, n: o["n"]?.string)
   }
 }
 
@@ -218,6 +232,17 @@ public enum ELicence {
       "{\"iss\":\(issuer),\"ep\":\(c.ep),\"iat\":\(c.iat),\"nbf\":\(c.nbf),\"exp\":\(c.exp),\"cnf\":\"\(c.cnf)\",\"sd\":[\(digests)]}"
         .utf8)
   }
+}
+
+/// A value of a flat JSON object.
+enum FlatValue: Equatable {
+  case string(String)
+  case integer(Int64)
+  case strings([String])
+
+  var string: String? { if case .string(let value) = self { value } else { nil } }
+  var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+  var strings: [String]? { if case .strings(let value) = self { value } else { nil } }
 }
 
 /// A strict reader for a JSON array of strings (a disclosure): `["…","…",…]` with the JSON
@@ -257,6 +282,50 @@ enum JSONStrings {
       guard expect(UInt8(ascii: "]")) else { return nil }
       skipSpace()
       return index == bytes.count ? result : nil
+    }
+
+    /// A flat object whose values are strings, integers or arrays of strings; nil for
+    /// anything else, including a key twice.
+    mutating func object() -> [String: FlatValue]? {
+      guard expect(UInt8(ascii: "{")) else { return nil }
+      var result: [String: FlatValue] = [:]
+      if expect(UInt8(ascii: "}")) { return finished(result) }
+      repeat {
+        guard let key = string(), expect(UInt8(ascii: ":")), result[key] == nil else { return nil }
+        skipSpace()
+        guard index < bytes.count else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+          guard let value = string() else { return nil }
+          result[key] = .string(value)
+        case UInt8(ascii: "["):
+          index += 1
+          var items: [String] = []
+          if !expect(UInt8(ascii: "]")) {
+            repeat {
+              guard let item = string() else { return nil }
+              items.append(item)
+            } while expect(UInt8(ascii: ","))
+            guard expect(UInt8(ascii: "]")) else { return nil }
+          }
+          result[key] = .strings(items)
+        default:
+          let start = index
+          if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+          while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+          guard index > start, index - start <= 18,
+            let value = Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+          else { return nil }
+          result[key] = .integer(value)
+        }
+      } while expect(UInt8(ascii: ","))
+      guard expect(UInt8(ascii: "}")) else { return nil }
+      return finished(result)
+    }
+
+    mutating func finished<T>(_ value: T) -> T? {
+      skipSpace()
+      return index == bytes.count ? value : nil
     }
 
     mutating func hex4() -> UInt32? {
