@@ -59,7 +59,8 @@ extension CentralService {
   }
 
   /// Completes every review that is due by now: issues the e-licence, or refuses it when the
-  /// licence changed during the review. Returns the applications it completed.
+  /// licence changed during the review. While no issuer key is active, due reviews wait.
+  /// Returns the applications it completed.
   public func completeDueReviews(salt: () -> [UInt8]) throws -> [ELicenceApplication] {
     let now = clock.now()
     var completed: [ELicenceApplication] = []
@@ -70,6 +71,9 @@ extension CentralService {
           try store.write {
             try $0.completeApplication(application.id, state: "issued", reason: nil)
           })
+      } catch let error as CentralError where error.kind == .refused("no_active_key") {
+        // Nothing can be signed until a key is active: the review waits, it is not refused.
+        continue
       } catch let error as DomainError {
         completed.append(
           try store.write {

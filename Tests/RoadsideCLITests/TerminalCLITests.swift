@@ -293,3 +293,134 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     #expect(bad.stderr == "error: unknown claim \"zz\"; claims are no nm sx bd cl vt vf vu fi ad\n")
   }
 }
+
+@Suite(.serialized) struct VerdictCLITests {
+  /// A home where the licence's holder has a phone with an issued e-licence and terminal
+  /// T-BJ-0001 is synced with officer 010001 logged in, all at `time`.
+  func world(_ time: String) throws -> (home: URL, licence: String) {
+    let home = newHome()
+    #expect(try roadside(["central", "init", "--home", home.path, "--now", time]).status == 0)
+    let licence = try #require(
+      try FileManager.default.contentsOfDirectory(
+        atPath: home.appendingPathComponent("holders").path
+      ).sorted().first {
+        try! String(
+          contentsOf: home.appendingPathComponent("holders/\($0)/phone.json"), encoding: .utf8
+        )
+        .contains("issuerPart")
+      })
+    #expect(
+      try roadside([
+        "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--home", home.path, "--now",
+        time,
+      ]).status == 0)
+    _ = try roadside(
+      [
+        "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+        time,
+      ], input: "010001\n")
+    return (home, licence)
+  }
+
+  func code(_ home: URL, _ licence: String, _ time: String, nonce: String? = nil) throws -> String {
+    let shown = try roadside(
+      ["holder", "show", licence, "--home", home.path, "--now", time]
+        + (nonce.map { ["--nonce", $0] } ?? []))
+    return try #require(shown.stdout.split(separator: "\n").last.map(String.init))
+  }
+
+  func verify(_ home: URL, _ code: String, _ time: String, _ extra: [String] = []) throws -> Run {
+    try roadside(
+      ["verify", code, "--json", "--terminal", "T-BJ-0001", "--home", home.path, "--now", time]
+        + extra)
+  }
+
+  func reasons(_ run: Run) throws -> [String] {
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let verdict = try #require(object["verdict"] as? [String: Any])
+    return (verdict["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+  }
+
+  @Test func nonceStatusKeysAndStaleness() throws {
+    let t0 = "2026-11-23T10:00:00+08:00"
+    let (home, licence) = try world(t0)
+
+    // The challenge: answered, or not.
+    let challenged = try code(home, licence, "2026-11-23T10:00:05+08:00", nonce: "7f3a")
+    #expect(
+      try verify(home, challenged, "2026-11-23T10:00:06+08:00", ["--nonce", "7f3a"]).status == 0)
+    let other = try code(home, licence, "2026-11-23T10:00:07+08:00", nonce: "7f3a")
+    let wrong = try verify(home, other, "2026-11-23T10:00:08+08:00", ["--nonce", "0000"])
+    #expect(wrong.status == 1)
+    #expect(try reasons(wrong) == ["nonce_mismatch"])
+
+    // Suspended at central, synced: INVALID by status.
+    #expect(
+      try roadside([
+        "central", "licence", "suspend", licence, "--home", home.path, "--now",
+        "2026-11-23T10:01:00+08:00",
+      ]).status == 0)
+    _ = try roadside([
+      "sync", "--terminal", "T-BJ-0001", "--home", home.path, "--now", "2026-11-23T10:01:10+08:00",
+    ])
+    let suspended = try verify(
+      home, try code(home, licence, "2026-11-23T10:01:20+08:00"), "2026-11-23T10:01:21+08:00")
+    #expect(suspended.status == 1)
+    #expect(try reasons(suspended) == ["status_not_normal"])
+    _ = try roadside([
+      "central", "licence", "reinstate", licence, "--home", home.path, "--now",
+      "2026-11-23T10:02:00+08:00",
+    ])
+
+    // A cache over 24 hours old cannot tell: UNDETERMINED, exit 2.
+    let later = "2026-11-24T10:30:00+08:00"
+    _ = try roadside(
+      [
+        "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+        later,
+      ], input: "010001\n")
+    let stale = try verify(home, try code(home, licence, later), later)
+    #expect(stale.status == 2)
+
+    // The issuer key revoked, synced: nothing it signed verifies.
+    let kid = "BJ-2026-01"
+    #expect(
+      try roadside([
+        "central", "keys", "revoke", kid, "--home", home.path, "--now", "2026-11-24T10:31:00+08:00",
+      ]).status == 0)
+    _ = try roadside([
+      "sync", "--terminal", "T-BJ-0001", "--home", home.path, "--now", "2026-11-24T10:31:10+08:00",
+    ])
+    let revoked = try verify(
+      home, try code(home, licence, "2026-11-24T10:31:20+08:00"), "2026-11-24T10:31:21+08:00")
+    #expect(revoked.status == 1)
+    #expect(try reasons(revoked) == ["key_revoked"])
+
+  }
+
+  @Test func aKeyTheTerminalHasNotSyncedIsUnknown() throws {
+    let t0 = "2026-11-23T10:00:00+08:00"
+    let (home, licence) = try world(t0)
+    #expect(
+      try roadside([
+        "central", "keys", "rotate", "--kid", "BJ-2026-02", "--home", home.path, "--now",
+        "2026-11-23T10:00:30+08:00",
+      ]).status == 0)
+    try FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(licence)"))
+    #expect(
+      try roadside([
+        "holder", "apply", licence, "--home", home.path, "--now", "2026-11-23T10:01:00+08:00",
+      ]).status == 0)
+    let tomorrow = "2026-11-24T10:01:00+08:00"
+    _ = try roadside(
+      [
+        "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
+        tomorrow,
+      ], input: "010001\n")
+    let unknown = try verify(home, try code(home, licence, tomorrow), tomorrow)
+    // The terminal never pulled the new key: INVALID by key, decided before the cache.
+    #expect(unknown.status == 1)
+    #expect(try reasons(unknown) == ["unknown_key"])
+  }
+}
