@@ -1,7 +1,7 @@
 /// Base64url without padding (RFC 4648 §5), strict: only the alphabet, no padding, no white
 /// space, a length a whole number of bytes produces, and no stray bits in the last character
 /// (so every byte string has exactly one encoding).
-enum Base64URL {
+public enum Base64URL {
   static let alphabet = Array(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
@@ -11,7 +11,7 @@ enum Base64URL {
     return table
   }()
 
-  static func encode(_ bytes: some Collection<UInt8>) -> String {
+  public static func encode(_ bytes: some Collection<UInt8>) -> String {
     let input = Array(bytes)
     var out = [UInt8]()
     out.reserveCapacity((input.count * 4 + 2) / 3)
@@ -38,7 +38,7 @@ enum Base64URL {
     return String(decoding: out, as: UTF8.self)
   }
 
-  static func decode(_ text: some StringProtocol) -> [UInt8]? {
+  public static func decode(_ text: some StringProtocol) -> [UInt8]? {
     let input = Array(text.utf8)
     guard input.count % 4 != 1 else { return nil }
     var out = [UInt8]()
