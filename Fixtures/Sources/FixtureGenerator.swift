@@ -331,6 +331,9 @@ public struct FixtureGenerator: Sendable {
     .m: ["徐工 轮式装载机"],
   ]
 
+  /// Issuing-authority letters used in generated plates (no I or O).
+  static let plateLetters = Array("ABCDEFGHJKLMNPQ")
+
   func makeVehicles(for licence: Licence, random: inout SeededRandom, state: inout State)
     -> [VehicleRecord]
   {
@@ -353,16 +356,15 @@ public struct FixtureGenerator: Sendable {
       if isCar, random.chance(percent: 25) {
         let n = state.newEnergyCounters[province, default: 0]
         state.newEnergyCounters[province] = n + 1
-        let letters = Array("ABCDEFGHJKLMNPQ")
         let kind: Character = (n / 150_000) % 2 == 0 ? "D" : "F"
         plate = try! Plate(
-          "\(province)\(letters[(n / 10_000) % 15])\(kind)\((n / 300_000) % 10)\(pad(n % 10_000, 4))"
+          "\(province)\(FixtureGenerator.plateLetters[(n / 10_000) % 15])\(kind)\((n / 300_000) % 10)\(pad(n % 10_000, 4))"
         )
       } else {
         let n = state.plateCounters[province, default: 0]
         state.plateCounters[province] = n + 1
-        let letters = Array("ABCDEFGHJKLMNPQ")
-        plate = try! Plate("\(province)\(letters[(n / 100_000) % 15])\(pad(n % 100_000, 5))")
+        plate = try! Plate(
+          "\(province)\(FixtureGenerator.plateLetters[(n / 100_000) % 15])\(pad(n % 100_000, 5))")
       }
       let model = random.element(of: FixtureGenerator.models[vehicleClass] ?? ["通用车辆"])
       result.append(

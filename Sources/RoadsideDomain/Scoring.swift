@@ -233,15 +233,13 @@ public struct PointsLedger: Sendable, Hashable, Codable {
         entries[index].countsInCycle = next.start
         carried += entries[index].points
       }
-      if held {
-        // Reductions cannot apply at 12 or more, so the held total is the recorded one.
-        carried = total
-      }
+      // Reductions stay with their cycle (see above), so the points moved can exceed the
+      // cycle's net total; `carriedOver` reports what moved.
       closedCycles.append(cycle.start)
       closings.append(
         CycleClosing(
-          cycle: cycle, total: total, carriedOver: min(carried, total),
-          cleared: max(0, total - carried), heldForFullScoreEducation: held))
+          cycle: cycle, total: total, carriedOver: carried, cleared: max(0, total - carried),
+          heldForFullScoreEducation: held))
     }
     return closings
   }

@@ -238,10 +238,16 @@ public struct Terminal {
       encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
       try store.db.transaction {
         for ack in response.acknowledgements {
-          let state = ack.outcome == "duplicate" ? (ack.first?.outcome ?? "accepted") : ack.outcome
+          // A duplicate's record ends in the state its first acknowledgement gave it.
+          let state = ack.outcome == "duplicate" ? ack.first?.outcome : ack.outcome
+          guard let state, ["accepted", "rejected", "conflict"].contains(state) else {
+            throw TerminalError(
+              .protocolViolation,
+              "central acknowledged record \(ack.recordID) with an unknown outcome")
+          }
           try store.db.execute(
             "UPDATE outbox SET state = ?, acknowledgement = ? WHERE record_id = ? AND state = 'pending'",
-            state == "accepted" || state == "rejected" || state == "conflict" ? state : "accepted",
+            state,
             String(decoding: try encoder.encode(ack), as: UTF8.self), ack.recordID)
           if let conflict = ack.conflict ?? ack.first?.conflict {
             try store.storeConflict(

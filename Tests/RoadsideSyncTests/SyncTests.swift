@@ -421,7 +421,7 @@ import Testing
         .POST, "\(url)/v1/push", body: [UInt8](repeating: 32, count: (4 << 20) + 10))
       #expect(status == 413 && error?.error.code == "body_too_large")
       (status, error) = try await raw(.GET, "\(url)/v1/changes?terminal=T-BJ-0001&after=999999")
-      #expect(status == 403 || status == 400)
+      #expect(status == 403 && error?.error.code == "terminal_not_registered")
       (status, error) = try await raw(
         .POST, "\(url)/v1/terminals/register",
         body: Array("{\"terminal\":\"T-BJ-0001\",\"publicKey\":\"!!\"}".utf8))
