@@ -185,7 +185,8 @@ let package = Package(
       name: "RoadsideCLITests",
       dependencies: [
         "roadside", "RoadsideStorage", "RoadsideTerminal", "RoadsideCentral", "RoadsideDomain",
-        "RoadsideProtocol",
+        "RoadsideProtocol", "RoadsideCredentials",
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),

@@ -1,7 +1,7 @@
 internal import CSQLite
 import Crypto
 import Foundation
-public import RoadsideCentral
+import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideCredentials
 public import RoadsideDomain

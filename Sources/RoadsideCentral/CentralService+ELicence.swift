@@ -25,6 +25,22 @@ public struct IssuedELicence: Sendable, Codable, Equatable {
   public let expiresAt: Timestamp
 }
 
+/// One issued e-licence as central's register lists it.
+public struct ELicenceRegisterEntry: Sendable, Codable, Equatable {
+  public let id: Int
+  public let licence: LicenceNumber
+  public let epoch: Int
+  public let kid: String
+  public let issuedAt: Timestamp
+  public let expiresAt: Timestamp
+  /// `current`; `replaced` (a newer e-licence of the same epoch was issued, usually to a new
+  /// phone; the old one still verifies until it expires or the epoch ends, as a paper licence
+  /// reissued with the same data would); `superseded` (a newer epoch started: renewal, class
+  /// or validity change; nothing of the old epoch verifies and the holder must re-apply); or
+  /// `expired`.
+  public let state: String
+}
+
 extension CentralService {
   /// The holiday calendar stored at init.
   public func workingCalendar() throws -> WorkingCalendar { try store.read { try $0.calendar() } }
@@ -89,6 +105,20 @@ extension CentralService {
     try store.read { try $0.applications(number) }
   }
 
+  /// Applications across all licences, newest first, optionally only those in `state`.
+  public func applications(state: String?, limit: Int) throws -> [ELicenceApplication] {
+    try store.read { try $0.applications(state: state, limit: limit) }
+  }
+
+  /// The e-licences issued for `number`, newest first, each with where it stands now.
+  public func issuedELicences(_ number: LicenceNumber) throws -> [ELicenceRegisterEntry] {
+    let now = clock.now()
+    return try store.read { tx in
+      try tx.issuedELicences(
+        number, currentEpoch: try requireLicence(number, in: tx).epoch, at: now)
+    }
+  }
+
   /// The newest e-licence issued for `number` to the phone with `devicePublicKey`.
   public func issuedELicence(_ number: LicenceNumber, devicePublicKey: [UInt8]) throws
     -> IssuedELicence?
@@ -99,15 +129,23 @@ extension CentralService {
   /// Why an e-licence cannot be issued for `licence` on `date`, or nil.
   static func issuanceRefusal(_ licence: Licence, on date: LocalDate) -> String? {
     if licence.status.isTerminal {
-      return "the licence has status \(licence.status.code) and is no longer in force"
+      return
+        "the licence has status \(licence.status.code) and is no longer in force, so it cannot have an e-licence"
     }
-    if licence.status.contains(.withheld) { return "the licence is withheld (U)" }
-    if licence.status.contains(.suspended) { return "the licence is suspended (D)" }
+    if licence.status.contains(.withheld) {
+      return "the licence is withheld (U); apply again once it is returned"
+    }
+    if licence.status.contains(.suspended) {
+      return "the licence is suspended (D); apply again once the suspension ends"
+    }
     if licence.status.contains(.overdueMedical) {
-      return "the licence is overdue for a medical (R)"
+      return "the licence is overdue for a medical (R); apply again once the medical is recorded"
     }
-    if licence.photo == nil { return "no photo is on file" }
-    if licence.isExpired(on: date) { return "the licence has expired" }
+    if licence.photo == nil {
+      return
+        "no photo is on file; the holder must have one taken at a vehicle administration office"
+    }
+    if licence.isExpired(on: date) { return "the licence has expired; renew it first" }
     return nil
   }
 }
@@ -191,6 +229,35 @@ extension Access {
       "SELECT \(Access.applicationColumns) FROM elicence_applications WHERE licence = ? ORDER BY id DESC",
       number.value
     ) { try applicationRow($0) }
+  }
+
+  func applications(state: String?, limit: Int) throws -> [ELicenceApplication] {
+    try db.fetchAll(
+      """
+      SELECT \(Access.applicationColumns) FROM elicence_applications
+      WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2
+      """, state, limit
+    ) { try applicationRow($0) }
+  }
+
+  func issuedELicences(_ number: LicenceNumber, currentEpoch: Int, at now: Timestamp) throws
+    -> [ELicenceRegisterEntry]
+  {
+    var newestOfEpoch: Set<Int> = []
+    return try db.fetchAll(
+      "SELECT id, epoch, kid, issued_at, expires_at FROM elicences WHERE licence = ? ORDER BY id DESC",
+      number.value
+    ) { row in
+      let epoch = row.int(1)
+      let expiresAt = Timestamp(iso: row.text(4)) ?? Timestamp(secondsSinceEpoch: 0)
+      let replaced = !newestOfEpoch.insert(epoch).inserted
+      return ELicenceRegisterEntry(
+        id: row.int(0), licence: number, epoch: epoch, kid: row.text(2),
+        issuedAt: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
+        expiresAt: expiresAt,
+        state: epoch < currentEpoch
+          ? "superseded" : expiresAt <= now ? "expired" : replaced ? "replaced" : "current")
+    }
   }
 
   func latestELicence(_ number: LicenceNumber, deviceKey: [UInt8]) throws -> IssuedELicence? {

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 import Foundation
 public import RoadsideCredentials
 public import RoadsideDomain
@@ -130,6 +130,14 @@ extension CentralService {
         throw CentralError(
           .refused("no_active_key"),
           "no active issuer key; start one with 'roadside central keys rotate'")
+      }
+      // A key signs only inside its window: a credential signed outside it would be refused
+      // by every terminal (key_not_valid), so issuance waits for a key that may sign now.
+      guard key.validFrom <= now, now <= key.validUntil else {
+        throw CentralError(
+          .refused("no_active_key"),
+          "the active issuer key \(key.kid) may sign from \(key.validFrom) until \(key.validUntil), not at \(now); start another with 'roadside central keys rotate'"
+        )
       }
       var expires = now.adding(seconds: Int64(CentralService.credentialYears) * 365 * 86_400)
       if let until = licence.validity.validUntil {

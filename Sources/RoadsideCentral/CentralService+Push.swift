@@ -1,6 +1,6 @@
-public import Crypto
+import Crypto
 import Foundation
-public import RoadsideDomain
+import RoadsideDomain
 public import RoadsideProtocol
 
 /// Thresholds of conflict detection.

@@ -347,6 +347,12 @@ public protocol CentralReading {
   func pendingApplication(_ number: LicenceNumber) throws -> ELicenceApplication?
   func dueApplications(at now: Timestamp) throws -> [(ELicenceApplication, [UInt8])]
   func applications(_ number: LicenceNumber) throws -> [ELicenceApplication]
+  /// Applications across all licences, newest first (`state` nil: every state).
+  func applications(state: String?, limit: Int) throws -> [ELicenceApplication]
+  /// The e-licences issued for `number`, newest first, judged against the licence's
+  /// current epoch and `now`.
+  func issuedELicences(_ number: LicenceNumber, currentEpoch: Int, at now: Timestamp) throws
+    -> [ELicenceRegisterEntry]
   func latestELicence(_ number: LicenceNumber, deviceKey: [UInt8]) throws -> IssuedELicence?
 }
 

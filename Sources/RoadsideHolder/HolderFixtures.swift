@@ -1,6 +1,6 @@
 public import Foundation
 public import RoadsideCentral
-public import RoadsideDomain
+import RoadsideDomain
 
 /// Gives a new central store's drivers their e-licences and phones, so that a check, a demo
 /// or a scenario can start at once: of the normal licences with a photo, about 85 % hold an

@@ -1,5 +1,5 @@
-public import Crypto
-public import Foundation
+import Crypto
+import Foundation
 public import RoadsideDomain
 
 /// One entry of a terminal's hash-chained audit log: who looked what up, when, and what

@@ -47,7 +47,8 @@ extension Terminal {
   /// is written to the audit log and sent to central as a check record, in one transaction.
   public func verify(
     _ code: String, vehicle: LicenceClass?, nonce: String?,
-    policy: FreshnessPolicy = FreshnessPolicy()
+    policy: FreshnessPolicy = FreshnessPolicy(),
+    stalenessBudgetSeconds: Int64 = Terminal.stalenessBudgetSeconds
   ) throws -> VerificationReport {
     let now = clock.now()
     let today = now.chinaDate
@@ -72,7 +73,7 @@ extension Terminal {
       }
       let verdict = Verdict.decide(
         presentation: presentation, facts: facts, cacheAgeSeconds: age,
-        stalenessBudgetSeconds: Terminal.stalenessBudgetSeconds, vehicle: vehicle, today: today)
+        stalenessBudgetSeconds: stalenessBudgetSeconds, vehicle: vehicle, today: today)
       let presented = try? presentation.get()
       let report = VerificationReport(
         terminal: identity.terminal, officer: officer, at: now, verdict: verdict,

@@ -14,6 +14,7 @@ struct Central: ParsableCommand {
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
       OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, KeysCommand.self,
+      ELicenceCommand.self,
       Changes.self,
       ConflictsCommand.self,
       AuditCommand.self, Serve.self,

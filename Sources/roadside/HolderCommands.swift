@@ -21,15 +21,7 @@ struct Holder: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-      let number = try licenceNumber(number)
-      let central = try openCentral(global)
-      var phone =
-        try HolderPhone.load(home: global.homeDirectory, licence: number)
-        ?? HolderPhone(licence: number, deviceKey: systemRandomBytes(32))
-      let application = try central.applyForELicence(
-        number, devicePublicKey: try phone.devicePublicKey)
-      phone.elicence = nil
-      try phone.save(home: global.homeDirectory)
+      let application = try applyForELicence(try licenceNumber(number), global: global)
       if json { return try printJSON(application) }
       print(
         "Applied for an e-licence for \(number); the review completes at \(application.readyAt)")

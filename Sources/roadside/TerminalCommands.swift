@@ -366,12 +366,20 @@ struct Verify: ParsableCommand {
   @Option(help: "The challenge this terminal offered the phone.") var nonce: String?
   @Option(help: "Freshness window in seconds.") var window: Int64 = 60
   @Option(help: "Clock-skew leeway in seconds.") var leeway: Int64 = 30
+  @Option(
+    help: ArgumentHelp(
+      "Hours a synced cache may be relied on for status-dependent conclusions.", valueName: "hours"
+    ))
+  var stalenessBudget: Int64 = 24
   @Flag(help: "Print JSON.") var json = false
   @Argument(help: "The code, or - to read it from standard input.") var code: String
 
   func validate() throws {
     guard window > 0, leeway >= 0 else {
       throw ValidationError("--window must be positive and --leeway 0 or more")
+    }
+    guard stalenessBudget > 0 else {
+      throw ValidationError("--staleness-budget must be a positive number of hours")
     }
   }
 
@@ -386,7 +394,8 @@ struct Verify: ParsableCommand {
     }
     let report = try openTerminal(global, target.terminal).verify(
       text.trimmingCharacters(in: .whitespaces), vehicle: vehicleClass, nonce: nonce,
-      policy: FreshnessPolicy(windowSeconds: window, leewaySeconds: leeway))
+      policy: FreshnessPolicy(windowSeconds: window, leewaySeconds: leeway),
+      stalenessBudgetSeconds: stalenessBudget * 3600)
     if json {
       try printJSON(report)
     } else {

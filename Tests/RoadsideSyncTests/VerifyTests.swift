@@ -116,7 +116,9 @@ struct ELicenceWorld {
     _ = try w.world.central().suspend(driver, until: nil, reason: "test")
     #expect(
       throws: DomainError(
-        .notPermitted, "an e-licence cannot be issued: the licence is suspended (D)")
+        .notPermitted,
+        "an e-licence cannot be issued: the licence is suspended (D); apply again once the suspension ends"
+      )
     ) {
       try w.issue()
     }
@@ -124,6 +126,24 @@ struct ELicenceWorld {
 }
 
 @Suite struct ApplicationTests {
+  @Test func aReviewWaitsWhileTheActiveKeyIsOutsideItsWindow() throws {
+    let w = try ELicenceWorld()
+    let central = try w.world.central()
+    _ = try central.rotateIssuerKey(
+      kid: "BJ-SHORT", seed: [UInt8](repeating: 7, count: 32), validDays: 1, reason: "test")
+    let application = try central.applyForELicence(
+      driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation))
+    var random = SeededRandom(seed: 1)
+    let salt = { (0..<12).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+    // The review is due on Tuesday, but BJ-SHORT may sign only until Monday: it waits.
+    w.world.clock.set(application.readyAt)
+    #expect(try central.completeDueReviews(salt: salt).isEmpty)
+    #expect(try central.applications(driver).first?.state == "pending")
+    _ = try central.rotateIssuerKey(
+      kid: "BJ-NEXT", seed: [UInt8](repeating: 8, count: 32), validDays: 30, reason: "test")
+    #expect(try central.completeDueReviews(salt: salt).map(\.state) == ["issued"])
+  }
+
   @Test func anApplicationIsIssuedOneWorkingDayLaterAndNotBefore() throws {
     let w = try ELicenceWorld()
     let central = try w.world.central()
@@ -156,7 +176,9 @@ struct ELicenceWorld {
     let completed = try central.completeDueReviews(salt: { [UInt8](repeating: 1, count: 12) })
     #expect(completed.map(\.state) == ["refused"])
     #expect(
-      completed.first?.reason == "an e-licence cannot be issued: the licence is suspended (D)")
+      completed.first?.reason
+        == "an e-licence cannot be issued: the licence is suspended (D); apply again once the suspension ends"
+    )
   }
 
   @Test func applicationsAreRefusedAtOnceForWithheldOrPhotolessLicences() throws {
@@ -164,13 +186,20 @@ struct ELicenceWorld {
     let central = try w.world.central()
     let photoless = try #require(
       defaultSet.licences.first { $0.photo == nil && $0.status.codes == [.normal] })
-    #expect(throws: DomainError(.notPermitted, "the application is refused: no photo is on file")) {
+    #expect(
+      throws: DomainError(
+        .notPermitted,
+        "the application is refused: no photo is on file; the holder must have one taken at a vehicle administration office"
+      )
+    ) {
       try central.applyForELicence(
         photoless.number, devicePublicKey: [UInt8](repeating: 1, count: 32))
     }
     _ = try central.withhold(driver, reason: "test")
     #expect(
-      throws: DomainError(.notPermitted, "the application is refused: the licence is withheld (U)")
+      throws: DomainError(
+        .notPermitted,
+        "the application is refused: the licence is withheld (U); apply again once it is returned")
     ) {
       try central.applyForELicence(driver, devicePublicKey: [UInt8](repeating: 1, count: 32))
     }
