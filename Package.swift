@@ -134,6 +134,16 @@ let package = Package(
       swiftSettings: upcoming
     ),
     // The thin command-line front end.
+    // The e-licence code parser's fuzzing property and its fixed world; the seed corpus in
+    // Fuzz/corpus/ is replayed by the ordinary tests.
+    .target(
+      name: "RoadsideFuzzing",
+      dependencies: [
+        "RoadsideCredentials", "RoadsideDomain",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
     .executableTarget(
       name: "roadside",
       dependencies: [
@@ -152,7 +162,7 @@ let package = Package(
     .testTarget(
       name: "RoadsideCredentialsTests",
       dependencies: [
-        "RoadsideCredentials", "RoadsideDomain", "RoadsideFixtures",
+        "RoadsideCredentials", "RoadsideDomain", "RoadsideFixtures", "RoadsideFuzzing",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -193,3 +203,15 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer entry point exists only for fuzzing builds (README: Development): it has no
+// `main` of its own (libFuzzer supplies it), so ordinary builds and tests leave it out.
+if Context.environment["ROADSIDE_FUZZ"] == "1" {
+  package.products.append(.executable(name: "roadside-fuzz", targets: ["roadside-fuzz"]))
+  package.targets.append(
+    .executableTarget(
+      name: "roadside-fuzz",
+      dependencies: ["RoadsideFuzzing"],
+      swiftSettings: upcoming + [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

@@ -254,36 +254,47 @@ struct BenchError: Error, CustomStringConvertible {
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
 
 /// Verification of full presentations beside a bare loop of the same two Ed25519
-/// verifications (the issuer's and the phone's) over the same bytes.
+/// verifications (the issuer's and the phone's) over the same bytes, measured three ways:
+/// the code alone; the code and the verdict against a terminal cache of `cacheLicences`
+/// licences (lookup, points ledger, verdict); and the terminal's whole `verify`, which also
+/// writes the replay entry, the audit entry and the check record in one durable commit.
 public struct VerifyBench {
   public let presentations: Int
+  public let cacheLicences: Int
+  /// How many times the loops take turns; each keeps its fastest round.
+  public let rounds: Int
   public let clock: any RoadsideDomain.Clock
 
-  public init(presentations: Int, clock: any RoadsideDomain.Clock) {
+  public init(
+    presentations: Int, cacheLicences: Int, rounds: Int = 3, clock: any RoadsideDomain.Clock
+  ) {
     self.presentations = presentations
+    self.cacheLicences = max(cacheLicences, presentations)
+    self.rounds = max(rounds, 1)
     self.clock = clock
   }
 
   public func run() throws -> [BenchResult] {
     let now = clock.now()
     let licences = FixtureGenerator(
-      licenceCount: presentations, seed: 3, referenceDate: now.chinaDate
+      licenceCount: cacheLicences, seed: 3, referenceDate: now.chinaDate
     )
     .generateLicences()
     let issuer = try Curve25519.Signing.PrivateKey(
       rawRepresentation: [UInt8](repeating: 1, count: 32))
     let phone = try Curve25519.Signing.PrivateKey(
       rawRepresentation: [UInt8](repeating: 2, count: 32))
-    let ring = [
-      IssuerKey(
-        kid: "BENCH-1", publicKey: [UInt8](issuer.publicKey.rawRepresentation),
-        validFrom: now.adding(seconds: -3600),
-        validUntil: now.adding(seconds: 3600), state: "active")
-    ]
+    let key = IssuerKey(
+      kid: "BENCH-1", publicKey: [UInt8](issuer.publicKey.rawRepresentation),
+      validFrom: now.adding(seconds: -3600),
+      validUntil: now.adding(seconds: 3600), state: "active")
     var counter: UInt8 = 0
     var codes: [String] = []
     var pieces: [(message1: [UInt8], sig1: [UInt8], message2: [UInt8], sig2: [UInt8])] = []
-    for (index, licence) in licences.enumerated() {
+    // Presentations for licences spread over the whole cache.
+    let stride = licences.count / presentations
+    for index in 0..<presentations {
+      let licence = licences[index * stride]
       counter &+= 1
       let credential = try CredentialIssuer.issue(
         licence: licence, epoch: licence.epoch,
@@ -306,39 +317,146 @@ public struct VerifyBench {
           Array(presentation[0].utf8), Base64URL.decode(presentation[1]) ?? []
         ))
     }
+    let dir = try scratchDirectory("verify")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try cache(licences, key: key, in: dir, at: now)
+
     let issuerKey = [UInt8](issuer.publicKey.rawRepresentation)
     let phoneKey = [UInt8](phone.publicKey.rawRepresentation)
+    let ring = try store.issuerKeys()
+    let today = now.chinaDate
+    // The three loops take turns, `rounds` times, and each keeps its fastest round: on a
+    // shared machine a neighbour's burst then costs one round, not one arm of the ratio.
+    var bare = Double.infinity
+    var codeOnly = Double.infinity
+    var withCache = Double.infinity
     var bareValid = 0
-    let bare = seconds {
-      for p in pieces {
-        if Ed25519.verify(publicKey: issuerKey, message: p.message1, signature: p.sig1),
-          Ed25519.verify(publicKey: phoneKey, message: p.message2, signature: p.sig2)
-        {
-          bareValid += 1
-        }
-      }
-    }
-    var guardian = MemoryReplayGuard()
     var valid = 0
-    let full = seconds {
-      for code in codes {
-        if case .success = ELicence.verify(
-          code, keys: ring, now: now, expectedNonce: nil, replays: &guardian)
-        {
-          valid += 1
-        }
+    var outcomes: [Outcome: Int] = [:]
+    for _ in 0..<rounds {
+      bareValid = 0
+      bare = min(
+        bare,
+        seconds {
+          for p in pieces {
+            if Ed25519.verify(publicKey: issuerKey, message: p.message1, signature: p.sig1),
+              Ed25519.verify(publicKey: phoneKey, message: p.message2, signature: p.sig2)
+            {
+              bareValid += 1
+            }
+          }
+        })
+      var guardian = MemoryReplayGuard()
+      valid = 0
+      codeOnly = min(
+        codeOnly,
+        seconds {
+          for code in codes {
+            if case .success = ELicence.verify(
+              code, keys: ring, now: now, expectedNonce: nil, replays: &guardian)
+            {
+              valid += 1
+            }
+          }
+        })
+      var againstCache = MemoryReplayGuard()
+      outcomes = [:]
+      withCache = min(
+        withCache,
+        try seconds {
+          for code in codes {
+            let presentation = ELicence.verify(
+              code, keys: ring, now: now, expectedNonce: nil, replays: &againstCache)
+            var facts: LicenceFacts?
+            if case .success(let presented) = presentation,
+              let text = presented.disclosed[.number], let number = try? CitizenID(text)
+            {
+              facts = try store.verificationFacts(number, today: today)
+            }
+            let verdict = Verdict.decide(
+              presentation: presentation, facts: facts, cacheAgeSeconds: 0, vehicle: .c1,
+              today: today)
+            outcomes[verdict.outcome, default: 0] += 1
+          }
+        })
+    }
+    let terminal = Terminal(
+      store: store, clock: FixedClock(now), identifiers: SeededIdentifiers(seed: 9))
+    try terminal.login(officer: "900001", pin: "900001")
+    let durableCount = min(codes.count, 2_000)
+    let durable = try seconds {
+      for code in codes.prefix(durableCount) {
+        _ = try terminal.verify(code, vehicle: .c1, nonce: nil)
       }
     }
-    let rate = Double(presentations) / full
     let reference = Double(presentations) / bare
+    let rate = Double(presentations) / codeOnly
+    let cacheRate = Double(presentations) / withCache
+    let durableRate = Double(durableCount) / durable
+    let verdicts = Outcome.allCases.map { "\(outcomes[$0, default: 0]) \($0.rawValue)" }
+      .joined(separator: ", ")
     return [
       BenchResult(
         name: "verify", unit: "presentations/s", value: rate, reference: reference,
         ratio: rate / reference,
         goal: "≥ 0.8× the bare pair of Ed25519 verifications", met: rate / reference >= 0.8,
         detail:
-          "\(valid) of \(presentations) full presentations verified in \(format(full)) s; the bare loop (\(bareValid) valid): \(format(bare)) s"
-      )
+          "\(valid) of \(presentations) full presentations verified in \(format(codeOnly)) s; the bare loop (\(bareValid) valid): \(format(bare)) s; fastest of \(rounds) alternating rounds"
+      ),
+      BenchResult(
+        name: "verify + cache", unit: "presentations/s", value: cacheRate, reference: reference,
+        ratio: cacheRate / reference,
+        goal: "≥ 0.8× the bare pair of Ed25519 verifications",
+        met: cacheRate / reference >= 0.8,
+        detail:
+          "verdicts against a cache of \(licences.count) licences (\(verdicts)) in \(format(withCache)) s"
+      ),
+      BenchResult(
+        name: "terminal verify", unit: "checks/s", value: durableRate, reference: reference,
+        ratio: durableRate / reference, goal: "— (one durable commit per check)", met: true,
+        detail:
+          "\(durableCount) checks through Terminal.verify, each committing its replay entry, audit entry and check record (synchronous=FULL) in \(format(durable)) s"
+      ),
     ]
   }
+
+  /// A terminal cache holding `licences`, the issuer key and a bench officer (PIN 900001).
+  func cache(_ licences: [Licence], key: IssuerKey, in dir: URL, at now: Timestamp) throws
+    -> TerminalStore
+  {
+    let store = try TerminalStore.create(
+      path: dir.appendingPathComponent("terminal.sqlite").path,
+      identity: TerminalIdentity(
+        terminal: "T-BENCH", unit: "bench", central: "none",
+        privateKey: [UInt8](repeating: 1, count: 32),
+        publicKey: [UInt8](repeating: 2, count: 32), createdAt: now))
+    var seq: Int64 = 0
+    func change(_ entity: String, _ key: String, _ payload: String) -> WireChange {
+      seq += 1
+      return WireChange(seq: seq, at: now, entity: entity, key: key, op: "upsert", payload: payload)
+    }
+    let pin = try PINHash(pin: "900001", salt: [UInt8](repeating: 9, count: 16))
+    let officer = try canonicalJSON(
+      BenchOfficer(id: "900001", name: "Bench", unit: "bench", pinHash: pin.encoded))
+    var batch = [
+      change("issuer_key", key.kid, try canonicalJSON(key)), change("officer", "900001", officer),
+    ]
+    for licence in licences {
+      batch.append(change("licence", licence.number.value, try canonicalJSON(licence)))
+      if batch.count == ProtocolV1.maximumBatch {
+        try store.apply(ChangesResponse(changes: batch, latest: seq, hasMore: true), at: now)
+        batch.removeAll(keepingCapacity: true)
+      }
+    }
+    try store.apply(ChangesResponse(changes: batch, latest: seq, hasMore: false), at: now)
+    return store
+  }
+}
+
+private struct BenchOfficer: Encodable {
+  let id: String
+  let name: String
+  let unit: String
+  let pinHash: String
+  var unlockGeneration = 0
 }

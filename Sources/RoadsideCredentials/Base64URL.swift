@@ -12,6 +12,11 @@ public enum Base64URL {
   }()
 
   public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    String(decoding: encodedBytes(bytes), as: UTF8.self)
+  }
+
+  /// The encoding as ASCII bytes.
+  static func encodedBytes(_ bytes: some Collection<UInt8>) -> [UInt8] {
     let input = Array(bytes)
     var out = [UInt8]()
     out.reserveCapacity((input.count * 4 + 2) / 3)
@@ -35,11 +40,13 @@ public enum Base64URL {
       out.append(alphabet[Int(n >> 12 & 63)])
       out.append(alphabet[Int(n >> 6 & 63)])
     }
-    return String(decoding: out, as: UTF8.self)
+    return out
   }
 
-  public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-    let input = Array(text.utf8)
+  public static func decode(_ text: some StringProtocol) -> [UInt8]? { decode(ascii: text.utf8) }
+
+  /// Decodes base64url text given as its ASCII bytes.
+  static func decode(ascii input: some Collection<UInt8>) -> [UInt8]? {
     guard input.count % 4 != 1 else { return nil }
     var out = [UInt8]()
     out.reserveCapacity(input.count * 3 / 4)

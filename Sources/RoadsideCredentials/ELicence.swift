@@ -10,6 +10,14 @@ public enum Ed25519 {
     else { return false }
     return key.isValidSignature(signature, for: message)
   }
+
+  /// The same over a slice of a larger buffer, without copying it out.
+  static func verify(publicKey: [UInt8], message: ArraySlice<UInt8>, signature: [UInt8]) -> Bool {
+    guard publicKey.count == 32, signature.count == 64,
+      let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+    else { return false }
+    return key.isValidSignature(signature, for: message)
+  }
 }
 
 /// A trusted issuer key: what terminals sync from central.

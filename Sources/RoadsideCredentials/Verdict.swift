@@ -1,7 +1,7 @@
 public import RoadsideDomain
 
 /// The three outcomes of a roadside check (DESIGN §4).
-public enum Outcome: String, Sendable, Codable {
+public enum Outcome: String, Sendable, Codable, CaseIterable {
   case valid = "VALID"
   case invalid = "INVALID"
   /// The terminal could not tell. Never reported as revoked or invalid.

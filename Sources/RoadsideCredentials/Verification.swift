@@ -75,25 +75,24 @@ extension ELicence {
       }
       return .failure(.malformed)
     }
-    // Split on bytes: the code is ASCII, and byte slices are far cheaper than characters.
+    // Work on the code's bytes throughout: it is ASCII, and byte slices are far cheaper than
+    // strings or characters.
     let bytes = Array(code.utf8)
     guard bytes.allSatisfy({ $0 > 32 && $0 < 127 }) else { return .failure(.malformed) }
     let parts = bytes[4...].split(separator: UInt8(ascii: "~"), omittingEmptySubsequences: false)
-      .map { String(decoding: $0, as: UTF8.self) }
     guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed) }
-    let issuerSegments = parts[0].utf8.split(
-      separator: UInt8(ascii: "."), omittingEmptySubsequences: false
-    )
-    .map { String(decoding: $0, as: UTF8.self) }
-    let presentationSegments = parts[parts.count - 1].utf8.split(
-      separator: UInt8(ascii: "."), omittingEmptySubsequences: false
-    ).map { String(decoding: $0, as: UTF8.self) }
+    let issuerPart = parts[0]
+    let presentationPart = parts[parts.count - 1]
+    let issuerSegments = issuerPart.split(
+      separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    let presentationSegments = presentationPart.split(
+      separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
     guard issuerSegments.count == 3, presentationSegments.count == 2,
-      let headerBytes = Base64URL.decode(issuerSegments[0]),
-      let claimsBytes = Base64URL.decode(issuerSegments[1]),
-      let issuerSignature = Base64URL.decode(issuerSegments[2]),
-      let bindingBytes = Base64URL.decode(presentationSegments[0]),
-      let deviceSignature = Base64URL.decode(presentationSegments[1])
+      let headerBytes = Base64URL.decode(ascii: issuerSegments[0]),
+      let claimsBytes = Base64URL.decode(ascii: issuerSegments[1]),
+      let issuerSignature = Base64URL.decode(ascii: issuerSegments[2]),
+      let bindingBytes = Base64URL.decode(ascii: presentationSegments[0]),
+      let deviceSignature = Base64URL.decode(ascii: presentationSegments[1])
     else { return .failure(.malformed) }
 
     // Header: exactly alg and kid; the algorithm is pinned, never taken from the input.
@@ -108,8 +107,10 @@ extension ELicence {
       }
       return .failure(.malformed)
     }
-    guard Set(header.keys) == ["alg", "kid"] else { return .failure(.unsupportedHeader) }
-    guard let alg = header["alg"]?.string, let kid = header["kid"]?.string else {
+    guard header.count == 2, let algValue = header["alg"], let kidValue = header["kid"] else {
+      return .failure(.unsupportedHeader)
+    }
+    guard let alg = algValue.string, let kid = kidValue.string else {
       return .failure(.malformed)
     }
     guard alg == "EdDSA" else { return .failure(.algorithmNotAllowed) }
@@ -123,7 +124,8 @@ extension ELicence {
     else {
       return .failure(.keyNotValid)
     }
-    let signingInput = Array("\(issuerSegments[0]).\(issuerSegments[1])".utf8)
+    // The signing input is the issuer part up to its last ".": header "." claims.
+    let signingInput = issuerPart[..<(issuerSegments[2].startIndex - 1)]
     guard
       Ed25519.verify(publicKey: key.publicKey, message: signingInput, signature: issuerSignature)
     else {
@@ -132,10 +134,10 @@ extension ELicence {
 
     // Disclosures: each one committed to by the issuer, no claim twice.
     var disclosed: [ClaimName: String] = [:]
-    let committed = Set(claims.sd)
     for disclosure in parts[1..<(parts.count - 1)] {
-      guard committed.contains(digest(ofDisclosure: disclosure)),
-        let decoded = Base64URL.decode(disclosure),
+      let digest = Base64URL.encodedBytes(sha256(disclosure).prefix(16))
+      guard claims.sd.contains(where: { $0.utf8.elementsEqual(digest) }),
+        let decoded = Base64URL.decode(ascii: disclosure),
         let array = JSONStrings.parseArray(decoded), array.count == 3,
         let name = ClaimName(rawValue: array[1]), disclosed[name] == nil
       else { return .failure(.badDisclosure) }
@@ -145,12 +147,12 @@ extension ELicence {
     // The phone's signature, and that it signed this credential with these disclosures.
     guard let devicePublicKey = Base64URL.decode(claims.cnf),
       Ed25519.verify(
-        publicKey: devicePublicKey, message: Array(presentationSegments[0].utf8),
+        publicKey: devicePublicKey, message: presentationSegments[0],
         signature: deviceSignature)
     else { return .failure(.badDeviceSignature) }
     guard let binding = strictBinding(bindingBytes) else { return .failure(.malformed) }
-    let prefix = bytes[0..<(bytes.count - parts[parts.count - 1].utf8.count)]
-    guard binding.h == Base64URL.encode(Array(SHA256.hash(data: prefix))) else {
+    let prefix = bytes[..<presentationPart.startIndex]
+    guard binding.h.utf8.elementsEqual(Base64URL.encodedBytes(sha256(prefix))) else {
       return .failure(.wrongCredential)
     }
 
@@ -183,17 +185,24 @@ extension ELicence {
     let n: String?
   }
 
-  /// Reads a flat object whose keys are exactly `required` plus any of `optional`.
-  static func flat(_ bytes: [UInt8], required: Set<String>, optional: Set<String> = []) -> [String:
+  /// Reads a flat object whose keys are exactly `required` plus any of `optional` (the two
+  /// lists share no key).
+  static func flat(_ bytes: [UInt8], required: [String], optional: [String] = []) -> [String:
     FlatValue]?
   {
     var reader = JSONStrings.Reader(bytes: bytes)
-    guard let object = reader.object() else { return nil }
-    let keys = Set(object.keys)
-    guard required.isSubset(of: keys), keys.isSubset(of: required.union(optional)) else {
-      return nil
-    }
+    guard let object = reader.object(),
+      required.allSatisfy({ object[$0] != nil }),
+      object.count == required.count + optional.count(where: { object[$0] != nil })
+    else { return nil }
     return object
+  }
+
+  /// SHA-256 of `bytes`, without going through the generic data path.
+  static func sha256(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+    var hasher = SHA256()
+    bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    return hasher.finalize().withUnsafeBytes { Array($0) }
   }
 
   static func strictClaims(_ bytes: [UInt8]) -> CredentialClaims? {

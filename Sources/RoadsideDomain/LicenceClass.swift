@@ -98,6 +98,7 @@ public enum LicenceClass: String, Sendable, Hashable, Codable, CaseIterable, Com
   /// Parses a class list as printed on a licence (`C1D`, `A2E`) or separated by commas or
   /// spaces (`C1,D`). The result is sorted and free of repeats.
   public static func parseList(_ text: some StringProtocol) throws(DomainError) -> [LicenceClass] {
+    if let printed = parsePrinted(text.utf8) { return printed }
     var result: Set<LicenceClass> = []
     var chars = Array(text.uppercased())[...]
     while let first = chars.first {
@@ -124,6 +125,36 @@ public enum LicenceClass: String, Sendable, Hashable, Codable, CaseIterable, Com
       throw .invalid("no licence class given; name at least one, such as C1")
     }
     return result.sorted()
+  }
+
+  /// Classes by their two code bytes (the digit byte 0 for one-letter classes).
+  private static let byCode: [UInt16: LicenceClass] = Dictionary(
+    uniqueKeysWithValues: allCases.map { value in
+      let bytes = Array(value.rawValue.utf8)
+      return (UInt16(bytes[0]) << 8 | UInt16(bytes.count > 1 ? bytes[1] : 0), value)
+    })
+
+  /// The fast path for the printed form caches and payloads carry (`C1E`, upper case, sorted,
+  /// no separators): nil for anything else, which the general parser then reads or explains.
+  private static func parsePrinted(_ bytes: some Collection<UInt8>) -> [LicenceClass]? {
+    var result: [LicenceClass] = []
+    var iterator = bytes.makeIterator()
+    var pending = iterator.next()
+    while let letter = pending {
+      guard letter >= UInt8(ascii: "A"), letter <= UInt8(ascii: "Z") else { return nil }
+      let next = iterator.next()
+      if let digit = next, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
+        guard let two = byCode[UInt16(letter) << 8 | UInt16(digit)] else { return nil }
+        result.append(two)
+        pending = iterator.next()
+      } else {
+        guard let one = byCode[UInt16(letter) << 8] else { return nil }
+        result.append(one)
+        pending = next
+      }
+      if result.count > 1, result[result.count - 2] >= result[result.count - 1] { return nil }
+    }
+    return result.isEmpty ? nil : result
   }
 }
 

@@ -91,6 +91,11 @@ public struct LicenceStatus: Sendable, Hashable, CheckedText, CustomStringConver
 
   /// Parses `A`, `DH`, `D,H`.
   public init(code text: some StringProtocol) throws(DomainError) {
+    // The common case, one upper-case code such as `A` or `D`, without the general parse.
+    if text.utf8.count == 1, let code = StatusCode(rawValue: String(text)) {
+      self.init(codes: [code])
+      return
+    }
     var codes: Set<StatusCode> = []
     for char in text.uppercased() where char != "," && char != " " {
       guard let code = StatusCode(rawValue: String(char)) else {

@@ -19,6 +19,30 @@ public struct VerificationReport: Sendable, Codable, Equatable {
   public let cacheAgeSeconds: Int64?
 }
 
+extension TerminalStore {
+  /// What a verdict needs from the cache about `number` — status, epoch, validity, classes
+  /// and the points of the current cycle — in one indexed query; nil when it is not cached.
+  public func verificationFacts(_ number: LicenceNumber, today: LocalDate) throws -> LicenceFacts? {
+    try db.fetchOne(
+      """
+      SELECT l.status, l.epoch, l.classes, l.term, l.valid_from, p.ledger
+      FROM licences l LEFT JOIN points p ON p.licence = l.number WHERE l.number = ?
+      """, number.value
+    ) { row in
+      let points =
+        try row.optionalText(5).map {
+          try JSONDecoder().decode(PointsLedger.self, from: Data($0.utf8)).total(on: today)
+        } ?? 0
+      return LicenceFacts(
+        number: number, status: try LicenceStatus(code: row.text(0)), epoch: row.int(1),
+        validity: Validity(
+          term: ValidityTerm(rawValue: row.text(3)) ?? .sixYears,
+          from: LocalDate(daysSinceEpoch: row.int(4))),
+        classes: try LicenceClass.parseList(row.text(2)), points: points)
+    }
+  }
+}
+
 /// The replay cache in the terminal's file: a presentation id stays until its window closes,
 /// across restarts.
 struct StoredReplayGuard: ReplayGuard {
@@ -63,13 +87,9 @@ extension Terminal {
       let age = sync.lastSuccessAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch }
       var facts: LicenceFacts?
       if case .success(let presented) = presentation, let disclosed = presented.disclosed[.number],
-        let id = try? CitizenID(disclosed), let cached = try store.licence(id)
+        let id = try? CitizenID(disclosed)
       {
-        let ledger = try store.pointsLedger(id, firstIssued: cached.firstIssued)
-        facts = LicenceFacts(
-          number: id, status: cached.status, epoch: cached.epoch, validity: cached.validity,
-          classes: cached.classes,
-          points: ledger.total(on: today))
+        facts = try store.verificationFacts(id, today: today)
       }
       let verdict = Verdict.decide(
         presentation: presentation, facts: facts, cacheAgeSeconds: age,

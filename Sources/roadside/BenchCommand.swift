@@ -8,7 +8,8 @@ struct Bench: AsyncParsableCommand {
     abstract: "Measure sync paths beside bare references in the same run.",
     discussion: """
       verify: full e-licence presentations verified, beside a bare loop of the same two Ed25519
-      verifications.
+      verifications: the code alone, the code with its verdict against a terminal cache of
+      --cache licences, and the terminal's whole check (with its durable commit).
       pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
       C-API insert loop of the same rows; the cache's size per licence.
       sync: an incremental pull of --changes central changes and a push of --records records,
@@ -29,10 +30,18 @@ struct Bench: AsyncParsableCommand {
   @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
   @Option(help: "Records for the push.") var records: Int = 10_000
   @Option(help: "Presentations for the verification benchmark.") var presentations: Int = 5_000
+  @Option(help: "Licences in the terminal cache the presentations are verified against.")
+  var cache: Int = 1_000_000
+  @Option(help: "Rounds the verification loops take turns for; each keeps its fastest.")
+  var rounds: Int = 3
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
+    guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    guard presentations >= 1, cache >= presentations else {
+      throw ValidationError("--presentations must be positive and --cache at least as many")
+    }
     guard changes >= 1, records >= 2 else {
       throw ValidationError("--changes and --records must be positive")
     }
@@ -42,7 +51,9 @@ struct Bench: AsyncParsableCommand {
     let bench = SyncBench(licences: licences, clock: try global.clock())
     var results: [BenchResult] = []
     if which == .verify || which == .all {
-      results += try VerifyBench(presentations: presentations, clock: try global.clock()).run()
+      results += try VerifyBench(
+        presentations: presentations, cacheLicences: cache, clock: try global.clock()
+      ).run()
     }
     if which == .pull || which == .all { results += try bench.fullPull() }
     if which == .sync || which == .all {

@@ -378,3 +378,35 @@ extension VerdictCLITests {
         "error: unknown state \"done\"; the states are pending, issued and refused"))
   }
 }
+
+@Suite struct BenchCLITests {
+  /// The benchmark is not timed here; the test proves it measures what it says: every
+  /// presentation is verified, against the cache, and through the terminal's whole check.
+  @Test func verifyBenchmarkReportsThreeFiguresWithTheirReferences() throws {
+    let run = try roadside([
+      "bench", "verify", "--presentations", "40", "--cache", "400", "--json", "--now", now,
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let results = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+    #expect(
+      results.compactMap { $0["name"] as? String } == [
+        "verify", "verify + cache", "terminal verify",
+      ])
+    let details = results.compactMap { $0["detail"] as? String }
+    #expect(details.first?.hasPrefix("40 of 40 full presentations verified") == true)
+    #expect(details.dropFirst().first?.contains("a cache of 400 licences") == true)
+    #expect(details.last?.hasPrefix("40 checks through Terminal.verify") == true)
+    for result in results {
+      let reference = try #require(result["reference"] as? Double)
+      let value = try #require(result["value"] as? Double)
+      #expect(reference > 0 && value > 0)
+      #expect(abs((result["ratio"] as? Double ?? 0) - value / reference) < 1e-9)
+    }
+    let bad = try roadside(["bench", "verify", "--presentations", "50", "--cache", "10"])
+    #expect(bad.status == 64)
+    #expect(
+      bad.stderr.hasPrefix(
+        "error: --presentations must be positive and --cache at least as many"))
+  }
+}

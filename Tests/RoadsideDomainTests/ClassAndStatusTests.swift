@@ -44,7 +44,8 @@ import Testing
 
   @Test(arguments: [
     ("C1D", [LicenceClass.c1, .d]), ("c1,e", [.c1, .e]), ("A2 D", [.a2, .d]), ("B2", [.b2]),
-    ("DC1", [.c1, .d]),
+    ("DC1", [.c1, .d]), ("A1A2D", [.a1, .a2, .d]), ("C1C1", [.c1]), ("A2A1", [.a1, .a2]),
+    ("C1E", [.c1, .e]),
   ])
   func parsesClassLists(_ text: String, _ classes: [LicenceClass]) throws {
     #expect(try LicenceClass.parseList(text) == classes)
@@ -60,6 +61,10 @@ import Testing
       "unknown licence class \"X\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"
     ),
     ("", "no licence class given; name at least one, such as C1"),
+    (
+      "C12",
+      "unknown licence class \"2\"; valid classes are A1 A2 A3 B1 B2 C1 C2 C3 C4 C5 C6 D E F M N P"
+    ),
   ])
   func rejectsUnknownClasses(_ text: String, _ message: String) {
     #expect(throws: DomainError(.invalidData, message)) { try LicenceClass.parseList(text) }
