@@ -1,0 +1,240 @@
+/// The serials central hands a terminal for numbering the documents it issues offline
+/// (penalty decisions and processing notices share one sequence). A document number is 18
+/// digits: the authority's 6-digit region code, the year, and the 8-digit serial — the
+/// format of the decisions in the fixtures.
+public struct NumberRange: Sendable, Hashable, Codable {
+  public let terminal: String
+  public let region: String
+  public let year: Int
+  public let first: Int
+  public let last: Int
+
+  public init(terminal: String, region: String, year: Int, first: Int, last: Int) {
+    self.terminal = terminal
+    self.region = region
+    self.year = year
+    self.first = first
+    self.last = last
+  }
+
+  public var size: Int { last - first + 1 }
+
+  /// The document number of `serial`.
+  public func number(_ serial: Int) -> String {
+    region + String(year) + pad(serial, 8)
+  }
+
+  /// Whether `number` is one of this range's.
+  public func contains(_ number: String) -> Bool {
+    guard number.utf8.count == 18, number.hasPrefix(region + String(year)),
+      let serial = Int(number.suffix(8))
+    else { return false }
+    return (first...last).contains(serial)
+  }
+
+  /// A terminal warns when fewer than this share of its numbers are left.
+  public static let lowStockShare = 0.2
+  /// Serials central hands out at a time.
+  public static let standardSize = 500
+}
+
+/// Why the paper licence must be taken at the roadside (扣留).
+public struct Withholding: Sendable, Hashable, Codable {
+  public let reason: String
+  public let basis: String
+
+  public init(reason: String, basis: String) {
+    self.reason = reason
+    self.basis = basis
+  }
+}
+
+/// One offence as charged at a stop: the officer's fine (or warning) checked against the
+/// law's range, its points, the procedure it takes.
+public struct Charge: Sendable, Hashable, Codable {
+  public let offence: String
+  public let chinese: String
+  public let english: String
+  public let fine: Money
+  public let warning: Bool
+  public let points: Int
+  public let measure: LicenceMeasure
+  /// The legal basis, as the decision states it.
+  public let basis: String
+  public let procedure: Procedure
+}
+
+/// What a stop comes to before anything is written: each offence decided separately
+/// (公安部令第157号 §44: several offences at one stop are decided separately and served
+/// together), the points before and after, and whether the paper licence is withheld.
+public struct StopPlan: Sendable, Hashable {
+  public let charges: [Charge]
+  public let pointsBefore: Int
+  public let pointsAfter: Int
+  public let withholding: Withholding?
+
+  public var paperLicenceRequired: Bool { withholding != nil }
+}
+
+/// The procedure gate at work on a whole stop.
+public enum PenaltyPlanner {
+  /// Plans a stop: `offences` with the officer's fine in yuan (nil: the catalogue's default;
+  /// 0: a warning where the law allows one), against the points the licence has in the
+  /// current cycle. Rules:
+  /// - a fine outside the offence's legal range is refused (道路交通安全法 §90 and the
+  ///   article the offence cites); so is the same offence twice at one stop;
+  /// - the licence is withheld at the roadside when an offence carries suspension or
+  ///   revocation (道路交通安全法 §110) or when the stop brings the cycle to 12 points
+  ///   (公安部令第163号 §17); the holder then needs the paper licence;
+  /// - each offence takes the simple procedure only as a warning or a fine of at most
+  ///   200 yuan with no licence measure and no withholding (行政处罚法 §51, 公安部令第157号
+  ///   §43); otherwise the general procedure, and the terminal issues a processing notice.
+  public static func plan(
+    _ offences: [(offence: Offence, fineYuan: Int?)], pointsBefore: Int
+  ) throws(DomainError) -> StopPlan {
+    guard !offences.isEmpty else { throw .invalid("a stop needs at least one offence") }
+    var seen: Set<String> = []
+    for item in offences where !seen.insert(item.offence.code).inserted {
+      throw .invalid(
+        "offence \(item.offence.code) is given twice; one stop records each offence once")
+    }
+    var drafts: [(Offence, Money, Bool)] = []
+    for (offence, fineYuan) in offences {
+      let yuan = fineYuan ?? offence.fine.defaultYuan
+      try offence.fine.check(yuan, offence: offence.code)
+      let warning = yuan == 0 && offence.fine.maximumYuan > 0
+      drafts.append((offence, Money(yuan: yuan), warning))
+    }
+    let added = drafts.reduce(0) { $0 + ($1.2 ? 0 : $1.0.points) }
+    let after = pointsBefore + added
+    var withholding: Withholding?
+    if let measured = drafts.first(where: { $0.0.measure.requiresWithholding }) {
+      withholding = Withholding(
+        reason:
+          "offence \(measured.0.code) carries \(measured.0.measure.english): the licence is withheld until the decision",
+        basis: "道路交通安全法 §110")
+    } else if pointsBefore < PointsLedger.fullScore, after >= PointsLedger.fullScore {
+      withholding = Withholding(
+        reason:
+          "this stop brings the cycle to \(after) points: the licence is withheld for full-score education",
+        basis: "公安部令第163号 §17")
+    }
+    let charges = drafts.map { offence, fine, warning in
+      Charge(
+        offence: offence.code, chinese: offence.chinese, english: offence.english, fine: fine,
+        warning: warning, points: warning ? 0 : offence.points, measure: offence.measure,
+        basis: "\(offence.fine.basis); points: \(offence.pointsBasis)",
+        procedure: Procedure.gate(
+          fine: fine, isWarning: warning, measure: offence.measure,
+          licenceWithheld: withholding != nil))
+    }
+    return StopPlan(
+      charges: charges, pointsBefore: pointsBefore, pointsAfter: after, withholding: withholding)
+  }
+}
+
+/// One document a terminal issues for one offence: an electronic penalty decision (simple
+/// procedure) or a processing notice (general procedure). Carries every field
+/// 公安部令第157号 §44 requires of a decision made on the spot: the facts, the legal basis,
+/// the penalty (fine and points), the time and place, the authority and the officer, and the
+/// driver's signature or the note that they refused to sign.
+public struct PenaltyDocument: Sendable, Hashable, Codable {
+  /// `decision` or `notice`.
+  public let kind: String
+  public let number: String
+  /// The stop it was served with (documents of one stop are served together).
+  public let stop: String
+  public let terminal: String
+  public let licence: String
+  public let holder: String
+  public let plate: String
+  public let vehicleClass: String
+  public let charge: Charge
+  public let at: Timestamp
+  public let place: String
+  public let locationCode: String?
+  public let authority: String
+  public let officer: String
+  /// `signed`, or `refused` (the officer noted the refusal; 公安部令第157号 §44).
+  public let signature: String
+  public let note: String?
+  /// The last day to pay without surcharge (decisions only).
+  public let payBy: LocalDate?
+  /// The last day to report to the traffic police unit (notices only).
+  public let reportBy: LocalDate?
+
+  public init(
+    kind: String, number: String, stop: String, terminal: String, licence: String,
+    holder: String, plate: String, vehicleClass: String, charge: Charge, at: Timestamp,
+    place: String, locationCode: String?, authority: String, officer: String,
+    signature: String, note: String?
+  ) {
+    self.kind = kind
+    self.number = number
+    self.stop = stop
+    self.terminal = terminal
+    self.licence = licence
+    self.holder = holder
+    self.plate = plate
+    self.vehicleClass = vehicleClass
+    self.charge = charge
+    self.at = at
+    self.place = place
+    self.locationCode = locationCode
+    self.authority = authority
+    self.officer = officer
+    self.signature = signature
+    self.note = note
+    let served = at.chinaDate
+    self.payBy = kind == "decision" ? Payment.deadline(servedOn: served) : nil
+    self.reportBy = kind == "notice" ? served.adding(days: PenaltyDocument.daysToReport) : nil
+  }
+
+  /// A processing notice asks the driver to report within 15 days (公安部令第157号 §40).
+  public static let daysToReport = 15
+
+  /// The facts as the document states them.
+  public var facts: String {
+    "\(at.description) 在\(place)，驾驶\(vehicleClass)车辆 \(plate)：\(charge.chinese)（\(charge.english)）"
+  }
+
+  /// The penalty as the document states it.
+  public var penalty: String {
+    let fine = charge.warning ? "警告 (warning)" : "罚款 \(charge.fine.yuanText)"
+    let measure = charge.measure == .none ? "" : "，\(charge.measure.chinese)"
+    return "\(fine)，记 \(charge.points) 分\(measure)"
+  }
+
+  /// Checks the rules a decision must meet whoever made it: central re-runs this on what
+  /// terminals submit. A decision must take the simple procedure; the fine must lie in the
+  /// offence's legal range and the points must be the catalogue's.
+  public func check(against offence: Offence) throws(DomainError) {
+    guard offence.code == charge.offence else {
+      throw .invalid("document \(number) is for offence \(charge.offence), not \(offence.code)")
+    }
+    guard kind == "decision" || kind == "notice" else {
+      throw .invalid("document \(number) is a \"\(kind)\"; documents are decisions or notices")
+    }
+    let yuan = charge.warning ? 0 : Int(charge.fine.fen / 100)
+    guard charge.warning || charge.fine.fen % 100 == 0 else {
+      throw .invalid("document \(number) has a fine that is not a whole number of yuan")
+    }
+    try offence.fine.check(yuan, offence: offence.code)
+    guard charge.points == (charge.warning ? 0 : offence.points) else {
+      throw .invalid(
+        "document \(number) gives \(charge.points) points for offence \(offence.code), which scores \(offence.points)"
+      )
+    }
+    guard signature == "signed" || signature == "refused" else {
+      throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
+    }
+    if kind == "decision" {
+      let gate = Procedure.gate(fine: charge.fine, isWarning: charge.warning, measure: offence.measure)
+      guard gate == .simple, charge.procedure == .simple else {
+        throw .invalid(
+          "document \(number) decides offence \(offence.code) on the spot, but a fine of \(charge.fine.yuanText)\(offence.measure == .none ? "" : " with the licence \(offence.measure.english)") needs the general procedure"
+        )
+      }
+    }
+  }
+}
