@@ -67,6 +67,7 @@ let package = Package(
       name: "RoadsideCentral",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCredentials",
+        "RoadsideProtocol", "RoadsideBank",
       ],
       swiftSettings: upcoming
     ),
@@ -134,6 +135,26 @@ let package = Package(
       swiftSettings: upcoming
     ),
     // The thin command-line front end.
+    // The simulated bank: accounts, mandates, idempotent deductions, injectable faults.
+    .target(
+      name: "RoadsideBank",
+      dependencies: ["RoadsideDomain", "RoadsideStorage"],
+      swiftSettings: upcoming
+    ),
+    // The bank over HTTP: its server (Hummingbird) and the client central uses.
+    .target(
+      name: "RoadsideBankHTTP",
+      dependencies: [
+        "RoadsideBank", "RoadsideDomain",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming
+    ),
     // The e-licence code parser's fuzzing property and its fixed world; the seed corpus in
     // Fuzz/corpus/ is replayed by the ordinary tests.
     .target(
@@ -149,7 +170,8 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
-        "RoadsideCredentials", "RoadsideBench", "RoadsideHolder",
+        "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
+        "RoadsideBankHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming

@@ -271,5 +271,75 @@ enum CentralSchema {
           CREATE UNIQUE INDEX elicence_applications_one_pending ON elicence_applications (licence)
             WHERE state = 'pending';
           """),
+      Migration(
+        version: 6, name: "document numbers, terminal documents, bank deductions",
+        sql: """
+          -- The conflicts table again, with the kinds of penalty decisions and deductions.
+          CREATE TABLE conflicts_v6 (
+            id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('duplicate_event', 'stale_status', 'superseded_epoch',
+              'points_cross_12', 'clock_skew', 'revoked_terminal', 'void_after_deduction',
+              'paid_before_deduction')),
+            terminal TEXT NOT NULL,
+            records TEXT NOT NULL,
+            licence TEXT,
+            detected_at TEXT NOT NULL,
+            description TEXT NOT NULL,
+            resolution TEXT NOT NULL
+          ) STRICT;
+          INSERT INTO conflicts_v6 SELECT * FROM conflicts;
+          DROP TABLE conflicts;
+          ALTER TABLE conflicts_v6 RENAME TO conflicts;
+
+          -- Document serials allocated to terminals; ranges never overlap within a year.
+          CREATE TABLE number_ranges (
+            terminal TEXT NOT NULL REFERENCES terminals (id),
+            region TEXT NOT NULL CHECK (length(region) = 6),
+            year INTEGER NOT NULL,
+            first INTEGER NOT NULL CHECK (first >= 1),
+            last INTEGER NOT NULL CHECK (last >= first AND last <= 99999999),
+            allocated_at TEXT NOT NULL,
+            PRIMARY KEY (region, year, first)
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX number_ranges_terminal ON number_ranges (terminal);
+
+          -- Decisions and notices terminals issued, as signed; a decision also has its row in
+          -- decisions unless it is held as a duplicate.
+          CREATE TABLE documents (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            terminal TEXT NOT NULL REFERENCES terminals (id),
+            record_id TEXT NOT NULL UNIQUE REFERENCES records (record_id),
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'notice')),
+            licence TEXT NOT NULL REFERENCES licences (number),
+            body TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('effective', 'held', 'voided')),
+            at TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX documents_licence ON documents (licence);
+
+          -- Each fine's bank deduction: the decision number is the idempotency key. An attempt
+          -- is claimed (state requested, attempts + 1) and committed before the bank is called.
+          CREATE TABLE deductions (
+            decision TEXT PRIMARY KEY REFERENCES decisions (number),
+            licence TEXT NOT NULL REFERENCES licences (number),
+            bank TEXT NOT NULL,
+            account TEXT NOT NULL,
+            fine_fen INTEGER NOT NULL CHECK (fine_fen > 0),
+            served_on TEXT NOT NULL,
+            amount_fen INTEGER CHECK (amount_fen >= fine_fen AND amount_fen <= 2 * fine_fen),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'requested', 'settled', 'failed',
+              'unknown', 'cancel_pending', 'cancelled', 'refund_pending', 'reversed')),
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            updated_at TEXT NOT NULL,
+            settled_at TEXT,
+            settled_day TEXT,
+            reversed_at TEXT,
+            reversed_day TEXT
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX deductions_open ON deductions (state)
+            WHERE state IN ('pending', 'requested', 'unknown', 'cancel_pending', 'refund_pending');
+          """, rebuildsTables: true),
     ])
 }

@@ -254,9 +254,52 @@ extension CentralService {
           at: now,
           action: "violation.recorded", reason: nil)
       }
+    case "decision", "notice":
+      guard let submission = try? decoder.decode(DocumentSubmission.self, from: payload) else {
+        return try reject("the payload is not a signed penalty document")
+      }
+      guard let terminal = try tx.terminal(batch.terminal) else {
+        return try reject("unknown terminal")
+      }
+      if let refusal = try refusal(of: submission, kind: record.kind, terminal: terminal, in: tx) {
+        return try reject(refusal)
+      }
+      let document = submission.document
+      var held = false
+      if let twin = try twin(of: document, in: tx) {
+        held = true
+        conflict = ConflictDraft(
+          kind: "duplicate_event", licence: document.licence,
+          others: [try tx.document(twin.number).map { _ in twin.number } ?? twin.number],
+          description:
+            "\(batch.terminal) decided offence \(document.charge.offence) by \(document.plate) at \(document.at) (\(document.number)); decision \(twin.number) decided the same event",
+          resolution: "\(document.number) is held for review: no second points, fine or deduction")
+      }
+      afterInsert = {
+        try self.apply(document, recordID: record.recordID, held: held, at: now, in: tx)
+      }
+    case "void":
+      guard let void = try? decoder.decode(VoidRecord.self, from: payload) else {
+        return try reject("the payload is not a void record")
+      }
+      guard let (document, state) = try tx.document(void.number),
+        document.terminal == batch.terminal
+      else {
+        return try reject(
+          "document \(void.number) was not issued by terminal \(batch.terminal); a terminal voids only its own")
+      }
+      if state == "voided" { break }
+      if let deduction = try tx.deduction(void.number), deduction.state == "settled" {
+        conflict = ConflictDraft(
+          kind: "void_after_deduction", licence: document.licence,
+          description:
+            "decision \(void.number) was voided at \(void.at) (\(void.reason)) after its fine of \(deduction.amount?.yuanText ?? "?") was deducted",
+          resolution: "the points are revoked and the deduction is refunded once")
+      }
+      afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
     default:
       return try reject(
-        "unknown record kind \"\(record.kind)\"; this central applies audit, check and violation")
+        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice and void")
     }
 
     // A terminal clock off by more than the threshold, against central's receipt or

@@ -507,6 +507,10 @@ extension CentralService {
       try tx.append(
         NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
         action: "terminal.register", reason: nil)
+      // Its first document numbers, so that it can decide on the spot from its first stop.
+      if try tx.numberRanges(terminal: id).isEmpty {
+        try allocateRange(terminal: id, at: now, in: tx)
+      }
       return terminal
     }
   }

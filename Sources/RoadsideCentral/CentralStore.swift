@@ -21,6 +21,10 @@ public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
   case conflict
   /// A trusted issuer key, public part (key: its kid).
   case issuerKey = "issuer_key"
+  /// Document numbers central allocated to a terminal (key: `terminal/first serial`).
+  case numberRange = "number_range"
+  /// A bank deduction's state (key: the decision number).
+  case deduction
 }
 
 /// One entry of the change log: the entity's full state after the change, so that
@@ -311,7 +315,7 @@ public struct StoreCounts: Sendable, Equatable, Codable {
 
 /// Reading the central store. Every method sees one consistent snapshot when called
 /// inside ``CentralStore/read(_:)`` or ``CentralStore/write(_:)``.
-public protocol CentralReading {
+public protocol CentralReading: CentralPenaltyReading {
   func licence(_ number: LicenceNumber) throws -> Licence?
   func licences(_ filter: LicenceFilter) throws -> [Licence]
   func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord]
@@ -359,7 +363,7 @@ public protocol CentralReading {
 /// Writing the central store: plain persistence of domain values. The rules live in the
 /// domain and in ``CentralService``, which appends a change for everything it writes;
 /// the store only guarantees that a `write` block commits all of it or none.
-public protocol CentralWriting: CentralReading {
+public protocol CentralWriting: CentralReading, CentralPenaltyStore {
   func insert(_ licence: Licence) throws
   func update(_ licence: Licence) throws
   func insert(_ vehicle: VehicleRecord) throws

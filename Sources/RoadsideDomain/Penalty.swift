@@ -158,6 +158,8 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
   /// `signed`, or `refused` (the officer noted the refusal; 公安部令第157号 §44).
   public let signature: String
   public let note: String?
+  /// Set on every document of a stop at which the paper licence was withheld.
+  public let withholding: Withholding?
   /// The last day to pay without surcharge (decisions only).
   public let payBy: LocalDate?
   /// The last day to report to the traffic police unit (notices only).
@@ -167,7 +169,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     kind: String, number: String, stop: String, terminal: String, licence: String,
     holder: String, plate: String, vehicleClass: String, charge: Charge, at: Timestamp,
     place: String, locationCode: String?, authority: String, officer: String,
-    signature: String, note: String?
+    signature: String, note: String?, withholding: Withholding? = nil
   ) {
     self.kind = kind
     self.number = number
@@ -185,6 +187,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     self.officer = officer
     self.signature = signature
     self.note = note
+    self.withholding = withholding
     let served = at.chinaDate
     self.payBy = kind == "decision" ? Payment.deadline(servedOn: served) : nil
     self.reportBy = kind == "notice" ? served.adding(days: PenaltyDocument.daysToReport) : nil

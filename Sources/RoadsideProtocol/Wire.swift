@@ -338,3 +338,39 @@ public struct CheckRecord: Sendable, Codable, Equatable {
     self.cursor = cursor
   }
 }
+
+/// A penalty decision or processing notice a terminal issued offline (record kinds
+/// `decision` and `notice`), signed with the terminal's key so that central can tell it was
+/// not altered on the way and re-run the domain's checks on it.
+public struct DocumentSubmission: Sendable, Codable, Equatable {
+  public let document: PenaltyDocument
+  /// Base64 Ed25519 signature by the issuing terminal over ``signingBytes(of:)``.
+  public let signature: String
+
+  public init(document: PenaltyDocument, signature: String) {
+    self.document = document
+    self.signature = signature
+  }
+
+  /// The document as key-sorted JSON with unescaped slashes.
+  public static func signingBytes(of document: PenaltyDocument) -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return [UInt8]((try? encoder.encode(document)) ?? Data())
+  }
+}
+
+/// An officer voided a document (record kind `void`), offline or not.
+public struct VoidRecord: Sendable, Codable, Equatable {
+  public let number: String
+  public let reason: String
+  public let at: Timestamp
+  public let officer: String
+
+  public init(number: String, reason: String, at: Timestamp, officer: String) {
+    self.number = number
+    self.reason = reason
+    self.at = at
+    self.officer = officer
+  }
+}

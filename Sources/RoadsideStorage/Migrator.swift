@@ -3,11 +3,16 @@ public struct Migration: Sendable {
   public let version: Int
   public let name: String
   public let sql: String
+  /// The step rebuilds tables (SQLite cannot change a constraint in place): it runs with
+  /// foreign-key enforcement off, and the whole migration then checks every foreign key
+  /// before it commits (the procedure of https://sqlite.org/lang_altertable.html §7).
+  public let rebuildsTables: Bool
 
-  public init(version: Int, name: String, sql: String) {
+  public init(version: Int, name: String, sql: String, rebuildsTables: Bool = false) {
     self.version = version
     self.name = name
     self.sql = sql
+    self.rebuildsTables = rebuildsTables
   }
 }
 
@@ -17,6 +22,8 @@ public enum SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
   case foreignDatabase(path: String, expected: String)
   /// The file was written by a newer Roadside whose schema this build does not know.
   case newerSchema(path: String, found: Int, known: Int)
+  /// A migration that rebuilt tables left rows whose foreign keys point nowhere.
+  case brokenForeignKeys(path: String, table: String)
 
   public var description: String {
     switch self {
@@ -24,6 +31,8 @@ public enum SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
       "\(path) is a SQLite database but not a \(expected)"
     case .newerSchema(let path, let found, let known):
       "\(path) has schema version \(found), newer than this build knows (\(known))"
+    case .brokenForeignKeys(let path, let table):
+      "migrating \(path) left rows of table \(table) pointing nowhere; nothing was changed"
     }
   }
 }
@@ -66,7 +75,12 @@ public struct Migrator: Sendable {
   /// Applies every migration newer than the file's version. Returns the versions applied.
   @discardableResult
   public func migrate(_ db: Connection) throws -> [Int] {
-    try db.transaction {
+    // `PRAGMA foreign_keys` is a no-op inside a transaction: switch it before.
+    let pending = try appliedVersion(db)
+    let rebuilding = migrations.contains { $0.version > pending && $0.rebuildsTables }
+    if rebuilding { try db.execute("PRAGMA foreign_keys = OFF") }
+    defer { if rebuilding { try? db.execute("PRAGMA foreign_keys = ON") } }
+    return try db.transaction {
       try check(db)
       if try db.pragmaInt("application_id") == 0 {
         try db.execute("PRAGMA application_id = \(applicationID)")
@@ -86,6 +100,12 @@ public struct Migrator: Sendable {
           "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
           migration.version, migration.name)
         applied.append(migration.version)
+      }
+      if rebuilding {
+        let broken = try db.fetchAll("PRAGMA foreign_key_check") { $0.text(0) }
+        if let table = broken.first {
+          throw SchemaError.brokenForeignKeys(path: db.path, table: table)
+        }
       }
       return applied
     }

@@ -10,7 +10,10 @@ public struct LookupResult: Sendable, Codable, Equatable {
   public struct Points: Sendable, Codable, Equatable {
     public let cycleStart: LocalDate
     public let cycleLastDay: LocalDate
+    /// Central's ledger plus ``provisional``.
     public let total: Int
+    /// Points of this terminal's own decisions central has not yet put into the ledger.
+    public let provisional: Int
   }
 
   public let terminal: String
@@ -448,7 +451,10 @@ public struct Terminal {
           permitsDriving: licence.status.permitsDriving && !licence.validity.isExpired(on: today),
           expired: licence.validity.isExpired(on: today),
           points: .init(
-            cycleStart: cycle.start, cycleLastDay: cycle.lastDay, total: ledger.total(on: today)),
+            cycleStart: cycle.start, cycleLastDay: cycle.lastDay,
+            total: try pointsNow(number, firstIssued: licence.firstIssued, today: today),
+            provisional: try pointsNow(number, firstIssued: licence.firstIssued, today: today)
+              - ledger.total(on: today)),
           unpaidDecisions: try store.decisions(number).filter {
             !$0.paid && $0.state == "effective" && $0.fine > .zero
           },

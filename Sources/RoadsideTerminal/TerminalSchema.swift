@@ -176,5 +176,46 @@ enum TerminalSchema {
             until INTEGER NOT NULL
           ) STRICT, WITHOUT ROWID;
           """),
+      Migration(
+        version: 3, name: "document numbers, issued documents and stops",
+        sql: """
+          -- Serials central allocated to this terminal; `next` is the first one unused.
+          CREATE TABLE number_ranges (
+            region TEXT NOT NULL CHECK (length(region) = 6),
+            year INTEGER NOT NULL,
+            first INTEGER NOT NULL CHECK (first >= 1),
+            last INTEGER NOT NULL CHECK (last >= first AND last <= 99999999),
+            next INTEGER NOT NULL,
+            CHECK (next BETWEEN first AND last + 1),
+            PRIMARY KEY (region, year, first)
+          ) STRICT, WITHOUT ROWID;
+
+          -- A roadside stop: one or more documents served together.
+          CREATE TABLE stops (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            licence TEXT NOT NULL,
+            plate TEXT NOT NULL,
+            points_before INTEGER NOT NULL,
+            points_after INTEGER NOT NULL,
+            withholding TEXT,
+            note TEXT
+          ) STRICT, WITHOUT ROWID;
+
+          -- Every decision and notice this terminal issued, as served.
+          CREATE TABLE documents (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            stop TEXT NOT NULL REFERENCES stops (id),
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'notice')),
+            licence TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            record_id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL DEFAULT 'issued' CHECK (state IN ('issued', 'voided')),
+            void_reason TEXT
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX documents_stop ON documents (stop);
+          CREATE INDEX documents_licence ON documents (licence);
+          """),
     ])
 }

@@ -292,6 +292,17 @@ public final class TerminalStore {
       try db.execute(
         "INSERT OR REPLACE INTO violations (record_id, terminal, licence, body, state) VALUES (?, ?, ?, ?, ?)",
         v.recordID, v.terminal, v.violation.licence, change.payload, v.state)
+    case "number_range":
+      let range = try decode(NumberRange.self)
+      guard range.terminal == (try identity().terminal) else { return }
+      // A range arrives once; replays of the change leave `next` where the terminal is.
+      try db.execute(
+        """
+        INSERT INTO number_ranges (region, year, first, last, next) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (region, year, first) DO NOTHING
+        """, range.region, range.year, range.first, range.last, range.first)
+    case "deduction":
+      break
     case "issuer_key":
       if delete {
         try db.execute("DELETE FROM issuer_keys WHERE kid = ?", change.key)

@@ -14,7 +14,7 @@ struct Central: ParsableCommand {
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
       OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, KeysCommand.self,
-      ELicenceCommand.self,
+      ELicenceCommand.self, Pay.self, Deduct.self, Deductions.self, Reconcile.self,
       Changes.self,
       ConflictsCommand.self,
       AuditCommand.self, Serve.self,
@@ -51,6 +51,10 @@ extension Central {
         clock: try global.clock(), issuerKeySeed: systemRandomBytes(32))
       let phones = try HolderFixtures.provision(
         central: service, home: global.homeDirectory, seed: 2026)
+      // The bank keeps its own file; it opens accounts for the fixtures' mandates.
+      if !FileManager.default.fileExists(atPath: global.layout.bankStore.path) {
+        try createBank(path: global.layout.bankStore.path, mandates: set.mandates)
+      }
       let summary = try service.summary()
       if json { return try printJSON(summary) }
       print("Created the central store at \(path)")
@@ -485,7 +489,7 @@ struct OfficerCommand: ParsableCommand {
 struct TerminalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "terminal", abstract: "Terminals known to the central store.",
-    subcommands: [List.self, Add.self, Revoke.self])
+    subcommands: [List.self, Add.self, Revoke.self, Allocate.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List terminals.")

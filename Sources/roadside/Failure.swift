@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadsideBank
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
@@ -74,6 +75,12 @@ enum Failure {
       case 404: (status, message) = (.notFound, error.description)
       case 400, 409, 413, 422: (status, message) = (.dataError, error.description)
       default: (status, message) = (.unavailable, error.description)
+      }
+    case let error as BankError:
+      switch error.kind {
+      case .unavailable, .timeout: (status, message) = (.unavailable, error.description)
+      case .notFound: (status, message) = (.notFound, error.description)
+      case .keyReused, .invalid: (status, message) = (.dataError, error.description)
       }
     case let error as TransportError:
       (status, message) = (

@@ -79,6 +79,10 @@ struct HomeLayout {
 
   var centralDirectory: URL { home.appendingPathComponent("central", isDirectory: true) }
   var centralStore: URL { centralDirectory.appendingPathComponent("central.sqlite") }
+  /// `$HOME/bank/bank.sqlite`: the simulated bank's own file.
+  var bankStore: URL {
+    home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("bank.sqlite")
+  }
 
   /// `$HOME/terminals/T-…/terminal.sqlite`.
   func terminalStore(_ id: String) -> URL {

@@ -212,7 +212,10 @@ func describe(_ r: LookupResult) -> [String] {
   lines.append(field("Status", "\(l.status.code) \(l.status.chinese) (\(l.status.english))"))
   lines.append(field("Drive today", r.permitsDriving == true ? "yes" : "no"))
   lines.append(
-    field("Points", "\(points.total) of 12 in cycle \(points.cycleStart) – \(points.cycleLastDay)"))
+    field(
+      "Points",
+      "\(points.total) of 12 in cycle \(points.cycleStart) – \(points.cycleLastDay)"
+        + (points.provisional > 0 ? " (\(points.provisional) provisional, not yet synced)" : "")))
   if r.unpaidDecisions.isEmpty {
     lines.append(field("Unprocessed", "none"))
   } else {
@@ -293,35 +296,6 @@ struct Audit: ParsableCommand {
       ["SEQ", "AT", "OFFICER", "ACTION", "SUBJECT", "RESULT"],
       log.map { [String($0.seq), $0.at.description, $0.officer, $0.action, $0.subject, $0.result] })
     print("chain: \(AuditChain.verify(log))")
-  }
-}
-
-struct Record: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract: "Record a violation at the roadside (works offline; pushed with the next sync).",
-    discussion:
-      "Decisions, fines and the procedure gate are made from violation records by the penalty capability."
-  )
-
-  @OptionGroup var global: GlobalOptions
-  @OptionGroup var target: TerminalOption
-  @Option(help: "The driver's licence number.") var licence: String
-  @Option(help: "The vehicle's plate.") var plate: String
-  @Option(help: "The offence code, such as 0601.") var offence: String
-  @Option(help: "Where it happened.") var place: String
-  @Flag(help: "Print JSON.") var json = false
-
-  func run() throws {
-    let terminal = try openTerminal(global, target.terminal)
-    let (id, violation) = try terminal.recordViolation(
-      licence: try licenceNumber(licence), plate: try Plate(plate), offenceCode: offence,
-      place: place)
-    if json {
-      return try printJSON(["recordID": id, "offence": violation.offence, "plate": violation.plate])
-    }
-    print(
-      "Recorded violation \(violation.offence) (\(violation.points) pt) by \(violation.plate) at \(violation.at); record \(id) waits in the outbox"
-    )
   }
 }
 

@@ -52,10 +52,11 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
       lookup.stdout.contains("  Cache         last sync 2026-11-22T09:30:00+08:00, 0 s old\n"))
     let record = try roadside(
       [
-        "record", "--licence", normalLicence, "--plate", "京AD00000", "--offence", "0301", "--place",
-        "长安街",
+        "record", "--licence", normalLicence, "--plate", "京AD00000", "--vehicle", "C2", "--offence",
+        "0301", "--place", "长安街",
       ] + args)
     #expect(record.status == 0, "\(record.stderr)")
+    #expect(record.stdout.hasPrefix("Decision 1100002026"))
     let status = try roadside(["status", "--json"] + args)
     let object = try #require(
       try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
@@ -155,8 +156,8 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
     let run = try roadside(
       [
-        "record", "--licence", normalLicence, "--plate", "京A12345", "--offence", "9999", "--place",
-        "x",
+        "record", "--licence", normalLicence, "--plate", "京A12345", "--vehicle", "C2", "--offence",
+        "9999", "--place", "x",
       ] + args)
     #expect(run.status == 65)
     #expect(

@@ -1,0 +1,676 @@
+import Crypto
+import Foundation
+public import RoadsideBank
+public import RoadsideDomain
+public import RoadsideProtocol
+import RoadsideFixtures
+import RoadsideStorage
+
+/// A bank deduction of one fine, as central drives it.
+///
+/// States: `pending` (created with the decision) → `requested` (an attempt claimed and
+/// committed before the bank is called) → `settled` | `failed` (with the bank's reason) |
+/// `unknown` (no answer: unavailable, timeout, or central stopped after the call); `unknown`
+/// and a stale `requested` are retried with the same key, and the bank answers with its first
+/// result. A void after settlement goes `refund_pending` → `reversed`; a counter payment or a
+/// void before settlement goes `cancel_pending` → `cancelled` (or, if the bank had settled
+/// after all, `refund_pending` → `reversed`).
+public struct Deduction: Sendable, Codable, Equatable {
+  public let decision: String
+  public let licence: String
+  public let bank: String
+  public let account: String
+  public let fine: Money
+  public let servedOn: LocalDate
+  /// Fixed by the first attempt: fine plus the surcharge due on that day.
+  public let amount: Money?
+  public let state: String
+  public let reason: String?
+  public let attempts: Int
+  public let updatedAt: Timestamp
+  public let settledAt: Timestamp?
+  public let reversedAt: Timestamp?
+}
+
+/// What one run of the deduction driver did.
+public struct DeductionRun: Sendable, Codable, Equatable {
+  public var settled: [String] = []
+  public var failed: [String] = []
+  public var unknown: [String] = []
+  public var cancelled: [String] = []
+  public var reversed: [String] = []
+}
+
+/// One difference between central's deductions and the bank's statement.
+public struct ReconciliationDifference: Sendable, Codable, Equatable {
+  public let key: String
+  /// `missing_at_central`, `missing_at_bank`, `amount_differs`, `refund_missing_at_central`,
+  /// `refund_missing_at_bank`.
+  public let kind: String
+  public let central: Money?
+  public let bank: Money?
+  public let description: String
+}
+
+public struct Reconciliation: Sendable, Codable, Equatable {
+  public let date: LocalDate
+  public let centralDeductions: Int
+  public let bankDeductions: Int
+  public let centralRefunds: Int
+  public let bankRefunds: Int
+  public let differences: [ReconciliationDifference]
+}
+
+/// Reading penalties, number ranges and deductions; ``Access`` implements it.
+public protocol CentralPenaltyReading {
+  func numberRanges(terminal: String) throws -> [NumberRange]
+  func highestSerial(region: String, year: Int) throws -> Int
+  func document(_ number: String) throws -> (document: PenaltyDocument, state: String)?
+  func decision(_ number: String) throws -> StoredDecision?
+  func deduction(_ decision: String) throws -> Deduction?
+  func deductions(states: [String]) throws -> [Deduction]
+  func allDeductions() throws -> [Deduction]
+}
+
+/// Writing them.
+public protocol CentralPenaltyStore: CentralPenaltyReading {
+  func insert(_ range: NumberRange, at: Timestamp) throws
+  func insertDocument(_ document: PenaltyDocument, recordID: String, state: String) throws
+  func setDocumentState(_ number: String, _ state: String) throws
+  func setDecision(_ number: String, paid: Bool, state: String) throws
+  func insertDeduction(
+    decision: String, licence: String, bank: String, account: String, fine: Money,
+    servedOn: LocalDate, at: Timestamp) throws
+  func updateDeduction(
+    _ decision: String, state: String, reason: String?, amount: Money?, attempt: Bool,
+    at: Timestamp) throws
+}
+
+extension CentralService {
+  /// The region of the authority numbering documents (Beijing).
+  static let documentRegion = "110000"
+
+  /// Allocates `size` fresh serials to `terminal` for this year, after every serial used or
+  /// allocated so far, and logs the range for the terminal to pull.
+  @discardableResult
+  func allocateRange(
+    terminal: String, size: Int = NumberRange.standardSize, at now: Timestamp,
+    in tx: any CentralWriting
+  ) throws -> NumberRange {
+    let year = now.chinaDate.year
+    let first = try tx.highestSerial(region: CentralService.documentRegion, year: year) + 1
+    let range = NumberRange(
+      terminal: terminal, region: CentralService.documentRegion, year: year, first: first,
+      last: first + size - 1)
+    try tx.insert(range, at: now)
+    try tx.append(
+      NewChange(
+        entity: .numberRange, key: "\(terminal)/\(year)/\(first)", payload: try canonicalJSON(range)),
+      at: now, action: "numbers.allocate", reason: nil)
+    return range
+  }
+
+  /// Allocates another range to a terminal by hand.
+  public func allocateNumbers(terminal: String, size: Int) throws -> NumberRange {
+    guard (1...100_000).contains(size) else {
+      throw DomainError(.invalidData, "--size must be between 1 and 100000, not \(size)")
+    }
+    let now = clock.now()
+    return try store.write { tx in
+      _ = try requireTerminal(terminal, in: tx)
+      return try allocateRange(terminal: terminal, size: size, at: now, in: tx)
+    }
+  }
+
+  public func numberRanges(terminal: String) throws -> [NumberRange] {
+    try store.read { try $0.numberRanges(terminal: terminal) }
+  }
+
+  // MARK: - Documents pushed by terminals
+
+  /// Re-runs the domain's checks on a submitted document: signature, number, offence, fine,
+  /// points, procedure. Returns why it is refused, or nil.
+  func refusal(
+    of submission: DocumentSubmission, kind: String, terminal: TerminalState,
+    in tx: any CentralWriting
+  ) throws -> String? {
+    let document = submission.document
+    guard document.kind == kind, document.terminal == terminal.id else {
+      return "the document is a \(document.kind) of \(document.terminal), pushed as a \(kind) by \(terminal.id)"
+    }
+    guard let keyText = terminal.publicKey, let keyBytes = Data(base64Encoded: keyText),
+      let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes),
+      let signature = Data(base64Encoded: submission.signature),
+      key.isValidSignature(signature, for: DocumentSubmission.signingBytes(of: document))
+    else { return "document \(document.number) is not signed by terminal \(terminal.id)" }
+    guard try tx.numberRanges(terminal: terminal.id).contains(where: { $0.contains(document.number) })
+    else {
+      return "document number \(document.number) was not allocated to terminal \(terminal.id)"
+    }
+    if let existing = try tx.document(document.number) {
+      return
+        "document number \(document.number) was already used for \(existing.document.licence == document.licence ? "another" : "another licence's") \(existing.document.kind)"
+    }
+    guard let offence = catalogue.offence(document.charge.offence) else {
+      return "offence \(document.charge.offence) is not in catalogue \(catalogue.version)"
+    }
+    do {
+      try document.check(against: offence)
+    } catch {
+      return error.description
+    }
+    guard try tx.licence(try CitizenID(document.licence)) != nil else {
+      return "licence \(document.licence) is not in the central store"
+    }
+    return nil
+  }
+
+  /// A decision of another terminal for the same event: same licence, offence and plate
+  /// within the duplicate window.
+  func twin(of document: PenaltyDocument, in tx: any CentralWriting) throws -> StoredDecision? {
+    let window = ConflictRules.duplicateWindowSeconds
+    return try tx.decisions(for: try CitizenID(document.licence)).first { other in
+      guard other.state == "effective", other.offence == document.charge.offence,
+        other.plate == document.plate,
+        let stored = try? tx.document(other.number)
+      else { return false }
+      return stored.document.terminal != document.terminal
+        && abs(stored.document.at.secondsSinceEpoch - document.at.secondsSinceEpoch) <= window
+    }
+  }
+
+  /// Applies an accepted document: a decision enters the decisions, the points ledger (the
+  /// 12-point rule at work) and, with an active mandate and a fine, the deduction queue; a
+  /// stop's withholding withholds the licence. Each once: the record id and the document
+  /// number are both primary keys.
+  func apply(
+    _ document: PenaltyDocument, recordID: String, held: Bool, at now: Timestamp,
+    in tx: any CentralWriting
+  ) throws {
+    try tx.insertDocument(document, recordID: recordID, state: held ? "held" : "effective")
+    guard !held else { return }
+    let number = try CitizenID(document.licence)
+    var licence = try requireLicence(number, in: tx)
+    let before = licence
+    if document.withholding != nil, !licence.status.contains(.withheld),
+      !licence.status.isTerminal
+    {
+      licence = try licence.withholding()
+    }
+    if document.kind == "decision" {
+      let decidedOn = document.at.chinaDate
+      let paid = document.charge.fine == .zero
+      let stored = StoredDecision(
+        number: document.number, licence: number, plate: document.plate,
+        offence: document.charge.offence, decidedOn: decidedOn, fine: document.charge.fine,
+        points: document.charge.points, paid: paid, place: document.place, state: "effective")
+      try tx.insert(stored)
+      try tx.append(
+        NewChange(entity: .decision, key: stored.number, payload: try canonicalJSON(stored)),
+        at: now, action: "decision.applied", reason: nil)
+      if document.charge.points > 0 {
+        var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+        let outcome = try ledger.record(
+          decisionNumber: stored.number, offenceCode: stored.offence,
+          points: stored.points, decidedOn: decidedOn, finePaid: paid)
+        try tx.save(ledger, for: number)
+        try tx.append(
+          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
+          at: now, action: "decision.applied", reason: nil)
+        if outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(now.chinaDate),
+          !licence.status.contains(.pointsFull), !licence.status.isTerminal
+        {
+          licence = licence.markingPointsFull()
+        }
+      }
+      if !paid, let mandate = try tx.mandates(for: number).first(where: \.isActive) {
+        try tx.insertDeduction(
+          decision: stored.number, licence: number.value, bank: mandate.bank,
+          account: mandate.account, fine: stored.fine, servedOn: decidedOn, at: now)
+        try logDeduction(stored.number, action: "deduction.created", at: now, in: tx)
+      }
+    }
+    if licence != before {
+      try tx.update(licence)
+      try tx.append(
+        NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(licence)),
+        at: now, action: "decision.applied", reason: nil)
+    }
+    // Top up the terminal's numbers before it runs out (it learns of them on its next pull).
+    let ranges = try tx.numberRanges(terminal: document.terminal)
+    let allocated = ranges.reduce(0) { $0 + $1.size }
+    let used = Int(document.number.suffix(8)) ?? 0
+    let left = ranges.reduce(0) { $0 + max(0, $1.last - max(used, $1.first - 1)) }
+    if Double(left) < Double(allocated) * NumberRange.lowStockShare {
+      try allocateRange(terminal: document.terminal, at: now, in: tx)
+    }
+  }
+
+  /// Voids a document: its points are revoked, its deduction cancelled, or refunded when
+  /// the bank already settled it (the conflict says so).
+  func applyVoid(
+    _ void: VoidRecord, document: PenaltyDocument, at now: Timestamp, in tx: any CentralWriting
+  ) throws {
+    try tx.setDocumentState(document.number, "voided")
+    guard document.kind == "decision", let decision = try tx.decision(document.number) else {
+      return
+    }
+    try tx.setDecision(decision.number, paid: decision.paid, state: "revoked")
+    let updated = try tx.decision(decision.number)!
+    try tx.append(
+      NewChange(entity: .decision, key: decision.number, payload: try canonicalJSON(updated)),
+      at: now, action: "decision.voided", reason: void.reason)
+    if decision.points > 0 {
+      let number = decision.licence
+      let licence = try requireLicence(number, in: tx)
+      var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      if ledger.entries.contains(where: { $0.decisionNumber == decision.number && !$0.revoked }) {
+        _ = try ledger.revoke(decisionNumber: decision.number)
+        try tx.save(ledger, for: number)
+        try tx.append(
+          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
+          at: now, action: "decision.voided", reason: void.reason)
+      }
+    }
+    try stopDeduction(decision.number, at: now, in: tx)
+  }
+
+  /// Stops a fine's deduction because the fine is no longer owed through it: nothing sent
+  /// yet → cancelled; sent and settled → refund; sent, outcome unknown → ask the bank to
+  /// cancel the key (it refunds if it had settled).
+  func stopDeduction(_ decision: String, at now: Timestamp, in tx: any CentralWriting) throws {
+    guard let deduction = try tx.deduction(decision) else { return }
+    let next: String
+    switch deduction.state {
+    case "pending", "failed": next = "cancelled"
+    case "settled": next = "refund_pending"
+    case "requested", "unknown": next = "cancel_pending"
+    default: return
+    }
+    try tx.updateDeduction(
+      decision, state: next, reason: deduction.reason, amount: deduction.amount, attempt: false,
+      at: now)
+    try logDeduction(decision, action: "deduction.\(next)", at: now, in: tx)
+  }
+
+  func logDeduction(
+    _ decision: String, action: String, at now: Timestamp, in tx: any CentralWriting
+  ) throws {
+    guard let deduction = try tx.deduction(decision) else { return }
+    try tx.append(
+      NewChange(entity: .deduction, key: decision, payload: try canonicalJSON(deduction)),
+      at: now, action: action, reason: nil)
+  }
+
+  // MARK: - Counter payment
+
+  /// A fine paid at a counter (or anywhere but the bank): the decision is paid, and its
+  /// deduction is cancelled — or refunded, if the bank already took it.
+  public func payAtCounter(_ number: String) throws -> (decision: StoredDecision, conflict: ConflictReport?) {
+    let now = clock.now()
+    return try store.write { tx in
+      guard let decision = try tx.decision(number) else {
+        throw CentralError(
+          .notFound, "no decision \(number) in the central store; check the number")
+      }
+      guard decision.state == "effective" else {
+        throw DomainError(.notPermitted, "decision \(number) is \(decision.state); nothing is owed")
+      }
+      guard !decision.paid else {
+        throw DomainError(.notPermitted, "the fine of decision \(number) is already paid")
+      }
+      var conflict: ConflictReport?
+      if let deduction = try tx.deduction(number),
+        ["pending", "requested", "unknown", "failed"].contains(deduction.state)
+      {
+        try stopDeduction(number, at: now, in: tx)
+        let issuer = try tx.document(number)?.document.terminal ?? "central"
+        conflict = try tx.insertConflict(
+          kind: "paid_before_deduction", terminal: issuer, records: [number],
+          licence: decision.licence.value, detectedAt: now,
+          description:
+            "the fine of decision \(number) was paid at a counter while its bank deduction was \(deduction.state)",
+          resolution: deduction.state == "pending" || deduction.state == "failed"
+            ? "the deduction is cancelled; nothing was taken from the bank account"
+            : "the bank is asked to cancel the deduction; if it had already taken the fine, it is refunded")
+        try tx.append(
+          NewChange(entity: .conflict, key: conflict!.id, payload: try canonicalJSON(conflict!)),
+          at: now, action: "conflict.detected", reason: nil)
+      }
+      try markPaid(decision, at: now, action: "decision.paid", in: tx)
+      return (try tx.decision(number)!, conflict)
+    }
+  }
+
+  func markPaid(
+    _ decision: StoredDecision, at now: Timestamp, action: String, in tx: any CentralWriting
+  ) throws {
+    try tx.setDecision(decision.number, paid: true, state: decision.state)
+    try tx.append(
+      NewChange(
+        entity: .decision, key: decision.number,
+        payload: try canonicalJSON(try tx.decision(decision.number)!)),
+      at: now, action: action, reason: nil)
+    let licence = try requireLicence(decision.licence, in: tx)
+    var ledger = try tx.pointsLedger(for: decision.licence, firstIssued: licence.firstIssued)
+    if ledger.entries.contains(where: { $0.decisionNumber == decision.number }) {
+      try ledger.markFinePaid(decisionNumber: decision.number)
+      try tx.save(ledger, for: decision.licence)
+      try tx.append(
+        NewChange(entity: .points, key: decision.licence.value, payload: try canonicalJSON(ledger)),
+        at: now, action: action, reason: nil)
+    }
+  }
+
+  // MARK: - The deduction driver
+
+  public func deductions() throws -> [Deduction] { try store.read { try $0.allDeductions() } }
+
+  /// Drives every open deduction one step through the bank. Each attempt is claimed and
+  /// committed before the bank is called, and its answer recorded in its own transaction:
+  /// if central stops in between, the attempt is `requested` and the next run asks again
+  /// with the same key, which the bank answers with its first result.
+  public func runDeductions(bank: any BankClient) async throws -> DeductionRun {
+    var run = DeductionRun()
+    let open = try store.read {
+      try $0.deductions(states: ["pending", "requested", "unknown", "cancel_pending", "refund_pending"])
+    }
+    for deduction in open {
+      let now = clock.now()
+      switch deduction.state {
+      case "pending", "requested", "unknown":
+        let amount =
+          deduction.amount
+          ?? Payment.amountDue(fine: deduction.fine, servedOn: deduction.servedOn, on: now.chinaDate)
+        try store.write { tx in
+          try tx.updateDeduction(
+            deduction.decision, state: "requested", reason: nil, amount: amount, attempt: true,
+            at: now)
+        }
+        let request = DeductionRequest(
+          key: deduction.decision, licence: deduction.licence, account: deduction.account,
+          amount: amount, at: now)
+        do {
+          let result = try await bank.deduct(request)
+          try record(result, of: deduction.decision, run: &run)
+        } catch let error as BankError where error.isRetryable {
+          try store.write { tx in
+            try tx.updateDeduction(
+              deduction.decision, state: "unknown", reason: error.kind.rawValue, amount: amount,
+              attempt: false, at: clock.now())
+          }
+          run.unknown.append(deduction.decision)
+        }
+      case "cancel_pending":
+        do {
+          let result = try await bank.cancel(deduction.decision, at: now)
+          if result.outcome == "settled" {
+            try store.write { tx in
+              try tx.updateDeduction(
+                deduction.decision, state: "refund_pending", reason: "settled before the cancel",
+                amount: result.amount, attempt: false, at: clock.now())
+            }
+            let refund = try await bank.refund(deduction.decision, at: clock.now())
+            try record(refund, of: deduction.decision, run: &run)
+          } else {
+            try record(result, of: deduction.decision, run: &run)
+          }
+        } catch let error as BankError where error.isRetryable {
+          run.unknown.append(deduction.decision)
+        }
+      case "refund_pending":
+        do {
+          let result = try await bank.refund(deduction.decision, at: now)
+          try record(result, of: deduction.decision, run: &run)
+        } catch let error as BankError where error.isRetryable {
+          run.unknown.append(deduction.decision)
+        }
+      default: break
+      }
+    }
+    return run
+  }
+
+  /// Records what the bank answered for a key, in one transaction.
+  func record(_ result: DeductionResult, of decision: String, run: inout DeductionRun) throws {
+    let now = clock.now()
+    let state: String = try store.write { tx in
+      guard let deduction = try tx.deduction(decision) else { return "missing" }
+      // Another run (or an earlier answer to the same key) already recorded this outcome.
+      if deduction.state == "settled", result.outcome == "settled" { return "already" }
+      if deduction.state == "reversed", result.outcome == "reversed" { return "already" }
+      switch result.outcome {
+      case "settled":
+        guard let stored = try tx.decision(decision) else { return "missing" }
+        if stored.paid || stored.state != "effective" {
+          // Paid elsewhere or voided while the bank was taking it: give it back.
+          try tx.updateDeduction(
+            decision, state: "refund_pending", reason: "settled after the fine stopped being owed",
+            amount: result.amount, attempt: false, at: now)
+          try logDeduction(decision, action: "deduction.refund_pending", at: now, in: tx)
+          return "refund_pending"
+        }
+        try tx.updateDeduction(
+          decision, state: "settled", reason: nil, amount: result.amount, attempt: false,
+          at: result.at)
+        try markPaid(stored, at: now, action: "deduction.settled", in: tx)
+        try logDeduction(decision, action: "deduction.settled", at: now, in: tx)
+        return "settled"
+      case "reversed":
+        try tx.updateDeduction(
+          decision, state: "reversed", reason: deduction.reason, amount: result.amount,
+          attempt: false, at: result.refundedAt ?? now)
+        try logDeduction(decision, action: "deduction.reversed", at: now, in: tx)
+        return "reversed"
+      case "cancelled":
+        try tx.updateDeduction(
+          decision, state: "cancelled", reason: nil, amount: deduction.amount, attempt: false,
+          at: now)
+        try logDeduction(decision, action: "deduction.cancelled", at: now, in: tx)
+        return "cancelled"
+      default:
+        let owed = try tx.decision(decision).map { !$0.paid && $0.state == "effective" } ?? false
+        try tx.updateDeduction(
+          decision, state: owed ? "failed" : "cancelled", reason: result.reason,
+          amount: deduction.amount, attempt: false, at: now)
+        try logDeduction(decision, action: "deduction.failed", at: now, in: tx)
+        return owed ? "failed" : "cancelled"
+      }
+    }
+    switch state {
+    case "settled": run.settled.append(decision)
+    case "reversed": run.reversed.append(decision)
+    case "cancelled": run.cancelled.append(decision)
+    case "failed": run.failed.append(decision)
+    default: break
+    }
+    if state == "refund_pending" {
+      // Settled after the fine stopped being owed: the refund goes out on the next run.
+      run.unknown.append(decision)
+    }
+  }
+
+  // MARK: - Reconciliation
+
+  /// Compares central's deductions and refunds booked on `date` with the bank's statement.
+  public func reconcile(on date: LocalDate, bank: any BankClient) async throws -> Reconciliation {
+    let statement = try await bank.statement(on: date)
+    let all = try deductions()
+    let centralDeductions = Dictionary(
+      uniqueKeysWithValues: all.filter {
+        ($0.state == "settled" || $0.state == "reversed" || $0.state == "refund_pending")
+          && $0.settledAt?.chinaDate == date
+      }.map { ($0.decision, $0) })
+    let centralRefunds = Dictionary(
+      uniqueKeysWithValues: all.filter { $0.state == "reversed" && $0.reversedAt?.chinaDate == date }
+        .map { ($0.decision, $0) })
+    let bankDeductions = Dictionary(
+      statement.filter { $0.kind == "deduction" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    let bankRefunds = Dictionary(
+      statement.filter { $0.kind == "refund" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    var differences: [ReconciliationDifference] = []
+    for key in Set(centralDeductions.keys).union(bankDeductions.keys).sorted() {
+      let ours = centralDeductions[key]?.amount
+      let theirs = bankDeductions[key]?.amount
+      if ours == nil {
+        differences.append(
+          ReconciliationDifference(
+            key: key, kind: "missing_at_central", central: nil, bank: theirs,
+            description: "the bank took \(theirs!.yuanText) for \(key); central has no settled deduction"))
+      } else if theirs == nil {
+        differences.append(
+          ReconciliationDifference(
+            key: key, kind: "missing_at_bank", central: ours, bank: nil,
+            description: "central settled \(ours!.yuanText) for \(key); the bank's statement has none"))
+      } else if ours != theirs {
+        differences.append(
+          ReconciliationDifference(
+            key: key, kind: "amount_differs", central: ours, bank: theirs,
+            description: "central settled \(ours!.yuanText) for \(key); the bank took \(theirs!.yuanText)"))
+      }
+    }
+    for key in Set(centralRefunds.keys).union(bankRefunds.keys).sorted() {
+      if centralRefunds[key] == nil {
+        differences.append(
+          ReconciliationDifference(
+            key: key, kind: "refund_missing_at_central", central: nil, bank: bankRefunds[key]?.amount,
+            description: "the bank refunded \(key); central has not recorded the refund"))
+      } else if bankRefunds[key] == nil {
+        differences.append(
+          ReconciliationDifference(
+            key: key, kind: "refund_missing_at_bank", central: centralRefunds[key]?.amount, bank: nil,
+            description: "central recorded a refund of \(key); the bank's statement has none"))
+      }
+    }
+    return Reconciliation(
+      date: date, centralDeductions: centralDeductions.count, bankDeductions: bankDeductions.count,
+      centralRefunds: centralRefunds.count, bankRefunds: bankRefunds.count,
+      differences: differences)
+  }
+}
+
+extension Access: CentralPenaltyStore {
+  func numberRanges(terminal: String) throws -> [NumberRange] {
+    try db.fetchAll(
+      "SELECT terminal, region, year, first, last FROM number_ranges WHERE terminal = ? ORDER BY year, first",
+      terminal
+    ) {
+      NumberRange(
+        terminal: $0.text(0), region: $0.text(1), year: $0.int(2), first: $0.int(3),
+        last: $0.int(4))
+    }
+  }
+
+  func highestSerial(region: String, year: Int) throws -> Int {
+    let prefix = region + String(year)
+    let allocated =
+      try db.fetchOne(
+        "SELECT coalesce(max(last), 0) FROM number_ranges WHERE region = ? AND year = ?", region,
+        year
+      ) { $0.int(0) } ?? 0
+    let decided =
+      try db.fetchOne(
+        "SELECT coalesce(max(CAST(substr(number, 11) AS INTEGER)), 0) FROM decisions WHERE substr(number, 1, 10) = ?",
+        prefix
+      ) { $0.int(0) } ?? 0
+    return max(allocated, decided)
+  }
+
+  func insert(_ range: NumberRange, at: Timestamp) throws {
+    try db.execute(
+      "INSERT INTO number_ranges (terminal, region, year, first, last, allocated_at) VALUES (?, ?, ?, ?, ?, ?)",
+      range.terminal, range.region, range.year, range.first, range.last, at.description)
+  }
+
+  func document(_ number: String) throws -> (document: PenaltyDocument, state: String)? {
+    try db.fetchOne("SELECT body, state FROM documents WHERE number = ?", number) {
+      (try JSONDecoder().decode(PenaltyDocument.self, from: Data($0.text(0).utf8)), $0.text(1))
+    }
+  }
+
+  func insertDocument(_ document: PenaltyDocument, recordID: String, state: String) throws {
+    try db.execute(
+      "INSERT INTO documents (number, terminal, record_id, kind, licence, body, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      document.number, document.terminal, recordID, document.kind, document.licence,
+      try canonicalJSON(document), state, document.at.description)
+  }
+
+  func setDocumentState(_ number: String, _ state: String) throws {
+    try db.execute("UPDATE documents SET state = ? WHERE number = ?", state, number)
+  }
+
+  func decision(_ number: String) throws -> StoredDecision? {
+    try db.fetchOne(
+      "SELECT number, licence, plate, offence, decided_on, fine_fen, points, paid, place, state FROM decisions WHERE number = ?",
+      number
+    ) { row in
+      StoredDecision(
+        number: row.text(0), licence: try CitizenID(row.text(1)), plate: row.optionalText(2),
+        offence: row.text(3), decidedOn: LocalDate(iso: row.text(4))!,
+        fine: Money(fen: row.int64(5)), points: row.int(6), paid: row.bool(7), place: row.text(8),
+        state: row.text(9))
+    }
+  }
+
+  func setDecision(_ number: String, paid: Bool, state: String) throws {
+    try db.execute("UPDATE decisions SET paid = ?, state = ? WHERE number = ?", paid, state, number)
+  }
+
+  static let deductionColumns = """
+    decision, licence, bank, account, fine_fen, served_on, amount_fen, state, reason, attempts,
+    updated_at, settled_at, reversed_at
+    """
+
+  func deductionRow(_ row: Row) -> Deduction {
+    Deduction(
+      decision: row.text(0), licence: row.text(1), bank: row.text(2), account: row.text(3),
+      fine: Money(fen: row.int64(4)), servedOn: LocalDate(iso: row.text(5))!,
+      amount: row.optionalInt(6).map { Money(fen: Int64($0)) }, state: row.text(7),
+      reason: row.optionalText(8), attempts: row.int(9),
+      updatedAt: Timestamp(iso: row.text(10))!,
+      settledAt: row.optionalText(11).flatMap { Timestamp(iso: $0) },
+      reversedAt: row.optionalText(12).flatMap { Timestamp(iso: $0) })
+  }
+
+  func deduction(_ decision: String) throws -> Deduction? {
+    try db.fetchOne(
+      "SELECT \(Access.deductionColumns) FROM deductions WHERE decision = ?", decision
+    ) { deductionRow($0) }
+  }
+
+  func insertDeduction(
+    decision: String, licence: String, bank: String, account: String, fine: Money,
+    servedOn: LocalDate, at: Timestamp
+  ) throws {
+    try db.execute(
+      "INSERT INTO deductions (decision, licence, bank, account, fine_fen, served_on, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+      decision, licence, bank, account, fine.fen, servedOn.description, at.description)
+  }
+
+  func updateDeduction(
+    _ decision: String, state: String, reason: String?, amount: Money?, attempt: Bool,
+    at: Timestamp
+  ) throws {
+    try db.execute(
+      """
+      UPDATE deductions SET state = ?1, reason = ?2, amount_fen = ?3,
+        attempts = attempts + ?4, updated_at = ?5,
+        settled_at = CASE WHEN ?1 = 'settled' THEN ?5 ELSE settled_at END,
+        settled_day = CASE WHEN ?1 = 'settled' THEN ?6 ELSE settled_day END,
+        reversed_at = CASE WHEN ?1 = 'reversed' THEN ?5 ELSE reversed_at END,
+        reversed_day = CASE WHEN ?1 = 'reversed' THEN ?6 ELSE reversed_day END
+      WHERE decision = ?7
+      """, state, reason, amount?.fen, attempt ? 1 : 0, at.description, at.chinaDate.description,
+      decision)
+  }
+
+  func deductions(states: [String]) throws -> [Deduction] {
+    try allDeductions().filter { states.contains($0.state) }
+  }
+
+  func allDeductions() throws -> [Deduction] {
+    try db.fetchAll("SELECT \(Access.deductionColumns) FROM deductions ORDER BY decision") {
+      deductionRow($0)
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import Crypto
+import Foundation
+public import RoadsideDomain
+public import RoadsideProtocol
+import RoadsideStorage
+
+/// What the officer and the driver get from a stop: the documents served together, and
+/// whether the paper licence was withheld.
+public struct StopReport: Sendable, Codable, Equatable {
+  public let stop: String
+  public let at: Timestamp
+  public let licence: String
+  public let holder: String
+  public let plate: String
+  public let documents: [PenaltyDocument]
+  public let pointsBefore: Int
+  /// Points in the cycle once the stop's decisions and notices are decided, provisionally
+  /// (central's ledger is authoritative after sync).
+  public let pointsAfter: Int
+  public let withholding: Withholding?
+  public var paperLicenceRequired: Bool { withholding != nil }
+  /// Set when fewer than 20 % of the allocated document numbers are left.
+  public let lowStock: String?
+}
+
+/// One issued document with its state on this terminal.
+public struct IssuedDocument: Sendable, Codable, Equatable {
+  public let document: PenaltyDocument
+  /// `issued` or `voided`.
+  public let state: String
+  public let voidReason: String?
+  /// The stop's withholding, when the licence was withheld at it.
+  public let withholding: Withholding?
+  /// The other documents served with it, in the order issued.
+  public let servedWith: [String]
+}
+
+extension Terminal {
+  /// Records a stop: every offence charged (each decided separately), the procedure gate,
+  /// numbers from this terminal's ranges, the withholding where the law requires it. The
+  /// documents, their outbox entries, the stop and its audit entry are written in one
+  /// transaction (synchronous=FULL): when this returns, they are on disk; if it throws,
+  /// nothing was written.
+  public func recordStop(
+    licence number: LicenceNumber, plate: Plate, vehicle: LicenceClass,
+    offences: [(code: String, fineYuan: Int?)], place: String, locationCode: String?,
+    note: String?, refusedToSign: Bool
+  ) throws -> StopReport {
+    let now = clock.now()
+    let today = now.chinaDate
+    return try store.db.transaction {
+      let officer = try requireSession(at: now)
+      let identity = try store.identity()
+      var charged: [(offence: Offence, fineYuan: Int?)] = []
+      for (code, fine) in offences {
+        guard
+          let body = try store.db.fetchOne(
+            "SELECT body FROM offences WHERE code = ?", code, map: { $0.text(0) }),
+          let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
+        else {
+          throw DomainError(
+            .invalidData,
+            "unknown offence code \"\(code)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
+          )
+        }
+        charged.append((offence, fine))
+      }
+      guard let cached = try store.licence(number) else {
+        throw TerminalError(
+          .notFound,
+          "licence \(number.masked) is not in this terminal's cache; sync, or record the stop on paper"
+        )
+      }
+      let before = try pointsNow(number, firstIssued: cached.firstIssued, today: today)
+      let plan = try PenaltyPlanner.plan(charged, pointsBefore: before)
+      let stop = identifiers.nextUUID()
+      let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+      var documents: [PenaltyDocument] = []
+      for charge in plan.charges {
+        let document = PenaltyDocument(
+          kind: charge.procedure == .simple ? "decision" : "notice",
+          number: try takeNumber(terminal: identity.terminal), stop: stop,
+          terminal: identity.terminal,
+          licence: number.value, holder: cached.name, plate: plate.value,
+          vehicleClass: vehicle.rawValue, charge: charge, at: now, place: place,
+          locationCode: locationCode, authority: identity.unit, officer: officer,
+          signature: refusedToSign ? "refused" : "signed", note: note,
+          withholding: plan.withholding)
+        let signature = try key.signature(for: DocumentSubmission.signingBytes(of: document))
+        documents.append(document)
+        try store.db.execute(
+          "INSERT OR IGNORE INTO stops (id, at, licence, plate, points_before, points_after, withholding, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          stop, now.description, number.value, plate.value, plan.pointsBefore, plan.pointsAfter,
+          try plan.withholding.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+          note)
+        let recordID = try appendOutbox(
+          kind: document.kind,
+          DocumentSubmission(document: document, signature: signature.base64EncodedString()),
+          at: now)
+        try store.db.execute(
+          "INSERT INTO documents (number, stop, kind, licence, points, body, record_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          document.number, stop, document.kind, number.value, charge.points,
+          String(decoding: try JSONEncoder().encode(document), as: UTF8.self), recordID)
+      }
+      try appendAudit(
+        officer: officer, action: "stop", subject: number.value,
+        result: documents.map { "\($0.kind) \($0.number) \($0.charge.offence)" }.joined(
+          separator: ", ") + (plan.withholding == nil ? "" : "; paper licence withheld"),
+        at: now)
+      return StopReport(
+        stop: stop, at: now, licence: number.value, holder: cached.name, plate: plate.value,
+        documents: documents, pointsBefore: plan.pointsBefore, pointsAfter: plan.pointsAfter,
+        withholding: plan.withholding, lowStock: try lowStockWarning())
+    }
+  }
+
+  /// Voids an issued document, offline too; central reverses its points (and refunds a fine
+  /// already deducted) when the void arrives.
+  public func voidDocument(_ number: String, reason: String) throws -> IssuedDocument {
+    let now = clock.now()
+    let reason = reason.trimmingCharacters(in: .whitespaces)
+    guard !reason.isEmpty else {
+      throw DomainError(.invalidData, "a void needs a reason; give --reason")
+    }
+    return try store.db.transaction {
+      let officer = try requireSession(at: now)
+      guard let issued = try document(number) else {
+        throw TerminalError(
+          .notFound, "document \(number) was not issued by this terminal; check the number")
+      }
+      guard issued.state == "issued" else {
+        throw DomainError(.notPermitted, "document \(number) is already void")
+      }
+      try store.db.execute(
+        "UPDATE documents SET state = 'voided', void_reason = ? WHERE number = ?", reason, number)
+      try appendOutbox(
+        kind: "void", VoidRecord(number: number, reason: reason, at: now, officer: officer),
+        at: now)
+      try appendAudit(
+        officer: officer, action: "void", subject: number, result: reason, at: now)
+      return try document(number)!
+    }
+  }
+
+  /// A document this terminal issued, with the stop it was served at.
+  public func document(_ number: String) throws -> IssuedDocument? {
+    guard
+      let (body, state, reason, stop) = try store.db.fetchOne(
+        "SELECT body, state, void_reason, stop FROM documents WHERE number = ?", number,
+        map: { ($0.text(0), $0.text(1), $0.optionalText(2), $0.text(3)) })
+    else { return nil }
+    let withholding = try store.db.fetchOne(
+      "SELECT withholding FROM stops WHERE id = ?", stop, map: { $0.optionalText(0) }) ?? nil
+    return IssuedDocument(
+      document: try JSONDecoder().decode(PenaltyDocument.self, from: Data(body.utf8)),
+      state: state, voidReason: reason,
+      withholding: try withholding.map {
+        try JSONDecoder().decode(Withholding.self, from: Data($0.utf8))
+      },
+      servedWith: try store.db.fetchAll(
+        "SELECT number FROM documents WHERE stop = ? AND number <> ? ORDER BY number", stop, number
+      ) { $0.text(0) })
+  }
+
+  /// Points in the current cycle as the officer should see them: central's ledger from the
+  /// cache plus this terminal's own decisions central has not yet put into it (provisional).
+  public func pointsNow(_ number: LicenceNumber, firstIssued: LocalDate, today: LocalDate) throws
+    -> Int
+  {
+    let ledger = try store.pointsLedger(number, firstIssued: firstIssued)
+    let known = Set(ledger.entries.map(\.decisionNumber))
+    let cycle = ledger.cycle(on: today)
+    let provisional = try store.db.fetchAll(
+      "SELECT number, points, body FROM documents WHERE licence = ? AND kind = 'decision' AND state = 'issued'",
+      number.value
+    ) { row in (row.text(0), row.int(1), row.text(2)) }
+    .filter { !known.contains($0.0) }
+    .filter { item in
+      let at = (try? JSONDecoder().decode(PenaltyDocument.self, from: Data(item.2.utf8)))?.at
+      return at.map { cycle.contains($0.chinaDate) } ?? true
+    }
+    .reduce(0) { $0 + $1.1 }
+    return ledger.total(on: today) + provisional
+  }
+
+  /// Takes the next unused document number; refuses when every allocated number is used.
+  func takeNumber(terminal: String) throws -> String {
+    guard
+      let (region, year, first, last, next) = try store.db.fetchOne(
+        "SELECT region, year, first, last, next FROM number_ranges WHERE next <= last ORDER BY year, first LIMIT 1",
+        map: { ($0.text(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) })
+    else {
+      throw DomainError(
+        .notPermitted,
+        "terminal \(terminal) has used every document number central allocated to it; sync to receive a new range, nothing was recorded"
+      )
+    }
+    try store.db.execute(
+      "UPDATE number_ranges SET next = next + 1 WHERE region = ? AND year = ? AND first = ?",
+      region, year, first)
+    return NumberRange(terminal: terminal, region: region, year: year, first: first, last: last)
+      .number(next)
+  }
+
+  /// Numbers left of those allocated.
+  public func numbersLeft() throws -> (left: Int, allocated: Int) {
+    try store.db.fetchOne(
+      "SELECT coalesce(sum(last + 1 - next), 0), coalesce(sum(last + 1 - first), 0) FROM number_ranges",
+      map: { ($0.int(0), $0.int(1)) }) ?? (0, 0)
+  }
+
+  func lowStockWarning() throws -> String? {
+    let (left, allocated) = try numbersLeft()
+    guard Double(left) < Double(allocated) * NumberRange.lowStockShare else { return nil }
+    return
+      "only \(left) of \(allocated) document numbers are left; sync soon so central can allocate more"
+  }
+}
