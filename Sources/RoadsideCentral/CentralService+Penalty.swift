@@ -94,9 +94,10 @@ extension CentralService {
   /// allocated so far, and logs the range for the terminal to pull.
   @discardableResult
   func allocateRange(
-    terminal: String, size: Int = NumberRange.standardSize, at now: Timestamp,
-    in tx: any CentralWriting
+    terminal: String, size: Int? = nil, at now: Timestamp, in tx: any CentralWriting
   ) throws -> NumberRange {
+    let configured = try tx.meta("numbers_per_range").flatMap { Int($0) }
+    let size = size ?? configured ?? NumberRange.standardSize
     let year = now.chinaDate.year
     let first = try tx.highestSerial(region: CentralService.documentRegion, year: year) + 1
     let range = NumberRange(
@@ -111,8 +112,8 @@ extension CentralService {
   }
 
   /// Allocates another range to a terminal by hand.
-  public func allocateNumbers(terminal: String, size: Int) throws -> NumberRange {
-    guard (1...100_000).contains(size) else {
+  public func allocateNumbers(terminal: String, size: Int?) throws -> NumberRange {
+    if let size, !(1...100_000).contains(size) {
       throw DomainError(.invalidData, "--size must be between 1 and 100000, not \(size)")
     }
     let now = clock.now()
@@ -241,7 +242,7 @@ extension CentralService {
     let allocated = ranges.reduce(0) { $0 + $1.size }
     let used = Int(document.number.suffix(8)) ?? 0
     let left = ranges.reduce(0) { $0 + max(0, $1.last - max(used, $1.first - 1)) }
-    if Double(left) < Double(allocated) * NumberRange.lowStockShare {
+    if NumberRange.isLow(left: left, allocated: allocated) {
       try allocateRange(terminal: document.terminal, at: now, in: tx)
     }
   }

@@ -120,8 +120,13 @@ public struct CentralService {
   /// `BJ-<year>-01`, so that e-licences can be issued at once.
   public static func initialise(
     path: String, fixtures: FixtureSet, source: String, clock: any Clock,
-    catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil
+    catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil,
+    numbersPerRange: Int = NumberRange.standardSize
   ) throws -> CentralService {
+    guard (1...100_000).contains(numbersPerRange) else {
+      throw DomainError(
+        .invalidData, "numbers per range must be between 1 and 100000, not \(numbersPerRange)")
+    }
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else {
       throw CentralError(
@@ -138,7 +143,10 @@ public struct CentralService {
         let store = try SQLiteCentralStore.create(path: partial)
         let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
         try service.load(fixtures, source: source)
-        try store.write { try $0.storeCalendar(fixtures.calendar) }
+        try store.write {
+          try $0.storeCalendar(fixtures.calendar)
+          try $0.setMeta("numbers_per_range", String(numbersPerRange))
+        }
         if let issuerKeySeed {
           _ = try service.rotateIssuerKey(
             kid: "BJ-\(clock.now().chinaDate.year)-01", seed: issuerKeySeed, reason: "initial key")

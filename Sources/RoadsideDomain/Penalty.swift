@@ -32,8 +32,13 @@ public struct NumberRange: Sendable, Hashable, Codable {
     return (first...last).contains(serial)
   }
 
-  /// A terminal warns when fewer than this share of its numbers are left.
+  /// A terminal warns, and central allocates more, when at most this share of the numbers
+  /// allocated is left (and always when one is left).
   public static let lowStockShare = 0.2
+
+  public static func isLow(left: Int, allocated: Int) -> Bool {
+    left <= max(1, Int(Double(allocated) * lowStockShare))
+  }
   /// Serials central hands out at a time.
   public static let standardSize = 500
 }

@@ -211,7 +211,7 @@ extension Terminal {
 
   func lowStockWarning() throws -> String? {
     let (left, allocated) = try numbersLeft()
-    guard Double(left) < Double(allocated) * NumberRange.lowStockShare else { return nil }
+    guard NumberRange.isLow(left: left, allocated: allocated) else { return nil }
     return
       "only \(left) of \(allocated) document numbers are left; sync soon so central can allocate more"
   }

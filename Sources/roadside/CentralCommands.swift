@@ -32,6 +32,9 @@ extension Central {
     @Option(help: ArgumentHelp("Fixture directory (JSON Lines files).", valueName: "dir"))
     var fixtures: String?
 
+    @Option(help: "Document numbers central allocates to a terminal at a time.")
+    var numbersPerRange = NumberRange.standardSize
+
     @Flag(help: "Print the store summary as JSON.")
     var json = false
 
@@ -48,7 +51,8 @@ extension Central {
       let set = try FixtureLoader().load(directory: directory)
       let service = try CentralService.initialise(
         path: path, fixtures: set, source: fixtures == nil ? "default" : directory.path,
-        clock: try global.clock(), issuerKeySeed: systemRandomBytes(32))
+        clock: try global.clock(), issuerKeySeed: systemRandomBytes(32),
+        numbersPerRange: numbersPerRange)
       let phones = try HolderFixtures.provision(
         central: service, home: global.homeDirectory, seed: 2026)
       // The bank keeps its own file; it opens accounts for the fixtures' mandates.

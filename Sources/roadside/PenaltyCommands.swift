@@ -269,7 +269,7 @@ extension TerminalCommand {
       abstract: "Allocate another range of document numbers to a terminal (it pulls it on sync).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The terminal id.") var id: String
-    @Option(help: "How many numbers.") var size = NumberRange.standardSize
+    @Option(help: "How many numbers (default: the store's numbers per range).") var size: Int?
 
     func run() throws {
       let range = try openCentral(global).allocateNumbers(terminal: id, size: size)
