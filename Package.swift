@@ -203,7 +203,7 @@ let package = Package(
       name: "RoadsideSyncTests",
       dependencies: [
         "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
-        "RoadsideProtocol",
+        "RoadsideProtocol", "RoadsideBank", "RoadsideBankHTTP",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),

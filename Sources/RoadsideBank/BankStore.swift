@@ -62,7 +62,9 @@ public final class BankStore {
   /// Creates the bank's file with an account for every mandate of the fixtures. Balances
   /// are derived from the account number, so every run agrees: one account in ten holds
   /// 50 yuan (too little for most fines), the others 3,000 yuan.
-  public static func create(path: String, mandates: [(licence: String, bank: String, account: String, revoked: Bool)])
+  public static func create(
+    path: String, mandates: [(licence: String, bank: String, account: String, revoked: Bool)]
+  )
     throws -> BankStore
   {
     guard !FileManager.default.fileExists(atPath: path) else {
@@ -251,8 +253,9 @@ public final class BankStore {
   }
 
   public func faults() throws -> [BankFault] {
-    try db.fetchAll("SELECT id, kind, after, times, delay_ms FROM faults WHERE times > 0 ORDER BY id")
-    {
+    try db.fetchAll(
+      "SELECT id, kind, after, times, delay_ms FROM faults WHERE times > 0 ORDER BY id"
+    ) {
       BankFault(
         id: $0.int(0), kind: BankFault.Kind(rawValue: $0.text(1)) ?? .unavailable,
         after: $0.int(2), times: $0.int(3), delayMilliseconds: $0.int(4))
@@ -312,7 +315,8 @@ public actor BankEndpoint: BankClient {
     case .timeoutAfterCommit?:
       _ = try body(nil)
       throw BankError(
-        .timeout, "the bank did not answer in time (injected fault \(fault!.id), after it committed)")
+        .timeout,
+        "the bank did not answer in time (injected fault \(fault!.id), after it committed)")
     case .slow?:
       try await Task.sleep(for: .milliseconds(fault!.delayMilliseconds))
       return try body(nil)

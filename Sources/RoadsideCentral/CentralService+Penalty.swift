@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 public import RoadsideBank
 public import RoadsideDomain
-public import RoadsideProtocol
 import RoadsideFixtures
+public import RoadsideProtocol
 import RoadsideStorage
 
 /// A bank deduction of one fine, as central drives it.
@@ -39,6 +39,8 @@ public struct DeductionRun: Sendable, Codable, Equatable {
   public var unknown: [String] = []
   public var cancelled: [String] = []
   public var reversed: [String] = []
+
+  public init() {}
 }
 
 /// One difference between central's deductions and the bank's statement.
@@ -106,7 +108,8 @@ extension CentralService {
     try tx.insert(range, at: now)
     try tx.append(
       NewChange(
-        entity: .numberRange, key: "\(terminal)/\(year)/\(first)", payload: try canonicalJSON(range)),
+        entity: .numberRange, key: "\(terminal)/\(year)/\(first)", payload: try canonicalJSON(range)
+      ),
       at: now, action: "numbers.allocate", reason: nil)
     return range
   }
@@ -137,14 +140,16 @@ extension CentralService {
   ) throws -> String? {
     let document = submission.document
     guard document.kind == kind, document.terminal == terminal.id else {
-      return "the document is a \(document.kind) of \(document.terminal), pushed as a \(kind) by \(terminal.id)"
+      return
+        "the document is a \(document.kind) of \(document.terminal), pushed as a \(kind) by \(terminal.id)"
     }
     guard let keyText = terminal.publicKey, let keyBytes = Data(base64Encoded: keyText),
       let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes),
       let signature = Data(base64Encoded: submission.signature),
       key.isValidSignature(signature, for: DocumentSubmission.signingBytes(of: document))
     else { return "document \(document.number) is not signed by terminal \(terminal.id)" }
-    guard try tx.numberRanges(terminal: terminal.id).contains(where: { $0.contains(document.number) })
+    guard
+      try tx.numberRanges(terminal: terminal.id).contains(where: { $0.contains(document.number) })
     else {
       return "document number \(document.number) was not allocated to terminal \(terminal.id)"
     }
@@ -307,7 +312,9 @@ extension CentralService {
 
   /// A fine paid at a counter (or anywhere but the bank): the decision is paid, and its
   /// deduction is cancelled — or refunded, if the bank already took it.
-  public func payAtCounter(_ number: String) throws -> (decision: StoredDecision, conflict: ConflictReport?) {
+  public func payAtCounter(_ number: String) throws -> (
+    decision: StoredDecision, conflict: ConflictReport?
+  ) {
     let now = clock.now()
     return try store.write { tx in
       guard let decision = try tx.decision(number) else {
@@ -333,7 +340,8 @@ extension CentralService {
             "the fine of decision \(number) was paid at a counter while its bank deduction was \(deduction.state)",
           resolution: deduction.state == "pending" || deduction.state == "failed"
             ? "the deduction is cancelled; nothing was taken from the bank account"
-            : "the bank is asked to cancel the deduction; if it had already taken the fine, it is refunded")
+            : "the bank is asked to cancel the deduction; if it had already taken the fine, it is refunded"
+        )
         try tx.append(
           NewChange(entity: .conflict, key: conflict!.id, payload: try canonicalJSON(conflict!)),
           at: now, action: "conflict.detected", reason: nil)
@@ -374,7 +382,9 @@ extension CentralService {
   public func runDeductions(bank: any BankClient) async throws -> DeductionRun {
     var run = DeductionRun()
     let open = try store.read {
-      try $0.deductions(states: ["pending", "requested", "unknown", "cancel_pending", "refund_pending"])
+      try $0.deductions(states: [
+        "pending", "requested", "unknown", "cancel_pending", "refund_pending",
+      ])
     }
     for deduction in open {
       let now = clock.now()
@@ -382,7 +392,8 @@ extension CentralService {
       case "pending", "requested", "unknown":
         let amount =
           deduction.amount
-          ?? Payment.amountDue(fine: deduction.fine, servedOn: deduction.servedOn, on: now.chinaDate)
+          ?? Payment.amountDue(
+            fine: deduction.fine, servedOn: deduction.servedOn, on: now.chinaDate)
         try store.write { tx in
           try tx.updateDeduction(
             deduction.decision, state: "requested", reason: nil, amount: amount, attempt: true,
@@ -407,6 +418,10 @@ extension CentralService {
           let result = try await bank.cancel(deduction.decision, at: now)
           if result.outcome == "settled" {
             try store.write { tx in
+              // Book the settlement at the bank's time, then owe the refund.
+              try tx.updateDeduction(
+                deduction.decision, state: "settled", reason: nil, amount: result.amount,
+                attempt: false, at: result.at)
               try tx.updateDeduction(
                 deduction.decision, state: "refund_pending", reason: "settled before the cancel",
                 amount: result.amount, attempt: false, at: clock.now())
@@ -445,6 +460,9 @@ extension CentralService {
         guard let stored = try tx.decision(decision) else { return "missing" }
         if stored.paid || stored.state != "effective" {
           // Paid elsewhere or voided while the bank was taking it: give it back.
+          try tx.updateDeduction(
+            decision, state: "settled", reason: nil, amount: result.amount, attempt: false,
+            at: result.at)
           try tx.updateDeduction(
             decision, state: "refund_pending", reason: "settled after the fine stopped being owed",
             amount: result.amount, attempt: false, at: now)
@@ -503,12 +521,16 @@ extension CentralService {
           && $0.settledAt?.chinaDate == date
       }.map { ($0.decision, $0) })
     let centralRefunds = Dictionary(
-      uniqueKeysWithValues: all.filter { $0.state == "reversed" && $0.reversedAt?.chinaDate == date }
-        .map { ($0.decision, $0) })
+      uniqueKeysWithValues: all.filter {
+        $0.state == "reversed" && $0.reversedAt?.chinaDate == date
+      }
+      .map { ($0.decision, $0) })
     let bankDeductions = Dictionary(
-      statement.filter { $0.kind == "deduction" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+      statement.filter { $0.kind == "deduction" }.map { ($0.key, $0) },
+      uniquingKeysWith: { a, _ in a })
     let bankRefunds = Dictionary(
-      statement.filter { $0.kind == "refund" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+      statement.filter { $0.kind == "refund" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }
+    )
     var differences: [ReconciliationDifference] = []
     for key in Set(centralDeductions.keys).union(bankDeductions.keys).sorted() {
       let ours = centralDeductions[key]?.amount
@@ -517,29 +539,34 @@ extension CentralService {
         differences.append(
           ReconciliationDifference(
             key: key, kind: "missing_at_central", central: nil, bank: theirs,
-            description: "the bank took \(theirs!.yuanText) for \(key); central has no settled deduction"))
+            description:
+              "the bank took \(theirs!.yuanText) for \(key); central has no settled deduction"))
       } else if theirs == nil {
         differences.append(
           ReconciliationDifference(
             key: key, kind: "missing_at_bank", central: ours, bank: nil,
-            description: "central settled \(ours!.yuanText) for \(key); the bank's statement has none"))
+            description:
+              "central settled \(ours!.yuanText) for \(key); the bank's statement has none"))
       } else if ours != theirs {
         differences.append(
           ReconciliationDifference(
             key: key, kind: "amount_differs", central: ours, bank: theirs,
-            description: "central settled \(ours!.yuanText) for \(key); the bank took \(theirs!.yuanText)"))
+            description:
+              "central settled \(ours!.yuanText) for \(key); the bank took \(theirs!.yuanText)"))
       }
     }
     for key in Set(centralRefunds.keys).union(bankRefunds.keys).sorted() {
       if centralRefunds[key] == nil {
         differences.append(
           ReconciliationDifference(
-            key: key, kind: "refund_missing_at_central", central: nil, bank: bankRefunds[key]?.amount,
+            key: key, kind: "refund_missing_at_central", central: nil,
+            bank: bankRefunds[key]?.amount,
             description: "the bank refunded \(key); central has not recorded the refund"))
       } else if bankRefunds[key] == nil {
         differences.append(
           ReconciliationDifference(
-            key: key, kind: "refund_missing_at_bank", central: centralRefunds[key]?.amount, bank: nil,
+            key: key, kind: "refund_missing_at_bank", central: centralRefunds[key]?.amount,
+            bank: nil,
             description: "central recorded a refund of \(key); the bank's statement has none"))
       }
     }

@@ -286,7 +286,8 @@ extension CentralService {
         document.terminal == batch.terminal
       else {
         return try reject(
-          "document \(void.number) was not issued by terminal \(batch.terminal); a terminal voids only its own")
+          "document \(void.number) was not issued by terminal \(batch.terminal); a terminal voids only its own"
+        )
       }
       if state == "voided" { break }
       if let deduction = try tx.deduction(void.number), deduction.state == "settled" {
@@ -299,7 +300,8 @@ extension CentralService {
       afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
     default:
       return try reject(
-        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice and void")
+        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice and void"
+      )
     }
 
     // A terminal clock off by more than the threshold, against central's receipt or

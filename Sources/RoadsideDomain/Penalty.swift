@@ -237,7 +237,8 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
       throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
     }
     if kind == "decision" {
-      let gate = Procedure.gate(fine: charge.fine, isWarning: charge.warning, measure: offence.measure)
+      let gate = Procedure.gate(
+        fine: charge.fine, isWarning: charge.warning, measure: offence.measure)
       guard gate == .simple, charge.procedure == .simple else {
         throw .invalid(
           "document \(number) decides offence \(offence.code) on the spot, but a fine of \(charge.fine.yuanText)\(offence.measure == .none ? "" : " with the licence \(offence.measure.english)") needs the general procedure"

@@ -91,7 +91,9 @@ extension Terminal {
         try store.db.execute(
           "INSERT OR IGNORE INTO stops (id, at, licence, plate, points_before, points_after, withholding, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           stop, now.description, number.value, plate.value, plan.pointsBefore, plan.pointsAfter,
-          try plan.withholding.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+          try plan.withholding.map {
+            String(decoding: try JSONEncoder().encode($0), as: UTF8.self)
+          },
           note)
         let recordID = try appendOutbox(
           kind: document.kind,
@@ -149,8 +151,9 @@ extension Terminal {
         "SELECT body, state, void_reason, stop FROM documents WHERE number = ?", number,
         map: { ($0.text(0), $0.text(1), $0.optionalText(2), $0.text(3)) })
     else { return nil }
-    let withholding = try store.db.fetchOne(
-      "SELECT withholding FROM stops WHERE id = ?", stop, map: { $0.optionalText(0) }) ?? nil
+    let withholding =
+      try store.db.fetchOne(
+        "SELECT withholding FROM stops WHERE id = ?", stop, map: { $0.optionalText(0) }) ?? nil
     return IssuedDocument(
       document: try JSONDecoder().decode(PenaltyDocument.self, from: Data(body.utf8)),
       state: state, voidReason: reason,

@@ -57,7 +57,8 @@ struct Record: ParsableCommand {
         throw ValidationError(
           "--fine gives \(parts.count) fine(s) for \(offenceCodes.count) offence(s); give one each")
       }
-      guard parts.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false })
+      guard
+        parts.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false })
       else {
         throw ValidationError("--fine takes whole yuan, 0 or more, such as 200")
       }
@@ -142,7 +143,8 @@ struct DecisionCommand: ParsableCommand {
         print(field("Report", "to the traffic police unit by \(reportBy)"))
       }
       if let withholding = issued.withholding ?? d.withholding {
-        print(field("Withheld", "\(withholding.reason) (\(withholding.basis)); paper licence required"))
+        print(
+          field("Withheld", "\(withholding.reason) (\(withholding.basis)); paper licence required"))
       }
       if let note = d.note { print(field("Note", note)) }
       print(
@@ -193,7 +195,9 @@ extension Central {
       let (decision, conflict) = try openCentral(global).payAtCounter(number)
       if json { return try printJSON(decision) }
       print("Decision \(decision.number): the fine of \(decision.fine.yuanText) is paid")
-      if let conflict { print("  conflict \(conflict.id) (\(conflict.kind)): \(conflict.resolution)") }
+      if let conflict {
+        print("  conflict \(conflict.id) (\(conflict.kind)): \(conflict.resolution)")
+      }
     }
   }
 
@@ -214,7 +218,8 @@ extension Central {
   }
 
   struct Deductions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List bank deductions and their states.")
+    static let configuration = CommandConfiguration(
+      abstract: "List bank deductions and their states.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -398,7 +403,8 @@ struct BankCommand: AsyncParsableCommand {
         let fault = try store.addFault(
           BankFault.Kind(rawValue: kind!)!, after: after, times: times, delayMilliseconds: delayMs)
         print(
-          "Fault \(fault.id): \(fault.kind.rawValue) for \(fault.times) call(s) after \(fault.after)")
+          "Fault \(fault.id): \(fault.kind.rawValue) for \(fault.times) call(s) after \(fault.after)"
+        )
       case "clear":
         try store.clearFaults()
         print("No faults")
@@ -406,7 +412,9 @@ struct BankCommand: AsyncParsableCommand {
         let faults = try store.faults()
         printTable(
           ["ID", "KIND", "AFTER", "TIMES", "DELAY MS"],
-          faults.map { ["\($0.id)", $0.kind.rawValue, "\($0.after)", "\($0.times)", "\($0.delayMilliseconds)"] })
+          faults.map {
+            ["\($0.id)", $0.kind.rawValue, "\($0.after)", "\($0.times)", "\($0.delayMilliseconds)"]
+          })
       }
     }
   }

@@ -1,0 +1,410 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RoadsideBank
+import RoadsideBankHTTP
+import RoadsideCentral
+import RoadsideCentralServer
+import RoadsideDomain
+import RoadsideFixtures
+import RoadsideProtocol
+import RoadsideTerminal
+import Synchronization
+import Testing
+
+/// A central store, its bank and terminal T-BJ-0001, all in one scratch home.
+struct PenaltyWorld {
+  let world: World
+  let bankPath: String
+  let bank: BankEndpoint
+  let transport: InProcessTransport
+
+  init() throws {
+    world = try World()
+    bankPath = world.home.appendingPathComponent("bank/bank.sqlite").path
+    _ = try BankStore.create(
+      path: bankPath,
+      mandates: defaultSet.mandates.map {
+        (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
+      })
+    bank = try BankEndpoint(path: bankPath)
+    transport = InProcessTransport(endpoint: world.endpoint)
+  }
+
+  func terminal(_ id: String = "T-BJ-0001", seed: UInt8 = 1, officer: String = "010001")
+    async throws -> Terminal
+  {
+    try await world.terminal(id, transport: transport, officer: officer, seed: seed)
+  }
+
+  /// One stop for the fixtures' driver (who has an active mandate): red light, 200 yuan.
+  func redLight(_ terminal: Terminal, plate: String = "京AD00000") throws -> PenaltyDocument {
+    try terminal.recordStop(
+      licence: driver, plate: try Plate(plate), vehicle: .c2, offences: [("0601", 200)],
+      place: "长安街", locationCode: nil, note: nil, refusedToSign: false
+    ).documents[0]
+  }
+
+  func balance(of licence: LicenceNumber = driver) throws -> Money {
+    let account = defaultSet.mandates.first { $0.licence == licence }!.account
+    return try BankStore.open(path: bankPath).accounts().first { $0.number == account }!.balance
+  }
+
+  /// Every key charged at most once net, and central's ledger equal to the bank's.
+  func expectChargedOnceAndReconciled(
+    _ date: LocalDate, sourceLocation: SourceLocation = #_sourceLocation
+  ) async throws {
+    let central = try world.central()
+    let result = try await central.reconcile(on: date, bank: bank)
+    #expect(result.differences == [], sourceLocation: sourceLocation)
+    let lines = try await bank.statement(on: date)
+    for key in Set(lines.map(\.key)) {
+      let deductions = lines.filter { $0.key == key && $0.kind == "deduction" }.count
+      #expect(
+        deductions <= 1, "\(key) deducted \(deductions) times", sourceLocation: sourceLocation)
+    }
+  }
+}
+
+let today = start.chinaDate
+
+@Suite(.serialized) struct DeductionTests {
+  @Test func aDecisionIsAppliedOnceAndDeductedOnce() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    #expect(try terminal.lookup(driver).points?.provisional == 6)
+    _ = try await terminal.push(transport: w.transport)
+    let central = try w.world.central()
+    #expect(try central.dossier(driver).points.total == 6)
+    let run = try await central.runDeductions(bank: w.bank)
+    #expect(run.settled == [decision.number])
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    // Nothing is left to do; a second run charges nothing.
+    #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    _ = try await terminal.pull(transport: w.transport)
+    #expect(try terminal.lookup(driver).points?.provisional == 0)
+    #expect(try terminal.lookup(driver).points?.total == 6)
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func aTimeoutAfterTheBankCommittedIsRetriedWithTheSameKey() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    _ = try BankStore.open(path: w.bankPath).addFault(
+      .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
+    let central = try w.world.central()
+    let first = try await central.runDeductions(bank: w.bank)
+    #expect(first.unknown == [decision.number])
+    #expect(try central.deductions().first?.state == "unknown")
+    // The bank did take the money; central does not know yet.
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    let second = try await central.runDeductions(bank: w.bank)
+    #expect(second.settled == [decision.number])
+    #expect(try central.deductions().first?.attempts == 2)
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func unavailableAndFailuresAreRecordedWithTheBanksReason() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    let store = try BankStore.open(path: w.bankPath)
+    _ = try store.addFault(.unavailable, after: 0, times: 1, delayMilliseconds: 0)
+    _ = try store.addFault(.insufficientFunds, after: 0, times: 1, delayMilliseconds: 0)
+    let central = try w.world.central()
+    #expect(try await central.runDeductions(bank: w.bank).unknown == [decision.number])
+    #expect(try await central.runDeductions(bank: w.bank).failed == [decision.number])
+    let failed = try #require(try central.deductions().first)
+    #expect(failed.state == "failed" && failed.reason == "insufficient_funds")
+    // The key keeps its first result: no later run takes the money.
+    #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
+    #expect(try await w.bank.deduction(decision.number)?.outcome == "failed")
+    #expect(
+      try central.dossier(driver).decisions.filter { !$0.paid }.map(\.number).contains(
+        decision.number))
+  }
+
+  @Test func concurrentRetriesChargeOnce() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    _ = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    let path = w.world.centralPath
+    let clock = w.world.clock
+    let bank = w.bank
+    async let a = CentralService.open(path: path, clock: clock).runDeductions(bank: bank)
+    async let b = CentralService.open(path: path, clock: clock).runDeductions(bank: bank)
+    let runs = try await [a, b]
+    #expect(runs.flatMap(\.settled).count >= 1)
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    let deduction = try #require(try w.world.central().deductions().first)
+    #expect(deduction.state == "settled")
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func centralStoppingBetweenSettledAndMarkedPaidDoesNotChargeAgain() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    // What a run does up to the bank's answer, then central "crashes": the attempt is
+    // claimed (requested) and the bank settled, but central never recorded the answer.
+    let central = try w.world.central()
+    try central.store.write { tx in
+      try tx.updateDeduction(
+        decision.number, state: "requested", reason: nil, amount: Money(yuan: 200), attempt: true,
+        at: w.world.clock.now())
+    }
+    _ = try await w.bank.deduct(
+      DeductionRequest(
+        key: decision.number, licence: driver.value,
+        account: defaultSet.mandates.first { $0.licence == driver }!.account,
+        amount: Money(yuan: 200), at: w.world.clock.now()))
+    let restarted = try w.world.central()
+    let run = try await restarted.runDeductions(bank: w.bank)
+    #expect(run.settled == [decision.number])
+    #expect(try w.balance() == Money(fen: before.fen - 20_000))
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func duplicateAndReplayedPushesApplyTheDecisionOnce() async throws {
+    let w = try PenaltyWorld()
+    let lossy = LossyTransport(w.transport)
+    let terminal = try await w.terminal()
+    let decision = try w.redLight(terminal)
+    // The first push reaches central but its answer is lost; the terminal sends it again.
+    lossy.dropNextResponse()
+    _ = try await terminal.push(transport: lossy, sleep: { _ in })
+    #expect(lossy.delivered.count == 2)
+    // An old batch replayed later, after a void and more records.
+    _ = try terminal.voidDocument(decision.number, reason: "wrong plate")
+    _ = try await terminal.push(transport: lossy, sleep: { _ in })
+    let replay = try await w.world.endpoint.push(lossy.delivered[0])
+    #expect(replay.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
+    let central = try w.world.central()
+    #expect(try central.dossier(driver).points.total == 0)
+    #expect(try central.deductions().first?.state == "cancelled")
+    #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
+    #expect(try await w.bank.deduction(decision.number) == nil)
+  }
+
+  @Test func aVoidAfterTheDeductionIsRefundedExactlyOnce() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    let central = try w.world.central()
+    _ = try await central.runDeductions(bank: w.bank)
+    _ = try terminal.voidDocument(decision.number, reason: "camera shows green")
+    let pushed = try await terminal.push(transport: w.transport)
+    #expect(pushed.conflicts == 1)
+    #expect(try central.conflicts().map(\.kind) == ["void_after_deduction"])
+    // The refund fails once (the bank is down), then goes through, once.
+    _ = try BankStore.open(path: w.bankPath).addFault(
+      .unavailable, after: 0, times: 1, delayMilliseconds: 0)
+    #expect(try await central.runDeductions(bank: w.bank).unknown == [decision.number])
+    #expect(try await central.runDeductions(bank: w.bank).reversed == [decision.number])
+    #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
+    #expect(try w.balance() == before)
+    #expect(try central.dossier(driver).points.total == 0)
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func aCounterPaymentBeforeTheDeductionCancelsIt() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    let central = try w.world.central()
+    let (paid, conflict) = try central.payAtCounter(decision.number)
+    #expect(paid.paid)
+    #expect(conflict?.kind == "paid_before_deduction")
+    #expect(try central.deductions().first?.state == "cancelled")
+    #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
+    #expect(try w.balance() == before)
+    #expect(throws: DomainError.self) { try central.payAtCounter(decision.number) }
+  }
+
+  @Test func aCounterPaymentWhileTheOutcomeIsUnknownRefundsWhatTheBankTook() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let before = try w.balance()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    _ = try BankStore.open(path: w.bankPath).addFault(
+      .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
+    let central = try w.world.central()
+    _ = try await central.runDeductions(bank: w.bank)
+    _ = try central.payAtCounter(decision.number)
+    #expect(try central.deductions().first?.state == "cancel_pending")
+    let run = try await central.runDeductions(bank: w.bank)
+    #expect(run.reversed == [decision.number])
+    #expect(try w.balance() == before)
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+
+  @Test func theAmountIsTheFinePlusTheSurchargeDueOnTheDebitDate() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    _ = try BankStore.open(path: w.bankPath).addFault(
+      .unavailable, after: 0, times: 1, delayMilliseconds: 0)
+    let central = try w.world.central()
+    // Day 16 after service: one day late, 3 % of 200 yuan.
+    w.world.clock.set(Timestamp(iso: "2026-12-08T09:00:00+08:00")!)
+    _ = try await central.runDeductions(bank: w.bank)
+    #expect(try central.deductions().first?.amount == Money(fen: 20_600))
+    // A retry weeks later asks for the same amount: the key's amount never changes.
+    w.world.clock.set(Timestamp(iso: "2027-03-01T09:00:00+08:00")!)
+    #expect(try await central.runDeductions(bank: w.bank).settled == [decision.number])
+    #expect(try await w.bank.deduction(decision.number)?.amount == Money(fen: 20_600))
+  }
+
+  @Test func twoTerminalsDecidingTheSameEventChargeAndScoreOnce() async throws {
+    let w = try PenaltyWorld()
+    let first = try await w.terminal("T-BJ-0001", seed: 1)
+    let second = try await w.terminal("T-BJ-0002", seed: 2, officer: "010002")
+    _ = try w.redLight(first)
+    _ = try w.redLight(second)
+    _ = try await first.push(transport: w.transport)
+    let report = try await second.push(transport: w.transport)
+    #expect(report.conflicts == 1)
+    let central = try w.world.central()
+    #expect(try central.dossier(driver).points.total == 6)
+    #expect(try await central.runDeductions(bank: w.bank).settled.count == 1)
+    try await w.expectChargedOnceAndReconciled(today)
+  }
+}
+
+@Suite struct BankTests {
+  @Test func aKeyKeepsItsFirstResultAndRefusesAnotherAmount() async throws {
+    let w = try PenaltyWorld()
+    let account = defaultSet.mandates.first { $0.licence == driver }!.account
+    let request = DeductionRequest(
+      key: "110000202699999999", licence: driver.value, account: account, amount: Money(yuan: 100),
+      at: start)
+    let first = try await w.bank.deduct(request)
+    #expect(first.outcome == "settled")
+    #expect(try await w.bank.deduct(request) == first)
+    await #expect(throws: BankError.self) {
+      _ = try await w.bank.deduct(
+        DeductionRequest(
+          key: request.key, licence: driver.value, account: account, amount: Money(yuan: 101),
+          at: start))
+    }
+    #expect(try await w.bank.refund(request.key, at: start).outcome == "reversed")
+    #expect(try await w.bank.refund(request.key, at: start).outcome == "reversed")
+    // Keys never expire: years later the same key still answers with its (now reversed) result.
+    let later = DeductionRequest(
+      key: request.key, licence: driver.value, account: account, amount: Money(yuan: 100),
+      at: Timestamp(iso: "2036-01-01T00:00:00+08:00")!)
+    #expect(try await w.bank.deduct(later).outcome == "reversed")
+  }
+
+  @Test(arguments: [
+    (BankFault.Kind.mandateRevoked, "mandate_revoked"), (.accountClosed, "account_closed"),
+    (.insufficientFunds, "insufficient_funds"),
+  ])
+  func injectedFailuresAreTheFirstResult(_ kind: BankFault.Kind, _ reason: String) async throws {
+    let w = try PenaltyWorld()
+    _ = try BankStore.open(path: w.bankPath).addFault(
+      kind, after: 1, times: 1, delayMilliseconds: 0)
+    let account = defaultSet.mandates.first { $0.licence == driver }!.account
+    func request(_ key: String) -> DeductionRequest {
+      DeductionRequest(
+        key: key, licence: driver.value, account: account, amount: Money(yuan: 10), at: start)
+    }
+    #expect(try await w.bank.deduct(request("K-1")).outcome == "settled")
+    let failed = try await w.bank.deduct(request("K-2"))
+    #expect(failed.outcome == "failed" && failed.reason == reason)
+    #expect(try await w.bank.deduct(request("K-3")).outcome == "settled")
+  }
+
+  @Test func realStatesFailDeductionsToo() async throws {
+    let w = try PenaltyWorld()
+    let store = try BankStore.open(path: w.bankPath)
+    let account = defaultSet.mandates.first { $0.licence == driver }!.account
+    try store.setBalance(account, Money(yuan: 5))
+    let poor = try await w.bank.deduct(
+      DeductionRequest(
+        key: "P", licence: driver.value, account: account, amount: Money(yuan: 6), at: start))
+    #expect(poor.reason == "insufficient_funds")
+    try store.revokeMandate(licence: driver.value)
+    let revoked = try await w.bank.deduct(
+      DeductionRequest(
+        key: "R", licence: driver.value, account: account, amount: Money(yuan: 1), at: start))
+    #expect(revoked.reason == "mandate_revoked")
+  }
+
+  @Test func theBankOverHTTPOnLoopback() async throws {
+    let w = try PenaltyWorld()
+    let terminal = try await w.terminal()
+    let decision = try w.redLight(terminal)
+    _ = try await terminal.push(transport: w.transport)
+    let app = buildBankApplication(
+      bank: w.bank,
+      configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+    let (path, clock, bankPath) = (w.world.centralPath, w.world.clock, w.bankPath)
+    try await app.test(.live) { client in
+      let central = try CentralService.open(path: path, clock: clock)
+      let port = try #require(client.port)
+      let http = HTTPBankClient(baseURL: "http://127.0.0.1:\(port)")
+      _ = try BankStore.open(path: bankPath).addFault(
+        .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
+      #expect(try await central.runDeductions(bank: http).unknown == [decision.number])
+      #expect(try await central.runDeductions(bank: http).settled == [decision.number])
+      #expect(try await http.deduction(decision.number)?.outcome == "settled")
+      #expect(try await http.deduction("nothing-here") == nil)
+      let result = try await central.reconcile(on: today, bank: http)
+      #expect(result.differences.isEmpty && result.bankDeductions == 1)
+      await #expect(throws: BankError.self) { _ = try await http.refund("nothing-here", at: start) }
+    }
+    let unreachable = HTTPBankClient(baseURL: "http://127.0.0.1:1")
+    let error = await #expect(throws: BankError.self) {
+      _ = try await unreachable.statement(on: today)
+    }
+    #expect(error?.kind == .unavailable)
+  }
+}
+
+/// A transport that can lose the answer to a push after central received it.
+final class LossyTransport: CentralTransport {
+  let base: InProcessTransport
+  private let state = Mutex<(drop: Bool, delivered: [PushBatch])>((false, []))
+
+  init(_ base: InProcessTransport) { self.base = base }
+
+  func dropNextResponse() { state.withLock { $0.drop = true } }
+  var delivered: [PushBatch] { state.withLock { $0.delivered } }
+
+  func health() async throws -> HealthResponse { try await base.health() }
+  func register(_ request: RegisterRequest) async throws -> RegisterResponse {
+    try await base.register(request)
+  }
+  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
+    try await base.changes(terminal: terminal, after: after, limit: limit)
+  }
+  func push(_ batch: PushBatch) async throws -> PushResponse {
+    let response = try await base.push(batch)
+    let dropped = state.withLock { state in
+      state.delivered.append(batch)
+      defer { state.drop = false }
+      return state.drop
+    }
+    if dropped { throw TransportError("the answer was lost on the way back") }
+    return response
+  }
+}
