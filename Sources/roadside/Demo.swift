@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadsideBank
 import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideCredentials
@@ -116,10 +117,48 @@ struct Demo: AsyncParsableCommand {
           field(
             "Phone", "this driver has no e-licence yet: the check falls back to the paper licence"))
       }
+
+      // The same driver ran a red light without a seat belt: two decisions on the spot,
+      // served together, pushed with the rest, and the fines deducted through the mandate.
+      print("")
+      print("== Penalty: a stop, decisions on the spot, sync, bank deduction, reconciliation")
+      let plate = dossier.vehicles.first.map { try? Plate($0.plate.value) } ?? nil
+      let stop = try terminal.recordStop(
+        licence: dossier.licence.number, plate: plate ?? (try Plate("京A12345")),
+        vehicle: dossier.vehicles.first?.vehicleClass ?? dossier.licence.classes[0],
+        offences: [("0601", nil), ("0111", nil)], place: "北京市东城区长安街建国门",
+        locationCode: "110101-0001", note: nil, refusedToSign: false)
+      for document in stop.documents {
+        print(
+          field(
+            document.kind == "decision" ? "Decision" : "Notice",
+            "\(document.number) \(document.charge.offence) \(document.penalty)"))
+      }
+      print(
+        field(
+          "Points",
+          "\(stop.pointsBefore) → \(stop.pointsAfter) (provisional until central applies them)"))
       let pushed = try await terminal.push(transport: transport)
       print(
         field(
-          "Pushed", "\(pushed.accepted) records (audit entries and the check) accepted by central"))
+          "Pushed",
+          "\(pushed.accepted) records (audit entries, the check, the decisions) accepted by central"
+        ))
+      try createBank(path: layout.bankStore.path, mandates: fixtures.mandates)
+      let bank = try BankEndpoint(path: layout.bankStore.path)
+      let run = try await service.runDeductions(bank: bank)
+      print(
+        field(
+          "Bank",
+          "\(run.settled.count) deduction(s) settled, keyed by decision number (\(run.failed.count) failed)"
+        ))
+      let reconciliation = try await service.reconcile(on: clock.now().chinaDate, bank: bank)
+      print(
+        field(
+          "Reconcile",
+          reconciliation.differences.isEmpty
+            ? "central and the bank agree (\(reconciliation.bankDeductions) deductions today)"
+            : "\(reconciliation.differences.count) difference(s)"))
     }
 
     print("")
