@@ -95,7 +95,8 @@ public enum PenaltyPlanner {
   ///   200 yuan with no licence measure and no withholding (行政处罚法 §51, 公安部令第157号
   ///   §43); otherwise the general procedure, and the terminal issues a processing notice.
   public static func plan(
-    _ offences: [(offence: Offence, fineYuan: Int?)], pointsBefore: Int
+    _ offences: [(offence: Offence, fineYuan: Int?)], pointsBefore: Int,
+    classes: [LicenceClass] = []
   ) throws(DomainError) -> StopPlan {
     guard !offences.isEmpty else { throw .invalid("a stop needs at least one offence") }
     var seen: Set<String> = []
@@ -119,10 +120,12 @@ public enum PenaltyPlanner {
           "offence \(measured.0.code) carries \(measured.0.measure.english): the licence is withheld until the decision",
         basis: "道路交通安全法 §110")
     } else if pointsBefore < PointsLedger.fullScore, after >= PointsLedger.fullScore {
+      let days = PointsLedger.fullScoreStudyDays(
+        classes: classes, timesInCycle: 1, points: after)
       withholding = Withholding(
         reason:
-          "this stop brings the cycle to \(after) points: the licence is withheld for full-score education",
-        basis: "公安部令第163号 §17")
+          "this stop brings the cycle to \(after) points: the licence is withheld; full-score education is \(days) days of study and an exam",
+        basis: "公安部令第163号 §17, §18")
     }
     let charges = drafts.map { offence, fine, warning in
       Charge(

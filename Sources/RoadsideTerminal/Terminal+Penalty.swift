@@ -72,7 +72,7 @@ extension Terminal {
         )
       }
       let before = try pointsNow(number, firstIssued: cached.firstIssued, today: today)
-      let plan = try PenaltyPlanner.plan(charged, pointsBefore: before)
+      let plan = try PenaltyPlanner.plan(charged, pointsBefore: before, classes: cached.classes)
       let stop = identifiers.nextUUID()
       let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
       var documents: [PenaltyDocument] = []

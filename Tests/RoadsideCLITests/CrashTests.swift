@@ -166,6 +166,79 @@ struct CLIFailure: Error, CustomStringConvertible {
   }
 }
 
+@Suite(.serialized) struct StopCrashTests {
+  /// `roadside record` killed at random moments: every stop is on disk whole — its three
+  /// documents, their outbox entries, the stop row, its audit entry, its numbers — or not at all.
+  @Test func aStopIsWhollyRecordedOrNotAtAllUnderSIGKILL() async throws {
+    let home = newHome()
+    let base = ["--home", home.path]
+    #expect(
+      try roadside(["central", "init", "--numbers-per-range", "5000", "--now", now] + base).status
+        == 0)
+    #expect(
+      try roadside(["terminal", "init", "--id", "T-BJ-0001", "--central", "local"] + base).status
+        == 0)
+    let args = ["--terminal", "T-BJ-0001"] + base
+    #expect(try roadside(["login", "--officer", "010001"] + args, input: "010001\n").status == 0)
+    var random = SeededRandom(seed: 11)
+    var kills = 0
+    var iterations = 0
+    while kills < 100, iterations < 500 {
+      iterations += 1
+      let process = Process()
+      process.executableURL = roadsideBinary
+      process.arguments =
+        [
+          "record", "--licence", normalLicence, "--plate", "京A12345", "--vehicle", "C2",
+          "--offence", "0105,0106,0107", "--fine", "100,100,100", "--place", "长安街",
+        ] + args
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      try await Task.sleep(for: .milliseconds(random.int(in: 2...60)))
+      if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        kills += 1
+      }
+      process.waitUntilExit()
+    }
+    #expect(kills >= 100, "only \(kills) kills landed in \(iterations) runs")
+
+    let db = try Connection(
+      path: home.appendingPathComponent("terminals/T-BJ-0001/terminal.sqlite").path)
+    #expect(try db.integrityCheck() == ["ok"])
+    let stops = try db.fetchOne("SELECT count(*) FROM stops") { $0.int(0) } ?? -1
+    #expect(stops > 0, "no stop completed in \(iterations) runs")
+    let documents = try db.fetchOne("SELECT count(*) FROM documents") { $0.int(0) } ?? -1
+    #expect(documents == 3 * stops)
+    let partial = try db.fetchAll(
+      "SELECT stop FROM documents GROUP BY stop HAVING count(*) <> 3"
+    ) { $0.text(0) }
+    #expect(partial.isEmpty)
+    let orphans = try db.fetchOne(
+      """
+      SELECT count(*) FROM documents d LEFT JOIN outbox o ON o.record_id = d.record_id
+      WHERE o.record_id IS NULL OR o.kind <> d.kind
+      """
+    ) { $0.int(0) }
+    #expect(orphans == 0)
+    let outboxDocuments = try db.fetchOne(
+      "SELECT count(*) FROM outbox WHERE kind IN ('decision', 'notice')"
+    ) { $0.int(0) }
+    #expect(outboxDocuments == documents)
+    let audited = try db.fetchOne("SELECT count(*) FROM audit_log WHERE action = 'stop'") {
+      $0.int(0)
+    }
+    #expect(audited == stops)
+    let used = try db.fetchOne("SELECT sum(next - first) FROM number_ranges") { $0.int(0) }
+    #expect(used == documents)
+    // And the whole outbox reaches central once.
+    let sync = try roadside(["sync"] + args)
+    #expect(sync.status == 0, "\(sync.stderr)")
+    #expect(sync.stdout.contains(" 0 rejected"), "\(sync.stdout)")
+  }
+}
+
 /// The wall clock, for the crash test's in-process steps between CLI runs.
 struct SystemClockForTests: RoadsideDomain.Clock {
   func now() -> Timestamp { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }

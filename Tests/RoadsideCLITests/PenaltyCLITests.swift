@@ -184,4 +184,24 @@ import Testing
     let unknown = try roadside(["central", "pay", "110000202600009999"] + central)
     #expect(unknown.status == 66)
   }
+
+  @Test func reachingTwelveWithholdsAndThePhoneTurnsRed() throws {
+    let (home, args) = try world()
+    let central = ["--home", home.path, "--now", now]
+    #expect(
+      try roadside(["holder", "show", normalLicence] + central).stdout.hasPrefix(
+        "┌ 电子驾驶证 · 正常 (black)\n"))
+    #expect(try record(args, "0906", fine: "200").status == 0)
+    let twelfth = try record(args, "0301", fine: "200")
+    #expect(twelfth.stdout.hasPrefix("Processing notice 110000202600000157: 0301"))
+    #expect(
+      twelfth.stdout.contains(
+        "Points in the cycle: 9 → 12 (provisional until central applies them)\nPAPER LICENCE REQUIRED: this stop brings the cycle to 12 points: the licence is withheld; full-score education is 7 days of study and an exam (公安部令第163号 §17, §18)\n"
+      ))
+    #expect(try roadside(["sync"] + args).status == 0)
+    let phone = try roadside(["holder", "show", normalLicence] + central)
+    #expect(phone.stdout.hasPrefix("┌ 电子驾驶证 · 异常 (RED)\n"), "\(phone.stdout)")
+    #expect(phone.stdout.contains("  Status        U 扣留\n"))
+    #expect(phone.stdout.contains("  Points        9\n"))
+  }
 }

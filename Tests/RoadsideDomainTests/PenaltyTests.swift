@@ -68,7 +68,13 @@ import Testing
   @Test func reachingTwelveAtThisStopWithholdsTheLicence() throws {
     let stop = try plan([("0601", 200), ("0111", 50)], pointsBefore: 6)
     #expect(stop.pointsAfter == 13)
-    #expect(stop.withholding?.basis == "公安部令第163号 §17")
+    #expect(stop.withholding?.basis == "公安部令第163号 §17, §18")
+    #expect(
+      stop.withholding?.reason.hasSuffix("full-score education is 7 days of study and an exam")
+        == true)
+    let heavy = try PenaltyPlanner.plan(
+      [(offence: try catalogue.require("0601"), fineYuan: 200)], pointsBefore: 6, classes: [.a1])
+    #expect(heavy.withholding?.reason.hasSuffix("30 days of study and an exam") == true)
     #expect(stop.charges.allSatisfy { $0.procedure == .general })
     // Already at 12 before the stop: nothing new to withhold for.
     let after = try plan([("0111", 50)], pointsBefore: 12)
