@@ -107,41 +107,50 @@ struct DecisionCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-      guard let issued = try openTerminal(global, target.terminal).document(number) else {
+      let terminal = try openTerminal(global, target.terminal)
+      guard let issued = try terminal.document(number) else {
         throw CLIError(
           .notFound,
           "document \(number) was not issued by terminal \(target.terminal); check the number")
       }
       if json { return try printJSON(issued) }
+      // The stop's documents are decided separately and served together: one document.
+      let all = ([issued] + (try issued.servedWith.compactMap { try terminal.document($0) }))
+        .sorted { $0.document.number < $1.document.number }
       let d = issued.document
-      print(
-        d.kind == "decision"
-          ? "公安交通管理简易程序处罚决定书 · Electronic penalty decision No. \(d.number)"
-          : "违法处理通知书 · Processing notice No. \(d.number)")
-      if issued.state == "voided" { print("VOID: \(issued.voidReason ?? "")") }
+      print("道路交通安全违法行为处理文书 · Roadside penalty documents, served together")
       print(field("Party", "\(d.holder), licence \(d.licence)"))
       print(field("Vehicle", "\(d.plate) (\(d.vehicleClass))"))
-      print(field("Facts", d.facts))
-      print(field("Legal basis", d.charge.basis))
-      print(field("Penalty", d.penalty))
-      print(field("Procedure", d.charge.procedure == .simple ? "simple (简易程序)" : "general (一般程序)"))
       print(field("Time", d.at.description))
       print(field("Place", d.place + (d.locationCode.map { " (\($0))" } ?? "")))
       print(field("Authority", d.authority))
       print(field("Officer", d.officer))
-      print(
-        field(
-          "Signature",
-          d.signature == "signed" ? "signed by the party" : "the party refused to sign (noted)"))
-      if let payBy = d.payBy {
+      for (index, item) in all.enumerated() {
+        let doc = item.document
+        print("")
+        print(
+          "\(index + 1). "
+            + (doc.kind == "decision"
+              ? "简易程序处罚决定书 · Electronic penalty decision No. \(doc.number)"
+              : "违法处理通知书 · Processing notice No. \(doc.number)"))
+        if item.state == "voided" { print(field("VOID", item.voidReason ?? "")) }
+        print(field("Facts", doc.facts))
+        print(field("Legal basis", doc.charge.basis))
+        print(field("Penalty", doc.penalty))
         print(
           field(
-            "Payment",
-            "by \(payBy); after that 3 % of the fine a day, at most the fine (道路交通安全法 §109)"))
+            "Procedure", doc.charge.procedure == .simple ? "simple (简易程序)" : "general (一般程序)"))
+        if let payBy = doc.payBy {
+          print(
+            field(
+              "Payment",
+              "by \(payBy); after that 3 % of the fine a day, at most the fine (行政处罚法 §72)"))
+        }
+        if let reportBy = doc.reportBy {
+          print(field("Report", "to the traffic police unit by \(reportBy)"))
+        }
       }
-      if let reportBy = d.reportBy {
-        print(field("Report", "to the traffic police unit by \(reportBy)"))
-      }
+      print("")
       if let withholding = issued.withholding ?? d.withholding {
         print(
           field("Withheld", "\(withholding.reason) (\(withholding.basis)); paper licence required"))
@@ -149,11 +158,12 @@ struct DecisionCommand: ParsableCommand {
       if let note = d.note { print(field("Note", note)) }
       print(
         field(
+          "Signature",
+          d.signature == "signed" ? "signed by the party" : "the party refused to sign (noted)"))
+      print(
+        field(
           "Remedies",
           "administrative review within 60 days or a lawsuit within 6 months (行政复议法, 行政诉讼法)"))
-      if !issued.servedWith.isEmpty {
-        print(field("Served with", issued.servedWith.joined(separator: ", ")))
-      }
     }
   }
 

@@ -70,10 +70,20 @@ import Testing
     let show = try roadside(["decision", "show", "110000202600000156"] + args)
     #expect(show.status == 0, "\(show.stderr)")
     #expect(show.stdout.contains("  Signature     the party refused to sign (noted)\n"))
-    #expect(show.stdout.contains("  Served with   110000202600000157, 110000202600000158\n"))
+    #expect(
+      show.stdout.contains("\n1. 简易程序处罚决定书 · Electronic penalty decision No. 110000202600000156\n"))
+    #expect(
+      show.stdout.contains("\n2. 简易程序处罚决定书 · Electronic penalty decision No. 110000202600000157\n"))
+    #expect(
+      show.stdout.contains("\n3. 简易程序处罚决定书 · Electronic penalty decision No. 110000202600000158\n"))
+    #expect(show.stdout.contains("  Penalty       警告 (warning)，记 0 分\n"))
     #expect(
       show.stdout.hasPrefix(
-        "公安交通管理简易程序处罚决定书 · Electronic penalty decision No. 110000202600000156\n"))
+        "道路交通安全违法行为处理文书 · Roadside penalty documents, served together\n  Party         魏英, licence 110114197811271869\n"
+      ))
+    // Any number of the stop shows the same served document.
+    #expect(
+      try roadside(["decision", "show", "110000202600000158"] + args).stdout == show.stdout)
 
     let drunk = try record(args, "1201")
     #expect(drunk.status == 0)
