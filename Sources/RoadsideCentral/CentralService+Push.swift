@@ -274,6 +274,24 @@ extension CentralService {
           description:
             "\(batch.terminal) decided offence \(document.charge.offence) by \(document.plate) at \(document.at) (\(document.number)); decision \(twin.number) decided the same event",
           resolution: "\(document.number) is held for review: no second points, fine or deduction")
+      } else if document.kind == "decision", document.charge.points > 0,
+        document.withholding == nil,
+        let licence = try tx.licence(try CitizenID(document.licence))
+      {
+        // The terminal did not see 12 coming; with what central already has, it is reached.
+        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        let cycle = ledger.cycle(on: document.at.chinaDate)
+        let before = ledger.total(inCycleStarting: cycle.start)
+        let after = before + document.charge.points
+        if before < PointsLedger.fullScore, after >= PointsLedger.fullScore {
+          conflict = ConflictDraft(
+            kind: "points_cross_12", licence: document.licence,
+            description:
+              "decision \(document.number) of \(batch.terminal) brings the licence to \(after) points in the cycle from \(cycle.start) once merged with the decisions central already had",
+            resolution:
+              "applied; the licence is marked as having reached 12 points (status B): it must be withheld and the holder sent to full-score education (公安部令第163号 §17)"
+          )
+        }
       }
       afterInsert = {
         try self.apply(document, recordID: record.recordID, held: held, at: now, in: tx)

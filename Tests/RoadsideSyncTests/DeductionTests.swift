@@ -408,3 +408,27 @@ final class LossyTransport: CentralTransport {
     return response
   }
 }
+
+@Suite(.serialized) struct MergedPointsTests {
+  @Test func decisionsOfTwoOfflineTerminalsCrossTwelveOnlyAtCentral() async throws {
+    let w = try PenaltyWorld()
+    let first = try await w.terminal("T-BJ-0001", seed: 1)
+    let second = try await w.terminal("T-BJ-0002", seed: 2, officer: "010002")
+    // Each terminal sees 0 points and decides on the spot: 9 here, 3 there, different events.
+    let nine = try first.recordStop(
+      licence: driver, plate: plate, vehicle: .c2, offences: [("0906", 200)], place: "东三环",
+      locationCode: nil, note: nil, refusedToSign: false)
+    let three = try second.recordStop(
+      licence: driver, plate: plate, vehicle: .c2, offences: [("0304", 200)], place: "西二环",
+      locationCode: nil, note: nil, refusedToSign: false)
+    #expect(nine.withholding == nil && three.withholding == nil)
+    _ = try await first.push(transport: w.transport)
+    let report = try await second.push(transport: w.transport)
+    #expect(report.conflicts == 1)
+    let central = try w.world.central()
+    #expect(try central.conflicts().map(\.kind) == ["points_cross_12"])
+    let dossier = try central.dossier(driver)
+    #expect(dossier.points.total == 12)
+    #expect(dossier.licence.status.contains(.pointsFull))
+  }
+}
