@@ -20,6 +20,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // The system SQLite library (libsqlite3), linked as it is installed on the machine.
@@ -155,6 +156,18 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // Scenario files (YAML), the deterministic world they build, the runner and drills.
+    .target(
+      name: "RoadsideScenario",
+      dependencies: [
+        "RoadsideDomain", "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal",
+        "RoadsideProtocol", "RoadsideCredentials", "RoadsideHolder", "RoadsideBank",
+        "RoadsideFixtures",
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming
+    ),
     // The e-licence code parser's fuzzing property and its fixed world; the seed corpus in
     // Fuzz/corpus/ is replayed by the ordinary tests.
     .target(
@@ -171,7 +184,7 @@ let package = Package(
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
-        "RoadsideBankHTTP",
+        "RoadsideBankHTTP", "RoadsideScenario",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: upcoming

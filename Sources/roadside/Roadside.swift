@@ -18,7 +18,8 @@ struct Roadside: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Demo.self, Central.self, TerminalGroup.self, Sync.self, Login.self, Logout.self, Lookup.self,
-      Holder.self, Verify.self, Record.self, DecisionCommand.self, BankCommand.self, Status.self,
+      Holder.self, Verify.self, Record.self, DecisionCommand.self, BankCommand.self,
+      ScenarioCommand.self, Status.self,
       Conflicts.self, Audit.self, Fixtures.self,
       Bench.self,
     ])

@@ -1,0 +1,451 @@
+import Crypto
+import Foundation
+import RoadsideBank
+import RoadsideCentral
+import RoadsideCredentials
+public import RoadsideDomain
+import RoadsideFixtures
+import RoadsideHolder
+import RoadsideProtocol
+import RoadsideTerminal
+import Synchronization
+
+/// One expectation that did not hold.
+public struct ExpectationFailure: Sendable, Codable, Equatable {
+  public let line: Int
+  public let step: String
+  public let key: String
+  public let expected: String
+  public let actual: String
+}
+
+/// What a step did, as the transcript records it.
+public struct StepReport: Sendable, Codable, Equatable {
+  public let line: Int
+  public let step: String
+  public let outcome: [String]
+  public let failures: [ExpectationFailure]
+}
+
+/// A trainee's answer to one drill question, scored.
+public struct DrillAnswer: Sendable, Codable, Equatable {
+  public let line: Int
+  public let prompt: String
+  public let field: String
+  public let expected: String
+  public let given: String
+  public let correct: Bool
+  public let explanation: String
+}
+
+public struct ScenarioReport: Sendable, Codable, Equatable {
+  public let file: String
+  public let name: String
+  public let description: String
+  public let seed: UInt64
+  public let steps: [StepReport]
+  /// SHA-256 of the transcript: the same file and seed always give the same hash.
+  public let transcriptHash: String
+  public let drill: [DrillAnswer]
+  /// Set when the world could not be built or a step could not be carried out at all.
+  public let abortedBy: String?
+  public let seconds: Double
+
+  public var failures: [ExpectationFailure] { steps.flatMap(\.failures) }
+  public var passed: Bool { abortedBy == nil && failures.isEmpty }
+}
+
+/// Asks the trainee at a drill step: the question, what the officer sees, the fields to
+/// answer; returns field → answer.
+public typealias DrillAsker = @Sendable (DrillQuestion, String) async -> [String: String]
+
+/// Runs scenarios in-process against the production code, with the simulated clock and
+/// network. Deterministic: the same scenario and seed give the same transcript.
+public struct ScenarioRunner: Sendable {
+  public let seed: UInt64?
+  public let asker: DrillAsker?
+
+  public init(seed: UInt64? = nil, asker: DrillAsker? = nil) {
+    self.seed = seed
+    self.asker = asker
+  }
+
+  public func run(_ scenario: Scenario) async -> ScenarioReport {
+    let started = ContinuousClock.now
+    let seed = self.seed ?? scenario.seed
+    var steps: [StepReport] = []
+    var drill: [DrillAnswer] = []
+    var aborted: String?
+    do {
+      let world = try await ScenarioWorld(scenario, seed: seed)
+      var state = RunState()
+      for step in scenario.steps {
+        let report = await execute(step, in: world, state: &state, drill: &drill)
+        steps.append(report)
+      }
+    } catch {
+      aborted = "the world could not be built: \(error)"
+    }
+    let transcript = steps.map { step in
+      "\(step.line) \(step.step)\n" + step.outcome.map { "  \($0)\n" }.joined()
+    }.joined()
+    let hash = SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }.joined()
+    let elapsed = ContinuousClock.now - started
+    return ScenarioReport(
+      file: scenario.file, name: scenario.name, description: scenario.description, seed: seed,
+      steps: steps, transcriptHash: hash, drill: drill, abortedBy: aborted,
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+  }
+
+  /// What earlier steps left for expectations to look at.
+  struct RunState {
+    var verdict: Verdict?
+    var lookup: LookupResult?
+    var stop: StopReport?
+    var deductions: DeductionRun?
+    var error: String?
+    var codes: [String: String] = [:]
+    var documents: [String] = []
+    var licence: String?
+    var seen: String = ""
+  }
+
+  func execute(
+    _ step: Step, in world: ScenarioWorld, state: inout RunState, drill: inout [DrillAnswer]
+  ) async -> StepReport {
+    var outcome: [String] = []
+    let name = describe(step.action)
+    state.error = nil
+    do {
+      outcome = try await perform(step.action, in: world, state: &state)
+    } catch {
+      state.error = "\(error)"
+      outcome = ["error: \(error)"]
+    }
+    if let ask = step.ask, let asker {
+      let answers = await asker(ask, state.seen)
+      for field in ask.answers.keys.sorted() {
+        let expected = ask.answers[field]!
+        let given = answers[field] ?? ""
+        drill.append(
+          DrillAnswer(
+            line: step.line, prompt: ask.prompt, field: field, expected: expected, given: given,
+            correct: normalise(given) == normalise(expected), explanation: ask.explanation))
+      }
+    }
+    var failures: [ExpectationFailure] = []
+    let errorExpected = step.expect.contains { $0.key == "error" }
+    if let error = state.error, !errorExpected {
+      failures.append(
+        ExpectationFailure(
+          line: step.line, step: name, key: "error", expected: "no error", actual: error))
+    }
+    if let licence = step.expect.first(where: { $0.key == "licence" }) {
+      state.licence = licence.value.description
+    }
+    for expectation in step.expect where expectation.key != "licence" {
+      let actual: String
+      do {
+        actual = try await self.actual(expectation, in: world, state: state)
+      } catch {
+        actual = "could not be read: \(error)"
+      }
+      if !matches(expectation.value, actual) {
+        failures.append(
+          ExpectationFailure(
+            line: expectation.line, step: name, key: expectation.key,
+            expected: expectation.value.description, actual: actual))
+      }
+    }
+    return StepReport(line: step.line, step: name, outcome: outcome, failures: failures)
+  }
+
+  func normalise(_ text: String) -> String {
+    text.lowercased().split(whereSeparator: { $0 == "," || $0 == " " }).sorted().joined(
+      separator: ",")
+  }
+
+  func matches(_ expected: ExpectedValue, _ actual: String) -> Bool {
+    switch expected {
+    case .text(let text): actual == text || (text.count > 3 && actual.contains(text))
+    default: actual == expected.description
+    }
+  }
+
+  // MARK: - Actions
+
+  func perform(_ action: Action, in world: ScenarioWorld, state: inout RunState) async throws
+    -> [String]
+  {
+    let clock = world.clock
+    switch action {
+    case .sync(let id):
+      let terminal = try world.terminal(id)
+      let link = try world.link(id)
+      let pushed = try await terminal.push(transport: link, attempts: 3, sleep: { _ in })
+      let pulled = try await terminal.pull(transport: link)
+      return [
+        "pushed \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict; pulled \(pulled.changes) changes"
+      ]
+    case .offline(let ids):
+      for id in ids { try world.link(id).state.withLock { $0.online = false } }
+      return ["\(ids.joined(separator: ", ")) off the network"]
+    case .online(let ids):
+      for id in ids { try world.link(id).state.withLock { $0.online = true } }
+      return ["\(ids.joined(separator: ", ")) back on the network"]
+    case .link(let id, let faults):
+      try world.link(id).state.withLock { $0.faults = faults }
+      return [
+        "link \(id): drop requests \(faults.dropRequests), drop answers \(faults.dropResponses), duplicate \(faults.duplicate), delay \(faults.delaySeconds) s"
+      ]
+    case .advance(let seconds):
+      clock.advance(seconds: seconds)
+      return ["clock \(clock.now())"]
+    case .crash(let id):
+      // What was committed survives (the officer's session too: it is in the file).
+      try world.crash(id)
+      return ["\(id) crashed and restarted from its file"]
+    case .central(let change):
+      return [try centralChange(change, in: world, state: &state)]
+    case .present(let p):
+      let terminal = try world.terminal(p.terminal)
+      let number = try CitizenID(p.holder)
+      let code: String
+      if p.replay, let previous = state.codes[p.holder] {
+        code = previous
+      } else {
+        guard var phone = try HolderPhone.load(home: world.home, licence: number) else {
+          throw ScenarioFailure("holder \(number.masked) has no phone in this world")
+        }
+        try phone.refresh(from: try world.central(), salt: { world.bytes(12) })
+        try phone.save(home: world.home)
+        let claims = try (p.disclose ?? ClaimName.allCases.map(\.rawValue)).map { text in
+          guard let claim = ClaimName(rawValue: text) else {
+            throw ScenarioFailure("unknown claim \"\(text)\"")
+          }
+          return claim
+        }
+        guard
+          let presented = try phone.present(
+            at: clock.now(), disclose: claims, presentationID: world.bytes(12), nonce: p.nonce)
+        else {
+          let screen = PhoneScreen.render(
+            phone: phone, dossier: try world.central().dossier(number), at: clock.now(),
+            code: nil)
+          state.seen = "phone: \(screen.colour), \(screen.status), no e-licence to show"
+          throw ScenarioFailure("holder \(number.masked) has no e-licence to show")
+        }
+        code = presented
+        let screen = PhoneScreen.render(
+          phone: phone, dossier: try world.central().dossier(number), at: clock.now(), code: code)
+        state.seen =
+          "phone: \(screen.colour == "black" ? "black (normal)" : "RED"), \(screen.name), classes \(screen.classes), status \(screen.status), \(screen.points) points, \(screen.reapply ? "superseded: re-apply" : "e-licence shown")"
+      }
+      state.codes[p.holder] = code
+      clock.advance(seconds: p.delaySeconds)
+      let report = try terminal.verify(
+        code, vehicle: try p.vehicle.map { try LicenceClass(code: $0) },
+        nonce: p.terminalNonce ?? p.nonce)
+      state.verdict = report.verdict
+      state.seen += "\nterminal: \(report.verdict.sentence)"
+      return [report.verdict.sentence]
+    case .lookup(let id, let licence):
+      let result = try world.terminal(id).lookup(try CitizenID(licence))
+      state.lookup = result
+      let summary =
+        result.found
+        ? "found: status \(result.licence!.status.code), \(result.points!.total) points (\(result.points!.provisional) provisional), cache \(result.cacheStale ? "stale" : "fresh")"
+        : "not in the cache"
+      state.seen = "lookup \(CitizenID.masked(licence)): \(summary)"
+      return [summary]
+    case .record(let s):
+      let fines = s.fines.map { $0.map { Optional($0) } } ?? s.offences.map { _ in nil }
+      guard fines.count == s.offences.count else {
+        throw ScenarioFailure("record gives \(fines.count) fines for \(s.offences.count) offences")
+      }
+      let report = try world.terminal(s.terminal).recordStop(
+        licence: try CitizenID(s.licence), plate: try Plate(s.plate),
+        vehicle: try LicenceClass(code: s.vehicle),
+        offences: zip(s.offences, fines).map { (code: $0, fineYuan: $1) }, place: s.place,
+        locationCode: nil, note: nil, refusedToSign: s.refusedToSign)
+      state.stop = report
+      state.documents += report.documents.map(\.number)
+      return report.documents.map { "\($0.kind) \($0.number) \($0.charge.offence) \($0.penalty)" }
+        + [
+          "points \(report.pointsBefore) → \(report.pointsAfter)"
+            + (report.paperLicenceRequired ? "; paper licence required" : "")
+        ]
+    case .void(let id, let ref, let reason):
+      let number = try document(ref, state)
+      _ = try world.terminal(id).voidDocument(number, reason: reason)
+      return ["voided \(number)"]
+    case .bankFault(let kind, let after, let times):
+      let fault = try BankStore.open(path: world.bankPath).addFault(
+        BankFault.Kind(rawValue: kind)!, after: after, times: times, delayMilliseconds: 10)
+      return ["bank fault \(fault.kind.rawValue) for \(times) call(s) after \(after)"]
+    case .deduct:
+      let run = try await world.central().runDeductions(bank: world.bank)
+      state.deductions = run
+      return [
+        "deductions: \(run.settled.count) settled, \(run.failed.count) failed, \(run.unknown.count) unknown, \(run.cancelled.count) cancelled, \(run.reversed.count) refunded"
+      ]
+    case .check:
+      return []
+    }
+  }
+
+  func document(_ ref: String, _ state: RunState) throws -> String {
+    switch ref {
+    case "last":
+      guard let last = state.documents.last else { throw ScenarioFailure("no document yet") }
+      return last
+    case "first":
+      guard let first = state.documents.first else { throw ScenarioFailure("no document yet") }
+      return first
+    default:
+      if let index = Int(ref), index >= 1, index <= state.documents.count, ref.count < 5 {
+        return state.documents[index - 1]
+      }
+      return ref
+    }
+  }
+
+  func centralChange(_ change: CentralAction, in world: ScenarioWorld, state: inout RunState)
+    throws -> String
+  {
+    let central = try world.central()
+    let reason = "scenario"
+    switch change {
+    case .suspend(let n):
+      return
+        "suspended: status \(try central.suspend(try CitizenID(n), until: nil, reason: reason).licence.status.code)"
+    case .withhold(let n):
+      return
+        "withheld: status \(try central.withhold(try CitizenID(n), reason: reason).licence.status.code)"
+    case .reinstate(let n):
+      return
+        "reinstated: status \(try central.reinstate(try CitizenID(n), reason: reason).licence.status.code)"
+    case .revoke(let n):
+      return
+        "revoked: status \(try central.revoke(try CitizenID(n), reason: reason).licence.status.code)"
+    case .renew(let n):
+      return "renewed: epoch \(try central.renew(try CitizenID(n), reason: reason).licence.epoch)"
+    case .changeClass(let n, let to):
+      let outcome = try central.changeClasses(
+        try CitizenID(n), to: try LicenceClass.parseList(to), reason: reason)
+      return "classes \(outcome.licence.classes.code), epoch \(outcome.licence.epoch)"
+    case .rotateKey(let kid):
+      let key = try central.rotateIssuerKey(kid: kid, seed: world.bytes(32), reason: reason)
+      return "issuer key \(key.kid) active"
+    case .revokeKey(let kid):
+      return "issuer key \(try central.revokeIssuerKey(kid, reason: reason).kid) revoked"
+    case .pay(let ref):
+      let number = try document(ref, state)
+      let (decision, conflict) = try central.payAtCounter(number)
+      return "paid \(decision.number) at a counter"
+        + (conflict.map { "; conflict \($0.kind)" } ?? "")
+    case .apply(let n):
+      let number = try CitizenID(n)
+      let phone =
+        try HolderPhone.load(home: world.home, licence: number)
+        ?? HolderPhone(licence: number, deviceKey: world.bytes(32))
+      let application = try central.applyForELicence(
+        number, devicePublicKey: try phone.devicePublicKey)
+      try phone.save(home: world.home)
+      return "applied; review completes \(application.readyAt)"
+    }
+  }
+
+  func describe(_ action: Action) -> String {
+    switch action {
+    case .sync(let t): "sync \(t)"
+    case .offline(let t): "offline \(t.joined(separator: ", "))"
+    case .online(let t): "online \(t.joined(separator: ", "))"
+    case .link(let t, _): "link \(t)"
+    case .advance(let s): "advance \(s) s"
+    case .crash(let t): "crash \(t)"
+    case .central(let c): "central \(c)"
+    case .present(let p): "present \(CitizenID.masked(p.holder)) to \(p.terminal)"
+    case .lookup(let t, let l): "lookup \(CitizenID.masked(l)) on \(t)"
+    case .record(let s): "record \(s.offences.joined(separator: ",")) on \(s.terminal)"
+    case .void(let t, let d, _): "void \(d) on \(t)"
+    case .bankFault(let k, _, _): "bank fault \(k)"
+    case .deduct: "deduct"
+    case .check: "check"
+    }
+  }
+
+  // MARK: - Expectations
+
+  func actual(_ e: Expectation, in world: ScenarioWorld, state: RunState) async throws -> String {
+    func need<T>(_ value: T?, _ what: String) throws -> T {
+      guard let value else { throw ScenarioFailure("no \(what) before this step") }
+      return value
+    }
+    switch e.key {
+    case "verdict": return try need(state.verdict, "verification").outcome.rawValue
+    case "reasons":
+      return
+        "[\(try need(state.verdict, "verification").reasons.map(\.code).joined(separator: ", "))]"
+    case "found": return "\(try need(state.lookup, "lookup").found)"
+    case "status": return try need(state.lookup?.licence, "lookup of a cached licence").status.code
+    case "points": return "\(try need(state.lookup?.points, "lookup of a cached licence").total)"
+    case "cache-stale": return "\(try need(state.lookup, "lookup").cacheStale)"
+    case "documents":
+      return "[\(try need(state.stop, "record").documents.map(\.kind).joined(separator: ", "))]"
+    case "paper-licence": return "\(try need(state.stop, "record").paperLicenceRequired)"
+    case "error": return state.error ?? "no error"
+    case "outbox":
+      guard case .map(let wanted) = e.value else { return "outbox takes {TERMINAL: depth}" }
+      var actual: [String: Int] = [:]
+      for id in wanted.keys { actual[id] = try world.terminal(id).store.outboxDepth() }
+      return ExpectedValue.map(actual).description
+    case "conflicts":
+      let conflicts = try world.central().conflicts()
+      if case .map(let wanted) = e.value {
+        var actual: [String: Int] = [:]
+        for kind in wanted.keys { actual[kind] = conflicts.filter { $0.kind == kind }.count }
+        return ExpectedValue.map(actual).description
+      }
+      return "\(conflicts.count)"
+    case "deductions":
+      let all = try world.central().deductions()
+      if case .map(let wanted) = e.value {
+        var actual: [String: Int] = [:]
+        for kind in wanted.keys { actual[kind] = all.filter { $0.state == kind }.count }
+        return ExpectedValue.map(actual).description
+      }
+      return "\(all.count)"
+    case "balance":
+      guard case .map(let wanted) = e.value else { return "balance takes {LICENCE: yuan}" }
+      let accounts = try BankStore.open(path: world.bankPath).accounts()
+      var actual: [String: Int] = [:]
+      for licence in wanted.keys {
+        let account = world.fixtures.mandates.first { $0.licence.value == licence }?.account
+        let balance = accounts.first { $0.number == account }?.balance.fen ?? -100
+        actual[licence] = Int(balance / 100)
+      }
+      return ExpectedValue.map(actual).description
+    case "reconcile":
+      let result = try await world.central().reconcile(
+        on: world.clock.now().chinaDate, bank: world.bank)
+      return "\(result.differences.count)"
+    case "central-status":
+      let licence = try need(state.licence, "`licence:` naming the licence")
+      return try world.central().dossier(try CitizenID(licence)).licence.status.code
+    case "central-points":
+      let licence = try need(state.licence, "`licence:` naming the licence")
+      return "\(try world.central().dossier(try CitizenID(licence)).points.total)"
+    case "decisions":
+      let licence = try need(state.licence, "`licence:` naming the licence")
+      return
+        "\(try world.central().dossier(try CitizenID(licence)).decisions.filter { $0.state == "effective" }.count)"
+    default: return "unknown expectation"
+    }
+  }
+}
+
+extension CitizenID {
+  /// The masked form of a number given as text (or the text when it is not a valid number).
+  static func masked(_ text: String) -> String { (try? CitizenID(text))?.masked ?? text }
+}

@@ -1,0 +1,469 @@
+import Foundation
+public import RoadsideDomain
+import Yams
+
+/// Why a scenario file cannot be run: the file, the line and what was expected.
+public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let file: String
+  public let line: Int
+  public let message: String
+
+  public init(file: String, line: Int, _ message: String) {
+    self.file = file
+    self.line = line
+    self.message = message
+  }
+
+  public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// A parsed scenario: the world it builds and its steps (Scenarios/README.md).
+public struct Scenario: Sendable {
+  public let file: String
+  public let name: String
+  public let description: String
+  public let seed: UInt64
+  public let start: Timestamp
+  public let terminals: [TerminalSpec]
+  public let numbersPerRange: Int
+  public let steps: [Step]
+}
+
+public struct TerminalSpec: Sendable, Equatable {
+  public let id: String
+  public let officer: String
+}
+
+/// One step: an action, optionally a trainee prompt, and what must hold afterwards.
+public struct Step: Sendable {
+  public let line: Int
+  public let action: Action
+  public let expect: [Expectation]
+  /// A drill asks the trainee here (see `roadside drill`).
+  public let ask: DrillQuestion?
+}
+
+public enum Action: Sendable {
+  case sync(terminal: String)
+  case offline([String])
+  case online([String])
+  case link(terminal: String, LinkFaults)
+  case advance(seconds: Int64)
+  case crash(String)
+  case central(CentralAction)
+  case present(Presentation)
+  case lookup(terminal: String, licence: String)
+  case record(Stop)
+  case void(terminal: String, document: String, reason: String)
+  case bankFault(kind: String, after: Int, times: Int)
+  case deduct
+  case check
+}
+
+public enum CentralAction: Sendable {
+  case suspend(String)
+  case withhold(String)
+  case reinstate(String)
+  case revoke(String)
+  case renew(String)
+  case changeClass(String, to: String)
+  case rotateKey(String)
+  case revokeKey(String)
+  case pay(String)
+  case apply(String)
+}
+
+public struct LinkFaults: Sendable, Equatable {
+  public var dropRequests = 0.0
+  public var dropResponses = 0.0
+  public var duplicate = 0.0
+  public var delaySeconds: Int64 = 0
+}
+
+public struct Presentation: Sendable {
+  public let terminal: String
+  public let holder: String
+  public let vehicle: String?
+  public let nonce: String?
+  /// The terminal's challenge when it differs from the one the phone signs.
+  public let terminalNonce: String?
+  public let disclose: [String]?
+  /// Seconds between the phone's display and the terminal's check.
+  public let delaySeconds: Int64
+  /// Present the previous code again instead of a fresh one.
+  public let replay: Bool
+}
+
+public struct Stop: Sendable {
+  public let terminal: String
+  public let licence: String
+  public let plate: String
+  public let vehicle: String
+  public let offences: [String]
+  public let fines: [Int]?
+  public let place: String
+  public let refusedToSign: Bool
+}
+
+/// One expectation, checked against the world after its step.
+public struct Expectation: Sendable {
+  public let line: Int
+  public let key: String
+  public let value: ExpectedValue
+}
+
+public enum ExpectedValue: Sendable, Equatable, CustomStringConvertible {
+  case text(String)
+  case number(Int)
+  case flag(Bool)
+  case list([String])
+  case map([String: Int])
+
+  public var description: String {
+    switch self {
+    case .text(let text): text
+    case .number(let number): "\(number)"
+    case .flag(let flag): "\(flag)"
+    case .list(let list): "[\(list.joined(separator: ", "))]"
+    case .map(let map):
+      "{" + map.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        + "}"
+    }
+  }
+}
+
+/// What a drill asks the trainee at a step, and the answer that scores.
+public struct DrillQuestion: Sendable {
+  public let prompt: String
+  /// Field → expected answer (`verdict`, `procedure`, `paper-licence`, `offences`).
+  public let answers: [String: String]
+  public let explanation: String
+}
+
+// MARK: - Parsing
+
+/// Reads scenario files strictly: every mapping key is known, every value of its type.
+public enum ScenarioParser {
+  public static func parse(file: String) throws -> Scenario {
+    let text: String
+    do {
+      text = try String(contentsOfFile: file, encoding: .utf8)
+    } catch {
+      throw ScenarioError(
+        file: file, line: 0, "cannot read the file: \(error.localizedDescription)")
+    }
+    return try parse(text, file: file)
+  }
+
+  public static func parse(_ text: String, file: String) throws -> Scenario {
+    let root: Node
+    do {
+      guard let node = try Yams.compose(yaml: text) else {
+        throw ScenarioError(file: file, line: 1, "the file is empty; expected a scenario mapping")
+      }
+      root = node
+    } catch let error as ScenarioError {
+      throw error
+    } catch let error as YamlError {
+      throw ScenarioError(file: file, line: line(of: error), "not valid YAML: \(error)")
+    }
+    let r = Reader(file: file)
+    let top = try r.mapping(
+      root, "the scenario", required: ["name", "description", "world", "steps"],
+      optional: ["seed"])
+    let world = try r.mapping(
+      top["world"]!, "world", required: ["start", "terminals"],
+      optional: ["fixtures", "numbers-per-range"])
+    if let fixtures = world["fixtures"] {
+      guard try r.string(fixtures, "world.fixtures") == "default" else {
+        throw r.error(fixtures, "world.fixtures must be `default` (the shipped set)")
+      }
+    }
+    let startText = try r.string(world["start"]!, "world.start")
+    guard let start = Timestamp(iso: startText) else {
+      throw r.error(world["start"]!, "world.start must be an ISO 8601 time, not \"\(startText)\"")
+    }
+    let terminals = try r.sequence(world["terminals"]!, "world.terminals").map { node in
+      let t = try r.mapping(node, "a terminal", required: ["id"], optional: ["officer"])
+      return TerminalSpec(
+        id: try r.string(t["id"]!, "terminal id"),
+        officer: try t["officer"].map { try r.string($0, "officer") } ?? "010001")
+    }
+    let steps = try r.sequence(top["steps"]!, "steps").map { try step($0, r) }
+    return Scenario(
+      file: file, name: try r.string(top["name"]!, "name"),
+      description: try r.string(top["description"]!, "description"),
+      seed: UInt64(try top["seed"].map { try r.int($0, "seed") } ?? 1), start: start,
+      terminals: terminals,
+      numbersPerRange: try world["numbers-per-range"].map { try r.int($0, "numbers-per-range") }
+        ?? NumberRange.standardSize,
+      steps: steps)
+  }
+
+  static let actions = [
+    "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
+    "lookup", "record", "void", "bank-fault", "deduct", "check",
+  ]
+
+  static func step(_ node: Node, _ r: Reader) throws -> Step {
+    let m = try r.mapping(node, "a step", required: [], optional: actions + ["expect", "ask"])
+    let present = actions.filter { m[$0] != nil }
+    guard present.count == 1, let name = present.first, let value = m[name] else {
+      throw r.error(
+        node,
+        present.isEmpty
+          ? "a step needs one action: \(actions.joined(separator: ", "))"
+          : "a step has one action, not \(present.joined(separator: " and "))")
+    }
+    let action: Action
+    switch name {
+    case "sync": action = .sync(terminal: try r.string(value, "sync"))
+    case "offline", "partition": action = .offline(try r.strings(value, name))
+    case "online": action = .online(try r.strings(value, "online"))
+    case "advance": action = .advance(seconds: try r.duration(value, "advance"))
+    case "crash": action = .crash(try r.string(value, "crash"))
+    case "deduct": action = .deduct
+    case "check": action = .check
+    case "link":
+      let l = try r.mapping(
+        value, "link", required: ["terminal"],
+        optional: ["drop-requests", "drop-responses", "duplicate", "delay"])
+      var faults = LinkFaults()
+      faults.dropRequests =
+        try l["drop-requests"].map { try r.probability($0, "drop-requests") } ?? 0
+      faults.dropResponses =
+        try l["drop-responses"].map { try r.probability($0, "drop-responses") } ?? 0
+      faults.duplicate = try l["duplicate"].map { try r.probability($0, "duplicate") } ?? 0
+      faults.delaySeconds = try l["delay"].map { try r.duration($0, "delay") } ?? 0
+      action = .link(terminal: try r.string(l["terminal"]!, "link.terminal"), faults)
+    case "central":
+      let c = try r.mapping(
+        value, "central",
+        required: [],
+        optional: [
+          "suspend", "withhold", "reinstate", "revoke", "renew", "change-class", "rotate-key",
+          "revoke-key", "pay", "apply",
+        ])
+      guard c.count == 1, let (key, v) = c.first else {
+        throw r.error(value, "central takes one change, such as `suspend: LICENCE`")
+      }
+      switch key {
+      case "suspend": action = .central(.suspend(try r.string(v, key)))
+      case "withhold": action = .central(.withhold(try r.string(v, key)))
+      case "reinstate": action = .central(.reinstate(try r.string(v, key)))
+      case "revoke": action = .central(.revoke(try r.string(v, key)))
+      case "renew": action = .central(.renew(try r.string(v, key)))
+      case "rotate-key": action = .central(.rotateKey(try r.string(v, key)))
+      case "revoke-key": action = .central(.revokeKey(try r.string(v, key)))
+      case "pay": action = .central(.pay(try r.string(v, key)))
+      case "apply": action = .central(.apply(try r.string(v, key)))
+      default:
+        let cc = try r.mapping(v, "change-class", required: ["licence", "to"], optional: [])
+        action = .central(
+          .changeClass(try r.string(cc["licence"]!, "licence"), to: try r.string(cc["to"]!, "to")))
+      }
+    case "present":
+      let p = try r.mapping(
+        value, "present", required: ["terminal", "holder"],
+        optional: ["vehicle", "nonce", "terminal-nonce", "disclose", "delay", "replay"])
+      action = .present(
+        Presentation(
+          terminal: try r.string(p["terminal"]!, "terminal"),
+          holder: try r.string(p["holder"]!, "holder"),
+          vehicle: try p["vehicle"].map { try r.string($0, "vehicle") },
+          nonce: try p["nonce"].map { try r.string($0, "nonce") },
+          terminalNonce: try p["terminal-nonce"].map { try r.string($0, "terminal-nonce") },
+          disclose: try p["disclose"].map { try r.strings($0, "disclose") },
+          delaySeconds: try p["delay"].map { try r.duration($0, "delay") } ?? 1,
+          replay: try p["replay"].map { try r.bool($0, "replay") } ?? false))
+    case "lookup":
+      let l = try r.mapping(value, "lookup", required: ["terminal", "licence"], optional: [])
+      action = .lookup(
+        terminal: try r.string(l["terminal"]!, "terminal"),
+        licence: try r.string(l["licence"]!, "licence"))
+    case "record":
+      let s = try r.mapping(
+        value, "record", required: ["terminal", "licence", "plate", "vehicle", "offences"],
+        optional: ["fines", "place", "refused-to-sign"])
+      action = .record(
+        Stop(
+          terminal: try r.string(s["terminal"]!, "terminal"),
+          licence: try r.string(s["licence"]!, "licence"),
+          plate: try r.string(s["plate"]!, "plate"),
+          vehicle: try r.string(s["vehicle"]!, "vehicle"),
+          offences: try r.strings(s["offences"]!, "offences"),
+          fines: try s["fines"].map { try r.sequence($0, "fines").map { try r.int($0, "a fine") } },
+          place: try s["place"].map { try r.string($0, "place") } ?? "长安街",
+          refusedToSign: try s["refused-to-sign"].map { try r.bool($0, "refused-to-sign") } ?? false
+        ))
+    case "void":
+      let v = try r.mapping(
+        value, "void", required: ["terminal", "document"], optional: ["reason"])
+      action = .void(
+        terminal: try r.string(v["terminal"]!, "terminal"),
+        document: try r.string(v["document"]!, "document"),
+        reason: try v["reason"].map { try r.string($0, "reason") } ?? "voided in the scenario")
+    default:  // bank-fault
+      let f = try r.mapping(value, "bank-fault", required: ["kind"], optional: ["after", "times"])
+      let kind = try r.string(f["kind"]!, "kind")
+      let kinds = [
+        "insufficient-funds", "mandate-revoked", "account-closed", "unavailable",
+        "timeout-after-commit", "slow",
+      ]
+      guard kinds.contains(kind) else {
+        throw r.error(
+          f["kind"]!,
+          "unknown bank fault \"\(kind)\"; expected one of \(kinds.joined(separator: ", "))")
+      }
+      action = .bankFault(
+        kind: kind, after: try f["after"].map { try r.int($0, "after") } ?? 0,
+        times: try f["times"].map { try r.int($0, "times") } ?? 1)
+    }
+    var expectations: [Expectation] = []
+    if let e = m["expect"] {
+      for (key, value) in try r.pairs(e, "expect") {
+        guard Expectations.keys.contains(key.0) else {
+          throw r.error(
+            key.1,
+            "unknown expectation \"\(key.0)\"; expected one of \(Expectations.keys.sorted().joined(separator: ", "))"
+          )
+        }
+        expectations.append(
+          Expectation(line: r.line(key.1), key: key.0, value: try r.expected(value, key.0)))
+      }
+    }
+    var ask: DrillQuestion?
+    if let a = m["ask"] {
+      let q = try r.mapping(a, "ask", required: ["prompt", "answers", "why"], optional: [])
+      ask = DrillQuestion(
+        prompt: try r.string(q["prompt"]!, "prompt"),
+        answers: Dictionary(
+          uniqueKeysWithValues: try r.pairs(q["answers"]!, "answers").map {
+            ($0.0.0, try r.string($0.1, $0.0.0))
+          }),
+        explanation: try r.string(q["why"]!, "why"))
+    }
+    return Step(line: r.line(node), action: action, expect: expectations, ask: ask)
+  }
+
+  static func line(of error: YamlError) -> Int {
+    switch error {
+    case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+      mark.line
+    default: 1
+    }
+  }
+}
+
+/// Typed access to YAML nodes with errors that name the line.
+struct Reader {
+  let file: String
+
+  func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
+
+  func error(_ node: Node, _ message: String) -> ScenarioError {
+    ScenarioError(file: file, line: line(node), message)
+  }
+
+  func pairs(_ node: Node, _ what: String) throws -> [((String, Node), Node)] {
+    guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping") }
+    return try mapping.map { key, value in
+      guard let name = key.string else { throw error(key, "\(what) has a key that is not text") }
+      return ((name, key), value)
+    }
+  }
+
+  func mapping(_ node: Node, _ what: String, required: [String], optional: [String]) throws
+    -> [String: Node]
+  {
+    var result: [String: Node] = [:]
+    for ((name, key), value) in try pairs(node, what) {
+      guard required.contains(name) || optional.contains(name) else {
+        throw error(
+          key,
+          "unknown field \"\(name)\" in \(what); expected \((required + optional).joined(separator: ", "))"
+        )
+      }
+      result[name] = value
+    }
+    for name in required where result[name] == nil {
+      throw error(node, "\(what) needs the field \"\(name)\"")
+    }
+    return result
+  }
+
+  func sequence(_ node: Node, _ what: String) throws -> [Node] {
+    guard let sequence = node.sequence else { throw error(node, "\(what) must be a list") }
+    return Array(sequence)
+  }
+
+  func string(_ node: Node, _ what: String) throws -> String {
+    guard case .scalar(let scalar) = node else { throw error(node, "\(what) must be text") }
+    return scalar.string
+  }
+
+  func strings(_ node: Node, _ what: String) throws -> [String] {
+    if case .scalar = node { return [try string(node, what)] }
+    return try sequence(node, what).map { try string($0, what) }
+  }
+
+  func int(_ node: Node, _ what: String) throws -> Int {
+    guard case .scalar = node, let value = node.int else {
+      throw error(node, "\(what) must be a whole number")
+    }
+    return value
+  }
+
+  func bool(_ node: Node, _ what: String) throws -> Bool {
+    guard case .scalar = node, let value = node.bool else {
+      throw error(node, "\(what) must be true or false")
+    }
+    return value
+  }
+
+  func probability(_ node: Node, _ what: String) throws -> Double {
+    guard case .scalar = node, let value = node.float, (0...1).contains(value) else {
+      throw error(node, "\(what) must be a probability between 0 and 1")
+    }
+    return value
+  }
+
+  /// `90s`, `15m`, `2h`, `16d`, or a number of seconds.
+  func duration(_ node: Node, _ what: String) throws -> Int64 {
+    let text = try string(node, what).trimmingCharacters(in: .whitespaces)
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+    if let unit = text.last, let factor = units[unit], let n = Int64(text.dropLast()), n >= 0 {
+      return n * factor
+    }
+    if let n = Int64(text), n >= 0 { return n }
+    throw error(node, "\(what) must be a duration such as 90s, 15m, 2h or 16d, not \"\(text)\"")
+  }
+
+  func expected(_ node: Node, _ key: String) throws -> ExpectedValue {
+    switch node {
+    case .scalar:
+      if let bool = node.bool, ["true", "false"].contains(node.string?.lowercased() ?? "") {
+        return .flag(bool)
+      }
+      if let int = node.int { return .number(int) }
+      return .text(try string(node, key))
+    case .sequence: return .list(try strings(node, key))
+    case .mapping:
+      var map: [String: Int] = [:]
+      for ((name, _), value) in try pairs(node, key) {
+        map[name] = try int(value, "\(key).\(name)")
+      }
+      return .map(map)
+    case .alias: throw error(node, "\(key) must not be an alias")
+    }
+  }
+}
+
+/// The expectations a step may carry (Scenarios/README.md documents each).
+enum Expectations {
+  static let keys: Set<String> = [
+    "verdict", "reasons", "found", "status", "points", "cache-stale", "documents",
+    "paper-licence", "outbox", "conflicts", "deductions", "balance", "reconcile", "error",
+    "central-status", "central-points", "decisions", "licence",
+  ]
+}

@@ -1,0 +1,210 @@
+import Foundation
+import RoadsideBank
+import RoadsideCentral
+import RoadsideCentralServer
+public import RoadsideDomain
+import RoadsideFixtures
+import RoadsideHolder
+import RoadsideProtocol
+import RoadsideTerminal
+import Synchronization
+
+/// The scenario's clock: it moves only when a step (or a delayed message) moves it.
+public final class SimulatedClock: RoadsideDomain.Clock, Sendable {
+  private let instant: Mutex<Timestamp>
+  public init(_ start: Timestamp) { instant = Mutex(start) }
+  public func now() -> Timestamp { instant.withLock { $0 } }
+  public func advance(seconds: Int64) { instant.withLock { $0 = $0.adding(seconds: seconds) } }
+}
+
+/// The simulated network between one terminal and central: on or off the network, and
+/// seeded faults — requests lost on the way, answers lost on the way back (after central
+/// applied the request), duplicated deliveries, and a delay that passes on the clock.
+final class SimulatedLink: CentralTransport {
+  struct State {
+    var online = true
+    var faults = LinkFaults()
+    var random: SeededRandom
+    var delivered = 0
+    var lost = 0
+    var duplicated = 0
+  }
+
+  let central: @Sendable () -> InProcessTransport
+  let clock: SimulatedClock
+  let state: Mutex<State>
+
+  init(seed: UInt64, clock: SimulatedClock, central: @escaping @Sendable () -> InProcessTransport) {
+    self.central = central
+    self.clock = clock
+    state = Mutex(State(random: SeededRandom(seed: seed)))
+  }
+
+  /// Decides the fate of one message: (deliver, duplicate, lose the answer).
+  private func fate() throws -> (duplicate: Bool, loseAnswer: Bool) {
+    try state.withLock { s in
+      guard s.online else { throw TransportError("the terminal is off the network") }
+      if s.faults.delaySeconds > 0 { clock.advance(seconds: s.faults.delaySeconds) }
+      if s.random.unit() < s.faults.dropRequests {
+        s.lost += 1
+        throw TransportError("the request was lost on the network")
+      }
+      s.delivered += 1
+      let duplicate = s.random.unit() < s.faults.duplicate
+      if duplicate { s.duplicated += 1 }
+      let lose = s.random.unit() < s.faults.dropResponses
+      if lose { s.lost += 1 }
+      return (duplicate, lose)
+    }
+  }
+
+  func health() async throws -> HealthResponse {
+    _ = try fate()
+    return try await central().health()
+  }
+
+  func register(_ request: RegisterRequest) async throws -> RegisterResponse {
+    try await central().register(request)
+  }
+
+  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
+    let (_, loseAnswer) = try fate()
+    let answer = try await central().changes(terminal: terminal, after: after, limit: limit)
+    if loseAnswer { throw TransportError("the answer was lost on the network") }
+    return answer
+  }
+
+  func push(_ batch: PushBatch) async throws -> PushResponse {
+    let (duplicate, loseAnswer) = try fate()
+    let answer = try await central().push(batch)
+    if duplicate { _ = try await central().push(batch) }
+    if loseAnswer { throw TransportError("the answer was lost on the network") }
+    return answer
+  }
+}
+
+extension SeededRandom {
+  /// A value in [0, 1).
+  mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+}
+
+/// Everything a scenario runs against, in a temporary home: central, its bank, terminals
+/// with their links, the holders' phones, the clock. Production code paths throughout; only
+/// the clock and the wire are simulated.
+final class ScenarioWorld {
+  let home: URL
+  let clock: SimulatedClock
+  var random: SeededRandom
+  let centralPath: String
+  let bankPath: String
+  private let endpointBox: EndpointBox
+  var bank: BankEndpoint
+  var terminals: [String: Terminal] = [:]
+  var links: [String: SimulatedLink] = [:]
+  var identifierSeeds: [String: UInt64] = [:]
+  let fixtures: FixtureSet
+
+  init(_ scenario: Scenario, seed: UInt64) async throws {
+    home = FileManager.default.temporaryDirectory
+      .appendingPathComponent("roadside-scenario-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    clock = SimulatedClock(scenario.start)
+    random = SeededRandom(seed: seed)
+    fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
+    centralPath = home.appendingPathComponent("central/central.sqlite").path
+    bankPath = home.appendingPathComponent("bank/bank.sqlite").path
+    var keyRandom = SeededRandom(seed: seed &+ 1)
+    let service = try CentralService.initialise(
+      path: centralPath, fixtures: fixtures, source: "default", clock: clock,
+      issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
+      numbersPerRange: scenario.numbersPerRange)
+    _ = try HolderFixtures.provision(central: service, home: home, seed: seed)
+    _ = try BankStore.create(
+      path: bankPath,
+      mandates: fixtures.mandates.map {
+        (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
+      })
+    bank = try BankEndpoint(path: bankPath)
+    endpointBox = EndpointBox(try CentralEndpoint(path: centralPath, clock: clock))
+    for (index, spec) in scenario.terminals.enumerated() {
+      try await addTerminal(spec, index: index, seed: seed)
+    }
+  }
+
+  deinit { try? FileManager.default.removeItem(at: home) }
+
+  var endpoint: CentralEndpoint { endpointBox.current }
+
+  func central() throws -> CentralService {
+    try CentralService.open(path: centralPath, clock: clock)
+  }
+
+  func terminalPath(_ id: String) -> String {
+    home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path
+  }
+
+  func addTerminal(_ spec: TerminalSpec, index: Int, seed: UInt64) async throws {
+    let box = endpointBox
+    let link = SimulatedLink(seed: seed &+ 100 &+ UInt64(index), clock: clock) {
+      InProcessTransport(endpoint: box.current)
+    }
+    links[spec.id] = link
+    identifierSeeds[spec.id] = seed &+ 1_000 &+ UInt64(index)
+    var keyRandom = SeededRandom(seed: seed &+ 200 &+ UInt64(index))
+    let terminal = try await Terminal.initialise(
+      path: terminalPath(spec.id), terminal: spec.id, centralName: "scenario", transport: link,
+      keySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) }, clock: clock,
+      identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
+    _ = try await terminal.pull(transport: link)
+    try terminal.login(officer: spec.officer, pin: spec.officer)
+    terminals[spec.id] = terminal
+  }
+
+  func terminal(_ id: String) throws -> Terminal {
+    guard let terminal = terminals[id] else {
+      throw ScenarioFailure("no terminal \(id) in this world; declare it under world.terminals")
+    }
+    return terminal
+  }
+
+  func link(_ id: String) throws -> SimulatedLink {
+    guard let link = links[id] else {
+      throw ScenarioFailure("no terminal \(id) in this world; declare it under world.terminals")
+    }
+    return link
+  }
+
+  /// A crash: the process's memory is gone; what it committed is on disk. The terminal (or
+  /// central) is opened again from its file.
+  func crash(_ id: String) throws {
+    if id == "central" {
+      let fresh = try CentralEndpoint(path: centralPath, clock: clock)
+      endpointBox.replace(fresh)
+      bank = try BankEndpoint(path: bankPath)
+      return
+    }
+    _ = try terminal(id)
+    identifierSeeds[id]! &+= 7_919
+    terminals[id] = try Terminal.open(
+      path: terminalPath(id), terminal: id, clock: clock,
+      identifiers: SeededIdentifiers(seed: identifierSeeds[id]!))
+  }
+
+  func bytes(_ count: Int) -> [UInt8] {
+    (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+  }
+}
+
+/// Central's endpoint, replaced when central "crashes" and restarts.
+final class EndpointBox: Sendable {
+  private let value: Mutex<CentralEndpoint>
+  init(_ endpoint: CentralEndpoint) { value = Mutex(endpoint) }
+  var current: CentralEndpoint { value.withLock { $0 } }
+  func replace(_ endpoint: CentralEndpoint) { value.withLock { $0 = endpoint } }
+}
+
+/// A step that could not be carried out as written.
+struct ScenarioFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
