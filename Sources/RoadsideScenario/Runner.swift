@@ -116,14 +116,10 @@ public struct ScenarioRunner: Sendable {
     var outcome: [String] = []
     let name = describe(step.action)
     state.error = nil
-    do {
-      outcome = try await perform(step.action, in: world, state: &state)
-    } catch {
-      state.error = "\(error)"
-      outcome = ["error: \(error)"]
-    }
+    // A drill asks before the step happens, showing only what the officer sees then.
     if let ask = step.ask, let asker {
-      let answers = await asker(ask, state.seen)
+      let seen = (try? briefing(step.action, in: world)) ?? name
+      let answers = await asker(ask, seen)
       for field in ask.answers.keys.sorted() {
         let expected = ask.answers[field]!
         let given = answers[field] ?? ""
@@ -132,6 +128,12 @@ public struct ScenarioRunner: Sendable {
             line: step.line, prompt: ask.prompt, field: field, expected: expected, given: given,
             correct: normalise(given) == normalise(expected), explanation: ask.explanation))
       }
+    }
+    do {
+      outcome = try await perform(step.action, in: world, state: &state)
+    } catch {
+      state.error = "\(error)"
+      outcome = ["error: \(error)"]
     }
     var failures: [ExpectationFailure] = []
     let errorExpected = step.expect.contains { $0.key == "error" }
@@ -245,7 +247,8 @@ public struct ScenarioRunner: Sendable {
       clock.advance(seconds: p.delaySeconds)
       let report = try terminal.verify(
         code, vehicle: try p.vehicle.map { try LicenceClass(code: $0) },
-        nonce: p.terminalNonce ?? p.nonce)
+        nonce: p.terminalNonce ?? p.nonce,
+        stalenessBudgetSeconds: p.stalenessSeconds ?? Terminal.stalenessBudgetSeconds)
       state.verdict = report.verdict
       state.seen += "\nterminal: \(report.verdict.sentence)"
       return [report.verdict.sentence]
@@ -291,6 +294,53 @@ public struct ScenarioRunner: Sendable {
       ]
     case .check:
       return []
+    case .login(let id):
+      guard let officer = world.officers[id] else {
+        throw ScenarioFailure("no terminal \(id) in this world; declare it under world.terminals")
+      }
+      try world.terminal(id).login(officer: officer, pin: officer)
+      return ["officer \(officer) logged in on \(id)"]
+    }
+  }
+
+  /// What the officer sees before the step: the phone's screen and the vehicle, or the stop
+  /// about to be recorded with the points the terminal shows.
+  func briefing(_ action: Action, in world: ScenarioWorld) throws -> String {
+    switch action {
+    case .present(let p):
+      let number = try CitizenID(p.holder)
+      guard var phone = try HolderPhone.load(home: world.home, licence: number) else {
+        return "the driver has no e-licence on their phone"
+      }
+      try phone.refresh(from: try world.central(), salt: { world.bytes(12) })
+      let screen = PhoneScreen.render(
+        phone: phone, dossier: try world.central().dossier(number), at: world.clock.now(),
+        code: nil)
+      return """
+        phone: \(screen.colour == "black" ? "black (normal)" : "RED"), \(screen.name), classes \(screen.classes), validity \(screen.validity), status \(screen.status), \(screen.points) points\(screen.reapply ? ", says: superseded, re-apply" : "")
+        vehicle stopped: class \(p.vehicle ?? "not checked")\(p.delaySeconds > 60 ? "; the code was shown \(p.delaySeconds) s before the check" : "")
+        """
+    case .record(let s):
+      let terminal = try world.terminal(s.terminal)
+      let number = try CitizenID(s.licence)
+      let catalogue = OffenceCatalogue.current
+      let offences = s.offences.enumerated().map { index, code in
+        let offence = catalogue.offence(code)
+        let fine = s.fines.map { " — \($0[index]) yuan" } ?? ""
+        return
+          "\(code) \(offence?.chinese ?? "?") (\(offence?.english ?? "?"), \(offence?.points ?? 0) points)\(fine)"
+      }
+      let cached = try terminal.store.licence(number)
+      let points = try cached.map {
+        try terminal.pointsNow(
+          number, firstIssued: $0.firstIssued, today: world.clock.now().chinaDate)
+      }
+      return """
+        stop: \(number.masked), vehicle \(s.plate) (\(s.vehicle)), \(points.map { "\($0) points in the cycle" } ?? "not in the cache")
+        offences: \(offences.joined(separator: "; "))
+        """
+    default:
+      return describe(action)
     }
   }
 
@@ -353,6 +403,9 @@ public struct ScenarioRunner: Sendable {
         number, devicePublicKey: try phone.devicePublicKey)
       try phone.save(home: world.home)
       return "applied; review completes \(application.readyAt)"
+    case .revokeTerminal(let id):
+      return
+        "terminal \(try central.revokeTerminal(id: id, reason: reason).id) revoked (reported lost)"
     }
   }
 
@@ -372,6 +425,7 @@ public struct ScenarioRunner: Sendable {
     case .bankFault(let k, _, _): "bank fault \(k)"
     case .deduct: "deduct"
     case .check: "check"
+    case .login(let t): "login on \(t)"
     }
   }
 

@@ -26,6 +26,8 @@ public struct Scenario: Sendable {
   public let start: Timestamp
   public let terminals: [TerminalSpec]
   public let numbersPerRange: Int
+  /// Bank balances in yuan, by the licence whose mandate names the account.
+  public let balances: [String: Int]
   public let steps: [Step]
 }
 
@@ -58,6 +60,7 @@ public enum Action: Sendable {
   case bankFault(kind: String, after: Int, times: Int)
   case deduct
   case check
+  case login(terminal: String)
 }
 
 public enum CentralAction: Sendable {
@@ -71,6 +74,7 @@ public enum CentralAction: Sendable {
   case revokeKey(String)
   case pay(String)
   case apply(String)
+  case revokeTerminal(String)
 }
 
 public struct LinkFaults: Sendable, Equatable {
@@ -92,6 +96,8 @@ public struct Presentation: Sendable {
   public let delaySeconds: Int64
   /// Present the previous code again instead of a fresh one.
   public let replay: Bool
+  /// The terminal's staleness budget for this check (default 24 h).
+  public let stalenessSeconds: Int64?
 }
 
 public struct Stop: Sendable {
@@ -140,6 +146,34 @@ public struct DrillQuestion: Sendable {
   public let explanation: String
 }
 
+/// A drill's answers file: a list with one mapping (field → answer) per question, in order.
+public enum DrillAnswers {
+  public static func load(file: String) throws -> [[String: String]] {
+    let text: String
+    do {
+      text = try String(contentsOfFile: file, encoding: .utf8)
+    } catch {
+      throw ScenarioError(
+        file: file, line: 0, "cannot read the answers: \(error.localizedDescription)")
+    }
+    let r = Reader(file: file)
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: text)
+    } catch let error as YamlError {
+      throw ScenarioError(
+        file: file, line: ScenarioParser.line(of: error), "not valid YAML: \(error)")
+    }
+    guard let root else { return [] }
+    return try r.sequence(root, "the answers").map { item in
+      Dictionary(
+        uniqueKeysWithValues: try r.pairs(item, "an answer").map { key, value in
+          (key.0, try r.strings(value, key.0).joined(separator: ","))
+        })
+    }
+  }
+}
+
 // MARK: - Parsing
 
 /// Reads scenario files strictly: every mapping key is known, every value of its type.
@@ -173,7 +207,7 @@ public enum ScenarioParser {
       optional: ["seed"])
     let world = try r.mapping(
       top["world"]!, "world", required: ["start", "terminals"],
-      optional: ["fixtures", "numbers-per-range"])
+      optional: ["fixtures", "numbers-per-range", "balances"])
     if let fixtures = world["fixtures"] {
       guard try r.string(fixtures, "world.fixtures") == "default" else {
         throw r.error(fixtures, "world.fixtures must be `default` (the shipped set)")
@@ -197,12 +231,18 @@ public enum ScenarioParser {
       terminals: terminals,
       numbersPerRange: try world["numbers-per-range"].map { try r.int($0, "numbers-per-range") }
         ?? NumberRange.standardSize,
+      balances: try world["balances"].map { node in
+        Dictionary(
+          uniqueKeysWithValues: try r.pairs(node, "world.balances").map {
+            ($0.0.0, try r.int($0.1, "a balance in yuan"))
+          })
+      } ?? [:],
       steps: steps)
   }
 
   static let actions = [
     "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
-    "lookup", "record", "void", "bank-fault", "deduct", "check",
+    "lookup", "record", "void", "bank-fault", "deduct", "check", "login",
   ]
 
   static func step(_ node: Node, _ r: Reader) throws -> Step {
@@ -224,6 +264,7 @@ public enum ScenarioParser {
     case "crash": action = .crash(try r.string(value, "crash"))
     case "deduct": action = .deduct
     case "check": action = .check
+    case "login": action = .login(terminal: try r.string(value, "login"))
     case "link":
       let l = try r.mapping(
         value, "link", required: ["terminal"],
@@ -242,7 +283,7 @@ public enum ScenarioParser {
         required: [],
         optional: [
           "suspend", "withhold", "reinstate", "revoke", "renew", "change-class", "rotate-key",
-          "revoke-key", "pay", "apply",
+          "revoke-key", "pay", "apply", "revoke-terminal",
         ])
       guard c.count == 1, let (key, v) = c.first else {
         throw r.error(value, "central takes one change, such as `suspend: LICENCE`")
@@ -257,6 +298,7 @@ public enum ScenarioParser {
       case "revoke-key": action = .central(.revokeKey(try r.string(v, key)))
       case "pay": action = .central(.pay(try r.string(v, key)))
       case "apply": action = .central(.apply(try r.string(v, key)))
+      case "revoke-terminal": action = .central(.revokeTerminal(try r.string(v, key)))
       default:
         let cc = try r.mapping(v, "change-class", required: ["licence", "to"], optional: [])
         action = .central(
@@ -265,7 +307,9 @@ public enum ScenarioParser {
     case "present":
       let p = try r.mapping(
         value, "present", required: ["terminal", "holder"],
-        optional: ["vehicle", "nonce", "terminal-nonce", "disclose", "delay", "replay"])
+        optional: [
+          "vehicle", "nonce", "terminal-nonce", "disclose", "delay", "replay", "staleness",
+        ])
       action = .present(
         Presentation(
           terminal: try r.string(p["terminal"]!, "terminal"),
@@ -275,7 +319,8 @@ public enum ScenarioParser {
           terminalNonce: try p["terminal-nonce"].map { try r.string($0, "terminal-nonce") },
           disclose: try p["disclose"].map { try r.strings($0, "disclose") },
           delaySeconds: try p["delay"].map { try r.duration($0, "delay") } ?? 1,
-          replay: try p["replay"].map { try r.bool($0, "replay") } ?? false))
+          replay: try p["replay"].map { try r.bool($0, "replay") } ?? false,
+          stalenessSeconds: try p["staleness"].map { try r.duration($0, "staleness") }))
     case "lookup":
       let l = try r.mapping(value, "lookup", required: ["terminal", "licence"], optional: [])
       action = .lookup(
@@ -339,7 +384,7 @@ public enum ScenarioParser {
         prompt: try r.string(q["prompt"]!, "prompt"),
         answers: Dictionary(
           uniqueKeysWithValues: try r.pairs(q["answers"]!, "answers").map {
-            ($0.0.0, try r.string($0.1, $0.0.0))
+            ($0.0.0, try r.strings($0.1, $0.0.0).joined(separator: ","))
           }),
         explanation: try r.string(q["why"]!, "why"))
     }

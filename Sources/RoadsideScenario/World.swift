@@ -102,6 +102,7 @@ final class ScenarioWorld {
   var terminals: [String: Terminal] = [:]
   var links: [String: SimulatedLink] = [:]
   var identifierSeeds: [String: UInt64] = [:]
+  var officers: [String: String] = [:]
   let fixtures: FixtureSet
 
   init(_ scenario: Scenario, seed: UInt64) async throws {
@@ -118,12 +119,20 @@ final class ScenarioWorld {
       path: centralPath, fixtures: fixtures, source: "default", clock: clock,
       issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
       numbersPerRange: scenario.numbersPerRange)
-    _ = try HolderFixtures.provision(central: service, home: home, seed: seed)
+    // The same phones as `roadside central init` makes, whatever the scenario's seed.
+    _ = try HolderFixtures.provision(central: service, home: home, seed: 2026)
     _ = try BankStore.create(
       path: bankPath,
       mandates: fixtures.mandates.map {
         (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
       })
+    let store = try BankStore.open(path: bankPath)
+    for (licence, yuan) in scenario.balances {
+      guard let mandate = fixtures.mandates.first(where: { $0.licence.value == licence }) else {
+        throw ScenarioFailure("licence \(licence) has no mandate, so no bank account to fund")
+      }
+      try store.setBalance(mandate.account, Money(yuan: yuan))
+    }
     bank = try BankEndpoint(path: bankPath)
     endpointBox = EndpointBox(try CentralEndpoint(path: centralPath, clock: clock))
     for (index, spec) in scenario.terminals.enumerated() {
@@ -149,6 +158,7 @@ final class ScenarioWorld {
       InProcessTransport(endpoint: box.current)
     }
     links[spec.id] = link
+    officers[spec.id] = spec.officer
     identifierSeeds[spec.id] = seed &+ 1_000 &+ UInt64(index)
     var keyRandom = SeededRandom(seed: seed &+ 200 &+ UInt64(index))
     let terminal = try await Terminal.initialise(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadsideScenario
+import Synchronization
 
 struct ScenarioCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -124,5 +125,96 @@ enum JUnit {
       out += "  </testcase>\n"
     }
     return out + "</testsuite>\n"
+  }
+}
+
+struct Drill: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a training drill: the trainee answers at marked steps and is scored.",
+    discussion: """
+      At each step marked `ask:` the drill shows what the officer sees (the phone, the
+      terminal's answer, the lookup) and asks for the trainee's decision — the verdict, the
+      offences, the procedure, whether the paper licence is needed. Each answer is scored
+      against the expected one with the rule that decides it; a score sheet ends the drill.
+      --answers takes the answers from a YAML file (a list, one mapping per question, in order)
+      for automated runs. Exit 0 when every answer was right, 1 otherwise.
+      """)
+
+  @Argument(help: "The drill (a scenario file with ask: steps).") var file: String
+  @Option(help: ArgumentHelp("Answers for automated runs.", valueName: "file")) var answers: String?
+  @Option(help: "Seed (default: the file's own).") var seed: UInt64?
+  @Flag(help: "Print the score sheet as JSON.") var json = false
+
+  func run() async throws {
+    let scenario: Scenario
+    do {
+      scenario = try ScenarioParser.parse(file: file)
+    } catch let error as ScenarioError {
+      throw CLIError(.dataError, error.description)
+    }
+    guard scenario.steps.contains(where: { $0.ask != nil }) else {
+      throw CLIError(
+        .dataError,
+        "\(file) has no ask: steps; it is a scenario, not a drill (run it with 'roadside scenario run')"
+      )
+    }
+    let provided: [[String: String]]?
+    if let answers {
+      do {
+        provided = try DrillAnswers.load(file: answers)
+      } catch let error as ScenarioError {
+        throw CLIError(.dataError, error.description)
+      }
+    } else {
+      provided = nil
+    }
+    let queue = AnswerQueue(provided)
+    let quiet = json
+    let asker: DrillAsker = { question, seen in
+      if !quiet {
+        print("")
+        print("── \(question.prompt)")
+        for line in seen.split(separator: "\n") { print("   \(line)") }
+      }
+      if let next = queue.next() { return next }
+      var given: [String: String] = [:]
+      for field in question.answers.keys.sorted() {
+        print("   \(field)? ", terminator: "")
+        given[field] = readLine(strippingNewline: true) ?? ""
+      }
+      return given
+    }
+    let report = await ScenarioRunner(seed: seed, asker: asker).run(scenario)
+    if json { try printJSON(report.drill) } else { printScoreSheet(report) }
+    if !report.passed || report.drill.contains(where: { !$0.correct }) { throw ExitCode(1) }
+  }
+
+  func printScoreSheet(_ report: ScenarioReport) {
+    print("")
+    print("Score sheet — \(report.name)")
+    for answer in report.drill {
+      print(
+        "  line \(answer.line) \(answer.field): \(answer.correct ? "right" : "WRONG") (you: \(answer.given.isEmpty ? "—" : answer.given); expected: \(answer.expected))"
+      )
+      if !answer.correct { print("    \(answer.explanation)") }
+    }
+    let right = report.drill.filter(\.correct).count
+    print("Score: \(right) of \(report.drill.count)")
+    if !report.passed {
+      print("The drill's own expectations did not all hold:")
+      printReport(report, verbose: false, colour: false)
+    }
+  }
+}
+
+/// Answers given in advance, in question order.
+final class AnswerQueue: Sendable {
+  private let items: Mutex<[[String: String]]?>
+  init(_ items: [[String: String]]?) { self.items = Mutex(items) }
+  func next() -> [String: String]? {
+    items.withLock { items in
+      guard items != nil else { return nil }
+      return items!.isEmpty ? [:] : items!.removeFirst()
+    }
   }
 }
