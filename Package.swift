@@ -239,6 +239,13 @@ let package = Package(
   swiftLanguageModes: [.v6]
 )
 
+package.targets.append(
+  .testTarget(
+    name: "RoadsideScenarioTests",
+    dependencies: ["RoadsideScenario"],
+    swiftSettings: upcoming
+  ))
+
 // The libFuzzer entry point exists only for fuzzing builds (README: Development): it has no
 // `main` of its own (libFuzzer supplies it), so ordinary builds and tests leave it out.
 if Context.environment["ROADSIDE_FUZZ"] == "1" {

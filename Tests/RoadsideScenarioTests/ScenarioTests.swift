@@ -1,0 +1,172 @@
+import Foundation
+import RoadsideScenario
+import Synchronization
+import Testing
+
+let scenariosFolder = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  .appendingPathComponent("Scenarios")
+
+/// Every scenario file of the library, relative to Scenarios/.
+let libraryFiles: [String] =
+  (FileManager.default.enumerator(atPath: scenariosFolder.path)?
+    .compactMap { $0 as? String }.filter { $0.hasSuffix(".yaml") }.sorted()) ?? []
+
+@Suite struct ScenarioLibraryTests {
+  @Test func theLibraryHasItsScenariosAndDrills() {
+    #expect(libraryFiles.count >= 30)
+    #expect(libraryFiles.filter { $0.hasPrefix("drills/") }.count >= 5)
+    for folder in ["checks/", "conflicts/", "bank/", "penalties/", "drills/"] {
+      #expect(libraryFiles.contains { $0.hasPrefix(folder) }, "\(folder)")
+    }
+  }
+
+  @Test(arguments: libraryFiles)
+  func everyScenarioHoldsAndHasADescription(_ file: String) async throws {
+    let scenario = try ScenarioParser.parse(
+      file: scenariosFolder.appendingPathComponent(file).path)
+    #expect(scenario.description.count > 40, "describe what it teaches or tests")
+    let report = await ScenarioRunner().run(scenario)
+    #expect(report.abortedBy == nil, "\(report.abortedBy ?? "")")
+    for failure in report.failures {
+      Issue.record(
+        "\(file):\(failure.line): \(failure.key) expected \(failure.expected), was \(failure.actual)"
+      )
+    }
+  }
+
+  @Test func theSameFileAndSeedGiveTheSameTranscript() async throws {
+    let scenario = try ScenarioParser.parse(
+      file: scenariosFolder.appendingPathComponent("conflicts/lossy-network.yaml").path)
+    let first = await ScenarioRunner(seed: 42).run(scenario)
+    let second = await ScenarioRunner(seed: 42).run(scenario)
+    #expect(first.transcriptHash == second.transcriptHash)
+    #expect(first.steps == second.steps)
+    // Another seed loses other messages: another transcript, just as repeatable.
+    let other = await ScenarioRunner(seed: 7).run(scenario)
+    #expect(other.transcriptHash != first.transcriptHash)
+    #expect(other.transcriptHash == (await ScenarioRunner(seed: 7).run(scenario)).transcriptHash)
+  }
+}
+
+@Suite struct DrillTests {
+  @Test(arguments: libraryFiles.filter { $0.hasPrefix("drills/") })
+  func theModelAnswersScoreFull(_ file: String) async throws {
+    let path = scenariosFolder.appendingPathComponent(file).path
+    let scenario = try ScenarioParser.parse(file: path)
+    let answers = try DrillAnswers.load(
+      file: path.replacingOccurrences(of: ".yaml", with: ".answers"))
+    let queue = Queue(answers)
+    let report = await ScenarioRunner(asker: { _, _ in queue.next() }).run(scenario)
+    #expect(report.passed)
+    #expect(!report.drill.isEmpty)
+    let wrong = report.drill.filter { !$0.correct }
+    #expect(wrong.isEmpty, "\(wrong)")
+  }
+
+  @Test func wrongAnswersAreScoredWithTheRule() async throws {
+    let scenario = try ScenarioParser.parse(
+      file: scenariosFolder.appendingPathComponent("drills/night-drunk-driver.yaml").path)
+    let queue = Queue([["verdict": "invalid"], ["procedure": "simple", "paper-licence": "no"]])
+    let report = await ScenarioRunner(asker: { _, seen in
+      #expect(!seen.contains("VALID: "), "the trainee must not see the terminal's verdict first")
+      return queue.next()
+    }).run(scenario)
+    let wrong = report.drill.filter { !$0.correct }.map(\.field)
+    #expect(wrong == ["verdict", "offences", "paper-licence", "procedure"])
+    #expect(
+      report.drill.first { $0.field == "paper-licence" }?.explanation.contains("§110") == true)
+  }
+}
+
+final class Queue: Sendable {
+  let items: [[String: String]]
+  let index = Counter()
+  init(_ items: [[String: String]]) { self.items = items }
+  func next() -> [String: String] {
+    let i = index.next()
+    return i < items.count ? items[i] : [:]
+  }
+}
+
+final class Counter: Sendable {
+  private let value = Mutex(0)
+  func next() -> Int {
+    value.withLock { v in
+      defer { v += 1 }; return v
+    }
+  }
+}
+
+@Suite struct ScenarioFileTests {
+  func parse(_ steps: String, world: String = "") throws -> Scenario {
+    try ScenarioParser.parse(
+      """
+      name: t
+      description: a scenario for a parser test
+      world:
+        start: 2026-11-23T10:00:00+08:00
+        terminals:
+          - id: T-BJ-0001
+      \(world)
+      steps:
+      \(steps)
+      """, file: "t.yaml")
+  }
+
+  @Test(arguments: [
+    (
+      "  - jump: T-BJ-0001",
+      "t.yaml:9: unknown field \"jump\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, expect, ask"
+    ),
+    (
+      "  - present: {terminal: T-BJ-0001, holdr: \"1\"}",
+      "t.yaml:9: unknown field \"holdr\" in present; expected terminal, holder, vehicle, nonce, terminal-nonce, disclose, delay, replay, staleness"
+    ),
+    (
+      "  - advance: soon",
+      "t.yaml:9: advance must be a duration such as 90s, 15m, 2h or 16d, not \"soon\""
+    ),
+    (
+      "  - sync: T-BJ-0001\n    expect: {verdikt: VALID}",
+      "t.yaml:10: unknown expectation \"verdikt\"; expected one of balance, cache-stale, central-points, central-status, conflicts, decisions, deductions, documents, error, found, licence, outbox, paper-licence, points, reasons, reconcile, status, verdict"
+    ),
+    (
+      "  - record: {terminal: T-BJ-0001, licence: x, plate: y, vehicle: C1, offences: [\"0601\"], fines: [lots]}",
+      "t.yaml:9: a fine must be a whole number"
+    ),
+    ("  - sync: T-BJ-0001\n    deduct: {}", "t.yaml:9: a step has one action, not sync and deduct"),
+    (
+      "  - bank-fault: {kind: flood}",
+      "t.yaml:9: unknown bank fault \"flood\"; expected one of insufficient-funds, mandate-revoked, account-closed, unavailable, timeout-after-commit, slow"
+    ),
+    (
+      "  - link: {terminal: T-BJ-0001, duplicate: 2}",
+      "t.yaml:9: duplicate must be a probability between 0 and 1"
+    ),
+  ])
+  func mistakesNameTheFileTheLineAndWhatWasExpected(_ steps: String, _ message: String) {
+    #expect(throws: ScenarioError.self) { try parse(steps) }
+    do {
+      _ = try parse(steps)
+    } catch {
+      #expect("\(error)" == message)
+    }
+  }
+
+  @Test func brokenYAMLAndMissingFields() {
+    #expect(throws: ScenarioError.self) {
+      try ScenarioParser.parse("name: [unclosed", file: "b.yaml")
+    }
+    do {
+      _ = try ScenarioParser.parse("name: x\ndescription: y\nsteps: []\n", file: "m.yaml")
+    } catch {
+      #expect("\(error)" == "m.yaml:1: the scenario needs the field \"world\"")
+    }
+    do {
+      _ = try ScenarioParser.parse(file: "/nonexistent/x.yaml")
+    } catch {
+      #expect("\(error)".hasPrefix("/nonexistent/x.yaml:0: cannot read the file"))
+    }
+  }
+}
