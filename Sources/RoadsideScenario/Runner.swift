@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import RoadsideBank
 import RoadsideCentral
 import RoadsideCredentials
@@ -64,10 +64,13 @@ public typealias DrillAsker = @Sendable (DrillQuestion, String) async -> [String
 public struct ScenarioRunner: Sendable {
   public let seed: UInt64?
   public let asker: DrillAsker?
+  /// Build the world here and keep it (default: a temporary home, removed afterwards).
+  public let home: URL?
 
-  public init(seed: UInt64? = nil, asker: DrillAsker? = nil) {
+  public init(seed: UInt64? = nil, asker: DrillAsker? = nil, home: URL? = nil) {
     self.seed = seed
     self.asker = asker
+    self.home = home
   }
 
   public func run(_ scenario: Scenario) async -> ScenarioReport {
@@ -77,7 +80,7 @@ public struct ScenarioRunner: Sendable {
     var drill: [DrillAnswer] = []
     var aborted: String?
     do {
-      let world = try await ScenarioWorld(scenario, seed: seed)
+      let world = try await ScenarioWorld(scenario, seed: seed, home: home)
       var state = RunState()
       for step in scenario.steps {
         let report = await execute(step, in: world, state: &state, drill: &drill)

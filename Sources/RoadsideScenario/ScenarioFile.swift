@@ -43,6 +43,8 @@ public struct Step: Sendable {
   public let expect: [Expectation]
   /// A drill asks the trainee here (see `roadside drill`).
   public let ask: DrillQuestion?
+  /// Narration for a story (the demo prints it before the step).
+  public let say: String?
 }
 
 public enum Action: Sendable {
@@ -246,7 +248,8 @@ public enum ScenarioParser {
   ]
 
   static func step(_ node: Node, _ r: Reader) throws -> Step {
-    let m = try r.mapping(node, "a step", required: [], optional: actions + ["expect", "ask"])
+    let m = try r.mapping(
+      node, "a step", required: [], optional: actions + ["expect", "ask", "say"])
     let present = actions.filter { m[$0] != nil }
     guard present.count == 1, let name = present.first, let value = m[name] else {
       throw r.error(
@@ -388,7 +391,9 @@ public enum ScenarioParser {
           }),
         explanation: try r.string(q["why"]!, "why"))
     }
-    return Step(line: r.line(node), action: action, expect: expectations, ask: ask)
+    return Step(
+      line: r.line(node), action: action, expect: expectations, ask: ask,
+      say: try m["say"].map { try r.string($0, "say") })
   }
 
   static func line(of error: YamlError) -> Int {

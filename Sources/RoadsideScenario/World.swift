@@ -105,8 +105,14 @@ final class ScenarioWorld {
   var officers: [String: String] = [:]
   let fixtures: FixtureSet
 
-  init(_ scenario: Scenario, seed: UInt64) async throws {
-    home = FileManager.default.temporaryDirectory
+  /// Whether the home is removed with the world (a temporary one is; a given one is kept).
+  let ownsHome: Bool
+
+  init(_ scenario: Scenario, seed: UInt64, home given: URL? = nil) async throws {
+    ownsHome = given == nil
+    home =
+      given
+      ?? FileManager.default.temporaryDirectory
       .appendingPathComponent("roadside-scenario-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     clock = SimulatedClock(scenario.start)
@@ -140,7 +146,7 @@ final class ScenarioWorld {
     }
   }
 
-  deinit { try? FileManager.default.removeItem(at: home) }
+  deinit { if ownsHome { try? FileManager.default.removeItem(at: home) } }
 
   var endpoint: CentralEndpoint { endpointBox.current }
 

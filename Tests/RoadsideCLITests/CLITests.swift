@@ -8,19 +8,31 @@ import Testing
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stderr.isEmpty)
     #expect(run.stdout.hasPrefix("== Roadside demo — 2026-11-22T09:30:00+08:00\n"))
-    #expect(run.stdout.contains("  Licences      240\n"))
-    #expect(run.stdout.contains("== Lookup: what the officer's recorder shows\n"))
-    #expect(run.stdout.contains("  Class check   "))
     #expect(
       run.stdout.contains(
-        "  Verdict       VALID: the e-licence is genuine, fresh and current, and permits driving a B1.\n"
+        "  VALID: the e-licence is genuine, fresh and current, and permits driving a C2.\n  ✓ verdict VALID\n"
       ))
-    #expect(
-      run.stdout.contains(
-        "  Shown again   INVALID: this exact code was already presented (a replay).\n"))
+    #expect(run.stdout.contains("  ✓ balance {110114197811271869: 2750}\n  ✓ reconcile 0\n"))
+    #expect(run.stdout.contains("  ✓ conflicts {stale_status: 1}\n"))
+    #expect(!run.stdout.contains("✗"))
+    #expect(run.stdout.contains("\nThe story held: 13 steps, every check as expected (transcript "))
     #expect(
       run.stdout.hasSuffix(
         "Temporary home removed. Run with --keep to explore it with the other commands.\n"))
+    // The same story twice tells the same transcript.
+    let again = try roadside(["demo", "--now", now])
+    #expect(again.stdout == run.stdout)
+  }
+
+  @Test func demoKeepsItsHomeWhenAsked() throws {
+    let home = newHome()
+    let run = try roadside(["demo", "--home", home.path, "--now", now])
+    #expect(run.status == 0)
+    #expect(
+      run.stdout.hasSuffix(
+        "State kept in \(home.path); try: roadside central conflicts --home \(home.path)\n"))
+    let conflicts = try roadside(["central", "conflicts", "--home", home.path])
+    #expect(conflicts.stdout.contains("stale_status"))
   }
 
   @Test func initThenShowListAndChanges() throws {
