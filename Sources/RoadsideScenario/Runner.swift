@@ -201,7 +201,7 @@ public struct ScenarioRunner: Sendable {
     case .link(let id, let faults):
       try world.link(id).state.withLock { $0.faults = faults }
       return [
-        "link \(id): drop requests \(faults.dropRequests), drop answers \(faults.dropResponses), duplicate \(faults.duplicate), delay \(faults.delaySeconds) s"
+        "link \(id): drop requests \(faults.dropRequests), drop answers \(faults.dropResponses), duplicate \(faults.duplicate), reorder \(faults.reorder), delay \(faults.delaySeconds) s"
       ]
     case .advance(let seconds):
       clock.advance(seconds: seconds)

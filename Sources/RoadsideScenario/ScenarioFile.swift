@@ -26,6 +26,8 @@ public struct Scenario: Sendable {
   public let start: Timestamp
   public let terminals: [TerminalSpec]
   public let numbersPerRange: Int
+  /// A fixture directory (nil: the shipped default set).
+  public let fixtures: String?
   /// Bank balances in yuan, by the licence whose mandate names the account.
   public let balances: [String: Int]
   public let steps: [Step]
@@ -83,6 +85,8 @@ public struct LinkFaults: Sendable, Equatable {
   public var dropRequests = 0.0
   public var dropResponses = 0.0
   public var duplicate = 0.0
+  /// A push held back and delivered after the next one (its answer is lost meanwhile).
+  public var reorder = 0.0
   public var delaySeconds: Int64 = 0
 }
 
@@ -210,9 +214,22 @@ public enum ScenarioParser {
     let world = try r.mapping(
       top["world"]!, "world", required: ["start", "terminals"],
       optional: ["fixtures", "numbers-per-range", "balances"])
-    if let fixtures = world["fixtures"] {
-      guard try r.string(fixtures, "world.fixtures") == "default" else {
-        throw r.error(fixtures, "world.fixtures must be `default` (the shipped set)")
+    var fixtures: String?
+    if let node = world["fixtures"] {
+      let name = try r.string(node, "world.fixtures")
+      if name != "default" {
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+          .appendingPathComponent(name).path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+          isDirectory.boolValue
+        else {
+          throw r.error(
+            node,
+            "world.fixtures is `default` or a fixture directory beside the scenario; \(directory) is not one"
+          )
+        }
+        fixtures = directory
       }
     }
     let startText = try r.string(world["start"]!, "world.start")
@@ -233,6 +250,7 @@ public enum ScenarioParser {
       terminals: terminals,
       numbersPerRange: try world["numbers-per-range"].map { try r.int($0, "numbers-per-range") }
         ?? NumberRange.standardSize,
+      fixtures: fixtures,
       balances: try world["balances"].map { node in
         Dictionary(
           uniqueKeysWithValues: try r.pairs(node, "world.balances").map {
@@ -271,13 +289,14 @@ public enum ScenarioParser {
     case "link":
       let l = try r.mapping(
         value, "link", required: ["terminal"],
-        optional: ["drop-requests", "drop-responses", "duplicate", "delay"])
+        optional: ["drop-requests", "drop-responses", "duplicate", "reorder", "delay"])
       var faults = LinkFaults()
       faults.dropRequests =
         try l["drop-requests"].map { try r.probability($0, "drop-requests") } ?? 0
       faults.dropResponses =
         try l["drop-responses"].map { try r.probability($0, "drop-responses") } ?? 0
       faults.duplicate = try l["duplicate"].map { try r.probability($0, "duplicate") } ?? 0
+      faults.reorder = try l["reorder"].map { try r.probability($0, "reorder") } ?? 0
       faults.delaySeconds = try l["delay"].map { try r.duration($0, "delay") } ?? 0
       action = .link(terminal: try r.string(l["terminal"]!, "link.terminal"), faults)
     case "central":

@@ -28,6 +28,8 @@ final class SimulatedLink: CentralTransport {
     var delivered = 0
     var lost = 0
     var duplicated = 0
+    /// A push held back by `reorder`, delivered after the next one.
+    var held: PushBatch?
   }
 
   let central: @Sendable () -> InProcessTransport
@@ -76,8 +78,20 @@ final class SimulatedLink: CentralTransport {
 
   func push(_ batch: PushBatch) async throws -> PushResponse {
     let (duplicate, loseAnswer) = try fate()
+    let (holdBack, late) = state.withLock { s -> (Bool, PushBatch?) in
+      let late = s.held
+      s.held = nil
+      if late == nil, s.random.unit() < s.faults.reorder {
+        s.held = batch
+        return (true, nil)
+      }
+      return (false, late)
+    }
+    if holdBack { throw TransportError("the request is held up on the network") }
     let answer = try await central().push(batch)
     if duplicate { _ = try await central().push(batch) }
+    // The batch held up earlier arrives now, after this one.
+    if let late { _ = try await central().push(late) }
     if loseAnswer { throw TransportError("the answer was lost on the network") }
     return answer
   }
@@ -117,7 +131,9 @@ final class ScenarioWorld {
     try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     clock = SimulatedClock(scenario.start)
     random = SeededRandom(seed: seed)
-    fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
+    fixtures = try FixtureLoader().load(
+      directory: scenario.fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        ?? DefaultFixtures.directory)
     centralPath = home.appendingPathComponent("central/central.sqlite").path
     bankPath = home.appendingPathComponent("bank/bank.sqlite").path
     var keyRandom = SeededRandom(seed: seed &+ 1)
