@@ -81,7 +81,7 @@ final class SimulatedLink: CentralTransport {
     let (holdBack, late) = state.withLock { s -> (Bool, PushBatch?) in
       let late = s.held
       s.held = nil
-      if late == nil, s.random.unit() < s.faults.reorder {
+      if late == nil, s.faults.reorder > 0, s.random.unit() < s.faults.reorder {
         s.held = batch
         return (true, nil)
       }
