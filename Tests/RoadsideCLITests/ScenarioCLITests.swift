@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+let libraryFolder = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  .appendingPathComponent("Scenarios")
+
+@Suite struct ScenarioCLITests {
+  @Test func runReportsJUnitAndFailsOnABrokenExpectation() throws {
+    let dir = newHome()
+    let good = libraryFolder.appendingPathComponent("checks/valid-licence.yaml").path
+    let bad = dir.appendingPathComponent("bad.yaml")
+    try String(contentsOfFile: good, encoding: .utf8)
+      .replacingOccurrences(
+        of: "expect: {verdict: VALID, reasons: []}", with: "expect: {verdict: INVALID}"
+      )
+      .write(to: bad, atomically: true, encoding: .utf8)
+    let junit = dir.appendingPathComponent("report.xml")
+    let run = try roadside(["scenario", "run", good, bad.path, "--junit", junit.path])
+    #expect(run.status == 1)
+    #expect(
+      run.stdout.hasPrefix(
+        "PASS \(good) — A valid e-licence at a roadside check (seed 1, transcript "))
+    #expect(
+      run.stdout.contains(
+        "  \(bad.path):13: present 110114********1869 to T-BJ-0001: verdict expected INVALID, was VALID\n"
+      ))
+    #expect(run.stdout.hasSuffix("1 of 2 scenario(s) passed\n"))
+    let xml = try String(contentsOf: junit, encoding: .utf8)
+    #expect(xml.contains("<testsuite name=\"roadside scenarios\" tests=\"2\" failures=\"1\""))
+    #expect(xml.contains("<failure message=\"line 13: verdict expected INVALID, was VALID\"/>"))
+
+    let same = try roadside(["scenario", "run", good, "--json"])
+    let again = try roadside(["scenario", "run", good, "--json"])
+    #expect(same.status == 0)
+    let hash = { (text: String) in
+      (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first?[
+        "transcriptHash"] as? String
+    }
+    #expect(hash(same.stdout) != nil && hash(same.stdout) == hash(again.stdout))
+  }
+
+  @Test func invalidFilesAndPathsAreNamed() throws {
+    let dir = newHome()
+    let file = dir.appendingPathComponent("typo.yaml")
+    try """
+    name: typo
+    description: a scenario with a misspelt field
+    world:
+      start: 2026-11-23T10:00:00+08:00
+      terminals:
+        - id: T-BJ-0001
+    steps:
+      - sync: T-BJ-0001
+        expct: {outbox: {T-BJ-0001: 0}}
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let run = try roadside(["scenario", "run", file.path])
+    #expect(run.status == 65)
+    #expect(
+      run.stderr
+        == "error: \(file.path):9: unknown field \"expct\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, expect, ask, say\n"
+    )
+    let missing = try roadside(["scenario", "run", dir.appendingPathComponent("nope.yaml").path])
+    #expect(missing.status == 66)
+    #expect(missing.stderr == "error: no scenario file or folder at \(dir.path)/nope.yaml\n")
+  }
+
+  @Test func aDrillScoresTheAnswersFile() throws {
+    let drill = libraryFolder.appendingPathComponent("drills/night-drunk-driver.yaml").path
+    let model = try roadside([
+      "drill", drill, "--answers", drill.replacingOccurrences(of: ".yaml", with: ".answers"),
+    ])
+    #expect(model.status == 0, "\(model.stderr)")
+    #expect(model.stdout.hasSuffix("Score: 4 of 4\n"))
+    let dir = newHome()
+    let answers = dir.appendingPathComponent("wrong.answers")
+    try "- {verdict: valid}\n- {procedure: simple, paper-licence: no, offences: [\"1201\"]}\n"
+      .write(to: answers, atomically: true, encoding: .utf8)
+    let wrong = try roadside(["drill", drill, "--answers", answers.path])
+    #expect(wrong.status == 1)
+    #expect(wrong.stdout.contains("  line 18 paper-licence: WRONG (you: no; expected: yes)\n"))
+    #expect(wrong.stdout.hasSuffix("Score: 2 of 4\n"))
+    let notADrill = try roadside([
+      "drill", libraryFolder.appendingPathComponent("checks/valid-licence.yaml").path,
+    ])
+    #expect(notADrill.status == 65)
+    #expect(
+      notADrill.stderr.hasSuffix(
+        "has no ask: steps; it is a scenario, not a drill (run it with 'roadside scenario run')\n"))
+  }
+}
