@@ -232,7 +232,8 @@ public struct ScenarioRunner: Sendable {
         }
         guard
           let presented = try phone.present(
-            at: clock.now(), disclose: claims, presentationID: world.bytes(12), nonce: p.nonce)
+            at: clock.now().adding(seconds: p.phoneClockSeconds), disclose: claims,
+            presentationID: world.bytes(12), nonce: p.nonce)
         else {
           let screen = PhoneScreen.render(
             phone: phone, dossier: try world.central().dossier(number), at: clock.now(),

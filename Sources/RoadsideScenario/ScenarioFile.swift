@@ -104,6 +104,8 @@ public struct Presentation: Sendable {
   public let replay: Bool
   /// The terminal's staleness budget for this check (default 24 h).
   public let stalenessSeconds: Int64?
+  /// How far the phone's clock runs ahead of the world's (seconds; negative: behind).
+  public let phoneClockSeconds: Int64
 }
 
 public struct Stop: Sendable {
@@ -331,6 +333,7 @@ public enum ScenarioParser {
         value, "present", required: ["terminal", "holder"],
         optional: [
           "vehicle", "nonce", "terminal-nonce", "disclose", "delay", "replay", "staleness",
+          "phone-clock",
         ])
       action = .present(
         Presentation(
@@ -342,7 +345,9 @@ public enum ScenarioParser {
           disclose: try p["disclose"].map { try r.strings($0, "disclose") },
           delaySeconds: try p["delay"].map { try r.duration($0, "delay") } ?? 1,
           replay: try p["replay"].map { try r.bool($0, "replay") } ?? false,
-          stalenessSeconds: try p["staleness"].map { try r.duration($0, "staleness") }))
+          stalenessSeconds: try p["staleness"].map { try r.duration($0, "staleness") },
+          phoneClockSeconds: try p["phone-clock"].map { try r.signedDuration($0, "phone-clock") }
+            ?? 0))
     case "lookup":
       let l = try r.mapping(value, "lookup", required: ["terminal", "licence"], optional: [])
       action = .lookup(
@@ -506,6 +511,19 @@ struct Reader {
     }
     if let n = Int64(text), n >= 0 { return n }
     throw error(node, "\(what) must be a duration such as 90s, 15m, 2h or 16d, not \"\(text)\"")
+  }
+
+  /// A duration that may be negative: `+2m`, `-90s`.
+  func signedDuration(_ node: Node, _ what: String) throws -> Int64 {
+    let text = try string(node, what).trimmingCharacters(in: .whitespaces)
+    if text.hasPrefix("-") {
+      return
+        -(try duration(.scalar(.init(String(text.dropFirst()), .implicit, .any, node.mark)), what))
+    }
+    return try duration(
+      .scalar(
+        .init(text.hasPrefix("+") ? String(text.dropFirst()) : text, .implicit, .any, node.mark)),
+      what)
   }
 
   func expected(_ node: Node, _ key: String) throws -> ExpectedValue {
