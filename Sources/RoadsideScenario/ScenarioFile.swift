@@ -28,9 +28,20 @@ public struct Scenario: Sendable {
   public let numbersPerRange: Int
   /// A fixture directory (nil: the shipped default set).
   public let fixtures: String?
+  /// Records written in the scenario, added to the fixture set: file name, JSON, line.
+  public let records: [InlineRecord]
   /// Bank balances in yuan, by the licence whose mandate names the account.
   public let balances: [String: Int]
   public let steps: [Step]
+}
+
+/// A fixture record written inline in a scenario (`world.records`).
+public struct InlineRecord: Sendable, Equatable {
+  /// `licences.jsonl`, `vehicles.jsonl`, …
+  public let file: String
+  /// The record as one line of JSON.
+  public let json: String
+  public let line: Int
 }
 
 public struct TerminalSpec: Sendable, Equatable {
@@ -215,7 +226,7 @@ public enum ScenarioParser {
       optional: ["seed"])
     let world = try r.mapping(
       top["world"]!, "world", required: ["start", "terminals"],
-      optional: ["fixtures", "numbers-per-range", "balances"])
+      optional: ["fixtures", "numbers-per-range", "balances", "records"])
     var fixtures: String?
     if let node = world["fixtures"] {
       let name = try r.string(node, "world.fixtures")
@@ -253,6 +264,7 @@ public enum ScenarioParser {
       numbersPerRange: try world["numbers-per-range"].map { try r.int($0, "numbers-per-range") }
         ?? NumberRange.standardSize,
       fixtures: fixtures,
+      records: try world["records"].map { try inlineRecords($0, r) } ?? [],
       balances: try world["balances"].map { node in
         Dictionary(
           uniqueKeysWithValues: try r.pairs(node, "world.balances").map {
@@ -266,6 +278,52 @@ public enum ScenarioParser {
     "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
     "lookup", "record", "void", "bank-fault", "deduct", "check", "login",
   ]
+
+  static let recordFiles = [
+    "licences", "vehicles", "officers", "terminals", "mandates", "decisions", "calendar",
+  ]
+
+  /// `records: {licences: [{…}, …], vehicles: […], …}`: each record as its JSON line, with
+  /// the line it came from. The fixture loader checks them, field by field, with the rest.
+  static func inlineRecords(_ node: Node, _ r: Reader) throws -> [InlineRecord] {
+    let groups = try r.mapping(node, "world.records", required: [], optional: recordFiles)
+    var result: [InlineRecord] = []
+    for name in recordFiles {
+      guard let list = groups[name] else { continue }
+      for item in try r.sequence(list, "world.records.\(name)") {
+        guard item.mapping != nil else {
+          throw r.error(item, "each of world.records.\(name) is a mapping of a record's fields")
+        }
+        let data = try JSONSerialization.data(
+          withJSONObject: try jsonValue(item, r), options: [.sortedKeys, .withoutEscapingSlashes])
+        result.append(
+          InlineRecord(
+            file: "\(name).jsonl", json: String(decoding: data, as: UTF8.self), line: r.line(item)))
+      }
+    }
+    return result
+  }
+
+  /// A YAML node as a JSON value: quoted scalars are text; plain ones are true, false, null,
+  /// numbers or text, as YAML reads them.
+  static func jsonValue(_ node: Node, _ r: Reader) throws -> Any {
+    switch node {
+    case .scalar(let scalar):
+      if scalar.style != .plain { return scalar.string }
+      if let bool = node.bool, ["true", "false"].contains(scalar.string) { return bool }
+      if scalar.string == "null" || scalar.string == "~" { return NSNull() }
+      if let int = node.int { return int }
+      return scalar.string
+    case .sequence(let sequence): return try sequence.map { try jsonValue($0, r) }
+    case .mapping:
+      var object: [String: Any] = [:]
+      for ((name, _), value) in try r.pairs(node, "a record") {
+        object[name] = try jsonValue(value, r)
+      }
+      return object
+    case .alias: throw r.error(node, "aliases are not allowed in records")
+    }
+  }
 
   static func step(_ node: Node, _ r: Reader) throws -> Step {
     let m = try r.mapping(

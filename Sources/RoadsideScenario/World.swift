@@ -131,9 +131,7 @@ final class ScenarioWorld {
     try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     clock = SimulatedClock(scenario.start)
     random = SeededRandom(seed: seed)
-    fixtures = try FixtureLoader().load(
-      directory: scenario.fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        ?? DefaultFixtures.directory)
+    fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
     centralPath = home.appendingPathComponent("central/central.sqlite").path
     bankPath = home.appendingPathComponent("bank/bank.sqlite").path
     var keyRandom = SeededRandom(seed: seed &+ 1)
@@ -163,6 +161,43 @@ final class ScenarioWorld {
   }
 
   deinit { if ownsHome { try? FileManager.default.removeItem(at: home) } }
+
+  /// The fixture set: the default or given directory, plus the scenario's inline records
+  /// (written after the directory's own, into a copy under the home, and loaded strictly).
+  /// A record the loader refuses is reported at its line in the scenario.
+  static func loadFixtures(_ scenario: Scenario, into home: URL) throws -> FixtureSet {
+    let base =
+      scenario.fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) }
+      ?? DefaultFixtures.directory
+    guard !scenario.records.isEmpty else { return try FixtureLoader().load(directory: base) }
+    let copy = home.appendingPathComponent("fixtures", isDirectory: true)
+    try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+    var origins: [String: [Int: Int]] = [:]  // file → line in the copy → line in the scenario
+    for name in FixtureLoader.fileNames {
+      let source = base.appendingPathComponent(name)
+      var text =
+        FileManager.default.fileExists(atPath: source.path)
+        ? try String(contentsOf: source, encoding: .utf8) : ""
+      if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+      var line = text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+      for record in scenario.records where record.file == name {
+        line += 1
+        origins[name, default: [:]][line] = record.line
+        text += record.json + "\n"
+      }
+      if !text.isEmpty {
+        try text.write(to: copy.appendingPathComponent(name), atomically: true, encoding: .utf8)
+      }
+    }
+    let loaded = Result { try FixtureLoader().load(directory: copy) }
+    if case .failure(let failure) = loaded, let error = failure as? FixtureError {
+      let name = URL(fileURLWithPath: error.file).lastPathComponent
+      if let line = error.line, let origin = origins[name]?[line] {
+        throw ScenarioError(file: scenario.file, line: origin, "world.records: \(error.message)")
+      }
+    }
+    return try loaded.get()
+  }
 
   var endpoint: CentralEndpoint { endpointBox.current }
 
