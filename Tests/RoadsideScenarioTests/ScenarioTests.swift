@@ -121,7 +121,7 @@ final class Counter: Sendable {
     ),
     (
       "  - present: {terminal: T-BJ-0001, holdr: \"1\"}",
-      "t.yaml:9: unknown field \"holdr\" in present; expected terminal, holder, vehicle, nonce, terminal-nonce, disclose, delay, replay, staleness"
+      "t.yaml:9: unknown field \"holdr\" in present; expected terminal, holder, vehicle, nonce, terminal-nonce, disclose, delay, replay, staleness, phone-clock"
     ),
     (
       "  - advance: soon",
