@@ -162,7 +162,7 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideProtocol", "RoadsideCredentials", "RoadsideHolder", "RoadsideBank",
-        "RoadsideFixtures",
+        "RoadsideFixtures", "RoadsideStorage",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],

@@ -170,3 +170,23 @@ final class Counter: Sendable {
     }
   }
 }
+
+@Suite struct SimulationTests {
+  @Test(arguments: Array(UInt64(1)...UInt64(12)))
+  func invariantsHoldUnderRandomFaults(_ seed: UInt64) async throws {
+    let report = try await Simulation(
+      seed: seed, terminals: 4, hours: 12, faults: Set(SimulationFault.allCases)
+    ).run()
+    #expect(report.violations == [], "replay: \(report.replay)")
+    #expect(report.records > 0)
+  }
+
+  @Test func theSameSeedGivesTheSameTrace() async throws {
+    let faults = Set(SimulationFault.allCases)
+    let first = try await Simulation(seed: 99, terminals: 3, hours: 6, faults: faults).run()
+    let second = try await Simulation(seed: 99, terminals: 3, hours: 6, faults: faults).run()
+    #expect(first == second)
+    let other = try await Simulation(seed: 100, terminals: 3, hours: 6, faults: faults).run()
+    #expect(other.traceHash != first.traceHash)
+  }
+}

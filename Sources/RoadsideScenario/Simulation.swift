@@ -1,0 +1,328 @@
+import Crypto
+public import Foundation
+import RoadsideBank
+import RoadsideCentral
+import RoadsideCredentials
+public import RoadsideDomain
+import RoadsideFixtures
+import RoadsideHolder
+import RoadsideProtocol
+import RoadsideStorage
+import RoadsideTerminal
+import Synchronization
+
+/// The faults a simulation may inject.
+public enum SimulationFault: String, Sendable, CaseIterable, Codable {
+  case partition, drop, duplicate, reorder, delay, crash, bank
+}
+
+/// One violated invariant.
+public struct InvariantViolation: Sendable, Codable, Equatable, CustomStringConvertible {
+  public let invariant: String
+  public let detail: String
+  public var description: String { "\(invariant): \(detail)" }
+}
+
+public struct SimulationReport: Sendable, Codable, Equatable {
+  public let seed: UInt64
+  public let terminals: Int
+  public let hours: Int
+  public let faults: [SimulationFault]
+  public let events: Int
+  public let records: Int
+  public let documents: Int
+  public let conflicts: Int
+  public let settled: Int
+  public let kills: Int
+  public let traceHash: String
+  public let violations: [InvariantViolation]
+  public var passed: Bool { violations.isEmpty }
+  /// The command that replays this run.
+  public var replay: String {
+    "roadside simulate --seed \(seed) --terminals \(terminals) --hours \(hours) --faults \(faults.map(\.rawValue).joined(separator: ","))"
+  }
+}
+
+/// A deterministic simulation: a random workload across terminals with random faults on the
+/// simulated clock, then the network heals, everything syncs and deductions settle, and the
+/// invariants are checked. The same seed gives the same trace.
+public struct Simulation: Sendable {
+  public let seed: UInt64
+  public let terminals: Int
+  public let hours: Int
+  public let faults: Set<SimulationFault>
+
+  public init(seed: UInt64, terminals: Int, hours: Int, faults: Set<SimulationFault>) {
+    self.seed = seed
+    self.terminals = terminals
+    self.hours = hours
+    self.faults = faults
+  }
+
+  public func run() async throws -> SimulationReport {
+    let start = Timestamp(iso: "2026-11-23T08:00:00+08:00")!
+    let specs = (1...terminals).map {
+      TerminalSpec(id: "T-BJ-000\($0)", officer: "01000\($0)")
+    }
+    let scenario = Scenario(
+      file: "simulation", name: "simulation", description: "", seed: seed, start: start,
+      terminals: specs, numbersPerRange: 200, fixtures: nil, records: [], balances: [:],
+      steps: [])
+    let world = try await ScenarioWorld(scenario, seed: seed)
+    var random = SeededRandom(seed: seed ^ 0x5EED)
+    var trace: [String] = []
+    var documents: [String: [String]] = [:]
+    var kills = 0
+    let central = { try world.central() }
+    let drivers = world.fixtures.licences.filter { $0.status.permitsDriving }.map(\.number)
+    let holders = drivers.filter {
+      (try? HolderPhone.load(home: world.home, licence: $0))??.elicence != nil
+    }
+    let ids = specs.map(\.id)
+    let simple = ["0601", "0111", "0105", "0106", "0301", "0304", "0107", "0906"]
+    let end = start.adding(seconds: Int64(hours) * 3600)
+    var events = 0
+
+    func note(_ line: String) { trace.append("\(world.clock.now()) \(line)") }
+    func pick<T>(_ items: [T]) -> T { items[random.int(in: 0...(items.count - 1))] }
+    func withSession(_ id: String) throws -> Terminal {
+      let terminal = try world.terminal(id)
+      if try terminal.status().officer == nil {
+        try terminal.login(officer: world.officers[id]!, pin: world.officers[id]!)
+      }
+      return terminal
+    }
+
+    while world.clock.now() < end {
+      world.clock.advance(seconds: Int64(random.int(in: 30...900)))
+      events += 1
+      let id = pick(ids)
+      let roll = random.int(in: 0...99)
+      do {
+        switch roll {
+        case 0..<22:
+          let holder = pick(holders)
+          guard var phone = try HolderPhone.load(home: world.home, licence: holder) else { break }
+          try phone.refresh(from: try central(), salt: { world.bytes(12) })
+          try phone.save(home: world.home)
+          guard
+            let code = try phone.present(
+              at: world.clock.now(), disclose: ClaimName.allCases,
+              presentationID: world.bytes(12), nonce: nil)
+          else { break }
+          let verdict = try withSession(id).verify(code, vehicle: nil, nonce: nil).verdict
+          note(
+            "\(id) check \(holder.masked) \(verdict.outcome.rawValue) \(verdict.reasons.map(\.code))"
+          )
+        case 22..<32:
+          let found = try withSession(id).lookup(pick(drivers)).found
+          note("\(id) lookup found=\(found)")
+        case 32..<52:
+          let driver = pick(drivers)
+          let vehicle = world.fixtures.vehicles.first { $0.owner == driver }
+          let licence = world.fixtures.licences.first { $0.number == driver }!
+          let report = try withSession(id).recordStop(
+            licence: driver, plate: vehicle?.plate ?? (try Plate("京A12345")),
+            vehicle: vehicle?.vehicleClass ?? licence.classes[0],
+            offences: [(pick(simple), nil)], place: "simulated road", locationCode: nil,
+            note: nil, refusedToSign: random.int(in: 0...9) == 0)
+          documents[id, default: []] += report.documents.map(\.number)
+          note("\(id) stop \(report.documents.map { "\($0.kind) \($0.number)" })")
+        case 52..<56:
+          if let number = documents[id]?.randomElement(using: &random) {
+            _ = try withSession(id).voidDocument(number, reason: "simulated void")
+            note("\(id) void \(number)")
+          }
+        case 56..<60:
+          let driver = pick(drivers)
+          let service = try central()
+          if (try? service.suspend(driver, until: nil, reason: "simulation")) != nil {
+            note("central suspend \(driver.masked)")
+          } else if (try? service.reinstate(driver, reason: "simulation")) != nil {
+            note("central reinstate \(driver.masked)")
+          }
+        case 60..<63:
+          if let number = documents.values.flatMap({ $0 }).randomElement(using: &random),
+            (try? central().payAtCounter(number)) != nil
+          {
+            note("central pay \(number)")
+          }
+        case 63..<80:
+          let link = try world.link(id)
+          let terminal = try world.terminal(id)
+          _ = try? await terminal.push(transport: link, attempts: 2, sleep: { _ in })
+          _ = try? await terminal.pull(transport: link)
+          note("\(id) sync depth=\(try terminal.store.outboxDepth())")
+        case 80..<86:
+          let run = try await central().runDeductions(bank: world.bank)
+          note("deduct settled=\(run.settled.count) unknown=\(run.unknown.count)")
+        case 86..<92 where !faults.isEmpty:
+          let fault = pick(SimulationFault.allCases.filter { faults.contains($0) })
+          let link = try world.link(id)
+          switch fault {
+          case .partition:
+            link.state.withLock { $0.online.toggle() }
+          case .drop:
+            link.state.withLock {
+              $0.faults.dropResponses = 0.3; $0.faults.dropRequests = 0.2
+            }
+          case .duplicate: link.state.withLock { $0.faults.duplicate = 0.3 }
+          case .reorder: link.state.withLock { $0.faults.reorder = 0.3 }
+          case .delay: link.state.withLock { $0.faults.delaySeconds = 20 }
+          case .crash:
+            if random.int(in: 0...3) == 0 {
+              try world.crash("central")
+            } else {
+              try world.crash(id)
+            }
+            kills += 1
+          case .bank:
+            let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]
+            _ = try BankStore.open(path: world.bankPath).addFault(
+              pick(kinds), after: random.int(in: 0...2), times: 1, delayMilliseconds: 0)
+          }
+          note("fault \(fault.rawValue) \(id)")
+        default:
+          try world.link(id).state.withLock {
+            $0.faults = LinkFaults(); $0.online = true
+          }
+          note("heal \(id)")
+        }
+      } catch {
+        note("\(id) refused: \(error)")
+      }
+    }
+
+    // Heal: every link up and clean, no bank faults; sync until every outbox is empty, then
+    // drive deductions until none is open, then pull once more.
+    try BankStore.open(path: world.bankPath).clearFaults()
+    for id in ids {
+      try world.link(id).state.withLock {
+        $0.faults = LinkFaults(); $0.online = true
+      }
+    }
+    for _ in 0..<3 {
+      for id in ids {
+        let terminal = try world.terminal(id)
+        _ = try await terminal.push(transport: try world.link(id), attempts: 3, sleep: { _ in })
+        _ = try await terminal.pull(transport: try world.link(id))
+      }
+    }
+    for _ in 0..<4 { _ = try await central().runDeductions(bank: world.bank) }
+    for id in ids { _ = try await world.terminal(id).pull(transport: try world.link(id)) }
+
+    let violations = try await check(world, ids: ids, start: start)
+    let service = try central()
+    let transcript = trace.joined(separator: "\n")
+    return SimulationReport(
+      seed: seed, terminals: terminals, hours: hours,
+      faults: SimulationFault.allCases.filter { faults.contains($0) }, events: events,
+      records: try Connection(path: world.centralPath).fetchOne(
+        "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
+      documents: documents.values.reduce(0) { $0 + $1.count },
+      conflicts: try service.conflicts().count,
+      settled: try service.deductions().filter { $0.state == "settled" }.count, kills: kills,
+      traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
+        .joined(),
+      violations: violations)
+  }
+
+  /// The invariants, checked on the files after the heal.
+  func check(_ world: ScenarioWorld, ids: [String], start: Timestamp) async throws
+    -> [InvariantViolation]
+  {
+    var violations: [InvariantViolation] = []
+    func fail(_ invariant: String, _ detail: String) {
+      violations.append(InvariantViolation(invariant: invariant, detail: detail))
+    }
+    let centralDB = try Connection(path: world.centralPath)
+    if try centralDB.integrityCheck() != ["ok"] { fail("integrity", "central.sqlite") }
+    let latest = try centralDB.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
+    let centralLicences = try centralDB.fetchAll(
+      "SELECT number, status, epoch FROM licences ORDER BY number"
+    ) { "\($0.text(0)) \($0.text(1)) \($0.int(2))" }
+    for id in ids {
+      let db = try Connection(path: world.terminalPath(id))
+      if try db.integrityCheck() != ["ok"] { fail("integrity", "\(id)'s file") }
+      // Every record the terminal made reached central once, and nothing else came from it.
+      let local = try db.fetchAll("SELECT record_id FROM outbox") { $0.text(0) }
+      let pending =
+        try db.fetchOne(
+          "SELECT count(*) FROM outbox WHERE state = 'pending'", map: { $0.int(0) }) ?? 0
+      let remote = try centralDB.fetchAll(
+        "SELECT record_id FROM records WHERE terminal = ?", id, map: { $0.text(0) })
+      if pending > 0 { fail("no record lost", "\(id) still has \(pending) pending records") }
+      if Set(local) != Set(remote) || remote.count != Set(remote).count {
+        fail(
+          "applied exactly once",
+          "\(id): \(local.count) records made, \(remote.count) at central (\(Set(local).symmetricDifference(remote).count) differ)"
+        )
+      }
+      // The cache converged to central.
+      let cursor = try db.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) } ?? -1
+      if cursor != latest { fail("caches converge", "\(id) is at \(cursor), central at \(latest)") }
+      let cached = try db.fetchAll("SELECT number, status, epoch FROM licences ORDER BY number") {
+        "\($0.text(0)) \($0.text(1)) \($0.int(2))"
+      }
+      if cached != centralLicences {
+        fail("caches converge", "\(id)'s licences differ from central's")
+      }
+    }
+    // No points or fine counted twice: one ledger entry per decision, at most one deduction
+    // a key at the bank, nothing charged for a held duplicate.
+    let doubled = try centralDB.fetchAll(
+      "SELECT decision FROM points_entries GROUP BY decision HAVING count(*) > 1",
+      map: { $0.text(0) })
+    if !doubled.isEmpty { fail("points once", "\(doubled.count) decisions scored twice") }
+    let held = try centralDB.fetchAll(
+      "SELECT number FROM documents WHERE state = 'held'", map: { $0.text(0) })
+    for number in held {
+      if try centralDB.fetchOne(
+        "SELECT count(*) FROM deductions WHERE decision = ?", number, map: { $0.int(0) }) != 0
+      {
+        fail("fine once", "held duplicate \(number) has a deduction")
+      }
+      let conflicts =
+        try centralDB.fetchOne(
+          "SELECT count(*) FROM conflicts WHERE kind = 'duplicate_event' AND records LIKE ?",
+          "%\(number)%", map: { $0.int(0) }) ?? 0
+      let document = try centralDB.fetchOne(
+        "SELECT record_id FROM documents WHERE number = ?", number, map: { $0.text(0) })
+      let byRecord =
+        try centralDB.fetchOne(
+          "SELECT count(*) FROM conflicts WHERE kind = 'duplicate_event' AND records LIKE ?",
+          "%\(document ?? "-")%", map: { $0.int(0) }) ?? 0
+      if conflicts + byRecord == 0 {
+        fail("conflicts recorded", "held duplicate \(number) has no duplicate_event conflict")
+      }
+    }
+    let bankDB = try Connection(path: world.bankPath)
+    let refunds = try bankDB.fetchAll(
+      "SELECT key FROM deductions WHERE outcome = 'reversed'", map: { $0.text(0) })
+    for key in refunds {
+      let paid = try centralDB.fetchOne(
+        "SELECT state FROM deductions WHERE decision = ?", key, map: { $0.text(0) })
+      if paid != "reversed" {
+        fail("fine once", "\(key) refunded by the bank but \(paid ?? "unknown") at central")
+      }
+    }
+    // Owed fines are charged once, net: a settled deduction per effective, bank-paid decision.
+    let open =
+      try centralDB.fetchOne(
+        "SELECT count(*) FROM deductions WHERE state IN ('requested', 'unknown', 'cancel_pending', 'refund_pending')",
+        map: { $0.int(0) }) ?? 0
+    if open > 0 { fail("bank settles", "\(open) deductions still open after the heal") }
+    // The ledgers reconcile to zero for every day of the run.
+    var day = start.chinaDate
+    let last = world.clock.now().chinaDate
+    let service = try world.central()
+    while day <= last {
+      let result = try await service.reconcile(on: day, bank: world.bank)
+      for difference in result.differences {
+        fail("reconcile", "\(day): \(difference.description)")
+      }
+      day = day.adding(days: 1)
+    }
+    return violations
+  }
+}
