@@ -319,7 +319,7 @@ public struct VerifyBench {
     }
     let dir = try scratchDirectory("verify")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let store = try cache(licences, key: key, in: dir, at: now)
+    let store = try VerifyBench.cache(licences, key: key, in: dir, at: now)
 
     let issuerKey = [UInt8](issuer.publicKey.rawRepresentation)
     let phoneKey = [UInt8](phone.publicKey.rawRepresentation)
@@ -421,7 +421,7 @@ public struct VerifyBench {
   }
 
   /// A terminal cache holding `licences`, the issuer key and a bench officer (PIN 900001).
-  func cache(_ licences: [Licence], key: IssuerKey, in dir: URL, at now: Timestamp) throws
+  static func cache(_ licences: [Licence], key: IssuerKey, in dir: URL, at now: Timestamp) throws
     -> TerminalStore
   {
     let store = try TerminalStore.create(
@@ -450,6 +450,100 @@ public struct VerifyBench {
     }
     try store.apply(ChangesResponse(changes: batch, latest: seq, hasMore: false), at: now)
     return store
+  }
+}
+
+/// Cache lookups by licence number through the terminal's store, beside a bare C-API
+/// prepared statement reading the same columns of the same file, in the same run.
+public struct LookupBench {
+  public let licences: Int
+  public let lookups: Int
+  public let rounds: Int
+  public let clock: any RoadsideDomain.Clock
+
+  public init(licences: Int, lookups: Int, rounds: Int = 3, clock: any RoadsideDomain.Clock) {
+    self.licences = licences
+    self.lookups = lookups
+    self.rounds = max(1, rounds)
+    self.clock = clock
+  }
+
+  public func run() throws -> [BenchResult] {
+    let now = clock.now()
+    let generated = FixtureGenerator(licenceCount: licences, seed: 5, referenceDate: now.chinaDate)
+      .generateLicences()
+    let dir = try scratchDirectory("lookup")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let key = IssuerKey(
+      kid: "BENCH-1", publicKey: [UInt8](repeating: 3, count: 32), validFrom: now,
+      validUntil: now.adding(seconds: 3600), state: "active")
+    let store = try VerifyBench.cache(generated, key: key, in: dir, at: now)
+    var random = SeededRandom(seed: 11)
+    let numbers = (0..<lookups).map { _ in
+      generated[random.int(in: 0...(generated.count - 1))].number
+    }
+    let texts = numbers.map(\.value)
+
+    var db: OpaquePointer?
+    sqlite3_open_v2(
+      dir.appendingPathComponent("terminal.sqlite").path, &db, SQLITE_OPEN_READONLY, nil)
+    defer { sqlite3_close(db) }
+    var statement: OpaquePointer?
+    sqlite3_prepare_v2(
+      db,
+      """
+      SELECT number, name, gender, birth, first_issued, classes, term, valid_from, authority, status,
+        epoch, suspended_until FROM licences WHERE number = ?
+      """, -1, &statement, nil)
+    defer { sqlite3_finalize(statement) }
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    var bare = Double.infinity
+    var ours = Double.infinity
+    var bareFound = 0
+    var found = 0
+    for _ in 0..<rounds {
+      bareFound = 0
+      bare = min(
+        bare,
+        seconds {
+          for text in texts {
+            sqlite3_bind_text(statement, 1, text, -1, transient)
+            if sqlite3_step(statement) == SQLITE_ROW {
+              // Read every column into Swift values, as a caller would.
+              let number = String(cString: sqlite3_column_text(statement, 0))
+              let name = String(cString: sqlite3_column_text(statement, 1))
+              let numbers = (2...4).map { sqlite3_column_int64(statement, $0) }
+              let texts = (5...9).map { String(cString: sqlite3_column_text(statement, $0)) }
+              let epoch = sqlite3_column_int64(statement, 10)
+              let suspended = sqlite3_column_type(statement, 11) == SQLITE_NULL
+              if !number.isEmpty, !name.isEmpty, numbers.count == 3, texts.count == 5, epoch >= 0,
+                suspended || !suspended
+              {
+                bareFound += 1
+              }
+            }
+            sqlite3_reset(statement)
+          }
+        })
+      found = 0
+      ours = min(
+        ours,
+        try seconds {
+          for number in numbers where try store.licence(number) != nil { found += 1 }
+        })
+    }
+    let rate = Double(lookups) / ours
+    let reference = Double(lookups) / bare
+    return [
+      BenchResult(
+        name: "lookup", unit: "lookups/s", value: rate, reference: reference,
+        ratio: rate / reference, goal: "≥ 0.8× a bare C-API prepared-statement lookup",
+        met: rate / reference >= 0.8,
+        detail:
+          "\(found) of \(lookups) random licences found in a cache of \(licences) in \(format(ours)) s (domain values: classes, status, validity); the bare statement (\(bareFound) found, columns read): \(format(bare)) s; fastest of \(rounds) alternating rounds"
+      )
+    ]
   }
 }
 

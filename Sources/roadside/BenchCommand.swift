@@ -10,6 +10,8 @@ struct Bench: AsyncParsableCommand {
       verify: full e-licence presentations verified, beside a bare loop of the same two Ed25519
       verifications: the code alone, the code with its verdict against a terminal cache of
       --cache licences, and the terminal's whole check (with its durable commit).
+      lookup: 100,000 cache lookups in a cache of --cache licences, beside a bare C-API
+      prepared statement reading the same columns.
       pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
       C-API insert loop of the same rows; the cache's size per licence.
       sync: an incremental pull of --changes central changes and a push of --records records,
@@ -19,13 +21,14 @@ struct Bench: AsyncParsableCommand {
 
   enum Which: String, ExpressibleByArgument, CaseIterable {
     case verify
+    case lookup
     case pull
     case sync
     case all
   }
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Which benchmark: verify, pull, sync or all.") var which: Which = .all
+  @Argument(help: "Which benchmark: verify, lookup, pull, sync or all.") var which: Which = .all
   @Option(help: "Licences for the full pull.") var licences: Int = 100_000
   @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
   @Option(help: "Records for the push.") var records: Int = 10_000
@@ -39,7 +42,7 @@ struct Bench: AsyncParsableCommand {
   func validate() throws {
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
     guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-    guard presentations >= 1, cache >= presentations else {
+    guard presentations >= 1, cache >= presentations || ![.verify, .all].contains(which) else {
       throw ValidationError("--presentations must be positive and --cache at least as many")
     }
     guard changes >= 1, records >= 2 else {
@@ -53,6 +56,11 @@ struct Bench: AsyncParsableCommand {
     if which == .verify || which == .all {
       results += try VerifyBench(
         presentations: presentations, cacheLicences: cache, clock: try global.clock()
+      ).run()
+    }
+    if which == .lookup || which == .all {
+      results += try LookupBench(
+        licences: min(cache, 1_000_000), lookups: 100_000, rounds: rounds, clock: try global.clock()
       ).run()
     }
     if which == .pull || which == .all { results += try bench.fullPull() }

@@ -403,6 +403,16 @@ extension VerdictCLITests {
       #expect(reference > 0 && value > 0)
       #expect(abs((result["ratio"] as? Double ?? 0) - value / reference) < 1e-9)
     }
+    let lookup = try roadside([
+      "bench", "lookup", "--cache", "500", "--rounds", "1", "--json", "--now", now,
+    ])
+    #expect(lookup.status == 0, "\(lookup.stderr)")
+    let lookupResults = try #require(
+      try JSONSerialization.jsonObject(with: Data(lookup.stdout.utf8)) as? [[String: Any]])
+    #expect(lookupResults.first?["name"] as? String == "lookup")
+    #expect(
+      (lookupResults.first?["detail"] as? String)?.hasPrefix(
+        "100000 of 100000 random licences found in a cache of 500") == true)
     let bad = try roadside(["bench", "verify", "--presentations", "50", "--cache", "10"])
     #expect(bad.status == 64)
     #expect(
