@@ -19,7 +19,7 @@ struct Roadside: ParsableCommand {
     subcommands: [
       Demo.self, Central.self, TerminalGroup.self, Sync.self, Login.self, Logout.self, Lookup.self,
       Holder.self, Verify.self, Record.self, DecisionCommand.self, BankCommand.self,
-      ScenarioCommand.self, Drill.self, Simulate.self, Status.self,
+      ScenarioCommand.self, Drill.self, Simulate.self, CrashHarness.self, Status.self,
       Conflicts.self, Audit.self, Fixtures.self,
       Bench.self,
     ])
