@@ -53,17 +53,7 @@ extension Terminal {
       let identity = try store.identity()
       var charged: [(offence: Offence, fineYuan: Int?)] = []
       for (code, fine) in offences {
-        guard
-          let body = try store.db.fetchOne(
-            "SELECT body FROM offences WHERE code = ?", code, map: { $0.text(0) }),
-          let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
-        else {
-          throw DomainError(
-            .invalidData,
-            "unknown offence code \"\(code)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
-          )
-        }
-        charged.append((offence, fine))
+        charged.append((try cachedOffence(code), fine))
       }
       guard let cached = try store.licence(number) else {
         throw TerminalError(
@@ -142,6 +132,21 @@ extension Terminal {
         officer: officer, action: "void", subject: number, result: reason, at: now)
       return try document(number)!
     }
+  }
+
+  /// An offence of the synced catalogue, or an error saying the code is unknown.
+  func cachedOffence(_ code: String) throws -> Offence {
+    guard
+      let body = try store.db.fetchOne(
+        "SELECT body FROM offences WHERE code = ?", code, map: { $0.text(0) }),
+      let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
+    else {
+      throw DomainError(
+        .invalidData,
+        "unknown offence code \"\(code)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
+      )
+    }
+    return offence
   }
 
   /// A document this terminal issued, with the stop it was served at.

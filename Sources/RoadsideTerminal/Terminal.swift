@@ -285,16 +285,7 @@ public struct Terminal {
     let now = clock.now()
     return try store.db.transaction {
       let officer = try requireSession(at: now)
-      guard
-        let body = try store.db.fetchOne(
-          "SELECT body FROM offences WHERE code = ?", offenceCode, map: { $0.text(0) }),
-        let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
-      else {
-        throw DomainError(
-          .invalidData,
-          "unknown offence code \"\(offenceCode)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
-        )
-      }
+      let offence = try cachedOffence(offenceCode)
       let violation = ViolationRecord(
         licence: number.value, plate: plate.value, offence: offence.code, points: offence.points,
         at: now,
