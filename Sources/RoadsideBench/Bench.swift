@@ -24,6 +24,20 @@ public struct BenchResult: Sendable, Codable, Equatable {
   public let goal: String
   public let met: Bool
   public let detail: String
+
+  public init(
+    name: String, unit: String, value: Double, reference: Double?, ratio: Double?, goal: String,
+    met: Bool, detail: String
+  ) {
+    self.name = name
+    self.unit = unit
+    self.value = value
+    self.reference = reference
+    self.ratio = ratio
+    self.goal = goal
+    self.met = met
+    self.detail = detail
+  }
 }
 
 /// Times `body` with the monotonic clock (benchmarks may read the clock: they measure it).

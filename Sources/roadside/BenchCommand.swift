@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadsideBench
+import RoadsideScenario
 
 /// `roadside bench`: measurements beside bare references, in one run.
 struct Bench: AsyncParsableCommand {
@@ -15,20 +16,25 @@ struct Bench: AsyncParsableCommand {
       pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
       C-API insert loop of the same rows; the cache's size per licence.
       sync: an incremental pull of --changes central changes and a push of --records records,
-      over HTTP to a central server on loopback.
+      over HTTP to a central server on loopback (push: the push alone).
+      scenario: the whole scenario suite (--scenarios, default Scenarios), each in its own world.
       Build with -c release for figures worth quoting.
       """)
 
   enum Which: String, ExpressibleByArgument, CaseIterable {
     case verify
     case lookup
+    case push
+    case scenario
     case pull
     case sync
     case all
   }
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Which benchmark: verify, lookup, pull, sync or all.") var which: Which = .all
+  @Argument(help: "Which benchmark: verify, lookup, pull, sync, push, scenario or all.")
+  var which: Which = .all
+  @Option(help: "The scenario folder for `bench scenario`.") var scenarios = "Scenarios"
   @Option(help: "Licences for the full pull.") var licences: Int = 100_000
   @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
   @Option(help: "Records for the push.") var records: Int = 10_000
@@ -55,7 +61,8 @@ struct Bench: AsyncParsableCommand {
     var results: [BenchResult] = []
     if which == .verify || which == .all {
       results += try VerifyBench(
-        presentations: presentations, cacheLicences: cache, clock: try global.clock()
+        presentations: presentations, cacheLicences: cache, rounds: rounds,
+        clock: try global.clock()
       ).run()
     }
     if which == .lookup || which == .all {
@@ -67,6 +74,11 @@ struct Bench: AsyncParsableCommand {
     if which == .sync || which == .all {
       results += try await bench.incrementalPullAndPush(changes: changes, records: records)
     }
+    if which == .push {
+      results += try await bench.incrementalPullAndPush(changes: changes, records: records)
+        .filter { $0.name == "push" }
+    }
+    if which == .scenario || which == .all { results.append(try await scenarioSuite()) }
     if json { return try printJSON(results) }
     printTable(
       ["BENCHMARK", "VALUE", "REFERENCE", "RATIO", "GOAL", "MET"],
@@ -78,5 +90,22 @@ struct Bench: AsyncParsableCommand {
         ]
       })
     for result in results { print("  \(result.name): \(result.detail)") }
+  }
+
+  /// Runs every scenario of the folder and reports the time; every expectation must hold.
+  func scenarioSuite() async throws -> BenchResult {
+    let files = try scenarioFiles([scenarios])
+    let parsed = try files.map { try ScenarioParser.parse(file: $0) }
+    let started = ContinuousClock.now
+    var passed = 0
+    for scenario in parsed where await ScenarioRunner().run(scenario).passed { passed += 1 }
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return BenchResult(
+      name: "scenario suite", unit: "s", value: seconds, reference: nil, ratio: nil,
+      goal: "every scenario passes", met: passed == parsed.count,
+      detail:
+        "\(passed) of \(parsed.count) scenarios in \(scenarios) passed, \(String(format: "%.2f", seconds / Double(max(1, parsed.count)))) s each on average (each builds its own world)"
+    )
   }
 }
