@@ -172,13 +172,22 @@ final class Counter: Sendable {
 }
 
 @Suite struct SimulationTests {
-  @Test(arguments: Array(UInt64(1)...UInt64(12)))
+  /// A few hundred seeds on every test run (issue 7: the short version in `.ci/run`).
+  @Test(arguments: Array(UInt64(1_000)...UInt64(1_199)))
   func invariantsHoldUnderRandomFaults(_ seed: UInt64) async throws {
     let report = try await Simulation(
-      seed: seed, terminals: 4, hours: 12, faults: Set(SimulationFault.allCases)
+      seed: seed, terminals: 3, hours: 4, faults: Set(SimulationFault.allCases)
     ).run()
     #expect(report.violations == [], "replay: \(report.replay)")
     #expect(report.records > 0)
+  }
+
+  @Test(arguments: Array(UInt64(1)...UInt64(4)))
+  func longerDaysWithMoreTerminals(_ seed: UInt64) async throws {
+    let report = try await Simulation(
+      seed: seed, terminals: 6, hours: 24, faults: Set(SimulationFault.allCases)
+    ).run()
+    #expect(report.violations == [], "replay: \(report.replay)")
   }
 
   @Test func theSameSeedGivesTheSameTrace() async throws {
