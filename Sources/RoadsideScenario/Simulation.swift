@@ -14,6 +14,8 @@ import Synchronization
 /// The faults a simulation may inject.
 public enum SimulationFault: String, Sendable, CaseIterable, Codable {
   case partition, drop, duplicate, reorder, delay, crash, bank
+  /// A terminal's clock set 6–20 minutes wrong, ahead or behind.
+  case skew
 }
 
 /// One violated invariant.
@@ -176,6 +178,10 @@ public struct Simulation: Sendable {
               try world.crash(id)
             }
             kills += 1
+          case .skew:
+            let minutes = Int64(random.int(in: 6...20))
+            try world.terminalClocks[id]?.set(
+              offsetSeconds: (random.int(in: 0...1) == 0 ? 60 : -60) * minutes)
           case .bank:
             let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]
             _ = try BankStore.open(path: world.bankPath).addFault(
@@ -267,6 +273,20 @@ public struct Simulation: Sendable {
       if cached != centralLicences {
         fail("caches converge", "\(id)'s licences differ from central's")
       }
+    }
+    // Every record dated clearly ahead of its receipt (a terminal clock set ahead) is flagged.
+    let skewed = try centralDB.fetchAll(
+      "SELECT record_id, created_at, received_at, outcome FROM records",
+      map: { ($0.text(0), Timestamp(iso: $0.text(1)), Timestamp(iso: $0.text(2)), $0.text(3)) }
+    ).filter { record in
+      guard let created = record.1, let received = record.2 else { return false }
+      return created.secondsSinceEpoch > received.secondsSinceEpoch + ConflictRules.clockSkewSeconds
+        && record.3 == "accepted"
+    }
+    if !skewed.isEmpty {
+      fail(
+        "conflicts recorded",
+        "\(skewed.count) records dated ahead of their receipt were accepted without a conflict")
     }
     // No points or fine counted twice: one ledger entry per decision, at most one deduction
     // a key at the bank, nothing charged for a held duplicate.

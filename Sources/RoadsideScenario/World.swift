@@ -17,6 +17,15 @@ public final class SimulatedClock: RoadsideDomain.Clock, Sendable {
   public func advance(seconds: Int64) { instant.withLock { $0 = $0.adding(seconds: seconds) } }
 }
 
+/// A terminal's own clock: the world's, possibly set wrong by an offset (clock skew).
+final class TerminalClock: RoadsideDomain.Clock, Sendable {
+  let base: SimulatedClock
+  private let offset = Mutex<Int64>(0)
+  init(_ base: SimulatedClock) { self.base = base }
+  func now() -> Timestamp { base.now().adding(seconds: offset.withLock { $0 }) }
+  func set(offsetSeconds: Int64) { offset.withLock { $0 = offsetSeconds } }
+}
+
 /// The simulated network between one terminal and central: on or off the network, and
 /// seeded faults — requests lost on the way, answers lost on the way back (after central
 /// applied the request), duplicated deliveries, and a delay that passes on the clock.
@@ -117,6 +126,7 @@ final class ScenarioWorld {
   var links: [String: SimulatedLink] = [:]
   var identifierSeeds: [String: UInt64] = [:]
   var officers: [String: String] = [:]
+  var terminalClocks: [String: TerminalClock] = [:]
   let fixtures: FixtureSet
 
   /// Whether the home is removed with the world (a temporary one is; a given one is kept).
@@ -216,12 +226,14 @@ final class ScenarioWorld {
     }
     links[spec.id] = link
     officers[spec.id] = spec.officer
+    let terminalClock = TerminalClock(clock)
+    terminalClocks[spec.id] = terminalClock
     identifierSeeds[spec.id] = seed &+ 1_000 &+ UInt64(index)
     var keyRandom = SeededRandom(seed: seed &+ 200 &+ UInt64(index))
     let terminal = try await Terminal.initialise(
       path: terminalPath(spec.id), terminal: spec.id, centralName: "scenario", transport: link,
-      keySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) }, clock: clock,
-      identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
+      keySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
+      clock: terminalClock, identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
     _ = try await terminal.pull(transport: link)
     try terminal.login(officer: spec.officer, pin: spec.officer)
     terminals[spec.id] = terminal
@@ -253,7 +265,7 @@ final class ScenarioWorld {
     _ = try terminal(id)
     identifierSeeds[id]! &+= 7_919
     terminals[id] = try Terminal.open(
-      path: terminalPath(id), terminal: id, clock: clock,
+      path: terminalPath(id), terminal: id, clock: terminalClocks[id]!,
       identifiers: SeededIdentifiers(seed: identifierSeeds[id]!))
   }
 

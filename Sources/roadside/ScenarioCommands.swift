@@ -229,7 +229,7 @@ struct Simulate: AsyncParsableCommand {
       record lost or applied twice, no points or fine counted twice, every cache equal to
       central, a conflict for every held duplicate, central and bank reconciled for every day.
       The same seed gives the same trace hash; a failing seed prints the command that replays it.
-      Faults: partition, drop, duplicate, reorder, delay, crash, bank (default: all).
+      Faults: partition, drop, duplicate, reorder, delay, crash, bank, skew (default: all).
       Exit 0 when every seed held, 1 otherwise.
       """)
 
