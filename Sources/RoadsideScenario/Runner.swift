@@ -3,7 +3,7 @@ public import Foundation
 import RoadsideBank
 import RoadsideCentral
 import RoadsideCredentials
-public import RoadsideDomain
+import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 import RoadsideProtocol
@@ -110,7 +110,6 @@ public struct ScenarioRunner: Sendable {
     var codes: [String: String] = [:]
     var documents: [String] = []
     var licence: String?
-    var seen: String = ""
   }
 
   func execute(
@@ -235,17 +234,9 @@ public struct ScenarioRunner: Sendable {
             at: clock.now().adding(seconds: p.phoneClockSeconds), disclose: claims,
             presentationID: world.bytes(12), nonce: p.nonce)
         else {
-          let screen = PhoneScreen.render(
-            phone: phone, dossier: try world.central().dossier(number), at: clock.now(),
-            code: nil)
-          state.seen = "phone: \(screen.colour), \(screen.status), no e-licence to show"
           throw ScenarioFailure("holder \(number.masked) has no e-licence to show")
         }
         code = presented
-        let screen = PhoneScreen.render(
-          phone: phone, dossier: try world.central().dossier(number), at: clock.now(), code: code)
-        state.seen =
-          "phone: \(screen.colour == "black" ? "black (normal)" : "RED"), \(screen.name), classes \(screen.classes), status \(screen.status), \(screen.points) points, \(screen.reapply ? "superseded: re-apply" : "e-licence shown")"
       }
       state.codes[p.holder] = code
       clock.advance(seconds: p.delaySeconds)
@@ -254,7 +245,6 @@ public struct ScenarioRunner: Sendable {
         nonce: p.terminalNonce ?? p.nonce,
         stalenessBudgetSeconds: p.stalenessSeconds ?? Terminal.stalenessBudgetSeconds)
       state.verdict = report.verdict
-      state.seen += "\nterminal: \(report.verdict.sentence)"
       return [report.verdict.sentence]
     case .lookup(let id, let licence):
       let result = try world.terminal(id).lookup(try CitizenID(licence))
@@ -263,7 +253,6 @@ public struct ScenarioRunner: Sendable {
         result.found
         ? "found: status \(result.licence!.status.code), \(result.points!.total) points (\(result.points!.provisional) provisional), cache \(result.cacheStale ? "stale" : "fresh")"
         : "not in the cache"
-      state.seen = "lookup \(CitizenID.masked(licence)): \(summary)"
       return [summary]
     case .record(let s):
       let fines = s.fines.map { $0.map { Optional($0) } } ?? s.offences.map { _ in nil }

@@ -1,9 +1,9 @@
 import Crypto
-public import Foundation
+import Foundation
 import RoadsideBank
 import RoadsideCentral
 import RoadsideCredentials
-public import RoadsideDomain
+import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 import RoadsideProtocol
@@ -180,7 +180,7 @@ public struct Simulation: Sendable {
             kills += 1
           case .skew:
             let minutes = Int64(random.int(in: 6...20))
-            try world.terminalClocks[id]?.set(
+            world.terminalClocks[id]?.set(
               offsetSeconds: (random.int(in: 0...1) == 0 ? 60 : -60) * minutes)
           case .bank:
             let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]

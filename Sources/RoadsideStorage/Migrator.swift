@@ -79,7 +79,7 @@ public struct Migrator: Sendable {
     let pending = try appliedVersion(db)
     let rebuilding = migrations.contains { $0.version > pending && $0.rebuildsTables }
     if rebuilding { try db.execute("PRAGMA foreign_keys = OFF") }
-    defer { if rebuilding { try? db.execute("PRAGMA foreign_keys = ON") } }
+    defer { if rebuilding { _ = try? db.execute("PRAGMA foreign_keys = ON") } }
     return try db.transaction {
       try check(db)
       if try db.pragmaInt("application_id") == 0 {

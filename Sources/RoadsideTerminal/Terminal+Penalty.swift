@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 public import RoadsideDomain
-public import RoadsideProtocol
+import RoadsideProtocol
 import RoadsideStorage
 
 /// What the officer and the driver get from a stop: the documents served together, and
