@@ -58,8 +58,8 @@ public enum Procedure: String, Sendable, Codable {
 ///   than the fine itself (行政处罚法 §72), not counted for days during which
 ///   administrative review or litigation is pending (the execution is paused).
 ///
-/// Holidays do not move the deadline here; a holiday calendar arrives with e-licence
-/// issuance and the deadline rule takes it then.
+/// Holidays do not move the deadline here: the holiday calendar serves the e-licence review,
+/// and whether these 15 days run over holidays is a reading not settled yet (README).
 public enum Payment {
   public static let daysToPay = 15
   public static let surchargePercentPerDay: Int64 = 3
