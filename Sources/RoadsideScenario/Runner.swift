@@ -287,6 +287,10 @@ public struct ScenarioRunner: Sendable {
       ]
     case .check:
       return []
+    case .skew(let id, let seconds):
+      _ = try world.terminal(id)
+      world.terminalClocks[id]?.set(offsetSeconds: seconds)
+      return ["\(id)'s clock is \(seconds) s off the world's"]
     case .login(let id):
       guard let officer = world.officers[id] else {
         throw ScenarioFailure("no terminal \(id) in this world; declare it under world.terminals")
@@ -419,6 +423,7 @@ public struct ScenarioRunner: Sendable {
     case .deduct: "deduct"
     case .check: "check"
     case .login(let t): "login on \(t)"
+    case .skew(let t, let s): "skew \(t) by \(s) s"
     }
   }
 

@@ -76,6 +76,7 @@ public enum Action: Sendable {
   case deduct
   case check
   case login(terminal: String)
+  case skew(terminal: String, seconds: Int64)
 }
 
 public enum CentralAction: Sendable {
@@ -276,7 +277,7 @@ public enum ScenarioParser {
 
   static let actions = [
     "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
-    "lookup", "record", "void", "bank-fault", "deduct", "check", "login",
+    "lookup", "record", "void", "bank-fault", "deduct", "check", "login", "skew",
   ]
 
   static let recordFiles = [
@@ -346,6 +347,11 @@ public enum ScenarioParser {
     case "deduct": action = .deduct
     case "check": action = .check
     case "login": action = .login(terminal: try r.string(value, "login"))
+    case "skew":
+      let k = try r.mapping(value, "skew", required: ["terminal", "by"], optional: [])
+      action = .skew(
+        terminal: try r.string(k["terminal"]!, "terminal"),
+        seconds: try r.signedDuration(k["by"]!, "skew.by"))
     case "link":
       let l = try r.mapping(
         value, "link", required: ["terminal"],
