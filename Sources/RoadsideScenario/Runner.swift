@@ -154,7 +154,7 @@ public struct ScenarioRunner: Sendable {
       } catch {
         actual = "could not be read: \(error)"
       }
-      if !matches(expectation.value, actual) {
+      if !matches(expectation, actual) {
         failures.append(
           ExpectationFailure(
             line: expectation.line, step: name, key: expectation.key,
@@ -169,11 +169,12 @@ public struct ScenarioRunner: Sendable {
       separator: ",")
   }
 
-  func matches(_ expected: ExpectedValue, _ actual: String) -> Bool {
-    switch expected {
-    case .text(let text): actual == text || (text.count > 3 && actual.contains(text))
-    default: actual == expected.description
+  /// Exact, except `error`, which names a part of the message.
+  func matches(_ expectation: Expectation, _ actual: String) -> Bool {
+    if expectation.key == "error", case .text(let part) = expectation.value {
+      return actual.contains(part)
     }
+    return actual == expectation.value.description
   }
 
   // MARK: - Actions

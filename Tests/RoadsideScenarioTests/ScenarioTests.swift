@@ -199,3 +199,31 @@ final class Counter: Sendable {
     #expect(other.traceHash != first.traceHash)
   }
 }
+
+@Suite struct ExpectationStrictnessTests {
+  /// `verdict: VALID` must not match INVALID, nor a status code a longer one: only `error`
+  /// matches a part of the actual text.
+  @Test func expectationsAreExactButErrorMatchesAPart() async throws {
+    let scenario = try ScenarioParser.parse(
+      """
+      name: strict
+      description: expectations compare exactly, except error
+      world:
+        start: 2026-11-23T10:00:00+08:00
+        terminals:
+          - id: T-BJ-0001
+      steps:
+        - present: {terminal: T-BJ-0001, holder: "110114197811271869", vehicle: C2}
+        - present: {terminal: T-BJ-0001, holder: "110114197811271869", vehicle: C2, replay: true}
+          expect: {verdict: VALID}
+        - offline: T-BJ-0001
+        - sync: T-BJ-0001
+          expect: {error: off the network}
+      """, file: "strict.yaml")
+    let report = await ScenarioRunner().run(scenario)
+    #expect(
+      report.failures.map { "\($0.line) \($0.key) \($0.expected) \($0.actual)" } == [
+        "10 verdict VALID INVALID"
+      ])
+  }
+}
