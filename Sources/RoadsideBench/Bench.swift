@@ -530,9 +530,11 @@ public struct LookupBench {
               let numbers = (2...4).map { sqlite3_column_int64(statement, $0) }
               let texts = (5...9).map { String(cString: sqlite3_column_text(statement, $0)) }
               let epoch = sqlite3_column_int64(statement, 10)
-              let suspended = sqlite3_column_type(statement, 11) == SQLITE_NULL
+              let suspended: Int64? =
+                sqlite3_column_type(statement, 11) == SQLITE_NULL
+                ? nil : sqlite3_column_int64(statement, 11)
               if !number.isEmpty, !name.isEmpty, numbers.count == 3, texts.count == 5, epoch >= 0,
-                suspended || !suspended
+                (suspended ?? 0) >= 0
               {
                 bareFound += 1
               }

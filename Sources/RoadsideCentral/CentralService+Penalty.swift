@@ -155,7 +155,7 @@ extension CentralService {
     }
     if let existing = try tx.document(document.number) {
       return
-        "document number \(document.number) was already used for \(existing.document.licence == document.licence ? "another" : "another licence's") \(existing.document.kind)"
+        "document number \(document.number) was already used, for a \(existing.document.kind) of \(existing.document.terminal)"
     }
     guard let offence = catalogue.offence(document.charge.offence) else {
       return "offence \(document.charge.offence) is not in catalogue \(catalogue.version)"

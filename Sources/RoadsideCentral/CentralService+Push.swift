@@ -270,7 +270,8 @@ extension CentralService {
         held = true
         conflict = ConflictDraft(
           kind: "duplicate_event", licence: document.licence,
-          others: [try tx.document(twin.number).map { _ in twin.number } ?? twin.number],
+          // The first decision by its number; the held record by its id (added below).
+          others: [twin.number],
           description:
             "\(batch.terminal) decided offence \(document.charge.offence) by \(document.plate) at \(document.at) (\(document.number)); decision \(twin.number) decided the same event",
           resolution: "\(document.number) is held for review: no second points, fine or deduction")

@@ -436,6 +436,7 @@ public struct Terminal {
       if let licence = try store.licence(number) {
         let ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued)
         let cycle = ledger.cycle(on: today)
+        let total = try pointsNow(number, firstIssued: licence.firstIssued, today: today)
         result = LookupResult(
           terminal: identity.terminal, officer: officer, at: now, number: number, found: true,
           licence: licence,
@@ -443,9 +444,7 @@ public struct Terminal {
           expired: licence.validity.isExpired(on: today),
           points: .init(
             cycleStart: cycle.start, cycleLastDay: cycle.lastDay,
-            total: try pointsNow(number, firstIssued: licence.firstIssued, today: today),
-            provisional: try pointsNow(number, firstIssued: licence.firstIssued, today: today)
-              - ledger.total(on: today)),
+            total: total, provisional: total - ledger.total(on: today)),
           unpaidDecisions: try store.decisions(number).filter {
             !$0.paid && $0.state == "effective" && $0.fine > .zero
           },

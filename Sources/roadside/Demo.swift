@@ -23,13 +23,15 @@ struct Demo: AsyncParsableCommand {
     let story = try ScenarioParser.parse(
       DemoStory.yaml.replacingOccurrences(of: "START", with: start.description),
       file: "the demo story")
-    let home: URL? =
-      keep || global.home != nil
-      ? (global.home != nil
-        ? global.homeDirectory
-        : FileManager.default.temporaryDirectory.appendingPathComponent(
-          "roadside-demo-\(UUID().uuidString)", isDirectory: true))
-      : nil
+    // Kept: the given --home, or with --keep a fresh folder; otherwise the runner's own
+    // temporary home, removed afterwards.
+    var home: URL?
+    if global.home != nil {
+      home = global.homeDirectory
+    } else if keep {
+      home = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "roadside-demo-\(UUID().uuidString)", isDirectory: true)
+    }
     if let home, FileManager.default.fileExists(atPath: HomeLayout(home: home).centralStore.path) {
       throw CLIError(
         .cannotCreate,
