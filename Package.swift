@@ -242,7 +242,7 @@ let package = Package(
 package.targets.append(
   .testTarget(
     name: "RoadsideScenarioTests",
-    dependencies: ["RoadsideScenario"],
+    dependencies: ["RoadsideScenario", "RoadsideStorage"],
     swiftSettings: upcoming
   ))
 

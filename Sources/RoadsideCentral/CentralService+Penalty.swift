@@ -398,6 +398,7 @@ extension CentralService {
           try tx.updateDeduction(
             deduction.decision, state: "requested", reason: nil, amount: amount, attempt: true,
             at: now)
+          try logDeduction(deduction.decision, action: "deduction.requested", at: now, in: tx)
         }
         let request = DeductionRequest(
           key: deduction.decision, licence: deduction.licence, account: deduction.account,
@@ -410,6 +411,8 @@ extension CentralService {
             try tx.updateDeduction(
               deduction.decision, state: "unknown", reason: error.kind.rawValue, amount: amount,
               attempt: false, at: clock.now())
+            try logDeduction(
+              deduction.decision, action: "deduction.unknown", at: clock.now(), in: tx)
           }
           run.unknown.append(deduction.decision)
         }
@@ -425,6 +428,8 @@ extension CentralService {
               try tx.updateDeduction(
                 deduction.decision, state: "refund_pending", reason: "settled before the cancel",
                 amount: result.amount, attempt: false, at: clock.now())
+              try logDeduction(
+                deduction.decision, action: "deduction.refund_pending", at: clock.now(), in: tx)
             }
             let refund = try await bank.refund(deduction.decision, at: clock.now())
             try record(refund, of: deduction.decision, run: &run)

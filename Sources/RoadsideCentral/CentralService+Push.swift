@@ -315,6 +315,17 @@ extension CentralService {
           description:
             "decision \(void.number) was voided at \(void.at) (\(void.reason)) after its fine of \(deduction.amount?.yuanText ?? "?") was deducted",
           resolution: "the points are revoked and the deduction is refunded once")
+      } else if let deduction = try tx.deduction(void.number),
+        deduction.state == "requested" || deduction.state == "unknown"
+      {
+        // Sent to the bank, answer not yet known: the bank may already have taken the fine.
+        conflict = ConflictDraft(
+          kind: "void_after_deduction", licence: document.licence,
+          description:
+            "decision \(void.number) was voided at \(void.at) (\(void.reason)) while its deduction was with the bank (\(deduction.state))",
+          resolution:
+            "the points are revoked; the bank is asked to cancel the deduction and refunds it once if it had taken the fine"
+        )
       }
       afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
     default:

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import RoadsideBank
 import RoadsideCentral
 import RoadsideCredentials
@@ -34,6 +34,10 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public let records: Int
   public let documents: Int
   public let conflicts: Int
+  /// Divergences the workload created, by the kind of conflict each required (stale checks,
+  /// superseded e-licences, duplicate events, unseen 12-point crossings, voids and counter
+  /// payments over a deduction, skewed clocks).
+  public let divergences: [String: Int]
   public let settled: Int
   public let kills: Int
   public let traceHash: String
@@ -61,7 +65,9 @@ public struct Simulation: Sendable {
     self.faults = faults
   }
 
-  public func run() async throws -> SimulationReport {
+  /// Runs the simulation in a temporary home, or in `home` (kept afterwards, for
+  /// inspection).
+  public func run(home: URL? = nil) async throws -> SimulationReport {
     let start = Timestamp(iso: "2026-11-23T08:00:00+08:00")!
     let specs = (1...terminals).map {
       TerminalSpec(id: "T-BJ-000\($0)", officer: "01000\($0)")
@@ -70,7 +76,7 @@ public struct Simulation: Sendable {
       file: "simulation", name: "simulation", description: "", seed: seed, start: start,
       terminals: specs, numbersPerRange: 200, fixtures: nil, records: [], balances: [:],
       steps: [])
-    let world = try await ScenarioWorld(scenario, seed: seed)
+    let world = try await ScenarioWorld(scenario, seed: seed, home: home)
     var random = SeededRandom(seed: seed ^ 0x5EED)
     var trace: [String] = []
     var documents: [String: [String]] = [:]
@@ -119,6 +125,29 @@ public struct Simulation: Sendable {
         case 22..<32:
           let found = try withSession(id).lookup(pick(drivers)).found
           note("\(id) lookup found=\(found)")
+        case 50..<52 where ids.count > 1:
+          // One driver stopped by two officers: the same red light minutes apart (one event
+          // recorded twice), or a second red light later on (6 + 6 points may reach 12 before
+          // either terminal knows of the other's decision).
+          let driver = pick(drivers)
+          let vehicle = world.fixtures.vehicles.first { $0.owner == driver }
+          let licence = world.fixtures.licences.first { $0.number == driver }!
+          let second = pick(ids.filter { $0 != id })
+          let sameEvent = random.int(in: 0...1) == 0
+          for (index, officer) in [id, second].enumerated() {
+            if index == 1 {
+              world.clock.advance(
+                seconds: Int64(sameEvent ? random.int(in: 30...300) : random.int(in: 900...3600)))
+            }
+            let report = try withSession(officer).recordStop(
+              licence: driver, plate: vehicle?.plate ?? (try Plate("京A12345")),
+              vehicle: vehicle?.vehicleClass ?? licence.classes[0], offences: [("0601", nil)],
+              place: "simulated junction", locationCode: nil, note: nil, refusedToSign: false)
+            documents[officer, default: []] += report.documents.map(\.number)
+            note(
+              "\(officer) stop \(report.documents.map { "\($0.kind) \($0.number)" }) \(sameEvent ? "same event" : "again")"
+            )
+          }
         case 32..<52:
           let driver = pick(drivers)
           let vehicle = world.fixtures.vehicles.first { $0.owner == driver }
@@ -144,7 +173,8 @@ public struct Simulation: Sendable {
             note("central reinstate \(driver.masked)")
           }
         case 60..<63:
-          if let number = documents.values.flatMap({ $0 }).randomElement(using: &random),
+          if let number = documents.keys.sorted().flatMap({ documents[$0]! }).randomElement(
+            using: &random),
             (try? central().payAtCounter(number)) != nil
           {
             note("central pay \(number)")
@@ -217,7 +247,7 @@ public struct Simulation: Sendable {
     for _ in 0..<4 { _ = try await central().runDeductions(bank: world.bank) }
     for id in ids { _ = try await world.terminal(id).pull(transport: try world.link(id)) }
 
-    let violations = try await check(world, ids: ids, start: start)
+    let (divergences, violations) = try await check(world, ids: ids, start: start)
     let service = try central()
     let transcript = trace.joined(separator: "\n")
     return SimulationReport(
@@ -226,109 +256,35 @@ public struct Simulation: Sendable {
       records: try Connection(path: world.centralPath).fetchOne(
         "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
       documents: documents.values.reduce(0) { $0 + $1.count },
-      conflicts: try service.conflicts().count,
+      conflicts: try service.conflicts().count, divergences: divergences.byKind,
       settled: try service.deductions().filter { $0.state == "settled" }.count, kills: kills,
       traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
         .joined(),
       violations: violations)
   }
 
-  /// The invariants, checked on the files after the heal.
+  /// The invariants, checked on the files after the heal (see ``Invariants``).
   func check(_ world: ScenarioWorld, ids: [String], start: Timestamp) async throws
-    -> [InvariantViolation]
+    -> (Invariants.Divergences, [InvariantViolation])
   {
     var violations: [InvariantViolation] = []
     func fail(_ invariant: String, _ detail: String) {
       violations.append(InvariantViolation(invariant: invariant, detail: detail))
     }
     let centralDB = try Connection(path: world.centralPath)
-    if try centralDB.integrityCheck() != ["ok"] { fail("integrity", "central.sqlite") }
-    let latest = try centralDB.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
-    let centralLicences = try centralDB.fetchAll(
-      "SELECT number, status, epoch FROM licences ORDER BY number"
-    ) { "\($0.text(0)) \($0.text(1)) \($0.int(2))" }
+    let bankDB = try Connection(path: world.bankPath)
+    violations += try Invariants.integrity(centralDB, "central.sqlite")
+    violations += try Invariants.integrity(bankDB, "bank.sqlite")
     for id in ids {
       let db = try Connection(path: world.terminalPath(id))
-      if try db.integrityCheck() != ["ok"] { fail("integrity", "\(id)'s file") }
-      // Every record the terminal made reached central once, and nothing else came from it.
-      let local = try db.fetchAll("SELECT record_id FROM outbox") { $0.text(0) }
-      let pending =
-        try db.fetchOne(
-          "SELECT count(*) FROM outbox WHERE state = 'pending'", map: { $0.int(0) }) ?? 0
-      let remote = try centralDB.fetchAll(
-        "SELECT record_id FROM records WHERE terminal = ?", id, map: { $0.text(0) })
-      if pending > 0 { fail("no record lost", "\(id) still has \(pending) pending records") }
-      if Set(local) != Set(remote) || remote.count != Set(remote).count {
-        fail(
-          "applied exactly once",
-          "\(id): \(local.count) records made, \(remote.count) at central (\(Set(local).symmetricDifference(remote).count) differ)"
-        )
-      }
-      // The cache converged to central.
-      let cursor = try db.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) } ?? -1
-      if cursor != latest { fail("caches converge", "\(id) is at \(cursor), central at \(latest)") }
-      let cached = try db.fetchAll("SELECT number, status, epoch FROM licences ORDER BY number") {
-        "\($0.text(0)) \($0.text(1)) \($0.int(2))"
-      }
-      if cached != centralLicences {
-        fail("caches converge", "\(id)'s licences differ from central's")
-      }
+      violations += try Invariants.integrity(db, "\(id)'s file")
+      violations += try Invariants.recordsOnce(terminal: db, id: id, central: centralDB)
+      violations += try Invariants.cacheConverged(terminal: db, id: id, central: centralDB)
     }
-    // Every record dated clearly ahead of its receipt (a terminal clock set ahead) is flagged.
-    let skewed = try centralDB.fetchAll(
-      "SELECT record_id, created_at, received_at, outcome FROM records",
-      map: { ($0.text(0), Timestamp(iso: $0.text(1)), Timestamp(iso: $0.text(2)), $0.text(3)) }
-    ).filter { record in
-      guard let created = record.1, let received = record.2 else { return false }
-      return created.secondsSinceEpoch > received.secondsSinceEpoch + ConflictRules.clockSkewSeconds
-        && record.3 == "accepted"
-    }
-    if !skewed.isEmpty {
-      fail(
-        "conflicts recorded",
-        "\(skewed.count) records dated ahead of their receipt were accepted without a conflict")
-    }
-    // No points or fine counted twice: one ledger entry per decision, at most one deduction
-    // a key at the bank, nothing charged for a held duplicate.
-    let doubled = try centralDB.fetchAll(
-      "SELECT decision FROM points_entries GROUP BY decision HAVING count(*) > 1",
-      map: { $0.text(0) })
-    if !doubled.isEmpty { fail("points once", "\(doubled.count) decisions scored twice") }
-    let held = try centralDB.fetchAll(
-      "SELECT number FROM documents WHERE state = 'held'", map: { $0.text(0) })
-    for number in held {
-      if try centralDB.fetchOne(
-        "SELECT count(*) FROM deductions WHERE decision = ?", number, map: { $0.int(0) }) != 0
-      {
-        fail("fine once", "held duplicate \(number) has a deduction")
-      }
-      // The held record is named by its id in its duplicate_event conflict.
-      let record = try centralDB.fetchOne(
-        "SELECT record_id FROM documents WHERE number = ?", number, map: { $0.text(0) })
-      let conflicts =
-        try centralDB.fetchOne(
-          "SELECT count(*) FROM conflicts WHERE kind = 'duplicate_event' AND records LIKE ?",
-          "%\(record ?? "-")%", map: { $0.int(0) }) ?? 0
-      if conflicts == 0 {
-        fail("conflicts recorded", "held duplicate \(number) has no duplicate_event conflict")
-      }
-    }
-    let bankDB = try Connection(path: world.bankPath)
-    let refunds = try bankDB.fetchAll(
-      "SELECT key FROM deductions WHERE outcome = 'reversed'", map: { $0.text(0) })
-    for key in refunds {
-      let paid = try centralDB.fetchOne(
-        "SELECT state FROM deductions WHERE decision = ?", key, map: { $0.text(0) })
-      if paid != "reversed" {
-        fail("fine once", "\(key) refunded by the bank but \(paid ?? "unknown") at central")
-      }
-    }
-    // Owed fines are charged once, net: a settled deduction per effective, bank-paid decision.
-    let open =
-      try centralDB.fetchOne(
-        "SELECT count(*) FROM deductions WHERE state IN ('requested', 'unknown', 'cancel_pending', 'refund_pending')",
-        map: { $0.int(0) }) ?? 0
-    if open > 0 { fail("bank settles", "\(open) deductions still open after the heal") }
+    violations += try Invariants.chargedOnce(central: centralDB, bank: bankDB, settled: true)
+    let (divergences, unrecorded) = try Invariants.conflictsRecorded(
+      central: centralDB, bank: bankDB)
+    violations += unrecorded
     // The ledgers reconcile to zero for every day of the run.
     var day = start.chinaDate
     let last = world.clock.now().chinaDate
@@ -340,6 +296,6 @@ public struct Simulation: Sendable {
       }
       day = day.adding(days: 1)
     }
-    return violations
+    return (divergences, violations)
   }
 }

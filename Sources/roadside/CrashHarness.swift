@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadsideDomain
+import RoadsideScenario
 import RoadsideStorage
 
 /// `roadside crash-harness`: real processes of this binary killed with SIGKILL at random
@@ -70,128 +71,139 @@ struct CrashHarness: AsyncParsableCommand {
     var landed = 0
     var cycles = 0
     var acknowledged: Set<String> = []
+    var violations: [String] = []
     let offences = ["0601", "0111", "0105", "0106", "0107", "0304"]
+    func record() -> [String] {
+      let (number, plate, vehicle) = drivers[random.int(in: 0...(drivers.count - 1))]
+      return [
+        "record", "--licence", number, "--plate", plate, "--vehicle", vehicle, "--offence",
+        offences[random.int(in: 0...(offences.count - 1))], "--place", "harness",
+      ] + terminal
+    }
+    func acknowledge(_ output: String) {
+      for line in output.split(separator: "\n")
+      where line.hasPrefix("Decision ") || line.hasPrefix("Processing notice ") {
+        if let number = line.split(separator: " ").first(where: {
+          $0.count == 19 && $0.hasSuffix(":")
+        }) {
+          acknowledged.insert(String(number.dropLast()))
+        }
+      }
+    }
 
     while landed < kills {
       cycles += 1
-      let process = Process()
-      process.executableURL = binary
-      process.standardOutput = Pipe()
-      process.standardError = FileHandle.nullDevice
       let choice = random.int(in: 0...9)
       let killServer = choice == 9
+      // A push worth killing: a few stops recorded (and shown to the officer) first.
+      if (5...6).contains(choice) || killServer {
+        for _ in 0..<random.int(in: 0...4) {
+          let (status, output) = try run(record())
+          if status == 0 { acknowledge(output) }
+        }
+      }
+      let process = Process()
+      process.executableURL = binary
+      let output = Pipe()
+      process.standardOutput = output
+      process.standardError = FileHandle.nullDevice
       switch choice {
-      case 0...4:
-        let (number, plate, vehicle) = drivers[random.int(in: 0...(drivers.count - 1))]
-        process.arguments =
-          [
-            "record", "--licence", number, "--plate", plate, "--vehicle", vehicle, "--offence",
-            offences[random.int(in: 0...(offences.count - 1))], "--place", "harness",
-          ] + terminal
+      case 0...4: process.arguments = record()
       case 5...6, 9:
         process.arguments = ["sync", "--attempts", "1", "--push-batch", "5"] + terminal
-      default:
-        process.arguments = ["central", "deduct"] + base
+      default: process.arguments = ["central", "deduct"] + base
       }
       try process.run()
       try await Task.sleep(for: .milliseconds(random.int(in: 1...90)))
+      var killed = false
       if killServer {
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
-        landed += 1
-        process.waitUntilExit()
-        server = try startServer(binary, home: home, port: port)
-        continue
-      }
-      if process.isRunning {
+        killed = true
+      } else if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
-        landed += 1
+        killed = true
       }
+      let printed = output.fileHandleForReading.readDataToEndOfFile()
       process.waitUntilExit()
       if process.terminationReason == .exit, process.terminationStatus == 0,
-        process.arguments?.first == "record",
-        let out = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile()
+        process.arguments?.first == "record"
       {
-        for line in String(decoding: out, as: UTF8.self).split(separator: "\n")
-        where line.hasPrefix("Decision ") || line.hasPrefix("Processing notice ") {
-          if let number = line.split(separator: " ").first(where: {
-            $0.count == 19 && $0.hasSuffix(":")
-          }) {
-            acknowledged.insert(String(number.dropLast()))
-          }
-        }
+        acknowledge(String(decoding: printed, as: UTF8.self))
       }
       if cycles % 25 == 0 {
         _ = try run(["login", "--officer", "010001"] + terminal, input: "010001\n")
       }
+      guard killed else { continue }
+      landed += 1
+      // Restart what is down, finish the work, and check.
+      if killServer { server = try startServer(binary, home: home, port: port) }
+      try finish(run, terminal: terminal, base: base)
+      for violation in try check(home: home, acknowledged: acknowledged) {
+        violations.append(
+          "after kill \(landed) (\(killServer ? "central serve" : process.arguments![0])): \(violation)"
+        )
+      }
+      if violations.count > 20 { break }
     }
-
-    // Finish the work: sync until the outbox is empty, then settle the deductions.
-    for _ in 0..<5 { _ = try run(["sync"] + terminal) }
-    for _ in 0..<3 { _ = try run(["central", "deduct"] + base) }
-    _ = try run(["sync"] + terminal)
     server.process.terminate()
     server.process.waitUntilExit()
-
-    var violations: [String] = []
-    let centralDB = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
-    let terminalDB = try Connection(
-      path: home.appendingPathComponent("terminals/T-BJ-0001/terminal.sqlite").path)
-    let bankDB = try Connection(path: home.appendingPathComponent("bank/bank.sqlite").path)
-    for (name, db) in [("central", centralDB), ("terminal", terminalDB), ("bank", bankDB)]
-    where try db.integrityCheck() != ["ok"] {
-      violations.append("integrity_check failed on the \(name) file")
-    }
-    let atCentral = Set(
-      try centralDB.fetchAll("SELECT number FROM documents", map: { $0.text(0) }))
-    let missing = acknowledged.subtracting(atCentral)
-    if !missing.isEmpty {
-      violations.append("\(missing.count) documents shown to the officer are not at central")
-    }
-    let local = try terminalDB.fetchAll("SELECT record_id FROM outbox", map: { $0.text(0) })
-    let remote = try centralDB.fetchAll(
-      "SELECT record_id FROM records WHERE terminal = 'T-BJ-0001'", map: { $0.text(0) })
-    if Set(local) != Set(remote) || local.count != remote.count {
-      violations.append("outbox (\(local.count)) and central's records (\(remote.count)) differ")
-    }
-    let localDocuments = Set(
-      try terminalDB.fetchAll("SELECT number FROM documents", map: { $0.text(0) }))
-    if localDocuments != atCentral {
-      violations.append("the terminal's documents and central's differ")
-    }
-    let cursor = try terminalDB.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) }
-    let latest = try centralDB.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) }
-    if cursor != latest {
-      violations.append("cache cursor \(cursor ?? -1), central at \(latest ?? -1)")
-    }
-    let open =
-      try centralDB.fetchOne(
-        "SELECT count(*) FROM deductions WHERE state NOT IN ('settled', 'failed', 'cancelled', 'reversed')",
-        map: { $0.int(0) }) ?? 0
-    if open > 0 { violations.append("\(open) deductions still open") }
-    let settled = try centralDB.fetchAll(
-      "SELECT decision, amount_fen FROM deductions WHERE state = 'settled'",
-      map: { ($0.text(0), $0.int64(1)) })
-    for (key, amount) in settled {
-      let bank = try bankDB.fetchAll(
-        "SELECT amount_fen FROM deductions WHERE key = ? AND outcome = 'settled'", key,
-        map: { $0.int64(0) })
-      if bank != [amount] {
-        violations.append("decision \(key): central settled \(amount) fen, the bank \(bank)")
-      }
-    }
-    let bankSettled =
-      try bankDB.fetchOne(
-        "SELECT count(*) FROM deductions WHERE outcome = 'settled'", map: { $0.int(0) }) ?? 0
-    if bankSettled != settled.count {
-      violations.append("the bank settled \(bankSettled) deductions, central \(settled.count)")
-    }
+    let remote =
+      try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+      .fetchOne("SELECT count(*) FROM records WHERE terminal = 'T-BJ-0001'") { $0.int(0) } ?? 0
+    let settled =
+      try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+      .fetchOne("SELECT count(*) FROM deductions WHERE state = 'settled'") { $0.int(0) } ?? 0
     print(
-      "\(cycles) cycles, \(landed) kills, \(acknowledged.count) stops acknowledged to the officer, \(remote.count) records at central, \(settled.count) deductions settled; \(violations.count) violations"
+      "\(cycles) cycles, \(landed) kills, each followed by a restart, the work finished and the invariants checked; \(acknowledged.count) stops acknowledged to the officer, \(remote) records at central, \(settled) deductions settled; \(violations.count) violations"
     )
     for violation in violations { print("  \(violation)") }
     if keep { print("Home kept at \(home.path)") }
     if !violations.isEmpty { throw ExitCode(1) }
+  }
+
+  /// Finishes what a kill interrupted: syncs until the outbox is empty and the cache at
+  /// central's head, and drives deductions until none is open.
+  func finish(
+    _ run: ([String], String?) throws -> (Int32, String), terminal: [String], base: [String]
+  ) throws {
+    func sync() throws {
+      for _ in 0..<10 {
+        if try run(["sync"] + terminal, nil).0 == 0 { return }
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+    }
+    try sync()
+    _ = try run(["central", "deduct"] + base, nil)
+    try sync()
+  }
+
+  /// The invariants on the three files (see ``Invariants``), and every stop shown to the
+  /// officer present at central exactly once.
+  func check(home: URL, acknowledged: Set<String>) throws -> [String] {
+    let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+    let terminal = try Connection(
+      path: home.appendingPathComponent("terminals/T-BJ-0001/terminal.sqlite").path)
+    let bank = try Connection(path: home.appendingPathComponent("bank/bank.sqlite").path)
+    var found = try Invariants.integrity(central, "central.sqlite")
+    found += try Invariants.integrity(terminal, "terminal.sqlite")
+    found += try Invariants.integrity(bank, "bank.sqlite")
+    found += try Invariants.recordsOnce(terminal: terminal, id: "T-BJ-0001", central: central)
+    found += try Invariants.cacheConverged(terminal: terminal, id: "T-BJ-0001", central: central)
+    found += try Invariants.chargedOnce(central: central, bank: bank, settled: true)
+    var messages = found.map(\.description)
+    let atCentral = try central.fetchAll(
+      "SELECT number FROM documents WHERE terminal = 'T-BJ-0001'", map: { $0.text(0) })
+    let missing = acknowledged.subtracting(atCentral)
+    if !missing.isEmpty {
+      messages.append(
+        "\(missing.count) documents shown to the officer are not at central (\(missing.sorted().prefix(2).joined(separator: ", "))…)"
+      )
+    }
+    if atCentral.count != Set(atCentral).count { messages.append("a document is at central twice") }
+    let local = Set(try terminal.fetchAll("SELECT number FROM documents", map: { $0.text(0) }))
+    if local != Set(atCentral) { messages.append("the terminal's documents and central's differ") }
+    return messages
   }
 
   struct Server {

@@ -227,7 +227,9 @@ struct Simulate: AsyncParsableCommand {
       deductions) across the terminals with random faults on the simulated clock; then the
       network heals, everything syncs, deductions settle, and the invariants are checked: no
       record lost or applied twice, no points or fine counted twice, every cache equal to
-      central, a conflict for every held duplicate, central and bank reconciled for every day.
+      central, a conflict for every divergence the workload created (stale checks, duplicate
+      events, unseen 12-point crossings, refunds, skewed clocks) and none without one, central
+      and bank reconciled for every day.
       The same seed gives the same trace hash; a failing seed prints the command that replays it.
       Faults: partition, drop, duplicate, reorder, delay, crash, bank, skew (default: all).
       Exit 0 when every seed held, 1 otherwise.
@@ -239,6 +241,10 @@ struct Simulate: AsyncParsableCommand {
   @Option(help: "Simulated hours of work.") var hours = 8
   @Option(help: ArgumentHelp("Faults, comma-separated, or none.", valueName: "list"))
   var faults = SimulationFault.allCases.map(\.rawValue).joined(separator: ",")
+  @Option(
+    help: ArgumentHelp(
+      "Run in this folder and keep its files for inspection (one seed).", valueName: "folder"))
+  var keep: String?
   @Flag(help: "Print JSON.") var json = false
 
   var faultSet: Set<SimulationFault> {
@@ -252,6 +258,12 @@ struct Simulate: AsyncParsableCommand {
     }
     guard (1...240).contains(hours) else { throw ValidationError("--hours must be 1 to 240") }
     guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    if let keep {
+      guard seeds == 1 else { throw ValidationError("--keep takes one seed; drop --seeds") }
+      guard !FileManager.default.fileExists(atPath: keep) else {
+        throw ValidationError("\(keep) already exists; --keep needs a new folder")
+      }
+    }
     if faults != "none" {
       for name in faults.split(separator: ",") where SimulationFault(rawValue: String(name)) == nil
       {
@@ -267,11 +279,11 @@ struct Simulate: AsyncParsableCommand {
     for offset in 0..<UInt64(seeds) {
       let report = try await Simulation(
         seed: seed + offset, terminals: terminals, hours: hours, faults: faultSet
-      ).run()
+      ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) })
       reports.append(report)
       if !json {
         print(
-          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
+          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
         )
         for violation in report.violations { print("  \(violation)") }
         if !report.passed { print("  replay: \(report.replay)") }
@@ -281,7 +293,7 @@ struct Simulate: AsyncParsableCommand {
     let failed = reports.filter { !$0.passed }
     if !json {
       print(
-        "\(reports.count - failed.count) of \(reports.count) seed(s) held; \(reports.reduce(0) { $0 + $1.records }) records, \(reports.reduce(0) { $0 + $1.kills }) crashes, \(reports.reduce(0) { $0 + $1.violations.count }) violations"
+        "\(reports.count - failed.count) of \(reports.count) seed(s) held; \(reports.reduce(0) { $0 + $1.records }) records, \(reports.reduce(0) { $0 + $1.divergences.values.reduce(0, +) }) divergences with their conflicts (\(reports.reduce(into: [String: Int]()) { $0.merge($1.divergences, uniquingKeysWith: +) }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(reports.reduce(0) { $0 + $1.kills }) crashes, \(reports.reduce(0) { $0 + $1.violations.count }) violations"
       )
     }
     if !failed.isEmpty { throw ExitCode(1) }

@@ -40,6 +40,43 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(hash(same.stdout) != nil && hash(same.stdout) == hash(again.stdout))
   }
 
+  /// The same seeds give the same output in separate processes (Swift randomises hashing per
+  /// process: nothing the workload picks may depend on a dictionary's order), and a kept
+  /// home holds the run's files.
+  @Test func simulateRepeatsAcrossProcessesAndKeepsItsFiles() throws {
+    let arguments = ["simulate", "--seed", "1", "--seeds", "12", "--hours", "4"]
+    let first = try roadside(arguments)
+    let second = try roadside(arguments)
+    #expect(first.status == 0, "\(first.stdout)")
+    #expect(first.stdout.contains("\n12 of 12 seed(s) held; "))
+    #expect(first.stdout.hasSuffix(" 0 violations\n"))
+    #expect(first.stdout == second.stdout)
+
+    let kept = newHome().appendingPathComponent("seed-5")
+    let run = try roadside(["simulate", "--seed", "5", "--hours", "2", "--keep", kept.path])
+    #expect(run.status == 0)
+    #expect(run.stdout.hasPrefix("seed 5: "))
+    #expect(
+      FileManager.default.fileExists(
+        atPath: kept.appendingPathComponent("central/central.sqlite").path))
+  }
+
+  @Test(arguments: [
+    (["--terminals", "7"], "--terminals must be 1 to 6 (the fixtures' terminals)"),
+    (["--hours", "0"], "--hours must be 1 to 240"),
+    (["--seeds", "2", "--keep", "/tmp/never"], "--keep takes one seed; drop --seeds"),
+    (
+      ["--faults", "drop,flood"],
+      "unknown fault \"flood\"; faults are partition, drop, duplicate, reorder, delay, crash, bank, skew or none"
+    ),
+  ])
+  func simulateRefusesBadOptions(_ arguments: [String], _ message: String) throws {
+    let run = try roadside(["simulate"] + arguments)
+    #expect(run.status == 64)
+    #expect(run.stderr == "error: \(message) (see 'roadside help')\n")
+    #expect(run.stdout == "")
+  }
+
   @Test func invalidFilesAndPathsAreNamed() throws {
     let dir = newHome()
     let file = dir.appendingPathComponent("typo.yaml")

@@ -1,5 +1,6 @@
 import Foundation
 import RoadsideScenario
+import RoadsideStorage
 import Synchronization
 import Testing
 
@@ -197,6 +198,46 @@ final class Counter: Sendable {
     #expect(first == second)
     let other = try await Simulation(seed: 100, terminals: 3, hours: 6, faults: faults).run()
     #expect(other.traceHash != first.traceHash)
+  }
+}
+
+/// The conflict oracle is not a formality: a conflict taken off its record, or put on a
+/// record that did not diverge, is reported.
+@Suite struct ConflictOracleTests {
+  @Test func aMissingOrSpuriousConflictIsReported() async throws {
+    let home = FileManager.default.temporaryDirectory
+      .appendingPathComponent("roadside-oracle-\(UUID().uuidString)", isDirectory: true)
+    defer { try? FileManager.default.removeItem(at: home) }
+    let report = try await Simulation(
+      seed: 1, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases)
+    ).run(home: home)
+    #expect(report.violations == [])
+    #expect(report.divergences.values.reduce(0, +) >= 3)
+    let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+    let bank = try Connection(path: home.appendingPathComponent("bank/bank.sqlite").path)
+    #expect(try Invariants.conflictsRecorded(central: central, bank: bank).1 == [])
+
+    let (record, kind, conflict) = try #require(
+      try central.fetchOne(
+        """
+        SELECT r.record_id, c.kind, c.id FROM records r JOIN conflicts c ON c.id = r.conflict
+        ORDER BY r.rowid LIMIT 1
+        """, map: { ($0.text(0), $0.text(1), $0.text(2)) }))
+    try central.execute("UPDATE records SET conflict = NULL WHERE record_id = ?", record)
+    let lost = try Invariants.conflictsRecorded(central: central, bank: bank).1.map(\.detail)
+    #expect(
+      lost.contains {
+        $0.hasPrefix("record \(record) ") && $0.hasSuffix("has no conflict, expected \(kind)")
+      })
+    try central.execute("UPDATE records SET conflict = ? WHERE record_id = ?", conflict, record)
+
+    let plain = try #require(
+      try central.fetchOne(
+        "SELECT record_id FROM records WHERE kind = 'check' AND conflict IS NULL LIMIT 1",
+        map: { $0.text(0) }))
+    try central.execute("UPDATE records SET conflict = ? WHERE record_id = ?", conflict, plain)
+    let spurious = try Invariants.conflictsRecorded(central: central, bank: bank).1.map(\.detail)
+    #expect(spurious == ["record \(plain) (check) has \(kind), expected none"])
   }
 }
 
