@@ -48,22 +48,31 @@ public enum Base64URL {
   /// Decodes base64url text given as its ASCII bytes.
   static func decode(ascii input: some Collection<UInt8>) -> [UInt8]? {
     guard input.count % 4 != 1 else { return nil }
-    var out = [UInt8]()
-    out.reserveCapacity(input.count * 3 / 4)
+    let table = values
     var accumulator: UInt32 = 0
     var bits = 0
-    for byte in input {
-      let value = values[Int(byte)]
-      guard value != 0xFF else { return nil }
-      accumulator = accumulator << 6 | UInt32(value)
-      bits += 6
-      if bits >= 8 {
-        bits -= 8
-        out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+    var valid = true
+    let decoded = [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4) { buffer, count in
+      count = 0
+      table.withUnsafeBufferPointer { table in
+        for byte in input {
+          let value = table[Int(byte)]
+          guard value != 0xFF else {
+            valid = false
+            return
+          }
+          accumulator = accumulator << 6 | UInt32(value)
+          bits += 6
+          if bits >= 8 {
+            bits -= 8
+            buffer[count] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+            count += 1
+          }
+        }
       }
     }
     // Leftover bits must be zero: otherwise the encoding is not canonical.
-    guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-    return out
+    guard valid, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+    return decoded
   }
 }

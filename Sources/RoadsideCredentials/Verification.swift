@@ -79,14 +79,12 @@ extension ELicence {
     // strings or characters.
     let bytes = Array(code.utf8)
     guard bytes.allSatisfy({ $0 > 32 && $0 < 127 }) else { return .failure(.malformed) }
-    let parts = bytes[4...].split(separator: UInt8(ascii: "~"), omittingEmptySubsequences: false)
+    let parts = pieces(bytes[4...], UInt8(ascii: "~"))
     guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed) }
     let issuerPart = parts[0]
     let presentationPart = parts[parts.count - 1]
-    let issuerSegments = issuerPart.split(
-      separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-    let presentationSegments = presentationPart.split(
-      separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    let issuerSegments = pieces(issuerPart, UInt8(ascii: "."))
+    let presentationSegments = pieces(presentationPart, UInt8(ascii: "."))
     guard issuerSegments.count == 3, presentationSegments.count == 2,
       let headerBytes = Base64URL.decode(ascii: issuerSegments[0]),
       let claimsBytes = Base64URL.decode(ascii: issuerSegments[1]),
@@ -178,6 +176,20 @@ extension ELicence {
         displayedAt: Timestamp(secondsSinceEpoch: shown), nonce: binding.n))
   }
 
+  /// The runs of `bytes` between `separator`s, empty ones included — `split(separator:
+  /// omittingEmptySubsequences: false)` without the generic machinery that showed in
+  /// profiles.
+  static func pieces(_ bytes: ArraySlice<UInt8>, _ separator: UInt8) -> [ArraySlice<UInt8>] {
+    var result: [ArraySlice<UInt8>] = []
+    var start = bytes.startIndex
+    for index in bytes.indices where bytes[index] == separator {
+      result.append(bytes[start..<index])
+      start = index + 1
+    }
+    result.append(bytes[start...])
+    return result
+  }
+
   struct Binding {
     let h: String
     let t: Int64
@@ -187,9 +199,7 @@ extension ELicence {
 
   /// Reads a flat object whose keys are exactly `required` plus any of `optional` (the two
   /// lists share no key).
-  static func flat(_ bytes: [UInt8], required: [String], optional: [String] = []) -> [String:
-    FlatValue]?
-  {
+  static func flat(_ bytes: [UInt8], required: [String], optional: [String] = []) -> FlatObject? {
     var reader = JSONStrings.Reader(bytes: bytes)
     guard let object = reader.object(),
       required.allSatisfy({ object[$0] != nil }),
@@ -241,6 +251,14 @@ public enum ELicence {
       "{\"iss\":\(issuer),\"ep\":\(c.ep),\"iat\":\(c.iat),\"nbf\":\(c.nbf),\"exp\":\(c.exp),\"cnf\":\"\(c.cnf)\",\"sd\":[\(digests)]}"
         .utf8)
   }
+}
+
+/// A flat JSON object's members in order. Objects here have at most a handful of members, so
+/// a linear search beats hashing every key (which showed in profiles).
+struct FlatObject {
+  var members: [(key: String, value: FlatValue)] = []
+  var count: Int { members.count }
+  subscript(key: String) -> FlatValue? { members.first { $0.key == key }?.value }
 }
 
 /// A value of a flat JSON object.
@@ -295,9 +313,9 @@ enum JSONStrings {
 
     /// A flat object whose values are strings, integers or arrays of strings; nil for
     /// anything else, including a key twice.
-    mutating func object() -> [String: FlatValue]? {
+    mutating func object() -> FlatObject? {
       guard expect(UInt8(ascii: "{")) else { return nil }
-      var result: [String: FlatValue] = [:]
+      var result = FlatObject()
       if expect(UInt8(ascii: "}")) { return finished(result) }
       repeat {
         guard let key = string(), expect(UInt8(ascii: ":")), result[key] == nil else { return nil }
@@ -306,7 +324,7 @@ enum JSONStrings {
         switch bytes[index] {
         case UInt8(ascii: "\""):
           guard let value = string() else { return nil }
-          result[key] = .string(value)
+          result.members.append((key, .string(value)))
         case UInt8(ascii: "["):
           index += 1
           var items: [String] = []
@@ -317,7 +335,7 @@ enum JSONStrings {
             } while expect(UInt8(ascii: ","))
             guard expect(UInt8(ascii: "]")) else { return nil }
           }
-          result[key] = .strings(items)
+          result.members.append((key, .strings(items)))
         default:
           let start = index
           if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -325,7 +343,7 @@ enum JSONStrings {
           guard index > start, index - start <= 18,
             let value = Int64(String(decoding: bytes[start..<index], as: UTF8.self))
           else { return nil }
-          result[key] = .integer(value)
+          result.members.append((key, .integer(value)))
         }
       } while expect(UInt8(ascii: ","))
       guard expect(UInt8(ascii: "}")) else { return nil }
@@ -356,6 +374,18 @@ enum JSONStrings {
 
     mutating func string() -> String? {
       guard expect(UInt8(ascii: "\"")) else { return nil }
+      // Fast path: plain printable ASCII up to the closing quote needs neither unescaping
+      // nor UTF-8 validation (most of a code's strings: digests, keys, ids, codes).
+      var end = index
+      while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80,
+        bytes[end] != UInt8(ascii: "\\"), bytes[end] != UInt8(ascii: "\"")
+      {
+        end += 1
+      }
+      if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+        defer { index = end + 1 }
+        return String(decoding: bytes[index..<end], as: UTF8.self)
+      }
       var out: [UInt8] = []
       while index < bytes.count {
         let byte = bytes[index]

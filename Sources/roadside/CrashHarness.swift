@@ -15,11 +15,12 @@ struct CrashHarness: AsyncParsableCommand {
       In a temporary home: a central server process (`central serve`), terminal T-BJ-0001 using
       it, and a loop that starts `record`, `sync` and `central deduct` processes and kills one
       of them — or the server during a push — with SIGKILL after a random delay, until --kills
-      kills have landed. Then it restarts what is down, lets everything finish, and checks:
-      PRAGMA integrity_check on every file; every stop shown to the officer (a `record` that
-      exited 0) present at central exactly once; the outbox and central's records equal; the
-      cache equal to central at its cursor; every decision charged at most once and central and
-      the bank reconciled. Exit 0 when there are no violations.
+      kills have landed. After every kill it restarts what is down, finishes the work (sync,
+      deduct, sync) and checks: PRAGMA integrity_check on every file; every stop shown to the
+      officer (a `record` that exited 0) present at central exactly once; the outbox and
+      central's records equal; the cache equal to central at its cursor (licences, vehicles,
+      decisions); every decision charged at most once, central and the bank agreeing key by key
+      and no deduction left open. Exit 0 when there are no violations, 1 otherwise.
       """)
 
   @Option(help: "Kills to land.") var kills = 1_000

@@ -243,7 +243,7 @@ struct Simulate: AsyncParsableCommand {
   var faults = SimulationFault.allCases.map(\.rawValue).joined(separator: ",")
   @Option(
     help: ArgumentHelp(
-      "Run in this folder and keep its files for inspection (one seed).", valueName: "folder"))
+      "Run in this folder and keep its files for inspection (one seed).", valueName: "dir"))
   var keep: String?
   @Flag(help: "Print JSON.") var json = false
 
