@@ -8,11 +8,13 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure sync paths beside bare references in the same run.",
     discussion: """
+      --licences N (default 1,000,000) is the size of the world: the licences of the full pull,
+      and of the terminal cache that verify and lookup read (--cache sets that alone).
       verify: full e-licence presentations verified, beside a bare loop of the same two Ed25519
-      verifications: the code alone, the code with its verdict against a terminal cache of
-      --cache licences, and the terminal's whole check (with its durable commit).
-      lookup: 100,000 cache lookups in a cache of --cache licences, beside a bare C-API
-      prepared statement reading the same columns.
+      verifications: the code alone, the code with its verdict against the terminal cache, and
+      the terminal's whole check (with its durable commit).
+      lookup: 100,000 cache lookups in the terminal cache, beside a bare C-API prepared
+      statement reading the same columns.
       pull: a full pull of --licences licence changes into an empty terminal cache, and a bare
       C-API insert loop of the same rows; the cache's size per licence.
       sync: an incremental pull of --changes central changes and a push of --records records,
@@ -35,12 +37,15 @@ struct Bench: AsyncParsableCommand {
   @Argument(help: "Which benchmark: verify, lookup, pull, sync, push, scenario or all.")
   var which: Which = .all
   @Option(help: "The scenario folder for `bench scenario`.") var scenarios = "Scenarios"
-  @Option(help: "Licences for the full pull.") var licences: Int = 100_000
+  @Option(help: "Licences: of the full pull, and of the cache verify and lookup read.")
+  var licences: Int = 1_000_000
   @Option(help: "Central changes for the incremental pull.") var changes: Int = 1_000
   @Option(help: "Records for the push.") var records: Int = 10_000
   @Option(help: "Presentations for the verification benchmark.") var presentations: Int = 5_000
-  @Option(help: "Licences in the terminal cache the presentations are verified against.")
-  var cache: Int = 1_000_000
+  @Option(help: "Licences in the terminal cache of verify and lookup (default: --licences).")
+  var cache: Int?
+  /// The cache size verify and lookup use.
+  var cacheLicences: Int { cache ?? licences }
   @Option(help: "Rounds the verification loops take turns for; each keeps its fastest.")
   var rounds: Int = 3
   @Flag(help: "Print JSON.") var json = false
@@ -48,7 +53,8 @@ struct Bench: AsyncParsableCommand {
   func validate() throws {
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
     guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-    guard presentations >= 1, cache >= presentations || ![.verify, .all].contains(which) else {
+    guard presentations >= 1, cacheLicences >= presentations || ![.verify, .all].contains(which)
+    else {
       throw ValidationError("--presentations must be positive and --cache at least as many")
     }
     guard changes >= 1, records >= 2 else {
@@ -61,13 +67,14 @@ struct Bench: AsyncParsableCommand {
     var results: [BenchResult] = []
     if which == .verify || which == .all {
       results += try VerifyBench(
-        presentations: presentations, cacheLicences: cache, rounds: rounds,
+        presentations: presentations, cacheLicences: cacheLicences, rounds: rounds,
         clock: try global.clock()
       ).run()
     }
     if which == .lookup || which == .all {
       results += try LookupBench(
-        licences: min(cache, 1_000_000), lookups: 100_000, rounds: rounds, clock: try global.clock()
+        licences: min(cacheLicences, 1_000_000), lookups: 100_000, rounds: rounds,
+        clock: try global.clock()
       ).run()
     }
     if which == .pull || which == .all { results += try bench.fullPull() }

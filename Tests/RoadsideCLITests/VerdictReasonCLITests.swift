@@ -413,6 +413,12 @@ extension VerdictCLITests {
     #expect(
       (lookupResults.first?["detail"] as? String)?.hasPrefix(
         "100000 of 100000 random licences found in a cache of 500") == true)
+    // --licences sizes the cache too, unless --cache says otherwise.
+    let sized = try roadside([
+      "bench", "lookup", "--licences", "1200", "--rounds", "1", "--json", "--now", now,
+    ])
+    #expect(sized.status == 0, "\(sized.stderr)")
+    #expect(sized.stdout.contains("random licences found in a cache of 1200 "))
     let bad = try roadside(["bench", "verify", "--presentations", "50", "--cache", "10"])
     #expect(bad.status == 64)
     #expect(
