@@ -256,6 +256,8 @@ public enum ELicence {
 /// A flat JSON object's members in order. Objects here have at most a handful of members, so
 /// a linear search beats hashing every key (which showed in profiles).
 struct FlatObject {
+  /// More members than any EL1 object has (at most 7); larger objects are refused.
+  static let maximumMembers = 32
   var members: [(key: String, value: FlatValue)] = []
   var count: Int { members.count }
   subscript(key: String) -> FlatValue? { members.first { $0.key == key }?.value }
@@ -318,7 +320,11 @@ enum JSONStrings {
       var result = FlatObject()
       if expect(UInt8(ascii: "}")) { return finished(result) }
       repeat {
-        guard let key = string(), expect(UInt8(ascii: ":")), result[key] == nil else { return nil }
+        // No object of the format has more than a few members; a cap keeps the linear
+        // duplicate check cheap on hostile input.
+        guard result.count < FlatObject.maximumMembers, let key = string(),
+          expect(UInt8(ascii: ":")), result[key] == nil
+        else { return nil }
         skipSpace()
         guard index < bytes.count else { return nil }
         switch bytes[index] {

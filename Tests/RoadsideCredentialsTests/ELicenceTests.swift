@@ -157,6 +157,14 @@ func verify(
     #expect(verify(replacingHeader(header)) == .failure(expected))
   }
 
+  /// A header padded with thousands of members is refused as unsupported (the flat reader
+  /// stops at `FlatObject.maximumMembers`).
+  @Test func aHeaderWithManyMembersIsUnsupported() {
+    let extra = (0..<5_000).map { #""x\#($0)":"y""# }.joined(separator: ",")
+    let header = #"{"alg":"EdDSA","kid":"BJ-2026-01","# + extra + "}"
+    #expect(verify(replacingHeader(header)) == .failure(.unsupportedHeader))
+  }
+
   @Test func otherVersionsAndTrailingData() {
     #expect(verify("EL2." + code.dropFirst(4)) == .failure(.unsupportedVersion))
     #expect(verify("XX1." + code.dropFirst(4)) == .failure(.malformed))
