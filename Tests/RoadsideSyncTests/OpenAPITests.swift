@@ -116,7 +116,7 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
     } else if let rawBody {
       request.body = .bytes(ByteBuffer(bytes: rawBody))
     }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
     var bytes = try await response.body.collect(upTo: 64 << 20)
     let data = bytes.readData(length: bytes.readableBytes) ?? Data()
     #expect(
