@@ -392,11 +392,16 @@ public struct FixtureGenerator: Sendable {
           .clamped(from: authorised) : nil)
   }
 
-  static let offencesByPoints = Dictionary(
-    grouping: OffenceCatalogue.current.offences, by: \.points)
-  static let minorOffences = OffenceCatalogue.current.offences.filter {
-    (1...6).contains($0.points)
+  /// Offences a random decision may be for: none that suspends or revokes the licence or
+  /// withholds it at the roadside (a generated licence's status does not follow from its
+  /// decisions, so such a decision would leave, say, a hit-and-run on a licence still A).
+  static let drawable = OffenceCatalogue.current.offences.filter {
+    $0.measure == .none && $0.roadsideWithholding == nil
   }
+  static let offencesByPoints = Dictionary(grouping: drawable, by: \.points)
+  static let minorOffences = drawable.filter { (1...6).contains($0.points) }
+  /// 0-point offences a warning may replace the fine of (道路交通安全法 §90).
+  static let warnable = drawable.filter { $0.points == 0 && $0.fine.warningAllowed }
 
   func makeDecisions(
     for licence: Licence, plates: [Plate], pointsWanted: Int, random: inout SeededRandom,
@@ -428,7 +433,7 @@ public struct FixtureGenerator: Sendable {
     }
     // A warning now and then (no points).
     if random.chance(percent: 5) {
-      let offence = random.element(of: byPoints[0]!)
+      let offence = random.element(of: FixtureGenerator.warnable)
       result.append(
         decision(
           licence: licence, plates: plates, offence: offence,

@@ -341,5 +341,47 @@ enum CentralSchema {
           CREATE INDEX deductions_open ON deductions (state)
             WHERE state IN ('pending', 'requested', 'unknown', 'cancel_pending', 'refund_pending');
           """, rebuildsTables: true),
+      Migration(
+        version: 7,
+        name: "general-procedure decisions, compulsory-measure certificates, full-score education",
+        sql: """
+          -- Documents: terminals' decisions, notices and certificates, and central's own
+          -- decisions of the general procedure (terminal and record_id NULL, signed by central).
+          -- A notice decided at the unit is 'decided' and names the decision made on it.
+          CREATE TABLE documents_v7 (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            terminal TEXT REFERENCES terminals (id),
+            record_id TEXT UNIQUE REFERENCES records (record_id),
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'notice', 'certificate')),
+            licence TEXT NOT NULL REFERENCES licences (number),
+            body TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('effective', 'held', 'voided', 'decided')),
+            at TEXT NOT NULL,
+            decision TEXT REFERENCES decisions (number),
+            signature TEXT,
+            CHECK ((terminal IS NULL) = (record_id IS NULL)),
+            CHECK ((terminal IS NULL) = (signature IS NOT NULL)),
+            CHECK ((state = 'decided') = (decision IS NOT NULL)),
+            CHECK (state <> 'decided' OR kind = 'notice')
+          ) STRICT, WITHOUT ROWID;
+          INSERT INTO documents_v7 (number, terminal, record_id, kind, licence, body, state, at)
+            SELECT number, terminal, record_id, kind, licence, body, state, at FROM documents;
+          DROP TABLE documents;
+          ALTER TABLE documents_v7 RENAME TO documents;
+          CREATE INDEX documents_licence ON documents (licence);
+          CREATE INDEX documents_open_notices ON documents (at) WHERE kind = 'notice' AND state = 'effective';
+
+          -- Full-score education (公安部令第163号 §17–§23): each exam taken, per cycle.
+          CREATE TABLE full_score_educations (
+            id INTEGER PRIMARY KEY,
+            licence TEXT NOT NULL REFERENCES licences (number),
+            cycle_start TEXT NOT NULL,
+            reached_on TEXT NOT NULL,
+            completed_on TEXT NOT NULL,
+            exam TEXT NOT NULL CHECK (exam IN ('passed', 'failed')),
+            recorded_at TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX full_score_educations_licence ON full_score_educations (licence);
+          """, rebuildsTables: true),
     ])
 }

@@ -187,7 +187,8 @@ extension CentralService {
 
   /// Applies an accepted document: a decision enters the decisions, the points ledger (the
   /// 12-point rule at work) and, with an active mandate and a fine, the deduction queue; a
-  /// stop's withholding withholds the licence. Each once: the record id and the document
+  /// stop's withholding (every document of the stop carries it, the certificate above all)
+  /// withholds the licence. Each once: the record id and the document
   /// number are both primary keys.
   func apply(
     _ document: PenaltyDocument, recordID: String, held: Bool, at now: Timestamp,
@@ -203,7 +204,7 @@ extension CentralService {
     {
       licence = try licence.withholding()
     }
-    if document.kind == "decision" {
+    if document.kind == DocumentKind.decision {
       let decidedOn = document.at.chinaDate
       let paid = document.charge.fine == .zero
       let stored = StoredDecision(
@@ -215,19 +216,7 @@ extension CentralService {
         NewChange(entity: .decision, key: stored.number, payload: try canonicalJSON(stored)),
         at: now, action: "decision.applied", reason: nil)
       if document.charge.points > 0 {
-        var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
-        let outcome = try ledger.record(
-          decisionNumber: stored.number, offenceCode: stored.offence,
-          points: stored.points, decidedOn: decidedOn, finePaid: paid)
-        try tx.save(ledger, for: number)
-        try tx.append(
-          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
-          at: now, action: "decision.applied", reason: nil)
-        if outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(now.chinaDate),
-          !licence.status.contains(.pointsFull), !licence.status.isTerminal
-        {
-          licence = licence.markingPointsFull()
-        }
+        licence = try recordPoints(of: stored, licence: licence, at: now, in: tx).licence
       }
       if !paid, let mandate = try tx.mandates(for: number).first(where: \.isActive) {
         try tx.insertDeduction(
@@ -258,7 +247,8 @@ extension CentralService {
     _ void: VoidRecord, document: PenaltyDocument, at now: Timestamp, in tx: any CentralWriting
   ) throws {
     try tx.setDocumentState(document.number, "voided")
-    guard document.kind == "decision", let decision = try tx.decision(document.number) else {
+    guard document.kind == DocumentKind.decision, let decision = try tx.decision(document.number)
+    else {
       return
     }
     try tx.setDecision(decision.number, paid: decision.paid, state: "revoked")
@@ -269,7 +259,7 @@ extension CentralService {
     if decision.points > 0 {
       let number = decision.licence
       let licence = try requireLicence(number, in: tx)
-      var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      var ledger = try currentLedger(licence, at: now, in: tx)
       if ledger.entries.contains(where: { $0.decisionNumber == decision.number && !$0.revoked }) {
         _ = try ledger.revoke(decisionNumber: decision.number)
         try tx.save(ledger, for: number)
@@ -361,13 +351,27 @@ extension CentralService {
         payload: try canonicalJSON(try tx.decision(decision.number)!)),
       at: now, action: action, reason: nil)
     let licence = try requireLicence(decision.licence, in: tx)
-    var ledger = try tx.pointsLedger(for: decision.licence, firstIssued: licence.firstIssued)
+    var ledger = try currentLedger(licence, at: now, in: tx)
     if ledger.entries.contains(where: { $0.decisionNumber == decision.number }) {
       try ledger.markFinePaid(decisionNumber: decision.number)
       try tx.save(ledger, for: decision.licence)
       try tx.append(
         NewChange(entity: .points, key: decision.licence.value, payload: try canonicalJSON(ledger)),
         at: now, action: action, reason: nil)
+    }
+    // A paper licence withheld at the stop for a fine alone is returned once the fine is paid
+    // (公安部令第157号 §32); a withholding for 12 points waits for education (163号 §23).
+    if let noticeNumber = try tx.notice(decidedBy: decision.number),
+      let (notice, _) = try tx.document(noticeNumber), notice.withholding != nil,
+      let (made, _) = try tx.document(decision.number), made.charge.measure == .none,
+      licence.status.contains(.withheld), !licence.status.contains(.pointsFull)
+    {
+      let returned = licence.removingWithholding()
+      try tx.update(returned)
+      try tx.append(
+        NewChange(
+          entity: .licence, key: returned.number.value, payload: try canonicalJSON(returned)),
+        at: now, action: action, reason: "fine paid: the withheld paper licence is returned")
     }
   }
 

@@ -221,7 +221,7 @@ extension CentralService {
             "\(batch.terminal) recorded offence \(violation.offence) by \(violation.plate) at \(violation.at); \(twin.terminal) recorded the same at \(twin.violation.at)",
           resolution: "the later record is held for review: no second points or fine")
       } else if let licence = try tx.licence(try CitizenID(violation.licence)) {
-        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        let ledger = try currentLedger(licence, at: now, in: tx)
         let cycle = ledger.cycle(on: violation.at.chinaDate)
         let pending = try tx.violations(
           licence: violation.licence,
@@ -254,7 +254,7 @@ extension CentralService {
           at: now,
           action: "violation.recorded", reason: nil)
       }
-    case "decision", "notice":
+    case "decision", "notice", "certificate":
       guard let submission = try? decoder.decode(DocumentSubmission.self, from: payload) else {
         return try reject("the payload is not a signed penalty document")
       }
@@ -280,7 +280,7 @@ extension CentralService {
         let licence = try tx.licence(try CitizenID(document.licence))
       {
         // The terminal did not see 12 coming; with what central already has, it is reached.
-        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        let ledger = try currentLedger(licence, at: now, in: tx)
         let cycle = ledger.cycle(on: document.at.chinaDate)
         let before = ledger.total(inCycleStarting: cycle.start)
         let after = before + document.charge.points
@@ -330,7 +330,7 @@ extension CentralService {
       afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
     default:
       return try reject(
-        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice and void"
+        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice, certificate and void"
       )
     }
 

@@ -145,6 +145,10 @@ public struct CentralService {
         try service.load(fixtures, source: source)
         try store.write {
           try $0.storeCalendar(fixtures.calendar)
+          try $0.append(
+            NewChange(
+              entity: .calendar, key: "working-days", payload: try canonicalJSON($0.calendar())),
+            at: clock.now(), action: "fixtures.load", reason: nil)
           try $0.setMeta("numbers_per_range", String(numbersPerRange))
         }
         if let issuerKeySeed {
@@ -278,11 +282,12 @@ public struct CentralService {
   }
 
   public func dossier(_ number: LicenceNumber) throws -> LicenceDossier {
+    try closeDueCycles(number)
     let now = clock.now()
     let today = now.chinaDate
     return try store.read { tx in
       let licence = try requireLicence(number, in: tx)
-      let ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      let ledger = try currentLedger(licence, on: today, in: tx)
       let cycle = ledger.cycle(on: today)
       return LicenceDossier(
         asOf: now, licence: licence, permitsDriving: licence.permitsDriving(on: today),
@@ -300,7 +305,7 @@ public struct CentralService {
     let today = clock.now().chinaDate
     return try store.read { tx in
       try tx.licences(filter).map { licence in
-        let ledger = try tx.pointsLedger(for: licence.number, firstIssued: licence.firstIssued)
+        let ledger = try currentLedger(licence, on: today, in: tx)
         return LicenceSummary(
           number: licence.number, name: licence.name, classes: licence.classes.code,
           status: licence.status.code, validUntil: licence.validity.validUntil,
@@ -392,9 +397,14 @@ public struct CentralService {
   /// Renews the licence (换证): the next validity term of 公安部令第162号 §62 and a new
   /// e-licence epoch. "Full score in the term" is read from the points ledger: any
   /// scoring cycle overlapping the ending term whose live or cleared points reached 12.
+  /// A licence more than one year past expiry is not renewed: it is cancelled (注销, status
+  /// G, 162号 §79(八)) and the outcome's licence says so; driving resumes only after the exam.
   public func renew(_ number: LicenceNumber, reason: String?) throws -> AdminOutcome {
     try changeLicence(number, action: "licence.renew", reason: reason) { licence, tx, now in
-      let ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      if licence.isPastRenewal(on: now.chinaDate), !licence.status.isTerminal {
+        return (licence.cancelling(), [])
+      }
+      let ledger = try currentLedger(licence, at: now, in: tx)
       var perCycle: [LocalDate: Int] = [:]
       for entry in ledger.entries where !entry.revoked {
         let cycle = ledger.cycle(on: entry.decidedOn)
@@ -427,18 +437,24 @@ public struct CentralService {
     }
   }
 
-  /// Takes points off by study (公安部令第163号 §25–§27). Refused while the licence is
-  /// suspended or withheld (§26 item 3).
+  /// Takes points off by study (公安部令第163号 §25–§27), refused with the article when the
+  /// law does not accept the application (``StudyReduction/refusal(licence:ledger:decisions:educations:on:)``).
   public func reducePoints(_ number: LicenceNumber, points: Int, reason: String?) throws
     -> AdminOutcome
   {
     try changeLicence(number, action: "points.reduce", reason: reason) { licence, tx, now in
-      if licence.status.contains(.suspended) || licence.status.contains(.withheld) {
-        throw DomainError(
-          .notPermitted,
-          "study cannot reduce points while the licence is suspended or withheld (公安部令第163号 §26)")
+      var ledger = try currentLedger(licence, at: now, in: tx)
+      if let refusal = StudyReduction.refusal(
+        licence: licence, ledger: ledger,
+        decisions: try tx.decisions(for: number).filter { $0.state == "effective" }.map {
+          (offence: $0.offence, decidedOn: $0.decidedOn)
+        },
+        fullScoreEducations: try tx.educations(of: number).filter { $0.exam == "passed" }.map(
+          \.completedOn),
+        on: now.chinaDate)
+      {
+        throw DomainError(.notPermitted, refusal)
       }
-      var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
       _ = try ledger.reduceByStudy(points: points, on: now.chinaDate)
       try tx.save(ledger, for: number)
       return (

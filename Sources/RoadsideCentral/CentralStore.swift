@@ -25,6 +25,9 @@ public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
   case numberRange = "number_range"
   /// A bank deduction's state (key: the decision number).
   case deduction
+  /// The holiday calendar (key: `working-days`): terminals count reporting deadlines in
+  /// working days (公安部令第157号 §81).
+  case calendar
 }
 
 /// One entry of the change log: the entity's full state after the change, so that
@@ -315,7 +318,7 @@ public struct StoreCounts: Sendable, Equatable, Codable {
 
 /// Reading the central store. Every method sees one consistent snapshot when called
 /// inside ``CentralStore/read(_:)`` or ``CentralStore/write(_:)``.
-public protocol CentralReading: CentralPenaltyReading {
+public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading {
   func licence(_ number: LicenceNumber) throws -> Licence?
   func licences(_ filter: LicenceFilter) throws -> [Licence]
   func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord]
@@ -363,7 +366,7 @@ public protocol CentralReading: CentralPenaltyReading {
 /// Writing the central store: plain persistence of domain values. The rules live in the
 /// domain and in ``CentralService``, which appends a change for everything it writes;
 /// the store only guarantees that a `write` block commits all of it or none.
-public protocol CentralWriting: CentralReading, CentralPenaltyStore {
+public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProcedureStore {
   func insert(_ licence: Licence) throws
   func update(_ licence: Licence) throws
   func insert(_ vehicle: VehicleRecord) throws

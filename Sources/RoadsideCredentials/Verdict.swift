@@ -160,6 +160,14 @@ public struct Verdict: Sendable, Codable, Equatable {
           "class_not_permitted",
           "classes \(facts.classes.code) do not permit a \(vehicle.rawValue) (\(vehicle.english)) vehicle"
         ))
+    } else if let vehicle, let limit = vehicle.maximumAge,
+      !vehicle.ageAllows(birthDate: facts.number.birthDate, on: today)
+    {
+      reasons.append(
+        Reason(
+          "age_limit",
+          "the holder is \(limit) or older and may no longer drive a \(vehicle.rawValue) (\(vehicle.english)) vehicle (公安部令第162号 §65)"
+        ))
     }
     if reasons.isEmpty {
       return Verdict(

@@ -186,9 +186,9 @@ public struct Licence: Sendable, Hashable, Codable {
     guard !classes.isEmpty else {
       throw .invalid("field \"classes\": a licence permits at least one class")
     }
-    guard firstIssued >= birthDate.adding(years: 16) else {
+    guard firstIssued >= birthDate.adding(years: 18) else {
       throw .invalid(
-        "field \"firstIssued\": \(firstIssued) is before the holder's 16th birthday (\(birthDate.adding(years: 16)))"
+        "field \"firstIssued\": \(firstIssued) is before the holder's 18th birthday (\(birthDate.adding(years: 18))), the youngest any class is issued at (公安部令第162号 §14)"
       )
     }
     guard validity.validFrom >= firstIssued else {
@@ -285,7 +285,12 @@ extension Licence {
     }
     guard date >= until.adding(days: -90) else {
       throw .refused(
-        "a licence is renewed within 90 days before it expires (公安部令第162号 §59); this one expires on \(until), renew from \(until.adding(days: -90))"
+        "a licence is renewed within 90 days before it expires (公安部令第162号 §63); this one expires on \(until), renew from \(until.adding(days: -90))"
+      )
+    }
+    guard !isPastRenewal(on: date) else {
+      throw .refused(
+        "the licence expired on \(until), more than one year ago: it is not renewed but cancelled (注销, status G; 公安部令第162号 §79(八)); driving resumes only after the exam"
       )
     }
     var copy = self
@@ -313,6 +318,28 @@ extension Licence {
     return copy
   }
 
+  /// More than one year past expiry without renewal: the licence is to be cancelled (注销,
+  /// 公安部令第162号 §79(八)), not renewed.
+  public func isPastRenewal(on date: LocalDate) -> Bool {
+    guard let until = validity.validUntil else { return false }
+    return date > until.adding(years: 1)
+  }
+
+  /// 注销: status G; the licence ends (162号 §79, §80).
+  public func cancelling() -> Licence {
+    var copy = self
+    copy.status = LicenceStatus(codes: status.codes.union([.deregistered]))
+    copy.suspendedUntil = nil
+    return copy
+  }
+
+  /// Returns a paper licence withheld at the roadside (removes U only).
+  public func removingWithholding() -> Licence {
+    var copy = self
+    copy.status = status.removing(.withheld)
+    return copy
+  }
+
   /// Status B after 12 points (公安部令第163号 §17), with the licence withheld (U).
   public func markingPointsFull() -> Licence {
     var copy = self
@@ -320,10 +347,12 @@ extension Licence {
     return copy
   }
 
-  /// Clears status B (and the withholding) after full-score education (§23).
-  public func clearingPointsFull() -> Licence {
+  /// Clears status B (and the withholding) after full-score education (§23). With a
+  /// suspension still running, `returnLicence: false` keeps U until it ends (§23).
+  public func clearingPointsFull(returnLicence: Bool = true) -> Licence {
     var copy = self
-    copy.status = status.removing(.pointsFull).removing(.withheld)
+    copy.status = status.removing(.pointsFull)
+    if returnLicence { copy.status = copy.status.removing(.withheld) }
     return copy
   }
 }

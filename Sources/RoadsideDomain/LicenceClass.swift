@@ -222,3 +222,23 @@ public struct PermittedClassTable: Sendable, Equatable {
     permitted(by: held).contains(vehicle)
   }
 }
+
+extension LicenceClass {
+  /// The age from which a holder may no longer drive this class (公安部令第162号 §65): from 60
+  /// no 大型客车 A1, 重型牵引挂车 A2, 城市公交车 A3, 中型客车 B1, 大型货车 B2, 轮式专用机械车 M,
+  /// 无轨电车 N or 有轨电车 P; from 70 no 低速载货汽车 C3, 三轮汽车 C4, 轻型牵引挂车 C6,
+  /// 普通三轮摩托车 D or 普通二轮摩托车 E. Nil: no age limit.
+  public var maximumAge: Int? {
+    switch self {
+    case .a1, .a2, .a3, .b1, .b2, .m, .n, .p: 60
+    case .c3, .c4, .c6, .d, .e: 70
+    default: nil
+    }
+  }
+
+  /// Whether a holder born on `birthDate` may drive this class on `date` by age (§65).
+  public func ageAllows(birthDate: LocalDate, on date: LocalDate) -> Bool {
+    guard let limit = maximumAge else { return true }
+    return birthDate.adding(years: limit) > date
+  }
+}

@@ -46,6 +46,10 @@ public struct Offence: Sendable, Hashable, Codable, Identifiable {
   public let pointsBasis: String
   public let fine: FineRule
   public let measure: LicenceMeasure
+  /// Where the offence itself calls for withholding the paper licence at the roadside
+  /// (扣留, a compulsory measure, not a penalty): the article, e.g. 公安部令第157号 §31(三)
+  /// for 50 % or more over the limit. Nil for most offences.
+  public let roadsideWithholding: String?
 
   public var id: String { code }
 
@@ -90,7 +94,7 @@ private let points163 = "道路交通安全违法行为记分管理办法(公安
 private func o(
   _ code: String, _ chinese: String, _ english: String, _ points: Int, _ pointsArticle: String,
   _ range: ClosedRange<Int>, warning: Bool, _ rangeBasis: String, _ defaultYuan: Int,
-  _ defaultBasis: String, _ measure: LicenceMeasure = .none
+  _ defaultBasis: String, _ measure: LicenceMeasure = .none, withhold: String? = nil
 ) -> Offence {
   Offence(
     code: code, chinese: chinese, english: english, points: points,
@@ -98,7 +102,7 @@ private func o(
     fine: FineRule(
       minimumYuan: range.lowerBound, maximumYuan: range.upperBound, warningAllowed: warning,
       defaultYuan: defaultYuan, basis: rangeBasis, defaultBasis: defaultBasis),
-    measure: measure)
+    measure: measure, roadsideWithholding: withhold)
 }
 
 private let rule90 = "\(law) 第90条"
@@ -106,6 +110,10 @@ private let rule92a = "\(law) 第92条第1款"
 private let rule92b = "\(law) 第92条第2款"
 private let rule99 = "\(law) 第99条"
 private let roadsideDefault = "Roadside default (no Beijing amount set)"
+/// 公安部令第163号 gives points only to the offences of 第8条–第12条 (第7条 names the values).
+private let unscored = "第8条至第12条未列入（第7条）：不记分"
+/// 公安部令第157号 §31(三); 执勤执法工作规范 附件3: over 50 %, the licence is withheld.
+private let withhold50 = "公安部令第157号 §31(三)"
 
 extension OffenceCatalogue {
   /// The catalogue of Roadside 2026.1: points from 公安部令第163号 (in force since
@@ -113,37 +121,41 @@ extension OffenceCatalogue {
   /// implementing measures (2018-09-28 edition) where it sets one.
   // swift-format-ignore
   public static let beijing2026 = OffenceCatalogue(
-    version: "RS-2026.1", province: "北京市",
+    version: "RS-2026.2", province: "北京市",
     offences: [
       // 12 points (第8条)
       o("1201", "饮酒后驾驶机动车", "driving after drinking", 12, "第8条第1项", 1000...2000, warning: false, "\(law) 第91条第1款", 1500, roadsideDefault, .suspend(months: 6)),
       o("1202", "醉酒驾驶机动车", "drunk driving", 12, "第8条第1项", 0...0, warning: false, "\(law) 第91条第2款 (criminal liability; no fine by the traffic police)", 0, "no fine", .revoke),
-      o("1203", "造成致人轻伤以上或者死亡的交通事故后逃逸，尚不构成犯罪", "leaving the scene of an accident with injury or death", 12, "第8条第2项", 200...2000, warning: false, "\(rule99)第1款第3项", 2000, roadsideDefault),
+      o("1203", "造成致人轻伤以上或者死亡的交通事故后逃逸，尚不构成犯罪", "leaving the scene of an accident with injury or death", 12, "第8条第2项", 200...2000, warning: false, "\(rule99)第1款第3项; 吊销: \(law) 第101条第2款", 2000, roadsideDefault, .revoke),
       o("1204", "使用伪造、变造的机动车号牌、行驶证、驾驶证", "using forged or altered plates, registration or licence", 12, "第8条第3项", 2000...5000, warning: false, "\(law) 第96条第1款", 5000, roadsideDefault),
       o("1205", "使用其他机动车号牌、行驶证", "using another vehicle's plates or registration", 12, "第8条第3项", 2000...5000, warning: false, "\(law) 第96条第3款", 5000, roadsideDefault),
       o("1206", "驾驶公路客运汽车载人超过核定人数百分之二十以上", "coach carrying 20% or more above its rated passengers", 12, "第8条第4项", 500...2000, warning: false, rule92a, 2000, roadsideDefault),
-      o("1207", "驾驶其他机动车在高速公路、城市快速路上超速百分之五十以上", "car 50% or more over the limit on an expressway", 12, "第8条第5项", 200...2000, warning: false, "\(rule99)第1款第4项", 2000, roadsideDefault),
-      o("1208", "驾驶中型以上载客载货汽车在高速公路、城市快速路上超速百分之二十以上", "heavy vehicle 20% or more over the limit on an expressway", 12, "第8条第5项", 200...2000, warning: false, "\(rule99)第1款第4项", 2000, roadsideDefault),
-      o("1209", "在高速公路、城市快速路上倒车、逆行、穿越中央分隔带掉头", "reversing, wrong way or U-turn across the median on an expressway", 12, "第8条第6项", 20...200, warning: false, rule90, 200, "\(beijing) 第102条第7项"),
+      o("1207", "驾驶其他机动车在高速公路、城市快速路上超速百分之五十以上", "car 50% or more over the limit on an expressway", 12, "第8条第5项", 200...2000, warning: false, "\(rule99)第1款第4项", 2000, roadsideDefault, withhold: withhold50),
+      o("1208", "驾驶中型以上载客载货汽车在高速公路、城市快速路上超速百分之二十以上未达到百分之五十", "heavy vehicle 20–50% over the limit on an expressway", 12, "第8条第5项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
+      o("1209", "在高速公路、城市快速路上倒车、逆行、穿越中央分隔带掉头", "reversing, wrong way or U-turn across the median on an expressway", 12, "第8条第6项", 20...200, warning: true, rule90, 200, "\(beijing) 第102条第7项"),
+      o("1210", "驾驶中型以上载客载货汽车在高速公路、城市快速路上超速百分之五十以上", "heavy vehicle 50% or more over the limit on an expressway", 12, "第8条第5项", 200...2000, warning: false, "\(rule99)第1款第4项", 2000, roadsideDefault, withhold: withhold50),
+      o("1211", "驾驶其他载客汽车载人超过核定人数百分之百以上", "passenger car 100% or more above its rated passengers", 12, "第8条第4项", 20...200, warning: true, "\(law) 第49条, 第90条", 200, "\(beijing) 第96条第12项"),
       // 9 points (第9条)
-      o("0901", "驾驶7座以上载客汽车载人超过核定人数百分之五十以上未达到百分之百", "7+ seat passenger car 50–100% above its rated passengers", 9, "第9条第1项", 500...2000, warning: false, rule92a, 1000, roadsideDefault),
-      o("0902", "驾驶中型以上载客载货汽车在普通道路上超速百分之五十以上", "heavy vehicle 50% or more over the limit on an ordinary road", 9, "第9条第2项", 200...2000, warning: false, "\(rule99)第1款第4项", 1000, roadsideDefault),
-      o("0903", "在高速公路或者城市快速路上违法停车", "stopping illegally on an expressway", 9, "第9条第3项", 20...200, warning: false, rule90, 200, "\(beijing) 第102条第7项"),
-      o("0904", "驾驶未悬挂机动车号牌的机动车上道路行驶", "driving without number plates", 9, "第9条第4项", 20...200, warning: false, "\(law) 第95条第1款", 200, "\(beijing) 第95条第1项"),
-      o("0905", "故意遮挡、污损机动车号牌", "deliberately covering or defacing number plates", 9, "第9条第4项", 20...200, warning: false, "\(law) 第95条第2款", 200, "\(beijing) 第95条第3项"),
+      o("0901", "驾驶7座以上载客汽车载人超过核定人数百分之五十以上未达到百分之百", "7+ seat passenger car 50–100% above its rated passengers", 9, "第9条第1项", 20...200, warning: true, "\(law) 第49条, 第90条 (§92第1款 covers only 公路客运车辆)", 200, "\(beijing) 第96条第12项"),
+      o("0902", "驾驶中型以上载客载货汽车在普通道路上超速百分之五十以上", "heavy vehicle 50% or more over the limit on an ordinary road", 9, "第9条第2项", 200...2000, warning: false, "\(rule99)第1款第4项", 1000, roadsideDefault, withhold: withhold50),
+      o("0903", "在高速公路或者城市快速路上违法停车", "stopping illegally on an expressway", 9, "第9条第3项", 20...200, warning: true, rule90, 200, "\(beijing) 第102条第7项"),
+      o("0904", "驾驶未悬挂机动车号牌的机动车上道路行驶", "driving without number plates", 9, "第9条第4项", 20...200, warning: true, "\(law) 第95条第1款, 第90条", 200, "\(beijing) 第95条第1项"),
+      o("0905", "故意遮挡、污损机动车号牌", "deliberately covering or defacing number plates", 9, "第9条第4项", 20...200, warning: true, "\(law) 第95条第2款, 第90条", 200, "\(beijing) 第95条第3项"),
       o("0906", "驾驶与准驾车型不符的机动车", "driving a vehicle class the licence does not permit", 9, "第9条第5项", 200...2000, warning: false, "\(rule99)第1款第1项", 1000, roadsideDefault),
-      o("0907", "连续驾驶中型以上载客汽车超过4小时未停车休息", "driving a heavy bus over 4 hours without rest", 9, "第9条第7项", 20...200, warning: false, rule90, 200, "\(beijing) 第97条第3项"),
+      o("0907", "连续驾驶中型以上载客汽车超过4小时未停车休息", "driving a heavy bus over 4 hours without rest", 9, "第9条第7项", 20...200, warning: true, rule90, 200, "\(beijing) 第97条第3项"),
+      o("0908", "未取得校车驾驶资格驾驶校车", "driving a school bus without the school-bus qualification", 9, "第9条第6项", 1000...3000, warning: false, "校车安全管理条例 第47条 (not among the texts in shared/regulations)", 1000, roadsideDefault),
       // 6 points (第10条)
-      o("0601", "驾驶机动车不按交通信号灯指示通行", "running a red light", 6, "第10条第8项", 20...200, warning: false, rule90, 200, "\(beijing) 第96条第4项"),
+      o("0601", "驾驶机动车不按交通信号灯指示通行", "running a red light", 6, "第10条第8项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第4项"),
       o("0602", "机动车驾驶证被暂扣或者扣留期间驾驶机动车", "driving while the licence is suspended or withheld", 6, "第10条第9项", 200...2000, warning: false, "\(rule99)第1款第1项", 1000, roadsideDefault),
-      o("0603", "在高速公路或者城市快速路上违法占用应急车道行驶", "driving in the emergency lane of an expressway", 6, "第10条第11项", 20...200, warning: false, rule90, 200, "\(beijing) 第97条第5项"),
-      o("0604", "驾驶小型汽车在高速公路、城市快速路上超速百分之二十以上未达到百分之五十", "car 20–50% over the limit on an expressway", 6, "第10条第3项", 20...200, warning: false, rule90, 200, "\(beijing) 第96条第11项"),
-      o("0605", "驾驶小型汽车在普通道路上超速百分之五十以上", "car 50% or more over the limit on an ordinary road", 6, "第10条第3项", 200...2000, warning: false, "\(rule99)第1款第4项", 1000, roadsideDefault),
-      o("0606", "驾驶中型以上载客载货汽车在高速公路、城市快速路上超速未达到百分之二十", "heavy vehicle under 20% over the limit on an expressway", 6, "第10条第2项", 20...200, warning: false, rule90, 200, "\(beijing) 第96条第11项"),
+      o("0603", "在高速公路或者城市快速路上违法占用应急车道行驶", "driving in the emergency lane of an expressway", 6, "第10条第11项", 20...200, warning: true, rule90, 200, "\(beijing) 第97条第5项"),
+      o("0604", "驾驶小型汽车在高速公路、城市快速路上超速百分之二十以上未达到百分之五十", "car 20–50% over the limit on an expressway", 6, "第10条第3项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
+      o("0605", "驾驶小型汽车在普通道路上超速百分之五十以上", "car 50% or more over the limit on an ordinary road", 6, "第10条第3项", 200...2000, warning: false, "\(rule99)第1款第4项", 1000, roadsideDefault, withhold: withhold50),
+      o("0606", "驾驶中型以上载客载货汽车在高速公路、城市快速路上超速未达到百分之二十", "heavy vehicle under 20% over the limit on an expressway", 6, "第10条第2项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
       o("0607", "驾驶载货汽车载物超过最大允许总质量百分之五十以上", "truck 50% or more over its maximum mass", 6, "第10条第4项", 500...2000, warning: false, rule92b, 1000, roadsideDefault),
-      o("0608", "载运危险物品未按指定的时间、路线、速度行驶", "carrying dangerous goods off the prescribed time, route or speed", 6, "第10条第5项", 20...200, warning: false, rule90, 200, "\(beijing) 第96条第14项"),
-      o("0609", "造成致人轻微伤或者财产损失的交通事故后逃逸", "leaving the scene of an accident with minor injury or damage", 6, "第10条第10项", 200...2000, warning: false, "\(rule99)第1款第3项", 1000, roadsideDefault),
-      o("0610", "驾驶其他载客汽车载人超过核定人数百分之五十以上未达到百分之百", "passenger car 50–100% above its rated passengers", 6, "第10条第1项", 20...200, warning: false, rule90, 200, "\(beijing) 第96条第12项"),
+      o("0608", "载运危险物品未按指定的时间、路线、速度行驶", "carrying dangerous goods off the prescribed time, route or speed", 6, "第10条第5项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第14项"),
+      o("0609", "造成致人轻微伤或者财产损失的交通事故后逃逸", "leaving the scene of an accident with minor injury or damage", 6, "第10条第10项", 200...2000, warning: false, "\(rule99)第1款第3项; 吊销: \(law) 第101条第2款", 1000, roadsideDefault, .revoke),
+      o("0610", "驾驶其他载客汽车载人超过核定人数百分之五十以上未达到百分之百", "passenger car 50–100% above its rated passengers", 6, "第10条第1项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第12项"),
+      o("0611", "驾驶中型以上载客载货汽车在高速公路、城市快速路以外的道路上超速百分之二十以上未达到百分之五十", "heavy vehicle 20–50% over the limit on an ordinary road", 6, "第10条第2项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
       // 3 points (第11条)
       o("0301", "驾驶机动车有拨打、接听手持电话等妨碍安全驾驶的行为", "using a handheld phone while driving", 3, "第11条第6项", 20...200, warning: true, rule90, 200, "\(beijing) 第97条第1项"),
       o("0302", "驾驶机动车行经人行横道不按规定减速、停车、避让行人", "not yielding to pedestrians at a crossing", 3, "第11条第7项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第10项"),
@@ -159,6 +171,7 @@ extension OffenceCatalogue {
       o("0312", "驾驶载货汽车载物超过最大允许总质量百分之三十以上未达到百分之五十", "truck 30–50% over its maximum mass", 3, "第11条第9项", 500...2000, warning: false, rule92b, 500, roadsideDefault),
       o("0313", "驾驶其他载客汽车载人超过核定人数百分之二十以上未达到百分之五十", "passenger car 20–50% above its rated passengers", 3, "第11条第1项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第12项"),
       o("0314", "驾驶机动车不按规定避让校车", "not giving way to a school bus", 3, "第11条第8项", 20...200, warning: true, rule90, 200, roadsideDefault),
+      o("0315", "驾驶未按规定定期进行安全技术检验的公路客运汽车、旅游客运汽车、危险物品运输车辆上道路行驶", "coach or dangerous-goods vehicle overdue for its safety inspection", 3, "第11条第12项", 20...200, warning: true, rule90, 200, "\(beijing) 第95条第8项"),
       // 1 point (第12条)
       o("0101", "驾驶中型以上载客载货汽车在普通道路上超速百分之十以上未达到百分之二十", "heavy vehicle 10–20% over the limit on an ordinary road", 1, "第12条第1项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
       o("0102", "驾驶机动车不按规定会车", "improper passing of oncoming traffic", 1, "第12条第2项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第7项"),
@@ -172,16 +185,17 @@ extension OffenceCatalogue {
       o("0110", "驾驶未按规定定期进行安全技术检验的机动车上道路行驶", "vehicle overdue for its safety inspection", 1, "第12条第7项", 20...200, warning: true, rule90, 200, "\(beijing) 第95条第8项"),
       o("0111", "驾驶机动车在道路上行驶时未按规定系安全带", "driver not wearing a seat belt", 1, "第12条第9项", 20...200, warning: true, rule90, 50, "\(beijing) 第89条第1项"),
       o("0112", "驾驶摩托车不戴安全头盔", "riding a motorcycle without a helmet", 1, "第12条第10项", 20...200, warning: true, rule90, 50, "\(beijing) 第89条第2项"),
-      // 0 points: warnings allowed (第28条: a warning scores nothing)
-      o("0001", "未随车携带驾驶证、行驶证", "not carrying the driving licence or registration", 0, "第28条", 20...200, warning: true, "\(law) 第95条第1款", 100, "\(beijing) 第90条第1项"),
-      o("0002", "违反规定使用喇叭", "improper use of the horn", 0, "第28条", 20...200, warning: true, rule90, 100, "\(beijing) 第91条第14项"),
-      o("0003", "车门、车厢未关好时行车", "driving with a door or the load compartment open", 0, "第28条", 20...200, warning: true, rule90, 50, "\(beijing) 第89条第3项"),
-      o("0004", "未按照规定与前车保持安全距离", "not keeping a safe distance", 0, "第28条", 20...200, warning: true, rule90, 100, "\(beijing) 第91条第5项"),
-      o("0005", "在驾驶室前后窗范围内悬挂、放置妨碍安全驾驶的物品", "objects obstructing the windscreen or rear window", 0, "第28条", 20...200, warning: true, rule90, 100, "\(beijing) 第90条第4项"),
-      o("0006", "违反规定临时停车", "stopping where stopping is not allowed", 0, "第28条", 20...200, warning: true, "\(law) 第93条", 200, "\(beijing) 第99条第2项"),
-      o("0007", "未配备有效的灭火器具、反光的故障车警告标志", "no fire extinguisher or reflective warning triangle", 0, "第28条", 20...200, warning: true, rule90, 50, "\(beijing) 第89条第4项"),
-      o("0008", "未按照规定粘贴或者悬挂实习标志", "probationary driver's sign not displayed", 0, "第28条", 20...200, warning: true, rule90, 100, "\(beijing) 第90条第6项"),
-      o("0009", "向道路上抛撒物品", "throwing objects onto the road", 0, "第28条", 20...200, warning: true, rule90, 100, "\(beijing) 第91条第13项"),
+      // 0 points: offences 第8条–第12条 do not list (第7条 gives the only values)
+      o("0001", "未随车携带驾驶证、行驶证", "not carrying the driving licence or registration", 0, unscored, 20...200, warning: true, "\(law) 第95条第1款, 第90条", 100, "\(beijing) 第90条第1项"),
+      o("0002", "违反规定使用喇叭", "improper use of the horn", 0, unscored, 20...200, warning: true, rule90, 100, "\(beijing) 第91条第14项"),
+      o("0003", "车门、车厢未关好时行车", "driving with a door or the load compartment open", 0, unscored, 20...200, warning: true, rule90, 50, "\(beijing) 第89条第3项"),
+      o("0004", "未按照规定与前车保持安全距离", "not keeping a safe distance", 0, unscored, 20...200, warning: true, rule90, 100, "\(beijing) 第91条第5项"),
+      o("0005", "在驾驶室前后窗范围内悬挂、放置妨碍安全驾驶的物品", "objects obstructing the windscreen or rear window", 0, unscored, 20...200, warning: true, rule90, 100, "\(beijing) 第90条第4项"),
+      o("0006", "违反规定临时停车", "stopping where stopping is not allowed", 0, unscored, 20...200, warning: false, "\(law) 第93条第2款", 200, "\(beijing) 第99条第2项"),
+      o("0007", "未配备有效的灭火器具、反光的故障车警告标志", "no fire extinguisher or reflective warning triangle", 0, unscored, 20...200, warning: true, rule90, 50, "\(beijing) 第89条第4项"),
+      o("0008", "未按照规定粘贴或者悬挂实习标志", "probationary driver's sign not displayed", 0, unscored, 20...200, warning: true, rule90, 100, "\(beijing) 第90条第6项"),
+      o("0010", "驾驶机动车超过规定时速未达到百分之二十", "car under 20% over the limit", 0, unscored, 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
+      o("0009", "向道路上抛撒物品", "throwing objects onto the road", 0, unscored, 20...200, warning: true, rule90, 100, "\(beijing) 第91条第13项"),
     ])
 
   /// The catalogue in force.

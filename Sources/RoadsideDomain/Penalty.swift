@@ -43,14 +43,18 @@ public struct NumberRange: Sendable, Hashable, Codable {
   public static let standardSize = 500
 }
 
-/// Why the paper licence must be taken at the roadside (扣留).
+/// Why the paper licence must be taken at the roadside (扣留): a compulsory measure, served
+/// with its own certificate (强制措施凭证, 公安部令第157号 §25, §26), not a penalty.
 public struct Withholding: Sendable, Hashable, Codable {
   public let reason: String
   public let basis: String
+  /// The offence of the stop that occasions it (the certificate states its facts).
+  public let offence: String?
 
-  public init(reason: String, basis: String) {
+  public init(reason: String, basis: String, offence: String? = nil) {
     self.reason = reason
     self.basis = basis
+    self.offence = offence
   }
 }
 
@@ -67,6 +71,21 @@ public struct Charge: Sendable, Hashable, Codable {
   /// The legal basis, as the decision states it.
   public let basis: String
   public let procedure: Procedure
+
+  public init(
+    offence: String, chinese: String, english: String, fine: Money, warning: Bool, points: Int,
+    measure: LicenceMeasure, basis: String, procedure: Procedure
+  ) {
+    self.offence = offence
+    self.chinese = chinese
+    self.english = english
+    self.fine = fine
+    self.warning = warning
+    self.points = points
+    self.measure = measure
+    self.basis = basis
+    self.procedure = procedure
+  }
 }
 
 /// What a stop comes to before anything is written: each offence decided separately
@@ -86,14 +105,18 @@ public enum PenaltyPlanner {
   /// Plans a stop: `offences` with the officer's fine in yuan (nil: the catalogue's default;
   /// 0: a warning where the law allows one), against the points the licence has in the
   /// current cycle. Rules:
-  /// - a fine outside the offence's legal range is refused (道路交通安全法 §90 and the
-  ///   article the offence cites); so is the same offence twice at one stop;
-  /// - the licence is withheld at the roadside when an offence carries suspension or
-  ///   revocation (道路交通安全法 §110) or when the stop brings the cycle to 12 points
-  ///   (公安部令第163号 §17); the holder then needs the paper licence;
-  /// - each offence takes the simple procedure only as a warning or a fine of at most
-  ///   200 yuan with no licence measure and no withholding (行政处罚法 §51, 公安部令第157号
-  ///   §43); otherwise the general procedure, and the terminal issues a processing notice.
+  /// - a fine outside the offence's legal range is refused (the article the offence cites);
+  ///   so is the same offence twice at one stop;
+  /// - each offence takes the simple procedure as a warning or a fine of at most 200 yuan
+  ///   without suspension or revocation (行政处罚法 §51, 公安部令第157号 §43); otherwise the
+  ///   general procedure, and the terminal issues a processing notice;
+  /// - the paper licence is withheld at the roadside (扣留, a compulsory measure with its own
+  ///   certificate) when an offence carries suspension or revocation (道路交通安全法 §110;
+  ///   drink-driving 157号 §31(一)), when the offence itself calls for it (50 % or more over
+  ///   the limit, 157号 §31(三)), or when the stop brings the cycle to 12 points (公安部令
+  ///   第163号 §17, 157号 §31(五)). Withholding does not change any offence's procedure
+  ///   (157号 §43): an offence the simple procedure allows is still decided on the spot, and
+  ///   its points are recorded with that decision (163号 §13).
   public static func plan(
     _ offences: [(offence: Offence, fineYuan: Int?)], pointsBefore: Int,
     classes: [LicenceClass] = []
@@ -118,36 +141,56 @@ public enum PenaltyPlanner {
       withholding = Withholding(
         reason:
           "offence \(measured.0.code) carries \(measured.0.measure.english): the licence is withheld until the decision",
-        basis: "道路交通安全法 §110")
+        basis: measured.0.code == "1201"
+          ? "道路交通安全法 §110; 公安部令第157号 §31(一)" : "道路交通安全法 §110",
+        offence: measured.0.code)
+    } else if let fast = drafts.first(where: { $0.0.roadsideWithholding != nil }) {
+      withholding = Withholding(
+        reason:
+          "offence \(fast.0.code) (\(fast.0.english)) calls for withholding the licence until the decision",
+        basis: fast.0.roadsideWithholding!, offence: fast.0.code)
     } else if pointsBefore < PointsLedger.fullScore, after >= PointsLedger.fullScore {
       let days = PointsLedger.fullScoreStudyDays(
         classes: classes, timesInCycle: 1, points: after)
+      let last = drafts.last(where: { !$0.2 && $0.0.points > 0 })?.0.code
       withholding = Withholding(
         reason:
           "this stop brings the cycle to \(after) points: the licence is withheld; full-score education is \(days) days of study and an exam",
-        basis: "公安部令第163号 §17, §18")
+        basis: "公安部令第163号 §17, §18; 公安部令第157号 §31(五)", offence: last)
     }
     let charges = drafts.map { offence, fine, warning in
       Charge(
         offence: offence.code, chinese: offence.chinese, english: offence.english, fine: fine,
         warning: warning, points: warning ? 0 : offence.points, measure: offence.measure,
         basis: "\(offence.fine.basis); points: \(offence.pointsBasis)",
-        procedure: Procedure.gate(
-          fine: fine, isWarning: warning, measure: offence.measure,
-          licenceWithheld: withholding != nil))
+        procedure: Procedure.gate(fine: fine, isWarning: warning, measure: offence.measure))
     }
     return StopPlan(
       charges: charges, pointsBefore: pointsBefore, pointsAfter: after, withholding: withholding)
   }
 }
 
-/// One document a terminal issues for one offence: an electronic penalty decision (simple
-/// procedure) or a processing notice (general procedure). Carries every field
-/// 公安部令第157号 §44 requires of a decision made on the spot: the facts, the legal basis,
-/// the penalty (fine and points), the time and place, the authority and the officer, and the
-/// driver's signature or the note that they refused to sign.
+/// The kinds of document a stop (or the unit) issues.
+public enum DocumentKind {
+  /// 简易程序处罚决定书 on the spot, or 行政处罚决定书 decided at the unit.
+  public static let decision = "decision"
+  /// 违法行为处理通知书: the general procedure's notice to report.
+  public static let notice = "notice"
+  /// 行政强制措施凭证: the certificate of a compulsory measure (here, 扣留 of the paper licence).
+  public static let certificate = "certificate"
+  public static let all = [decision, notice, certificate]
+}
+
+/// One document issued for one offence: an electronic penalty decision (simple procedure on
+/// the spot, or the general procedure's decision at the unit), a processing notice (general
+/// procedure), or the certificate of the compulsory measure of withholding the paper licence.
+/// Carries every field 公安部令第157号 requires of them (§45 a decision on the spot, §49 a
+/// decision at the unit, §47 a notice, §26 a certificate): the facts, the legal basis, the
+/// penalty (fine, points, measure), vehicle and plate, the time and place, the authority and
+/// the officer, the payment or reporting deadline, and the driver's signature or the note that
+/// they refused to sign (§44(四), §46(四), §25(四)).
 public struct PenaltyDocument: Sendable, Hashable, Codable {
-  /// `decision` or `notice`.
+  /// `decision`, `notice` or `certificate` (``DocumentKind``).
   public let kind: String
   public let number: String
   /// The stop it was served with (documents of one stop are served together).
@@ -163,21 +206,23 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
   public let locationCode: String?
   public let authority: String
   public let officer: String
-  /// `signed`, or `refused` (the officer noted the refusal; 公安部令第157号 §44).
+  /// `signed`, or `refused` (the officer noted the refusal; 公安部令第157号 §44(四)).
   public let signature: String
   public let note: String?
   /// Set on every document of a stop at which the paper licence was withheld.
   public let withholding: Withholding?
   /// The last day to pay without surcharge (decisions only).
   public let payBy: LocalDate?
-  /// The last day to report to the traffic police unit (notices only).
+  /// The last day to report to the traffic police unit (notices and certificates): 15
+  /// working days (``Notice``).
   public let reportBy: LocalDate?
 
   public init(
     kind: String, number: String, stop: String, terminal: String, licence: String,
     holder: String, plate: String, vehicleClass: String, charge: Charge, at: Timestamp,
     place: String, locationCode: String?, authority: String, officer: String,
-    signature: String, note: String?, withholding: Withholding? = nil
+    signature: String, note: String?, withholding: Withholding? = nil,
+    calendar: WorkingCalendar
   ) {
     self.kind = kind
     self.number = number
@@ -197,20 +242,20 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     self.note = note
     self.withholding = withholding
     let served = at.chinaDate
-    self.payBy = kind == "decision" ? Payment.deadline(servedOn: served) : nil
-    self.reportBy = kind == "notice" ? served.adding(days: PenaltyDocument.daysToReport) : nil
+    self.payBy = kind == DocumentKind.decision ? Payment.deadline(servedOn: served) : nil
+    self.reportBy =
+      kind == DocumentKind.decision
+      ? nil : Notice.reportBy(servedOn: served, calendar: calendar)
   }
-
-  /// A processing notice asks the driver to report within 15 days (公安部令第157号 §40).
-  public static let daysToReport = 15
 
   /// The facts as the document states them.
   public var facts: String {
     "\(at.description) 在\(place)，驾驶\(vehicleClass)车辆 \(plate)：\(charge.chinese)（\(charge.english)）"
   }
 
-  /// The penalty as the document states it.
+  /// The penalty as the document states it (for a certificate: the measure taken).
   public var penalty: String {
+    if kind == DocumentKind.certificate { return "扣留机动车驾驶证 (paper licence withheld)" }
     let fine = charge.warning ? "警告 (warning)" : "罚款 \(charge.fine.yuanText)"
     let measure = charge.measure == .none ? "" : "，\(charge.measure.chinese)"
     return "\(fine)，记 \(charge.points) 分\(measure)"
@@ -223,8 +268,12 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     guard offence.code == charge.offence else {
       throw .invalid("document \(number) is for offence \(charge.offence), not \(offence.code)")
     }
-    guard kind == "decision" || kind == "notice" else {
-      throw .invalid("document \(number) is a \"\(kind)\"; documents are decisions or notices")
+    guard DocumentKind.all.contains(kind) else {
+      throw .invalid(
+        "document \(number) is a \"\(kind)\"; documents are decisions, notices or certificates")
+    }
+    if kind == DocumentKind.certificate, withholding == nil {
+      throw .invalid("certificate \(number) states no compulsory measure")
     }
     let yuan = charge.warning ? 0 : Int(charge.fine.fen / 100)
     guard charge.warning || charge.fine.fen % 100 == 0 else {
@@ -239,14 +288,29 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     guard signature == "signed" || signature == "refused" else {
       throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
     }
-    if kind == "decision" {
+    if kind == DocumentKind.decision {
       let gate = Procedure.gate(
-        fine: charge.fine, isWarning: charge.warning, measure: offence.measure)
-      guard gate == .simple, charge.procedure == .simple else {
-        throw .invalid(
-          "document \(number) decides offence \(offence.code) on the spot, but a fine of \(charge.fine.yuanText)\(offence.measure == .none ? "" : " with the licence \(offence.measure.english)") needs the general procedure"
-        )
+        fine: charge.fine, isWarning: charge.warning, measure: charge.measure)
+      switch charge.procedure {
+      case .simple:
+        guard gate == .simple, charge.measure == offence.measure || offence.measure == .none
+        else {
+          throw .invalid(
+            "document \(number) decides offence \(offence.code) on the spot, but a fine of \(charge.fine.yuanText)\(offence.measure == .none ? "" : " with the licence \(offence.measure.english)") needs the general procedure"
+          )
+        }
+      case .general:
+        // Decided at the unit after a processing notice (公安部令第157号 §48–§51): only the
+        // unit itself issues these, never a terminal at the roadside.
+        guard terminal == PenaltyDocument.unit else {
+          throw .invalid(
+            "document \(number) is a general-procedure decision; only the unit decides those (公安部令第157号 §48), not terminal \(terminal)"
+          )
+        }
       }
     }
   }
+
+  /// The `terminal` of documents the unit (central) issues itself: general-procedure decisions.
+  public static let unit = "central"
 }

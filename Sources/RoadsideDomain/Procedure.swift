@@ -6,8 +6,9 @@ public enum LicenceMeasure: Sendable, Hashable, Codable {
   /// 吊销: revoked (e.g. drunk driving, §91).
   case revoke
 
-  /// Whether the officer must take the paper licence at the roadside (扣留, §110): a
-  /// licence to be suspended or revoked is withheld on the spot until the decision.
+  /// Whether the officer must take the paper licence at the roadside (扣留, 道路交通安全法
+  /// §110; 公安部令第157号 §31): a licence to be suspended or revoked is withheld on the spot
+  /// until the decision.
   public var requiresWithholding: Bool { self != .none }
 
   public var english: String {
@@ -34,14 +35,16 @@ public enum Procedure: String, Sendable, Codable {
   case general
 
   /// The rule of 行政处罚法 §51 and 公安部令第157号 §43: a warning, or a fine of at most
-  /// 200 yuan, with no measure against the licence, may be decided on the spot.
-  /// Anything else (a higher fine, a licence withheld, suspended or revoked) takes the
-  /// general procedure. `licenceWithheld` covers withholding for other reasons, such as
-  /// 12 points reached with this stop (公安部令第163号 §17).
-  public static func gate(
-    fine: Money, isWarning: Bool, measure: LicenceMeasure, licenceWithheld: Bool = false
-  ) -> Procedure {
-    guard measure == .none, !licenceWithheld else { return .general }
+  /// 200 yuan, with no suspension or revocation of the licence, may be decided on the spot;
+  /// a higher fine, a suspension (暂扣) or a revocation (吊销) takes the general procedure.
+  ///
+  /// Withholding the paper licence (扣留) is not part of the gate: it is a compulsory
+  /// measure with its own certificate (157号 §24, §25, §31), not a penalty, and does not by
+  /// itself force the general procedure (157号 §43 names only fines, 暂扣 and 吊销). A stop
+  /// that brings the cycle to 12 points is therefore still decided on the spot when its fine
+  /// allows it, and its points are recorded with the decision (公安部令第163号 §13).
+  public static func gate(fine: Money, isWarning: Bool, measure: LicenceMeasure) -> Procedure {
+    guard measure == .none else { return .general }
     if isWarning { return .simple }
     return fine <= Money(yuan: simpleProcedureFineLimitYuan) ? .simple : .general
   }
@@ -56,10 +59,11 @@ public enum Procedure: String, Sendable, Codable {
 ///   the 15th day after the day of service (the day of service itself is not counted).
 /// - Late: a surcharge of 3 % of the fine for each day after the deadline, never more
 ///   than the fine itself (行政处罚法 §72), not counted for days during which
-///   administrative review or litigation is pending (the execution is paused).
+///   administrative review or litigation is pending (行政处罚法 §73).
 ///
-/// Holidays do not move the deadline here: the holiday calendar serves the e-licence review,
-/// and whether these 15 days run over holidays is a reading not settled yet (README).
+/// These 15 days are calendar days: 行政处罚法 §67 sets them, and the working-day rule of
+/// 公安部令第157号 §81 governs the periods of that regulation only (the notice's reporting
+/// deadline, ``Notice``).
 public enum Payment {
   public static let daysToPay = 15
   public static let surchargePercentPerDay: Int64 = 3
@@ -98,5 +102,53 @@ public enum Payment {
     fine: Money, servedOn: LocalDate, on date: LocalDate, paused: [ClosedRange<LocalDate>] = []
   ) -> Money {
     fine + surcharge(fine: fine, servedOn: servedOn, on: date, paused: paused)
+  }
+}
+
+/// The reporting deadline of a processing notice or a compulsory-measure certificate: the
+/// driver reports to the unit "within 15 days" (公安部令第157号 §46(三), §25(三)), and that
+/// regulation's "十五日" are working days, holidays not counted (157号 §81②).
+public enum Notice {
+  public static let workingDaysToReport = 15
+
+  /// The 15th working day after the day of service (the day of service is not counted).
+  public static func reportBy(servedOn: LocalDate, calendar: WorkingCalendar) -> LocalDate {
+    var day = servedOn
+    for _ in 0..<workingDaysToReport { day = calendar.nextWorkingDay(after: day) }
+    return day
+  }
+}
+
+/// What the officer must do at a check, from what the licence record says.
+public enum CheckInstructions {
+  /// Instructions, each a sentence with its article:
+  /// - a licence at 12 points (or status B) is withheld (公安部令第157号 §31(五));
+  /// - a licence whose use is stopped (停止使用, J) is withheld (交通警察道路执勤执法工作规范
+  ///   附件5 八);
+  /// - classes the holder is too old to drive are named (公安部令第162号 §65).
+  public static func instructions(
+    status: LicenceStatus, points: Int, classes: [LicenceClass], birthDate: LocalDate,
+    on date: LocalDate
+  ) -> [String] {
+    var lines: [String] = []
+    if (points >= PointsLedger.fullScore || status.contains(.pointsFull))
+      && !status.contains(.withheld)
+    {
+      lines.append(
+        "withhold the paper licence: the cycle has reached 12 points (公安部令第157号 §31(五)); issue the compulsory-measure certificate"
+      )
+    }
+    if status.contains(.stoppedUse) {
+      lines.append(
+        "withhold the paper licence: its use is stopped (停止使用, status J; 交通警察道路执勤执法工作规范 附件5)"
+      )
+    }
+    let tooOld = classes.filter { !$0.ageAllows(birthDate: birthDate, on: date) }
+    if !tooOld.isEmpty {
+      lines.append(
+        "the holder may no longer drive \(tooOld.map(\.rawValue).joined(separator: " ")) by age (公安部令第162号 §65); any other class held remains valid"
+      )
+    }
+    return lines
   }
 }

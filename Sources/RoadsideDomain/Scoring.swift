@@ -86,17 +86,21 @@ public struct PointsOutcome: Sendable, Equatable {
 }
 
 /// What closing a cycle did.
-public struct CycleClosing: Sendable, Equatable {
+public struct CycleClosing: Sendable, Equatable, Codable {
   public let cycle: ScoringCycle
   public let total: Int
-  /// Points moved into the next cycle: those of unpaid fines (§15), or all of them when
-  /// the cycle reached 12 and awaits full-score education.
+  /// Points moved into the next cycle: those of the cycle's unpaid fines when one of them
+  /// was overdue at the cycle's end (§15), or all of them when the cycle reached 12 and
+  /// awaits full-score education.
   public let carriedOver: Int
   /// Points cleared.
   public let cleared: Int
   /// The cycle reached 12: its points stay (moved into the next cycle) until full-score
   /// education ends (§23).
   public let heldForFullScoreEducation: Bool
+  /// The decision whose fine was overdue and unpaid at the end, when points were carried
+  /// for that reason.
+  public let overdueFine: String?
 }
 
 /// One licence's points: every decision's points, reductions by study, and the cycle
@@ -105,10 +109,14 @@ public struct CycleClosing: Sendable, Equatable {
 /// Rules, with the article each comes from:
 /// - points accumulate within a cycle (§14);
 /// - reaching 12 withholds the licence and requires study and an exam (§17, §18);
-/// - at the end of a cycle below 12, points clear, except those of decisions whose fine is
-///   unpaid, which move into the next cycle (§15); a cycle at 12 or more moves all its
-///   points into the next cycle, where they stay until full-score education ends (§23),
-///   which clears them once every fine is paid;
+/// - at the end of a cycle below 12, points clear; but when some fine of the cycle is
+///   overdue (its 15 days to pay, 行政处罚法 §67, ran out before the cycle's last day) and
+///   still unpaid at the end, the points of every offence of the cycle whose fine is unpaid
+///   move into the next cycle (§15: "有罚款逾期未缴纳的，该记分周期内尚未缴纳罚款的交通违法
+///   行为记分分值转入下一记分周期"). With no overdue fine everything clears, unpaid or not;
+/// - a cycle at 12 or more moves all its points into the next cycle, where they stay (with
+///   status B) until full-score education ends (§23), which clears them once every fine is
+///   paid;
 /// - revoking a decision revokes its points (§16);
 /// - study reduces at most 6 points a cycle, and only while the total is below 12 (§25).
 ///   Reductions are not carried over: only unpaid decisions' points move.
@@ -214,7 +222,8 @@ public struct PointsLedger: Sendable, Hashable, Codable {
     return granted
   }
 
-  /// Closes every cycle that ended on or before `date` (§15).
+  /// Closes every cycle that ended on or before `date` (§15). Idempotent: a cycle is closed
+  /// once, and a second call returns nothing.
   public mutating func closeCycles(through date: LocalDate) -> [CycleClosing] {
     var closings: [CycleClosing] = []
     var cycle = self.cycle(on: firstIssued)
@@ -225,11 +234,15 @@ public struct PointsLedger: Sendable, Hashable, Codable {
       if closedCycles.contains(cycle.start) { continue }
       let total = total(inCycleStarting: cycle.start)
       let held = total >= PointsLedger.fullScore
+      let live = entries.indices.filter {
+        entries[$0].countsInCycle == cycle.start && entries[$0].isLive
+      }
+      let overdue = live.first { index in
+        !entries[index].finePaid
+          && Payment.deadline(servedOn: entries[index].decidedOn) < cycle.lastDay
+      }.map { entries[$0].decisionNumber }
       var carried = 0
-      for index in entries.indices
-      where entries[index].countsInCycle == cycle.start && entries[index].isLive
-        && (held || !entries[index].finePaid)
-      {
+      for index in live where held || (overdue != nil && !entries[index].finePaid) {
         entries[index].countsInCycle = next.start
         carried += entries[index].points
       }
@@ -239,9 +252,23 @@ public struct PointsLedger: Sendable, Hashable, Codable {
       closings.append(
         CycleClosing(
           cycle: cycle, total: total, carriedOver: carried, cleared: max(0, total - carried),
-          heldForFullScoreEducation: held))
+          heldForFullScoreEducation: held, overdueFine: held ? nil : overdue))
     }
     return closings
+  }
+
+  /// The day the points counting in the cycle of `date` reached 12 (the decision that took
+  /// the running total, in decision order, to 12), or nil below 12.
+  public func fullScoreReached(inCycleOf date: LocalDate) -> LocalDate? {
+    let cycle = self.cycle(on: date)
+    var running = 0
+    for entry in entries.filter({ $0.isLive && $0.countsInCycle == cycle.start }).sorted(by: {
+      ($0.decidedOn, $0.decisionNumber) < ($1.decidedOn, $1.decisionNumber)
+    }) {
+      running += entry.points
+      if running >= PointsLedger.fullScore { return entry.decidedOn }
+    }
+    return nil
   }
 
   /// Full-score education passed (§23): clears the points of the cycle containing `date`,
@@ -275,5 +302,56 @@ public struct PointsLedger: Sendable, Hashable, Codable {
     let cap = heavy ? 120 : 60
     let extra = max(timesInCycle - 1, points / 12 - 1, 0)
     return min(base * (1 + extra), cap)
+  }
+}
+
+/// When an application to reduce points by study is not accepted (公安部令第163号 §25, §26).
+public enum StudyReduction {
+  /// Offences whose penalty in the last three cycles bars a reduction (§26(二)): leaving the
+  /// scene of an accident, drink-driving, forged or another vehicle's plates or papers.
+  public static let barringOffences: Set<String> = [
+    "1201", "1202", "1203", "0609", "1204", "1205",
+  ]
+
+  /// Why a reduction is refused on `date`, with the article, or nil when it may go ahead.
+  /// `decisions` are the licence's effective decisions; `fullScoreEducations` the days its
+  /// full-score educations were passed. Not checked here: vehicles overdue for inspection
+  /// in the holder's name (§26(四)) and fraud in earlier education (§26(五)) — Roadside
+  /// keeps no such records.
+  public static func refusal(
+    licence: Licence, ledger: PointsLedger, decisions: [(offence: String, decidedOn: LocalDate)],
+    fullScoreEducations: [LocalDate], on date: LocalDate
+  ) -> String? {
+    let cycle = ledger.cycle(on: date)
+    let previous = ledger.cycle(on: cycle.start.adding(days: -1))
+    let threeBack = ledger.cycle(on: previous.start.adding(days: -1))
+    if licence.status.contains(.violationUnprocessed) {
+      return
+        "the licence has violations not yet processed (status H); study reduces points only once every violation is processed (公安部令第163号 §25)"
+    }
+    if date < licence.firstIssued.adding(years: 1) {
+      return
+        "the licence is in its probation period until \(licence.firstIssued.adding(years: 1).adding(days: -1)) (公安部令第162号 §76); study cannot reduce points then (公安部令第163号 §26(三))"
+    }
+    if licence.status.contains(.overdueReview) {
+      return
+        "the licence is overdue for its review (status S); study cannot reduce points then (公安部令第163号 §26(三))"
+    }
+    if licence.status.contains(.suspended) || licence.status.contains(.withheld) {
+      return
+        "study cannot reduce points while the licence is suspended or withheld (公安部令第163号 §26(三))"
+    }
+    if fullScoreEducations.filter({ $0 >= previous.start && $0 < cycle.end }).count >= 2 {
+      return
+        "the holder took full-score education twice or more in this or the previous cycle; study cannot reduce points (公安部令第163号 §26(一))"
+    }
+    if let barred = decisions.first(where: {
+      barringOffences.contains($0.offence) && $0.decidedOn >= threeBack.start
+        && $0.decidedOn < cycle.end
+    }) {
+      return
+        "the holder was penalised for offence \(barred.offence) on \(barred.decidedOn), within the last three cycles; study cannot reduce points (公安部令第163号 §26(二))"
+    }
+    return nil
   }
 }

@@ -63,6 +63,14 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     return LocalDate(year: y, month: month, day: min(day, LocalDate.daysIn(month: month, year: y)))!
   }
 
+  /// The same day `months` months later, clamped to the last day of a shorter month.
+  public func adding(months: Int) -> LocalDate {
+    let index = year * 12 + (month - 1) + months
+    let y = index / 12
+    let m = index % 12 + 1
+    return LocalDate(year: y, month: m, day: min(day, LocalDate.daysIn(month: m, year: y)))!
+  }
+
   /// Days from `self` to `other` (positive when `other` is later).
   public func days(until other: LocalDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 

@@ -1,7 +1,7 @@
 /// Which days are working days: Monday to Friday, except public holidays, plus the
 /// weekend days worked in exchange for a longer holiday (调休). The data comes from the
 /// holiday calendar in the fixtures; this type only applies it.
-public struct WorkingCalendar: Sendable, Equatable {
+public struct WorkingCalendar: Sendable, Hashable, Codable {
   public let holidays: Set<LocalDate>
   public let workingWeekendDays: Set<LocalDate>
 
@@ -35,5 +35,20 @@ public struct WorkingCalendar: Sendable, Equatable {
     }
     let firstWorkingDay = nextWorkingDay(after: date)
     return Timestamp(startOf: firstWorkingDay.adding(days: 1))
+  }
+
+  enum CodingKeys: String, CodingKey { case holidays, workingWeekendDays }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    holidays = Set(try c.decode([LocalDate].self, forKey: .holidays))
+    workingWeekendDays = Set(try c.decode([LocalDate].self, forKey: .workingWeekendDays))
+  }
+
+  /// Sorted, so that the same calendar always encodes to the same bytes.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(holidays.sorted(), forKey: .holidays)
+    try c.encode(workingWeekendDays.sorted(), forKey: .workingWeekendDays)
   }
 }

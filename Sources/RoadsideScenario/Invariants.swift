@@ -273,7 +273,7 @@ public enum Invariants {
     // without the terminal having withheld it crosses unseen.
     let documents = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
-        "SELECT number, record_id, state, body FROM documents",
+        "SELECT number, record_id, state, body FROM documents WHERE record_id IS NOT NULL",
         map: { ($0.text(0), (record: $0.text(1), state: $0.text(2), body: $0.text(3))) }))
     let cycleOf = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
@@ -283,14 +283,15 @@ public enum Invariants {
     try central.forEachRow(
       """
       SELECT licence, counts_in_cycle, points FROM points_entries
-      WHERE revoked = 0 AND cleared = 0 AND decision NOT IN (SELECT number FROM documents)
+      WHERE revoked = 0 AND cleared = 0
+        AND decision NOT IN (SELECT number FROM documents WHERE record_id IS NOT NULL)
       """
     ) { running["\($0.text(0))|\($0.text(1))", default: 0] += $0.int(2) }
     var standing: [PenaltyDocument] = []  // decisions effective at this point of the replay
     let window = ConflictRules.duplicateWindowSeconds
     for record in records where !record.rejected {
       switch record.kind {
-      case "decision", "notice":
+      case "decision", "notice", "certificate":
         guard let document = decode(DocumentSubmission.self, record.payload)?.document,
           documents[document.number]?.record == record.id
         else { continue }

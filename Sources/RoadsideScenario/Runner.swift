@@ -286,6 +286,28 @@ public struct ScenarioRunner: Sendable {
       return [
         "deductions: \(run.settled.count) settled, \(run.failed.count) failed, \(run.unknown.count) unknown, \(run.cancelled.count) cancelled, \(run.reversed.count) refunded"
       ]
+    case .decide(let ref, let fine, let measureText):
+      let number = try document(ref, state)
+      let measure: LicenceMeasure?
+      switch measureText?.lowercased() {
+      case nil: measure = nil
+      case "none": measure = LicenceMeasure.none
+      case "revoke": measure = .revoke
+      case let text?:
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, parts[0] == "suspend", let months = Int(parts[1]) else {
+          throw ScenarioFailure("measure is suspend:MONTHS, revoke or none, not \"\(text)\"")
+        }
+        measure = .suspend(months: months)
+      }
+      let outcome = try world.central().decideNotice(
+        number, fineYuan: fine, measure: measure, reason: "scenario")
+      state.documents.append(outcome.decision.number)
+      state.licence = outcome.decision.licence
+      return [
+        "decided \(number): decision \(outcome.decision.number) \(outcome.decision.penalty); status \(outcome.licence.status.code), \(outcome.pointsAfter) points"
+          + (outcome.deductionQueued ? "; deduction queued" : "")
+      ]
     case .check:
       return []
     case .skew(let id, let seconds):
@@ -404,6 +426,11 @@ public struct ScenarioRunner: Sendable {
     case .revokeTerminal(let id):
       return
         "terminal \(try central.revokeTerminal(id: id, reason: reason).id) revoked (reported lost)"
+    case .education(let n, let completed, let passed):
+      let outcome = try central.completeEducation(
+        try CitizenID(n), completed: LocalDate(iso: completed)!, passed: passed, reason: reason)
+      return
+        "full-score exam \(passed ? "passed" : "failed"): status \(outcome.licence.status.code)"
     }
   }
 
@@ -422,6 +449,7 @@ public struct ScenarioRunner: Sendable {
     case .void(let t, let d, _): "void \(d) on \(t)"
     case .bankFault(let k, _, _): "bank fault \(k)"
     case .deduct: "deduct"
+    case .decide(let d, _, _): "decide \(d)"
     case .check: "check"
     case .login(let t): "login on \(t)"
     case .skew(let t, let s): "skew \(t) by \(s) s"

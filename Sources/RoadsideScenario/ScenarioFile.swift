@@ -77,6 +77,8 @@ public enum Action: Sendable {
   case check
   case login(terminal: String)
   case skew(terminal: String, seconds: Int64)
+  /// The unit decides a processing notice (公安部令第157号 §48–§51).
+  case decide(document: String, fineYuan: Int?, measure: String?)
 }
 
 public enum CentralAction: Sendable {
@@ -91,6 +93,8 @@ public enum CentralAction: Sendable {
   case pay(String)
   case apply(String)
   case revokeTerminal(String)
+  /// Full-score education's exam (公安部令第163号 §17–§23): licence, day, passed.
+  case education(String, completed: String, passed: Bool)
 }
 
 public struct LinkFaults: Sendable, Equatable {
@@ -277,7 +281,7 @@ public enum ScenarioParser {
 
   static let actions = [
     "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
-    "lookup", "record", "void", "bank-fault", "deduct", "check", "login", "skew",
+    "lookup", "record", "void", "bank-fault", "deduct", "check", "login", "skew", "decide",
   ]
 
   static let recordFiles = [
@@ -371,7 +375,7 @@ public enum ScenarioParser {
         required: [],
         optional: [
           "suspend", "withhold", "reinstate", "revoke", "renew", "change-class", "rotate-key",
-          "revoke-key", "pay", "apply", "revoke-terminal",
+          "revoke-key", "pay", "apply", "revoke-terminal", "education",
         ])
       guard c.count == 1, let (key, v) = c.first else {
         throw r.error(value, "central takes one change, such as `suspend: LICENCE`")
@@ -387,6 +391,20 @@ public enum ScenarioParser {
       case "pay": action = .central(.pay(try r.string(v, key)))
       case "apply": action = .central(.apply(try r.string(v, key)))
       case "revoke-terminal": action = .central(.revokeTerminal(try r.string(v, key)))
+      case "education":
+        let e = try r.mapping(
+          v, "education", required: ["licence", "completed", "exam"], optional: [])
+        let exam = try r.string(e["exam"]!, "exam")
+        guard exam == "passed" || exam == "failed" else {
+          throw r.error(e["exam"]!, "exam is passed or failed, not \"\(exam)\"")
+        }
+        let completed = try r.string(e["completed"]!, "completed")
+        guard LocalDate(iso: completed) != nil else {
+          throw r.error(e["completed"]!, "completed is a date such as 2026-12-01")
+        }
+        action = .central(
+          .education(
+            try r.string(e["licence"]!, "licence"), completed: completed, passed: exam == "passed"))
       default:
         let cc = try r.mapping(v, "change-class", required: ["licence", "to"], optional: [])
         action = .central(
@@ -432,6 +450,12 @@ public enum ScenarioParser {
           place: try s["place"].map { try r.string($0, "place") } ?? "长安街",
           refusedToSign: try s["refused-to-sign"].map { try r.bool($0, "refused-to-sign") } ?? false
         ))
+    case "decide":
+      let d = try r.mapping(value, "decide", required: ["document"], optional: ["fine", "measure"])
+      action = .decide(
+        document: try r.string(d["document"]!, "document"),
+        fineYuan: try d["fine"].map { try r.int($0, "fine") },
+        measure: try d["measure"].map { try r.string($0, "measure") })
     case "void":
       let v = try r.mapping(
         value, "void", required: ["terminal", "document"], optional: ["reason"])

@@ -65,17 +65,29 @@ extension Terminal {
       let plan = try PenaltyPlanner.plan(charged, pointsBefore: before, classes: cached.classes)
       let stop = identifiers.nextUUID()
       let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+      let calendar = try store.calendar()
       var documents: [PenaltyDocument] = []
-      for charge in plan.charges {
+      // Each offence decided separately; then, when the paper licence is withheld, the
+      // certificate of that compulsory measure (公安部令第157号 §25, §26) as the stop's
+      // last document, stating the facts of the offence that occasioned it.
+      var issues = plan.charges.map {
+        (kind: $0.procedure == .simple ? DocumentKind.decision : DocumentKind.notice, charge: $0)
+      }
+      if let withholding = plan.withholding,
+        let cause = plan.charges.first(where: { $0.offence == withholding.offence })
+          ?? plan.charges.last
+      {
+        issues.append((kind: DocumentKind.certificate, charge: cause))
+      }
+      for (kind, charge) in issues {
         let document = PenaltyDocument(
-          kind: charge.procedure == .simple ? "decision" : "notice",
-          number: try takeNumber(terminal: identity.terminal), stop: stop,
+          kind: kind, number: try takeNumber(terminal: identity.terminal), stop: stop,
           terminal: identity.terminal,
           licence: number.value, holder: cached.name, plate: plate.value,
           vehicleClass: vehicle.rawValue, charge: charge, at: now, place: place,
           locationCode: locationCode, authority: identity.unit, officer: officer,
           signature: refusedToSign ? "refused" : "signed", note: note,
-          withholding: plan.withholding)
+          withholding: plan.withholding, calendar: calendar)
         let signature = try key.signature(for: DocumentSubmission.signingBytes(of: document))
         documents.append(document)
         try store.db.execute(
@@ -91,7 +103,8 @@ extension Terminal {
           at: now)
         try store.db.execute(
           "INSERT INTO documents (number, stop, kind, licence, points, body, record_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          document.number, stop, document.kind, number.value, charge.points,
+          document.number, stop, document.kind, number.value,
+          kind == DocumentKind.certificate ? 0 : charge.points,
           String(decoding: try JSONEncoder().encode(document), as: UTF8.self), recordID)
       }
       try appendAudit(
@@ -175,7 +188,9 @@ extension Terminal {
   public func pointsNow(_ number: LicenceNumber, firstIssued: LocalDate, today: LocalDate) throws
     -> Int
   {
-    let ledger = try store.pointsLedger(number, firstIssued: firstIssued)
+    var ledger = try store.pointsLedger(number, firstIssued: firstIssued)
+    // Cycles that ended since central last wrote the ledger close here too (163号 §15).
+    _ = ledger.closeCycles(through: today)
     let known = Set(ledger.entries.map(\.decisionNumber))
     let cycle = ledger.cycle(on: today)
     let provisional = try store.db.fetchAll(

@@ -36,6 +36,9 @@ public struct LookupResult: Sendable, Codable, Equatable {
   public let cacheAgeSeconds: Int64?
   /// Older than the staleness budget (24 h): status-dependent conclusions are undetermined.
   public let cacheStale: Bool
+  /// What the officer must do (withhold the paper licence, classes too old to drive), each
+  /// with its article (``CheckInstructions``).
+  public var instructions: [String] = []
 }
 
 /// A terminal's status report.
@@ -434,7 +437,8 @@ public struct Terminal {
       let stale = age.map { $0 > Terminal.stalenessBudgetSeconds } ?? true
       let result: LookupResult
       if let licence = try store.licence(number) {
-        let ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued)
+        var ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued)
+        _ = ledger.closeCycles(through: today)
         let cycle = ledger.cycle(on: today)
         let total = try pointsNow(number, firstIssued: licence.firstIssued, today: today)
         result = LookupResult(
@@ -450,7 +454,10 @@ public struct Terminal {
           },
           pendingViolations: try store.pendingViolations(number),
           vehicles: try store.vehiclePlates(ownedBy: number), lastSync: sync.lastSuccessAt,
-          cacheAgeSeconds: age, cacheStale: stale)
+          cacheAgeSeconds: age, cacheStale: stale,
+          instructions: CheckInstructions.instructions(
+            status: licence.status, points: total, classes: licence.classes,
+            birthDate: licence.birthDate, on: today))
       } else {
         result = LookupResult(
           terminal: identity.terminal, officer: officer, at: now, number: number, found: false,

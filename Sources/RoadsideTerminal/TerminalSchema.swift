@@ -217,5 +217,33 @@ enum TerminalSchema {
           CREATE INDEX documents_stop ON documents (stop);
           CREATE INDEX documents_licence ON documents (licence);
           """),
+      Migration(
+        version: 4, name: "compulsory-measure certificates, the holiday calendar",
+        sql: """
+          -- Decisions, notices and the certificate of a compulsory measure (扣留), as served.
+          CREATE TABLE documents_v4 (
+            number TEXT PRIMARY KEY CHECK (length(number) = 18),
+            stop TEXT NOT NULL REFERENCES stops (id),
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'notice', 'certificate')),
+            licence TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            record_id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL DEFAULT 'issued' CHECK (state IN ('issued', 'voided')),
+            void_reason TEXT,
+            CHECK (kind <> 'certificate' OR points = 0)
+          ) STRICT, WITHOUT ROWID;
+          INSERT INTO documents_v4 SELECT * FROM documents;
+          DROP TABLE documents;
+          ALTER TABLE documents_v4 RENAME TO documents;
+          CREATE INDEX documents_stop ON documents (stop);
+          CREATE INDEX documents_licence ON documents (licence);
+
+          -- The holiday calendar central syncs (one row): reporting deadlines count working days.
+          CREATE TABLE calendar (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            body TEXT NOT NULL
+          ) STRICT;
+          """, rebuildsTables: true),
     ])
 }

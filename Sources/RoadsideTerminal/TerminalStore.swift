@@ -303,6 +303,11 @@ public final class TerminalStore {
         """, range.region, range.year, range.first, range.last, range.first)
     case "deduction":
       break
+    case "calendar":
+      _ = try decode(WorkingCalendar.self)
+      try db.execute(
+        "INSERT INTO calendar (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+        change.payload)
     case "issuer_key":
       if delete {
         try db.execute("DELETE FROM issuer_keys WHERE kid = ?", change.key)
@@ -325,6 +330,14 @@ public final class TerminalStore {
         "central sent a change of kind \"\(change.entity)\" this terminal does not know; update roadside"
       )
     }
+  }
+
+  /// The holiday calendar central synced; before the first sync, Monday to Friday (the
+  /// reporting deadline then counts no holidays, and central's own count prevails).
+  public func calendar() throws -> WorkingCalendar {
+    guard let body = try db.fetchOne("SELECT body FROM calendar WHERE id = 1", map: { $0.text(0) })
+    else { return WorkingCalendar() }
+    return try JSONDecoder().decode(WorkingCalendar.self, from: Data(body.utf8))
   }
 
   func storeConflict(_ c: ConflictReport, body: String) throws {

@@ -14,7 +14,8 @@ struct Central: ParsableCommand {
     subcommands: [
       Init.self, Info.self, LicenceCommand.self, PointsCommand.self, VehicleCommand.self,
       OffenceCommand.self, OfficerCommand.self, TerminalCommand.self, KeysCommand.self,
-      ELicenceCommand.self, Pay.self, Deduct.self, Deductions.self, Reconcile.self,
+      ELicenceCommand.self, NoticeCommand.self, UnitDecisionCommand.self, Pay.self, Deduct.self,
+      Deductions.self, Reconcile.self,
       Changes.self,
       ConflictsCommand.self,
       AuditCommand.self, Serve.self,
@@ -276,6 +277,16 @@ struct LicenceCommand: ParsableCommand {
     func run() throws {
       let outcome = try openCentral(global).renew(
         try licenceNumber(options.number), reason: options.reason)
+      if !options.json, outcome.licence.status.contains(.deregistered) {
+        print(
+          "Not renewed: licence \(outcome.licence.number) expired on \(outcome.licence.validity.validUntil!), more than one year ago; it is cancelled (注销, status G; 公安部令第162号 §79(八)), and driving resumes only after the exam"
+        )
+        for change in outcome.changes {
+          print(
+            "  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
+        }
+        return
+      }
       try report(outcome, "Renewed", json: options.json)
     }
   }
@@ -312,7 +323,8 @@ func report(_ outcome: AdminOutcome, _ verb: String, json: Bool) throws {
 
 struct PointsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "points", abstract: "Work on the points ledger.", subcommands: [Reduce.self])
+    commandName: "points", abstract: "Work on the points ledger.",
+    subcommands: [Reduce.self, Education.self])
 
   struct Reduce: ParsableCommand {
     static let configuration = CommandConfiguration(

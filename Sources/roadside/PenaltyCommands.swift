@@ -13,9 +13,10 @@ struct Record: ParsableCommand {
     abstract: "Record a stop's offences and serve the driver their decisions (works offline).",
     discussion: """
       Each offence is decided separately; the documents are served together. A warning or a
-      fine of at most 200 yuan with no licence measure is decided on the spot (an electronic
-      penalty decision, 公安部令第157号); above 200 yuan, or when the licence is withheld,
-      suspended or revoked, the driver gets a processing notice (report within 15 days).
+      fine of at most 200 yuan without suspension or revocation is decided on the spot (an
+      electronic penalty decision, 公安部令第157号 §43); above 200 yuan, or when the licence is
+      to be suspended or revoked, the driver gets a processing notice (report within 15 working
+      days). When the paper licence is withheld, a compulsory-measure certificate follows.
       Documents are numbered from the terminal's own ranges and signed with its key; they,
       their outbox entries and the stop are written in one transaction before anything is shown.
       """)
@@ -77,9 +78,20 @@ struct Record: ParsableCommand {
       locationCode: locationCode, note: note, refusedToSign: refusedToSign)
     if json { return try printJSON(report) }
     for document in report.documents {
-      print(
-        "\(document.kind == "decision" ? "Decision" : "Processing notice") \(document.number): \(document.charge.offence) \(document.charge.chinese) — \(document.penalty)\(document.kind == "notice" ? "; report within 15 days (by \(document.reportBy!))" : "; pay by \(document.payBy!)")"
-      )
+      switch document.kind {
+      case DocumentKind.decision:
+        print(
+          "Decision \(document.number): \(document.charge.offence) \(document.charge.chinese) — \(document.penalty); pay by \(document.payBy!)"
+        )
+      case DocumentKind.notice:
+        print(
+          "Processing notice \(document.number): \(document.charge.offence) \(document.charge.chinese) — \(document.penalty); report within 15 working days (by \(document.reportBy!))"
+        )
+      default:
+        print(
+          "Compulsory-measure certificate \(document.number): \(document.penalty) — \(document.withholding?.basis ?? ""); report within 15 working days (by \(document.reportBy!))"
+        )
+      }
     }
     print(
       "Points in the cycle: \(report.pointsBefore) → \(report.pointsAfter) (provisional until central applies them)"
@@ -130,9 +142,11 @@ struct DecisionCommand: ParsableCommand {
         print("")
         print(
           "\(index + 1). "
-            + (doc.kind == "decision"
+            + (doc.kind == DocumentKind.decision
               ? "简易程序处罚决定书 · Electronic penalty decision No. \(doc.number)"
-              : "违法处理通知书 · Processing notice No. \(doc.number)"))
+              : doc.kind == DocumentKind.notice
+                ? "违法行为处理通知书 · Processing notice No. \(doc.number)"
+                : "行政强制措施凭证 · Compulsory-measure certificate No. \(doc.number)"))
         if item.state == "voided" { print(field("VOID", item.voidReason ?? "")) }
         print(field("Facts", doc.facts))
         print(field("Legal basis", doc.charge.basis))

@@ -232,6 +232,9 @@ func describe(_ r: LookupResult) -> [String] {
         i == 0 ? "Recorded" : "",
         "\(v.offence) \(v.plate) at \(v.at) (\(v.points) pt, not yet decided)"))
   }
+  for (i, instruction) in r.instructions.enumerated() {
+    lines.append(field(i == 0 ? "OFFICER" : "", instruction))
+  }
   lines.append(field("Vehicles", r.vehicles.isEmpty ? "none" : r.vehicles.joined(separator: " ")))
   lines.append(field("E-licence", "epoch \(l.epoch)"))
   lines.append(

@@ -95,7 +95,7 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(run.status == 65)
     #expect(
       run.stderr
-        == "error: \(file.path):9: unknown field \"expct\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, expect, ask, say\n"
+        == "error: \(file.path):9: unknown field \"expct\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, decide, expect, ask, say\n"
     )
     let missing = try roadside(["scenario", "run", dir.appendingPathComponent("nope.yaml").path])
     #expect(missing.status == 66)

@@ -23,7 +23,7 @@ import Testing
     #expect(summary.counts.latestSequence == Int64(changes.count))
     // Entities appear in load order, each exactly once.
     let order: [ChangeEntity] = [
-      .offence, .officer, .terminal, .licence, .vehicle, .mandate, .decision, .points,
+      .offence, .officer, .terminal, .licence, .vehicle, .mandate, .decision, .points, .calendar,
     ]
     var lastIndex = 0
     for change in changes {

@@ -70,7 +70,8 @@ func sampleLicence(
     #expect(
       throws: DomainError(
         .invalidData,
-        "field \"firstIssued\": 1960-01-01 is before the holder's 16th birthday (1965-12-31)")
+        "field \"firstIssued\": 1960-01-01 is before the holder's 18th birthday (1967-12-31), the youngest any class is issued at (公安部令第162号 §14)"
+      )
     ) {
       try young.validate()
     }

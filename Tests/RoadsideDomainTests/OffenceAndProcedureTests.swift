@@ -47,7 +47,7 @@ import Testing
     #expect(
       throws: DomainError(
         .invalidData,
-        "unknown offence code \"9999\"; run 'roadside central offence list' to see the \(catalogue.offences.count) codes of catalogue RS-2026.1"
+        "unknown offence code \"9999\"; run 'roadside central offence list' to see the \(catalogue.offences.count) codes of catalogue RS-2026.2"
       )
     ) {
       try catalogue.require("9999")
@@ -83,23 +83,19 @@ import Testing
 }
 
 @Suite struct ProcedureTests {
+  /// 行政处罚法 §51, 公安部令第157号 §43: warnings and fines up to 200 yuan are simple; more,
+  /// or 暂扣 / 吊销, is general. Withholding (扣留) is not part of the gate (157号 §43, §31).
   @Test(arguments: [
-    (0, true, LicenceMeasure.none, false, Procedure.simple),
-    (50, false, .none, false, .simple),
-    (200, false, .none, false, .simple),
-    (201, false, .none, false, .general),
-    (1500, false, .suspend(months: 6), false, .general),
-    (0, false, .revoke, false, .general),
-    (200, false, .none, true, .general),
-    (0, true, .none, true, .general),
+    (0, true, LicenceMeasure.none, Procedure.simple),
+    (50, false, .none, .simple),
+    (200, false, .none, .simple),
+    (201, false, .none, .general),
+    (1500, false, .suspend(months: 6), .general),
+    (0, false, .revoke, .general),
   ])
-  func gate(
-    _ yuan: Int, _ warning: Bool, _ measure: LicenceMeasure, _ withheld: Bool, _ expected: Procedure
-  ) {
+  func gate(_ yuan: Int, _ warning: Bool, _ measure: LicenceMeasure, _ expected: Procedure) {
     #expect(
-      Procedure.gate(
-        fine: Money(yuan: yuan), isWarning: warning, measure: measure, licenceWithheld: withheld)
-        == expected)
+      Procedure.gate(fine: Money(yuan: yuan), isWarning: warning, measure: measure) == expected)
   }
 
   @Test func defaultProcedureOfCatalogueEntries() throws {
@@ -143,5 +139,71 @@ import Testing
   @Test func moneyPrints() {
     #expect(Money(fen: 20_600).description == "206.00")
     #expect(Money(fen: 150).yuanText == "1.50 元")
+  }
+}
+
+/// The catalogue against the texts: each row names the article it applies.
+@Suite struct CatalogueLawTests {
+  let catalogue = OffenceCatalogue.current
+
+  /// 道路交通安全法 §90 ("处警告或者二十元以上二百元以下罚款") allows a warning whatever the
+  /// points; §91, §92, §93第2款, §96, §99 do not.
+  @Test(arguments: [
+    ("0601", true, "道路交通安全法 §90"), ("1209", true, "道路交通安全法 §90"),
+    ("0903", true, "道路交通安全法 §90"), ("0904", true, "道路交通安全法 §95第1款 → §90"),
+    ("1208", true, "道路交通安全法 §90 (20–50 % over)"), ("0901", true, "道路交通安全法 §90"),
+    ("1201", false, "道路交通安全法 §91"), ("0312", false, "道路交通安全法 §92第2款"),
+    ("0006", false, "道路交通安全法 §93第2款"), ("1207", false, "道路交通安全法 §99"),
+  ])
+  func warningsWhereTheLawAllowsThem(_ code: String, _ allowed: Bool, _ article: String) throws {
+    #expect(try catalogue.require(code).fine.warningAllowed == allowed, "\(article)")
+  }
+
+  /// Measures the texts attach: 道路交通安全法 §91 (6 months), §101第2款 (leaving the scene),
+  /// 公安部令第157号 §31(三) (50 % or more over the limit: withheld at the roadside).
+  @Test(arguments: [
+    ("1201", LicenceMeasure.suspend(months: 6), nil as String?),
+    ("1202", .revoke, nil), ("1203", .revoke, nil), ("0609", .revoke, nil),
+    ("1207", .none, "公安部令第157号 §31(三)"), ("1210", .none, "公安部令第157号 §31(三)"),
+    ("0902", .none, "公安部令第157号 §31(三)"), ("0605", .none, "公安部令第157号 §31(三)"),
+    ("0604", .none, nil),
+  ])
+  func measuresFollowTheLaw(_ code: String, _ measure: LicenceMeasure, _ withhold: String?)
+    throws
+  {
+    let offence = try catalogue.require(code)
+    #expect(offence.measure == measure)
+    #expect(offence.roadsideWithholding == withhold)
+  }
+
+  /// The offences added with their 公安部令第163号 article.
+  @Test(arguments: [
+    ("0010", 0, "第8条至第12条未列入"), ("0611", 6, "第10条第2项"), ("1211", 12, "第8条第4项"),
+    ("0908", 9, "第9条第6项"), ("0315", 3, "第11条第12项"), ("1210", 12, "第8条第5项"),
+  ])
+  func addedOffencesCiteTheirArticle(_ code: String, _ points: Int, _ article: String) throws {
+    let offence = try catalogue.require(code)
+    #expect(offence.points == points)
+    #expect(offence.pointsBasis.contains(article))
+    #expect(offence.code.prefix(2) == (points < 10 ? "0" : "") + String(points))
+  }
+
+  /// 0-point offences are those 163号 §8–§12 do not list (§7); §28 is for warnings given.
+  @Test func zeroPointOffencesDoNotCiteArticle28() {
+    for offence in catalogue.offences where offence.points == 0 {
+      #expect(!offence.pointsBasis.contains("第28条"), "\(offence.code)")
+    }
+  }
+}
+
+/// 公安部令第162号 §65: from 60 (70) a holder may no longer drive these classes.
+@Suite struct AgeLimitTests {
+  @Test(arguments: [
+    (LicenceClass.a1, "1966-11-23", false), (.a1, "1966-11-24", true), (.b2, "1960-01-01", false),
+    (.c1, "1940-01-01", true), (.d, "1956-11-23", false), (.d, "1960-01-01", true),
+    (.m, "1966-01-01", false),
+  ])
+  func ageLimits(_ vehicle: LicenceClass, _ born: String, _ allowed: Bool) {
+    #expect(vehicle.ageAllows(birthDate: date(born), on: date("2026-11-23")) == allowed)
   }
 }

@@ -98,6 +98,45 @@ import Testing
     #expect(ledger.total(on: date("2026-05-10")) == 3)
   }
 
+  /// 公安部令第163号 §15: with a fine overdue and unpaid at the cycle's end, the points of
+  /// every unpaid fine of the cycle carry; with no overdue fine, everything clears.
+  @Test(
+    arguments: [
+      // (first decision, paid?, second decision, paid?, carried, overdue fine)
+      ("2026-01-01", false, "2026-05-01", false, 9, "A"),  // A overdue: A and B (unpaid) carry
+      ("2026-01-01", true, "2026-05-01", false, 0, nil),  // B unpaid but not yet overdue: clears
+      ("2026-01-01", false, "2026-05-01", true, 6, "A"),  // only the unpaid one carries
+      ("2026-04-24", false, "2026-05-01", false, 0, nil),  // pay by 05-09, the last day: not late
+      ("2026-04-23", false, "2026-05-01", true, 6, "A"),  // deadline 05-08: overdue on the last day
+      ("2026-01-01", true, "2026-02-01", true, 0, nil),  // all paid: clears
+    ] as [(String, Bool, String, Bool, Int, String?)])
+  func carryOverNeedsAnOverdueFine(
+    _ a: String, _ aPaid: Bool, _ b: String, _ bPaid: Bool, _ carried: Int, _ overdue: String?
+  ) throws {
+    var ledger = PointsLedger(firstIssued: first)
+    _ = try ledger.record(
+      decisionNumber: "A", offenceCode: "0601", points: 6, decidedOn: date(a), finePaid: aPaid)
+    _ = try ledger.record(
+      decisionNumber: "B", offenceCode: "0301", points: 3, decidedOn: date(b), finePaid: bPaid)
+    let closing = try #require(ledger.closeCycles(through: date("2026-05-10")).last)
+    #expect(closing.cycle.lastDay == date("2026-05-09"))
+    #expect(closing.carriedOver == carried)
+    #expect(closing.overdueFine == overdue)
+    #expect(ledger.total(on: date("2026-05-10")) == carried)
+  }
+
+  @Test func fullScoreIsReachedOnTheDecisionThatTakesTheTotalToTwelve() throws {
+    var ledger = PointsLedger(firstIssued: first)
+    _ = try ledger.record(
+      decisionNumber: "A", offenceCode: "0601", points: 6, decidedOn: date("2026-02-01"),
+      finePaid: true)
+    #expect(ledger.fullScoreReached(inCycleOf: date("2026-03-01")) == nil)
+    _ = try ledger.record(
+      decisionNumber: "B", offenceCode: "0601", points: 6, decidedOn: date("2026-03-01"),
+      finePaid: true)
+    #expect(ledger.fullScoreReached(inCycleOf: date("2026-03-05")) == date("2026-03-01"))
+  }
+
   @Test func aFullCycleIsHeldUntilEducationAndClearsOnlyWhenFinesArePaid() throws {
     var ledger = PointsLedger(firstIssued: first)
     _ = try ledger.record(

@@ -118,7 +118,7 @@ final class Counter: Sendable {
   @Test(arguments: [
     (
       "  - jump: T-BJ-0001",
-      "t.yaml:9: unknown field \"jump\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, expect, ask, say"
+      "t.yaml:9: unknown field \"jump\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, decide, expect, ask, say"
     ),
     (
       "  - present: {terminal: T-BJ-0001, holdr: \"1\"}",
