@@ -164,7 +164,7 @@ extension OffenceCatalogue {
       o("0305", "遇前方机动车停车排队或者缓慢行驶时借道超车、占用对面车道、穿插等候车辆", "jumping a queue through the oncoming lane", 3, "第11条第5项", 20...200, warning: true, rule90, 200, "\(beijing) 第98条第3项"),
       o("0306", "在高速公路或者城市快速路上不按规定车道行驶", "wrong lane on an expressway", 3, "第11条第3项", 20...200, warning: true, rule90, 100, "\(beijing) 第91条第2项"),
       o("0307", "驾驶小型汽车在普通道路上超速百分之二十以上未达到百分之五十", "car 20–50% over the limit on an ordinary road", 3, "第11条第2项", 20...200, warning: true, rule90, 200, "\(beijing) 第96条第11项"),
-      o("0308", "驾驶不按规定安装机动车号牌的机动车上道路行驶", "number plates not mounted as required", 3, "第11条第10项", 20...200, warning: true, "\(law) 第95条第2款", 200, "\(beijing) 第95条第2项"),
+      o("0308", "驾驶不按规定安装机动车号牌的机动车上道路行驶", "number plates not mounted as required", 3, "第11条第10项", 20...200, warning: true, "\(law) 第95条第2款, 第90条", 200, "\(beijing) 第95条第2项"),
       o("0309", "车辆故障、事故停车后不按规定使用灯光或者设置警告标志", "no hazard lights or warning triangle after a breakdown", 3, "第11条第11项", 20...200, warning: true, rule90, 200, "\(beijing) 第100条第2项"),
       o("0310", "驾驶机动车在高速公路上行驶低于规定最低时速", "below the minimum speed on an expressway", 3, "第11条第15项", 20...200, warning: true, rule90, 200, "\(beijing) 第102条第4项"),
       o("0311", "连续驾驶载货汽车超过4小时未停车休息", "driving a truck over 4 hours without rest", 3, "第11条第14项", 20...200, warning: true, rule90, 200, "\(beijing) 第97条第3项"),

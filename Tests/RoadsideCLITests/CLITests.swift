@@ -215,7 +215,7 @@ import Testing
     #expect(run.status == 65)
     #expect(
       run.stderr
-        == "error: unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.2\n"
+        == "error: unknown offence code \"9999\"; run 'roadside central offence list' to see the 67 codes of catalogue RS-2026.2\n"
     )
   }
 

@@ -209,10 +209,19 @@ struct CLIFailure: Error, CustomStringConvertible {
     #expect(try db.integrityCheck() == ["ok"])
     let stops = try db.fetchOne("SELECT count(*) FROM stops") { $0.int(0) } ?? -1
     #expect(stops > 0, "no stop completed in \(iterations) runs")
+    // A whole stop: its three offences' documents, and a certificate exactly when the stop
+    // withheld the paper licence (the cycle reached 12 at it).
     let documents = try db.fetchOne("SELECT count(*) FROM documents") { $0.int(0) } ?? -1
-    #expect(documents == 3 * stops)
+    let certificates =
+      try db.fetchOne("SELECT count(*) FROM documents WHERE kind = 'certificate'") { $0.int(0) }
+      ?? -1
+    let withheld =
+      try db.fetchOne("SELECT count(*) FROM stops WHERE withholding IS NOT NULL") { $0.int(0) }
+      ?? -1
+    #expect(documents - certificates == 3 * stops)
+    #expect(certificates == withheld)
     let partial = try db.fetchAll(
-      "SELECT stop FROM documents GROUP BY stop HAVING count(*) <> 3"
+      "SELECT stop FROM documents WHERE kind <> 'certificate' GROUP BY stop HAVING count(*) <> 3"
     ) { $0.text(0) }
     #expect(partial.isEmpty)
     let orphans = try db.fetchOne(
@@ -223,7 +232,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     ) { $0.int(0) }
     #expect(orphans == 0)
     let outboxDocuments = try db.fetchOne(
-      "SELECT count(*) FROM outbox WHERE kind IN ('decision', 'notice')"
+      "SELECT count(*) FROM outbox WHERE kind IN ('decision', 'notice', 'certificate')"
     ) { $0.int(0) }
     #expect(outboxDocuments == documents)
     let audited = try db.fetchOne("SELECT count(*) FROM audit_log WHERE action = 'stop'") {

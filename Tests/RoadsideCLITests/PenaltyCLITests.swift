@@ -93,7 +93,7 @@ import Testing
     #expect(drunk.status == 0)
     #expect(
       drunk.stdout.hasSuffix(
-        "PAPER LICENCE REQUIRED: offence 1201 carries suspended for 6 months: the licence is withheld until the decision (道路交通安全法 §110)\n"
+        "PAPER LICENCE REQUIRED: offence 1201 carries suspended for 6 months: the licence is withheld until the decision (道路交通安全法 §110; 公安部令第157号 §31(一))\n"
       ))
     #expect(drunk.stdout.hasPrefix("Processing notice 110000202600000159: 1201"))
   }
@@ -114,8 +114,8 @@ import Testing
         "error: offence 0601 is given twice; one stop records each offence once"
       ),
       (
-        ["--offence", "0601", "--fine", "0"], 65,
-        "error: offence 0601 cannot be dealt with by a warning; the fine must be 20–200 yuan (道路交通安全法 第90条)"
+        ["--offence", "0605", "--fine", "0"], 65,
+        "error: offence 0605 cannot be dealt with by a warning; the fine must be 200–2000 yuan (道路交通安全法 第99条第1款第4项)"
       ),
     ]
     for (extra, status, message) in cases {
@@ -207,15 +207,17 @@ import Testing
         "┌ 电子驾驶证 · 正常 (black)\n"))
     #expect(try record(args, "0906", fine: "200").status == 0)
     let twelfth = try record(args, "0301", fine: "200")
-    #expect(twelfth.stdout.hasPrefix("Processing notice 110000202600000157: 0301"))
+    // The 12th point is decided on the spot; the withholding comes with its certificate.
+    #expect(twelfth.stdout.hasPrefix("Decision 110000202600000157: 0301"))
+    #expect(twelfth.stdout.contains("\nCompulsory-measure certificate 110000202600000158: "))
     #expect(
       twelfth.stdout.contains(
-        "Points in the cycle: 9 → 12 (provisional until central applies them)\nPAPER LICENCE REQUIRED: this stop brings the cycle to 12 points: the licence is withheld; full-score education is 7 days of study and an exam (公安部令第163号 §17, §18)\n"
+        "Points in the cycle: 9 → 12 (provisional until central applies them)\nPAPER LICENCE REQUIRED: this stop brings the cycle to 12 points: the licence is withheld; full-score education is 7 days of study and an exam (公安部令第163号 §17, §18; 公安部令第157号 §31(五))\n"
       ))
     #expect(try roadside(["sync"] + args).status == 0)
     let phone = try roadside(["holder", "show", normalLicence] + central)
     #expect(phone.stdout.hasPrefix("┌ 电子驾驶证 · 异常 (RED)\n"), "\(phone.stdout)")
-    #expect(phone.stdout.contains("  Status        U 扣留\n"))
-    #expect(phone.stdout.contains("  Points        9\n"))
+    #expect(phone.stdout.contains("  Status        BU 超分 扣留\n"), "\(phone.stdout)")
+    #expect(phone.stdout.contains("  Points        12\n"), "\(phone.stdout)")
   }
 }

@@ -178,7 +178,10 @@ import Testing
     clock.advance(days: fixedNow.chinaDate.days(until: until) - 30)
     let before = try service.summary().counts.latestSequence
     let outcome = try service.renew(licence.number, reason: "renewal at counter")
-    #expect(outcome.changes.map(\.seq) == [before + 1])
+    // The licence's change, after the closing of any cycle that ended meanwhile (163号 §15).
+    #expect(outcome.changes.map(\.seq) == Array(before + 1...before + Int64(outcome.changes.count)))
+    #expect(outcome.changes.last?.entity == .licence)
+    #expect(outcome.changes.dropLast().allSatisfy { $0.entity == .points })
     #expect(outcome.licence.epoch == licence.epoch + 1)
     #expect(outcome.licence.validity.validFrom == until)
     let epochs = try service.dossier(licence.number).epochs

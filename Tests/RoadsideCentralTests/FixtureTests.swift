@@ -161,7 +161,7 @@ import Testing
       throws: FixtureError(
         file: dir.appendingPathComponent("decisions.jsonl").path, line: 1,
         message:
-          "unknown offence code \"9999\"; run 'roadside central offence list' to see the 61 codes of catalogue RS-2026.2"
+          "unknown offence code \"9999\"; run 'roadside central offence list' to see the 67 codes of catalogue RS-2026.2"
       )
     ) {
       try FixtureLoader().load(directory: dir)

@@ -23,8 +23,9 @@ import Testing
     #expect(offence.fine.minimumYuan <= offence.fine.defaultYuan)
     #expect(offence.fine.defaultYuan <= offence.fine.maximumYuan)
     #expect(!offence.fine.basis.isEmpty && !offence.fine.defaultBasis.isEmpty)
-    // A warning scores nothing (第28条): only offences without points... or minor ones allow it.
-    if offence.points >= 6 { #expect(!offence.fine.warningAllowed) }
+    // A warning may replace the fine exactly where the article punishing the offence says so:
+    // 道路交通安全法 §90 "处警告或者二十元以上二百元以下罚款" (or §95 through it), whatever the points.
+    #expect(offence.fine.warningAllowed == offence.fine.basis.contains("第90条"))
   }
 
   @Test func codesAreUnique() {
@@ -56,7 +57,7 @@ import Testing
 
   @Test(arguments: [
     ("0601", 20, true), ("0601", 200, true), ("0601", 201, false), ("0601", 10, false),
-    ("0601", 0, false),
+    ("0601", 0, true), ("0605", 0, false),
     ("0301", 0, true), ("1201", 1000, true), ("1201", 999, false), ("1202", 0, true),
     ("1202", 100, false),
   ])

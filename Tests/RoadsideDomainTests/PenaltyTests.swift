@@ -36,8 +36,8 @@ import Testing
       "a fine of 201 yuan is outside the legal range for offence 0601: 20–200 yuan ({basis})"
     ),
     (
-      "0601", 0,
-      "offence 0601 cannot be dealt with by a warning; the fine must be 20–200 yuan ({basis})"
+      "0605", 0,
+      "offence 0605 cannot be dealt with by a warning; the fine must be 200–2000 yuan ({basis})"
     ),
     ("1202", 100, "offence 1202 carries no fine ({basis}); do not give --fine"),
   ])
