@@ -44,6 +44,7 @@ public struct UnitDecision: Sendable, Codable, Equatable {
 public protocol CentralProcedureReading {
   func notices() throws -> [(document: PenaltyDocument, state: String, decision: String?)]
   func notice(decidedBy decision: String) throws -> String?
+  func decision(onNotice notice: String) throws -> String?
   func educations(of licence: LicenceNumber) throws -> [FullScoreEducation]
 }
 
@@ -89,15 +90,16 @@ extension CentralService {
     return ledger
   }
 
-  /// Closes every ended cycle of one licence now (what `licence show` does before reading).
+  /// Closes every ended cycle of one licence now (what `licence show` does before reading);
+  /// writes only when a cycle is due.
   func closeDueCycles(_ number: LicenceNumber) throws {
     let now = clock.now()
-    let licence = try store.read { try requireLicence(number, in: $0) }
-    let ledger = try store.read {
-      try $0.pointsLedger(for: number, firstIssued: licence.firstIssued)
+    let due = try store.read { tx in
+      let licence = try requireLicence(number, in: tx)
+      var ledger = try tx.pointsLedger(for: number, firstIssued: licence.firstIssued)
+      return !ledger.closeCycles(through: now.chinaDate).isEmpty
     }
-    var probe = ledger
-    guard !probe.closeCycles(through: now.chinaDate).isEmpty else { return }
+    guard due else { return }
     try store.write { tx in
       _ = try currentLedger(try requireLicence(number, in: tx), at: now, in: tx)
     }
@@ -192,8 +194,10 @@ extension CentralService {
       switch state {
       case "effective": break
       case "decided":
-        let by = try tx.notices().first { $0.document.number == number }?.decision ?? "?"
-        throw DomainError(.notPermitted, "notice \(number) is already decided, by decision \(by)")
+        throw DomainError(
+          .notPermitted,
+          "notice \(number) is already decided, by decision \(try tx.decision(onNotice: number) ?? "?")"
+        )
       case "held":
         throw DomainError(
           .notPermitted,
@@ -454,6 +458,12 @@ extension Access: CentralProcedureStore {
 
   func notice(decidedBy decision: String) throws -> String? {
     try db.fetchOne("SELECT number FROM documents WHERE decision = ?", decision) { $0.text(0) }
+  }
+
+  func decision(onNotice notice: String) throws -> String? {
+    try db.fetchOne(
+      "SELECT decision FROM documents WHERE number = ? AND kind = 'notice'", notice
+    ) { $0.optionalText(0) } ?? nil
   }
 
   func educations(of licence: LicenceNumber) throws -> [FullScoreEducation] {

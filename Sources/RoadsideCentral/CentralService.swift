@@ -438,7 +438,7 @@ public struct CentralService {
   }
 
   /// Takes points off by study (公安部令第163号 §25–§27), refused with the article when the
-  /// law does not accept the application (``StudyReduction/refusal(licence:ledger:decisions:educations:on:)``).
+  /// law does not accept the application (``StudyReduction/refusal(licence:ledger:decisions:fullScoreEducations:on:)``).
   public func reducePoints(_ number: LicenceNumber, points: Int, reason: String?) throws
     -> AdminOutcome
   {

@@ -47,8 +47,8 @@ public struct Offence: Sendable, Hashable, Codable, Identifiable {
   public let fine: FineRule
   public let measure: LicenceMeasure
   /// Where the offence itself calls for withholding the paper licence at the roadside
-  /// (扣留, a compulsory measure, not a penalty): the article, e.g. 公安部令第157号 §31(三)
-  /// for 50 % or more over the limit. Nil for most offences.
+  /// (扣留, a compulsory measure, not a penalty): the article of 公安部令第157号 §31 that
+  /// names it, e.g. §31(一) for drink-driving, §31(三) for 50 % or more over the limit.
   public let roadsideWithholding: String?
 
   public var id: String { code }
@@ -124,7 +124,7 @@ extension OffenceCatalogue {
     version: "RS-2026.2", province: "北京市",
     offences: [
       // 12 points (第8条)
-      o("1201", "饮酒后驾驶机动车", "driving after drinking", 12, "第8条第1项", 1000...2000, warning: false, "\(law) 第91条第1款", 1500, roadsideDefault, .suspend(months: 6)),
+      o("1201", "饮酒后驾驶机动车", "driving after drinking", 12, "第8条第1项", 1000...2000, warning: false, "\(law) 第91条第1款", 1500, roadsideDefault, .suspend(months: 6), withhold: "公安部令第157号 §31(一)"),
       o("1202", "醉酒驾驶机动车", "drunk driving", 12, "第8条第1项", 0...0, warning: false, "\(law) 第91条第2款 (criminal liability; no fine by the traffic police)", 0, "no fine", .revoke),
       o("1203", "造成致人轻伤以上或者死亡的交通事故后逃逸，尚不构成犯罪", "leaving the scene of an accident with injury or death", 12, "第8条第2项", 200...2000, warning: false, "\(rule99)第1款第3项; 吊销: \(law) 第101条第2款", 2000, roadsideDefault, .revoke),
       o("1204", "使用伪造、变造的机动车号牌、行驶证、驾驶证", "using forged or altered plates, registration or licence", 12, "第8条第3项", 2000...5000, warning: false, "\(law) 第96条第1款", 5000, roadsideDefault),

@@ -113,8 +113,9 @@ public enum PenaltyPlanner {
   /// - the paper licence is withheld at the roadside (扣留, a compulsory measure with its own
   ///   certificate) when an offence carries suspension or revocation (道路交通安全法 §110;
   ///   drink-driving 157号 §31(一)), when the offence itself calls for it (50 % or more over
-  ///   the limit, 157号 §31(三)), or when the stop brings the cycle to 12 points (公安部令
-  ///   第163号 §17, 157号 §31(五)). Withholding does not change any offence's procedure
+  ///   the limit, 157号 §31(三)), or when the stop's on-the-spot decisions bring the cycle to
+  ///   12 points (公安部令第163号 §17, 157号 §31(五); a notice's points are recorded only
+  ///   when the unit decides it, 163号 §13). Withholding does not change any offence's procedure
   ///   (157号 §43): an offence the simple procedure allows is still decided on the spot, and
   ///   its points are recorded with that decision (163号 §13).
   public static func plan(
@@ -136,27 +137,35 @@ public enum PenaltyPlanner {
     }
     let added = drafts.reduce(0) { $0 + ($1.2 ? 0 : $1.0.points) }
     let after = pointsBefore + added
+    // Points count when a decision records them (163号 §13): only this stop's on-the-spot
+    // decisions can bring the cycle to 12 here; a notice's points wait for the unit.
+    let decidedHere = drafts.filter {
+      !$0.2
+        && Procedure.gate(fine: $0.1, isWarning: $0.2, measure: $0.0.measure) == .simple
+    }
+    let recordedAfter = pointsBefore + decidedHere.reduce(0) { $0 + $1.0.points }
     var withholding: Withholding?
-    if let measured = drafts.first(where: { $0.0.measure.requiresWithholding }) {
+    if let cause = drafts.first(where: {
+      $0.0.measure.requiresWithholding || $0.0.roadsideWithholding != nil
+    })?.0 {
+      // The measure the offence carries (道路交通安全法 §110) and the article of 157号 §31
+      // that names the offence, whichever apply.
+      let basis = [
+        cause.measure.requiresWithholding ? "道路交通安全法 §110" : nil, cause.roadsideWithholding,
+      ].compactMap { $0 }.joined(separator: "; ")
       withholding = Withholding(
-        reason:
-          "offence \(measured.0.code) carries \(measured.0.measure.english): the licence is withheld until the decision",
-        basis: measured.0.code == "1201"
-          ? "道路交通安全法 §110; 公安部令第157号 §31(一)" : "道路交通安全法 §110",
-        offence: measured.0.code)
-    } else if let fast = drafts.first(where: { $0.0.roadsideWithholding != nil }) {
-      withholding = Withholding(
-        reason:
-          "offence \(fast.0.code) (\(fast.0.english)) calls for withholding the licence until the decision",
-        basis: fast.0.roadsideWithholding!, offence: fast.0.code)
-    } else if pointsBefore < PointsLedger.fullScore, after >= PointsLedger.fullScore {
+        reason: cause.measure.requiresWithholding
+          ? "offence \(cause.code) carries \(cause.measure.english): the licence is withheld until the decision"
+          : "offence \(cause.code) (\(cause.english)) calls for withholding the licence until the decision",
+        basis: basis, offence: cause.code)
+    } else if pointsBefore < PointsLedger.fullScore, recordedAfter >= PointsLedger.fullScore {
       let days = PointsLedger.fullScoreStudyDays(
-        classes: classes, timesInCycle: 1, points: after)
-      let last = drafts.last(where: { !$0.2 && $0.0.points > 0 })?.0.code
+        classes: classes, timesInCycle: 1, points: recordedAfter)
       withholding = Withholding(
         reason:
-          "this stop brings the cycle to \(after) points: the licence is withheld; full-score education is \(days) days of study and an exam",
-        basis: "公安部令第163号 §17, §18; 公安部令第157号 §31(五)", offence: last)
+          "this stop brings the cycle to \(recordedAfter) points: the licence is withheld; full-score education is \(days) days of study and an exam",
+        basis: "公安部令第163号 §17, §18; 公安部令第157号 §31(五)",
+        offence: decidedHere.last(where: { $0.0.points > 0 })?.0.code)
     }
     let charges = drafts.map { offence, fine, warning in
       Charge(
@@ -289,12 +298,11 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
       throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
     }
     if kind == DocumentKind.decision {
-      let gate = Procedure.gate(
-        fine: charge.fine, isWarning: charge.warning, measure: charge.measure)
       switch charge.procedure {
       case .simple:
-        guard gate == .simple, charge.measure == offence.measure || offence.measure == .none
-        else {
+        let gate = Procedure.gate(
+          fine: charge.fine, isWarning: charge.warning, measure: offence.measure)
+        guard gate == .simple, charge.measure == offence.measure else {
           throw .invalid(
             "document \(number) decides offence \(offence.code) on the spot, but a fine of \(charge.fine.yuanText)\(offence.measure == .none ? "" : " with the licence \(offence.measure.english)") needs the general procedure"
           )

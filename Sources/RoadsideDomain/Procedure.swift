@@ -11,6 +11,23 @@ public enum LicenceMeasure: Sendable, Hashable, Codable {
   /// until the decision.
   public var requiresWithholding: Bool { self != .none }
 
+  /// Parses `none`, `revoke` or `suspend:MONTHS` (1–24), as the CLI and scenarios write it.
+  public init(parsing text: String) throws(DomainError) {
+    let lower = text.lowercased()
+    switch lower {
+    case "none": self = .none
+    case "revoke": self = .revoke
+    default:
+      let parts = lower.split(separator: ":")
+      guard parts.count == 2, parts[0] == "suspend", let months = Int(parts[1]),
+        (1...24).contains(months)
+      else {
+        throw .invalid("a measure is suspend:MONTHS (1–24), revoke or none, not \"\(text)\"")
+      }
+      self = .suspend(months: months)
+    }
+  }
+
   public var english: String {
     switch self {
     case .none: "none"

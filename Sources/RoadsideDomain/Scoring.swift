@@ -86,7 +86,7 @@ public struct PointsOutcome: Sendable, Equatable {
 }
 
 /// What closing a cycle did.
-public struct CycleClosing: Sendable, Equatable, Codable {
+public struct CycleClosing: Sendable, Equatable {
   public let cycle: ScoringCycle
   public let total: Int
   /// Points moved into the next cycle: those of the cycle's unpaid fines when one of them

@@ -286,20 +286,8 @@ public struct ScenarioRunner: Sendable {
       return [
         "deductions: \(run.settled.count) settled, \(run.failed.count) failed, \(run.unknown.count) unknown, \(run.cancelled.count) cancelled, \(run.reversed.count) refunded"
       ]
-    case .decide(let ref, let fine, let measureText):
+    case .decide(let ref, let fine, let measure):
       let number = try document(ref, state)
-      let measure: LicenceMeasure?
-      switch measureText?.lowercased() {
-      case nil: measure = nil
-      case "none": measure = LicenceMeasure.none
-      case "revoke": measure = .revoke
-      case let text?:
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, parts[0] == "suspend", let months = Int(parts[1]) else {
-          throw ScenarioFailure("measure is suspend:MONTHS, revoke or none, not \"\(text)\"")
-        }
-        measure = .suspend(months: months)
-      }
       let outcome = try world.central().decideNotice(
         number, fineYuan: fine, measure: measure, reason: "scenario")
       state.documents.append(outcome.decision.number)

@@ -78,7 +78,7 @@ public enum Action: Sendable {
   case login(terminal: String)
   case skew(terminal: String, seconds: Int64)
   /// The unit decides a processing notice (公安部令第157号 §48–§51).
-  case decide(document: String, fineYuan: Int?, measure: String?)
+  case decide(document: String, fineYuan: Int?, measure: LicenceMeasure?)
 }
 
 public enum CentralAction: Sendable {
@@ -455,7 +455,11 @@ public enum ScenarioParser {
       action = .decide(
         document: try r.string(d["document"]!, "document"),
         fineYuan: try d["fine"].map { try r.int($0, "fine") },
-        measure: try d["measure"].map { try r.string($0, "measure") })
+        measure: try d["measure"].map { node in
+          do { return try LicenceMeasure(parsing: try r.string(node, "measure")) } catch let
+            error as DomainError
+          { throw r.error(node, error.description) }
+        })
     case "void":
       let v = try r.mapping(
         value, "void", required: ["terminal", "document"], optional: ["reason"])

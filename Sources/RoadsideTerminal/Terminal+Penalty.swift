@@ -188,9 +188,7 @@ extension Terminal {
   public func pointsNow(_ number: LicenceNumber, firstIssued: LocalDate, today: LocalDate) throws
     -> Int
   {
-    var ledger = try store.pointsLedger(number, firstIssued: firstIssued)
-    // Cycles that ended since central last wrote the ledger close here too (163号 §15).
-    _ = ledger.closeCycles(through: today)
+    let ledger = try store.pointsLedger(number, firstIssued: firstIssued, asOf: today)
     let known = Set(ledger.entries.map(\.decisionNumber))
     let cycle = ledger.cycle(on: today)
     let provisional = try store.db.fetchAll(

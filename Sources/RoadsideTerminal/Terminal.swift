@@ -437,8 +437,7 @@ public struct Terminal {
       let stale = age.map { $0 > Terminal.stalenessBudgetSeconds } ?? true
       let result: LookupResult
       if let licence = try store.licence(number) {
-        var ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued)
-        _ = ledger.closeCycles(through: today)
+        let ledger = try store.pointsLedger(number, firstIssued: licence.firstIssued, asOf: today)
         let cycle = ledger.cycle(on: today)
         let total = try pointsNow(number, firstIssued: licence.firstIssued, today: today)
         result = LookupResult(

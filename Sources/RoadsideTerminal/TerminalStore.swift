@@ -370,12 +370,18 @@ public final class TerminalStore {
     }
   }
 
-  public func pointsLedger(_ number: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger {
+  /// The cached ledger with every cycle that ended by `today` closed, as central closes it
+  /// when it next reads the ledger (公安部令第163号 §15).
+  public func pointsLedger(_ number: LicenceNumber, firstIssued: LocalDate, asOf today: LocalDate)
+    throws -> PointsLedger
+  {
     guard
       let text = try db.fetchOne(
         "SELECT ledger FROM points WHERE licence = ?", number.value, map: { $0.text(0) })
     else { return PointsLedger(firstIssued: firstIssued) }
-    return try JSONDecoder().decode(PointsLedger.self, from: Data(text.utf8))
+    var ledger = try JSONDecoder().decode(PointsLedger.self, from: Data(text.utf8))
+    _ = ledger.closeCycles(through: today)
+    return ledger
   }
 
   public func decisions(_ number: LicenceNumber) throws -> [CachedDecision] {

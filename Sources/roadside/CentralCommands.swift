@@ -281,10 +281,7 @@ struct LicenceCommand: ParsableCommand {
         print(
           "Not renewed: licence \(outcome.licence.number) expired on \(outcome.licence.validity.validUntil!), more than one year ago; it is cancelled (注销, status G; 公安部令第162号 §79(八)), and driving resumes only after the exam"
         )
-        for change in outcome.changes {
-          print(
-            "  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
-        }
+        printChanges(outcome)
         return
       }
       try report(outcome, "Renewed", json: options.json)
@@ -314,6 +311,11 @@ func report(_ outcome: AdminOutcome, _ verb: String, json: Bool) throws {
   print(
     "\(verb) licence \(l.number): status \(l.status.code) \(l.status.chinese), classes \(l.classes.code), epoch \(l.epoch)"
   )
+  printChanges(outcome)
+}
+
+/// The change-log entries an administrative change appended, one line each.
+func printChanges(_ outcome: AdminOutcome) {
   for change in outcome.changes {
     print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
   }
@@ -348,9 +350,7 @@ struct PointsCommand: ParsableCommand {
       print(
         "Reduced points of licence \(number): now \(dossier.points.total) in cycle \(dossier.points.cycleStart) – \(dossier.points.cycleLastDay)"
       )
-      for change in outcome.changes {
-        print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
-      }
+      printChanges(outcome)
     }
   }
 }

@@ -3,23 +3,6 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 
-/// Parses `suspend:MONTHS`, `revoke` or `none`.
-func parseMeasure(_ text: String) throws -> LicenceMeasure {
-  switch text.lowercased() {
-  case "none": return .none
-  case "revoke": return .revoke
-  default:
-    let parts = text.lowercased().split(separator: ":")
-    guard parts.count == 2, parts[0] == "suspend", let months = Int(parts[1]),
-      (1...24).contains(months)
-    else {
-      throw ValidationError(
-        "--measure takes suspend:MONTHS (1–24), revoke or none, not \"\(text)\"")
-    }
-    return .suspend(months: months)
-  }
-}
-
 extension Central {
   struct NoticeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,12 +68,17 @@ extension Central {
 
       func validate() throws {
         if let fine, fine < 0 { throw ValidationError("--fine takes whole yuan, 0 or more") }
-        if let measure { _ = try parseMeasure(measure) }
+        if let measure {
+          do { _ = try LicenceMeasure(parsing: measure) } catch {
+            throw ValidationError("--measure: \(error.description)")
+          }
+        }
       }
 
       func run() throws {
         let outcome = try openCentral(global).decideNotice(
-          document, fineYuan: fine, measure: try measure.map(parseMeasure), reason: reason)
+          document, fineYuan: fine, measure: try measure.map { try LicenceMeasure(parsing: $0) },
+          reason: reason)
         if json { return try printJSON(outcome) }
         let d = outcome.decision
         print(
@@ -172,9 +160,7 @@ extension PointsCommand {
           "Full-score exam failed for licence \(outcome.licence.number); it may be retaken from \(LocalDate(iso: completed)!.adding(days: 10)) (公安部令第163号 §21)"
         )
       }
-      for change in outcome.changes {
-        print("  change \(change.seq): \(change.entity.rawValue) \(change.key) (\(change.action))")
-      }
+      printChanges(outcome)
     }
   }
 }

@@ -160,10 +160,10 @@ import Testing
     #expect(try catalogue.require(code).fine.warningAllowed == allowed, "\(article)")
   }
 
-  /// Measures the texts attach: 道路交通安全法 §91 (6 months), §101第2款 (leaving the scene),
-  /// 公安部令第157号 §31(三) (50 % or more over the limit: withheld at the roadside).
+  /// Measures the texts attach: 道路交通安全法 §91 (6 months), §101第2款 (leaving the scene);
+  /// withheld at the roadside, 公安部令第157号 §31(一) drink-driving, §31(三) 50 % or more over.
   @Test(arguments: [
-    ("1201", LicenceMeasure.suspend(months: 6), nil as String?),
+    ("1201", LicenceMeasure.suspend(months: 6), "公安部令第157号 §31(一)" as String?),
     ("1202", .revoke, nil), ("1203", .revoke, nil), ("0609", .revoke, nil),
     ("1207", .none, "公安部令第157号 §31(三)"), ("1210", .none, "公安部令第157号 §31(三)"),
     ("0902", .none, "公安部令第157号 §31(三)"), ("0605", .none, "公安部令第157号 §31(三)"),

@@ -95,6 +95,16 @@ import Testing
     // The 12th point is still decided on the spot: 扣留 does not force the general procedure
     // (公安部令第157号 §43), and the points are recorded with the decision (163号 §13).
     #expect(stop.charges.allSatisfy { $0.procedure == .simple })
+    // A notice's points are recorded only when the unit decides it (163号 §13): a general-
+    // procedure offence does not reach 12 at the roadside.
+    let noticed = try plan([("0312", 501)], pointsBefore: 9)
+    #expect(noticed.pointsAfter == 12)
+    #expect(noticed.charges.map(\.procedure) == [.general])
+    #expect(!noticed.paperLicenceRequired)
+    let mixed = try plan([("0312", 501), ("0111", 50)], pointsBefore: 9)
+    #expect(!mixed.paperLicenceRequired)
+    let decided = try plan([("0312", 501), ("0111", 50)], pointsBefore: 11)
+    #expect(decided.withholding?.offence == "0111")
     // Already at 12 before the stop: nothing new to withhold for.
     let after = try plan([("0111", 50)], pointsBefore: 12)
     #expect(!after.paperLicenceRequired)
