@@ -249,19 +249,28 @@ public struct FixtureGenerator: Sendable {
       random.chance(percent: 82)
       ? FixtureGenerator.regions[random.int(in: 0..<8)]
       : FixtureGenerator.regions[random.int(in: 8..<FixtureGenerator.regions.count)]
+    // Classes first, then a birth date and a first issue the law allows for them on the
+    // reference date (公安部令第162号 §14 ages, §16/§17 waits for added classes, §65 limits).
+    let statusCodes = weighted(FixtureGenerator.statusMix, random: &random)
+    let classes = weighted(FixtureGenerator.classMix, random: &random)
+    let inForce = !LicenceStatus(codes: statusCodes).isTerminal
+    let youngest = max(19, classes.map(\.minimumAge).max() ?? 18)
+    let oldest = min(70, inForce ? classes.compactMap(\.maximumAge).min() ?? 70 : 70)
     let birth = randomDate(
-      from: LocalDate(year: ref.year - 70, month: 1, day: 1)!, to: ref.adding(years: -19),
+      from: ref.adding(years: -oldest).adding(days: 1), to: ref.adding(years: -youngest),
       random: &random)
     var id: CitizenID
     repeat {
       id = CitizenID.make(region: region.code, birthDate: birth, sequence: random.int(in: 0...999))
     } while !state.ids.insert(id.value).inserted
     let gender = id.gender
-    let statusCodes = weighted(FixtureGenerator.statusMix, random: &random)
-    let classes = weighted(FixtureGenerator.classMix, random: &random)
-
+    let wait = classes.map(\.yearsHeldBeforeAdding).max() ?? 0
+    var latestFirstIssue = ref.adding(days: -30).adding(years: -wait)
+    if classes.contains(where: { $0.applicationAgeLimit != nil }) {
+      latestFirstIssue = min(latestFirstIssue, birth.adding(years: 61).adding(days: -1))
+    }
     var firstIssued = randomDate(
-      from: birth.adding(years: 18), to: ref.adding(days: -30), random: &random)
+      from: birth.adding(years: 18), to: latestFirstIssue, random: &random)
     var validity: Validity
     var renewals = 0
     if statusCodes.contains(.overdueRenewal) {

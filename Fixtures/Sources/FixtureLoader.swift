@@ -34,8 +34,13 @@ public struct FixtureError: Error, Sendable, Equatable, CustomStringConvertible 
 ///
 /// Every record is decoded strictly (a missing, misspelt or unknown field is an error),
 /// checked by the domain rules, and checked against the others (duplicates, references
-/// to unknown licences or offences, fines outside the legal range). Loading stops at the
-/// first bad record and reports its file and line; nothing is returned half-loaded.
+/// to unknown licences or offences, fines outside the legal range). Then the set is held
+/// to the law on its ``FixtureSet/snapshotDate`` (or the date the caller gives): every
+/// licence one the office could have issued and still in force on that day
+/// (``Licence/issuanceBreach(on:)``: 公安部令第162号 §14, §16, §17, §65), and every decision
+/// whose offence revokes or suspends reflected in its licence's status (道路交通安全法 §91,
+/// §101). Loading stops at the first bad record and reports its file, line and article;
+/// nothing is returned half-loaded.
 public struct FixtureLoader: Sendable {
   public static let fileNames = [
     "licences.jsonl", "vehicles.jsonl", "officers.jsonl", "terminals.jsonl", "mandates.jsonl",
@@ -64,7 +69,9 @@ public struct FixtureLoader: Sendable {
 
   public init(catalogue: OffenceCatalogue = .current) { self.catalogue = catalogue }
 
-  public func load(directory: URL) throws(FixtureError) -> FixtureSet {
+  /// Loads and checks the set in `directory`; `asOf` overrides the day the time-dependent
+  /// rules are checked on (default: the set's own ``FixtureSet/snapshotDate``).
+  public func load(directory: URL, asOf: LocalDate? = nil) throws(FixtureError) -> FixtureSet {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
       isDirectory.boolValue
@@ -99,7 +106,44 @@ public struct FixtureLoader: Sendable {
       (day: CalendarDay) throws(DomainError) in try day.validate()
     }
     try crossCheck(set, directory: directory)
+    if let date = asOf ?? set.snapshotDate {
+      try checkLaw(set, on: date, directory: directory)
+    }
     return set
+  }
+
+  /// The law's rules on `date`: issuance and age (公安部令第162号), and decisions' measures.
+  private func checkLaw(_ set: FixtureSet, on date: LocalDate, directory: URL)
+    throws(FixtureError)
+  {
+    func fail(_ file: String, _ index: Int, _ message: String) -> FixtureError {
+      FixtureError(
+        file: directory.appendingPathComponent(file).path, line: index + 1, message: message)
+    }
+    var byNumber: [LicenceNumber: Licence] = [:]
+    for (index, licence) in set.licences.enumerated() {
+      if let breach = licence.issuanceBreach(on: date) {
+        throw fail("licences.jsonl", index, "licence \(licence.number.masked): \(breach)")
+      }
+      byNumber[licence.number] = licence
+    }
+    for (index, decision) in set.decisions.enumerated() {
+      guard let offence = catalogue.offence(decision.offence),
+        let licence = byNumber[decision.licence],
+        let required = offence.measure.requiredStatus(decidedOn: decision.decidedOn, on: date),
+        !licence.status.contains(required), !licence.status.contains(.revoked)
+      else { continue }
+      let effect =
+        switch offence.measure {
+        case .suspend(let months):
+          "suspends the licence until \(decision.decidedOn.adding(months: months))"
+        default: "revokes the licence"
+        }
+      throw fail(
+        "decisions.jsonl", index,
+        "decision \(decision.number) for offence \(offence.code) (\(offence.chinese)) \(effect) (\(offence.fine.basis)), but licence \(licence.number.masked) has status \(licence.status.code) on \(date); set its status to \(required.rawValue) or remove the decision"
+      )
+    }
   }
 
   private func crossCheck(_ set: FixtureSet, directory: URL) throws(FixtureError) {

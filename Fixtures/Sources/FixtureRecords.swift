@@ -251,4 +251,16 @@ public struct FixtureSet: Sendable {
     self.decisions = decisions
     self.calendar = calendar
   }
+
+  /// The day the set describes: the latest date any of its records holds (a first issue, a
+  /// term's start, a registration, a mandate, a decision). The rules that depend on age and
+  /// time are checked on this day; time after it is the running system's business (the
+  /// roadside verdict refuses a class the holder has aged out of, 公安部令第162号 §65).
+  public var snapshotDate: LocalDate? {
+    var dates: [LocalDate] = licences.flatMap { [$0.firstIssued, $0.validity.validFrom] }
+    dates += vehicles.map(\.registered)
+    dates += mandates.flatMap { [$0.authorisedOn] + ($0.revokedOn.map { [$0] } ?? []) }
+    dates += decisions.map(\.decidedOn)
+    return dates.max()
+  }
 }

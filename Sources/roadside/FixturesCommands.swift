@@ -52,18 +52,39 @@ struct Fixtures: ParsableCommand {
 
   struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Validate a fixture directory and report the first bad record.")
+      abstract: "Validate a fixture directory and report the first bad record.",
+      discussion: """
+        Every record is checked strictly and against the others, then the set against the \
+        law on the day it describes (its latest date, or --as-of): classes held at the \
+        ages and after the waits the texts set (公安部令第162号 §14, §16, §17), no class \
+        a holder has aged out of (§65), and the status every revoking or suspending \
+        decision requires (道路交通安全法 §91, §101). A refusal names the file, the line, \
+        the record and the article; exit code 65.
+        """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The fixture directory (default: the set shipped with Roadside).")
     var directory: String?
+    @Option(
+      help: ArgumentHelp(
+        "Check the age and time rules on this day (YYYY-MM-DD) instead of the set's latest date.",
+        valueName: "date"))
+    var asOf: String?
+
+    func validate() throws {
+      if let asOf, LocalDate(iso: asOf) == nil {
+        throw ValidationError("--as-of \"\(asOf)\" is not a date; write it as YYYY-MM-DD")
+      }
+    }
 
     func run() throws {
       let url =
         directory.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
-      let set = try FixtureLoader().load(directory: url)
+      let day = asOf.flatMap { LocalDate(iso: $0) }
+      let set = try FixtureLoader().load(directory: url, asOf: day)
+      let checkedOn = (day ?? set.snapshotDate).map { " on \($0)" } ?? ""
       print(
-        "\(url.path): \(set.licences.count) licences, \(set.vehicles.count) vehicles, \(set.officers.count) officers, \(set.terminals.count) terminals, \(set.mandates.count) mandates, \(set.decisions.count) decisions — all valid"
+        "\(url.path): \(set.licences.count) licences, \(set.vehicles.count) vehicles, \(set.officers.count) officers, \(set.terminals.count) terminals, \(set.mandates.count) mandates, \(set.decisions.count) decisions — all valid\(checkedOn)"
       )
     }
   }

@@ -165,11 +165,49 @@ import Testing
     let check = try roadside(["fixtures", "check", out.path])
     #expect(check.status == 0)
     #expect(check.stdout.hasPrefix("\(out.path): 500 licences, "))
-    #expect(check.stdout.hasSuffix(" — all valid\n"))
+    #expect(check.stdout.hasSuffix(" — all valid on 2026-11-22\n"))
     let home = newHome()
     #expect(
       try roadside(["central", "init", "--fixtures", out.path, "--home", home.path, "--now", now])
         .status == 0)
+  }
+
+  /// `fixtures check` holds a set to the law on its own day or on --as-of, and a refusal
+  /// names the file, the line, the record and the article (公安部令第162号 §65 here).
+  @Test func fixturesCheckRefusesASetThatBreaksTheLaw() throws {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let shipped = try String(
+      contentsOf: repository.appendingPathComponent("Fixtures/default/licences.jsonl"),
+      encoding: .utf8)
+    let first = String(shipped.split(separator: "\n")[0])
+    #expect(first.contains("\"number\":\"110114197811271869\""))
+    let dir = newHome().appendingPathComponent("set")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try
+      (first.replacingOccurrences(of: "\"classes\":[\"C2\"]", with: "\"classes\":[\"B2\"]")
+      + "\n").write(
+        to: dir.appendingPathComponent("licences.jsonl"), atomically: true, encoding: .utf8)
+
+    let today = try roadside(["fixtures", "check", dir.path])
+    #expect(today.status == 0, "\(today.stderr)")
+    #expect(
+      today.stdout
+        == "\(dir.path): 1 licences, 0 vehicles, 0 officers, 0 terminals, 0 mandates, 0 decisions — all valid on 2022-09-30\n"
+    )
+    let later = try roadside(["fixtures", "check", dir.path, "--as-of", "2039-01-01"])
+    #expect(later.status == 65)
+    #expect(later.stdout.isEmpty)
+    #expect(
+      later.stderr
+        == "error: \(dir.path)/licences.jsonl line 1: licence 110114********1869: the holder turned 60 on 2038-11-27 and may no longer hold class B2 (大型货车) (公安部令第162号 §65); on 2039-01-01 the record must show the class exchanged\n"
+    )
+    let badDate = try roadside(["fixtures", "check", dir.path, "--as-of", "1.1.2039"])
+    #expect(badDate.status == 64)
+    #expect(
+      badDate.stderr
+        == "error: --as-of \"1.1.2039\" is not a date; write it as YYYY-MM-DD (see 'roadside help')\n"
+    )
   }
 }
 

@@ -208,3 +208,103 @@ import Testing
     }
   }
 }
+
+/// The set against the law on the day it describes (its latest date, 2026-11-01 for the
+/// default set) or a day the caller names: 公安部令第162号 §14, §16, §17, §65 on licences,
+/// 道路交通安全法 §91, §101 on the decisions' measures.
+@Suite struct FixtureLawTests {
+  let errors = FixtureLoaderErrorTests()
+
+  @Test func theDefaultSetDescribesTheFirstOfNovember() {
+    #expect(defaultFixtures.snapshotDate == LocalDate(iso: "2026-11-01"))
+  }
+
+  @Test func aLeavingTheSceneDecisionOnALicenceStillAIsRefused() throws {
+    let original = try errors.firstLine("decisions.jsonl")
+    #expect(original.contains("\"offence\":\"0109\",\"decidedOn\":\"2025-10-30\",\"fineYuan\":200"))
+    let dir = try errors.directory(
+      replacingLine: 1, of: "decisions.jsonl",
+      with: original.replacingOccurrences(
+        of: "\"offence\":\"0109\",\"decidedOn\":\"2025-10-30\",\"fineYuan\":200",
+        with: "\"offence\":\"0609\",\"decidedOn\":\"2025-10-30\",\"fineYuan\":1000"))
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("decisions.jsonl").path, line: 1,
+        message:
+          "decision 110000202500000001 for offence 0609 (造成致人轻微伤或者财产损失的交通事故后逃逸) revokes the licence (道路交通安全法 第99条第1款第3项; 吊销: 道路交通安全法 第101条第2款), but licence 110114********1869 has status A on 2026-11-01; set its status to F or remove the decision"
+      )
+    ) { try FixtureLoader().load(directory: dir) }
+  }
+
+  @Test func aDrinkDrivingSuspensionStillRunningNeedsD() throws {
+    let original = try errors.firstLine("decisions.jsonl")
+    let dir = try errors.directory(
+      replacingLine: 1, of: "decisions.jsonl",
+      with: original.replacingOccurrences(
+        of: "\"offence\":\"0109\",\"decidedOn\":\"2025-10-30\",\"fineYuan\":200",
+        with: "\"offence\":\"1201\",\"decidedOn\":\"2026-06-01\",\"fineYuan\":1500"))
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("decisions.jsonl").path, line: 1,
+        message:
+          "decision 110000202500000001 for offence 1201 (饮酒后驾驶机动车) suspends the licence until 2026-12-01 (道路交通安全法 第91条第1款), but licence 110114********1869 has status A on 2026-11-01; set its status to D or remove the decision"
+      )
+    ) { try FixtureLoader().load(directory: dir) }
+    // Six months on, the suspension has run out and the record stands.
+    _ = try FixtureLoader().load(directory: dir, asOf: LocalDate(iso: "2026-12-01")!)
+  }
+
+  @Test func aCityBusDriverOfNineteenIsRefused() throws {
+    let original = try errors.firstLine("licences.jsonl")
+    let young = CitizenID.make(
+      region: 110101, birthDate: LocalDate(iso: "2007-05-15")!, sequence: 844)
+    let record = original.replacingOccurrences(of: "110114197811271869", with: young.value)
+      .replacingOccurrences(
+        of: "\"gender\":\"female\"", with: "\"gender\":\"\(young.gender.rawValue)\""
+      )
+      .replacingOccurrences(of: "1978-11-27", with: "2007-05-15")
+      .replacingOccurrences(of: "2006-09-30", with: "2025-09-21")
+      .replacingOccurrences(
+        of: "\"validFrom\":\"2022-09-30\"", with: "\"validFrom\":\"2025-09-21\""
+      )
+      .replacingOccurrences(of: "\"classes\":[\"C2\"]", with: "\"classes\":[\"A3\"]")
+      .replacingOccurrences(of: "110000000001", with: "110000009999")
+    // Line 241 is the empty line after the last record: the new record is appended.
+    let dir = try errors.directory(replacingLine: 241, of: "licences.jsonl", with: record)
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("licences.jsonl").path, line: 241,
+        message:
+          "licence \(young.masked): class A3 (城市公交车) is issued from age 20 (公安部令第162号 §14(一)3), but the holder is 19 on 2026-11-01"
+      )
+    ) { try FixtureLoader().load(directory: dir) }
+  }
+
+  @Test func aHolderWhoTurnsSixtyMustHaveExchangedALargeTruckClass() throws {
+    let original = try errors.firstLine("licences.jsonl")
+    let dir = try errors.directory(
+      replacingLine: 1, of: "licences.jsonl",
+      with: original.replacingOccurrences(
+        of: "\"classes\":[\"C2\"]", with: "\"classes\":[\"B2\"]"))
+    _ = try FixtureLoader().load(directory: dir)
+    #expect(
+      throws: FixtureError(
+        file: dir.appendingPathComponent("licences.jsonl").path, line: 1,
+        message:
+          "licence 110114********1869: the holder turned 60 on 2038-11-27 and may no longer hold class B2 (大型货车) (公安部令第162号 §65); on 2039-01-01 the record must show the class exchanged"
+      )
+    ) { try FixtureLoader().load(directory: dir, asOf: LocalDate(iso: "2039-01-01")!) }
+  }
+
+  @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+  func generatedSetsObeyTheLaw(_ seed: UInt64) throws {
+    let dir = temporaryDirectory("gen")
+    _ = try FixtureGenerator(
+      licenceCount: 2_000, seed: seed, referenceDate: LocalDate(iso: "2026-11-01")!
+    )
+    .write(to: dir)
+    let set = try FixtureLoader().load(directory: dir)
+    #expect(set.snapshotDate == LocalDate(iso: "2026-11-01"))
+    #expect(Set(set.licences.flatMap(\.classes)).isSuperset(of: [.a1, .a2, .b1, .b2, .c6]))
+  }
+}
