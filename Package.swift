@@ -119,7 +119,7 @@ let package = Package(
     .target(
       name: "RoadsideHolder",
       dependencies: [
-        "RoadsideDomain", "RoadsideCredentials", "RoadsideCentral",
+        "RoadsideDomain", "RoadsideCredentials", "RoadsideCentral", "RoadsideStorage",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -147,6 +147,7 @@ let package = Package(
       name: "RoadsideBankHTTP",
       dependencies: [
         "RoadsideBank", "RoadsideDomain",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -24,6 +24,33 @@ public struct DeductionRequest: Sendable, Codable, Equatable {
   }
 }
 
+extension DeductionRequest {
+  /// Refuses a request the bank cannot honour whatever the account: an empty or overlong
+  /// key, a missing licence or account, an amount of zero or less.
+  public func validate() throws(BankError) {
+    try Self.validate(key: key)
+    guard !licence.isEmpty, !account.isEmpty else {
+      throw BankError(.invalid, "a deduction needs a licence and an account")
+    }
+    guard amount.fen > 0 else {
+      throw BankError(
+        .invalid, "a deduction's amount must be more than 0, not \(amount.fen) fen")
+    }
+  }
+
+  /// A key is 1 to 64 characters of letters, digits and dashes (a decision number).
+  public static func validate(key: String) throws(BankError) {
+    guard (1...64).contains(key.utf8.count),
+      key.utf8.allSatisfy({
+        (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45
+      })
+    else {
+      throw BankError(
+        .invalid, "a deduction key is 1 to 64 letters, digits or dashes (a decision number)")
+    }
+  }
+}
+
 /// What the bank did with a key: the first result, whenever it is asked again.
 public struct DeductionResult: Sendable, Codable, Equatable {
   public let key: String
@@ -69,6 +96,10 @@ public struct BankError: Error, Sendable, Equatable, CustomStringConvertible {
     case keyReused = "key_reused"
     case notFound = "not_found"
     case invalid
+    /// The request did not prove which client sent it (HTTP 401).
+    case unauthenticated
+    /// The bank failed (HTTP 500).
+    case `internal`
   }
 
   public let kind: Kind

@@ -51,7 +51,17 @@ public final class BankStore {
             times INTEGER NOT NULL CHECK (times >= 0),
             delay_ms INTEGER NOT NULL DEFAULT 0 CHECK (delay_ms >= 0)
           ) STRICT;
-          """)
+          """),
+      Migration(
+        version: 2, name: "authenticated clients; each deduction owned by the client that made it",
+        sql: """
+          CREATE TABLE clients (
+            name TEXT PRIMARY KEY,
+            secret BLOB NOT NULL CHECK (length(secret) = 32),
+            created_at TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          ALTER TABLE deductions ADD COLUMN client TEXT NOT NULL DEFAULT 'central';
+          """),
     ])
 
   init(db: Connection, path: String) {
@@ -70,8 +80,7 @@ public final class BankStore {
     guard !FileManager.default.fileExists(atPath: path) else {
       throw BankError(.invalid, "a bank already exists at \(path)")
     }
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try PrivateFiles.createDirectory(atPath: (path as NSString).deletingLastPathComponent)
     let db = try Connection(path: path, create: true, durability: .full)
     try migrator.migrate(db)
     try db.transaction {
@@ -93,16 +102,32 @@ public final class BankStore {
     guard FileManager.default.fileExists(atPath: path) else {
       throw BankError(.notFound, "no bank at \(path); run 'roadside bank init' first")
     }
-    let db = try Connection(path: path, create: false, durability: .full)
-    try migrator.migrate(db)
+    let db: Connection
+    do {
+      db = try Connection(path: path, create: false, durability: .full)
+      try migrator.migrate(db, creating: false)
+    } catch let error as SQLiteError where error.isNotADatabase {
+      throw BankError(
+        .invalid,
+        "\(path) is not a SQLite database or is damaged; move it aside and run 'roadside bank init'"
+      )
+    } catch let error as SchemaError {
+      throw BankError(.invalid, "\(error); move it aside and run 'roadside bank init'")
+    }
     return BankStore(db: db, path: path)
   }
 
   // MARK: - Deductions
 
   /// Deducts, or returns the first result for the key. `forced` is an injected failure.
-  func deduct(_ request: DeductionRequest, forced: String?) throws -> DeductionResult {
-    try db.transaction {
+  func deduct(_ request: DeductionRequest, client: String, forced: String?) throws
+    -> DeductionResult
+  {
+    try request.validate()
+    return try db.transaction {
+      if let owner = try owner(request.key), owner != client {
+        throw BankError(.keyReused, "key \(request.key) belongs to another client of this bank")
+      }
       if let first = try result(request.key) {
         guard first.amount == request.amount || first.outcome == "cancelled" else {
           throw BankError(
@@ -138,10 +163,10 @@ public final class BankStore {
           request.account)
       }
       try db.execute(
-        "INSERT INTO deductions (key, licence, account, amount_fen, outcome, reason, at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO deductions (key, licence, account, amount_fen, outcome, reason, at, day, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         request.key, request.licence, request.account, request.amount.fen,
         reason == nil ? "settled" : "failed", reason, request.at.description,
-        request.at.chinaDate.description)
+        request.at.chinaDate.description, client)
       return try result(request.key)!
     }
   }
@@ -157,19 +182,39 @@ public final class BankStore {
     }
   }
 
-  func cancel(_ key: String, at: Timestamp) throws -> DeductionResult {
-    try db.transaction {
-      if let first = try result(key) { return first }
+  /// The client that made (or cancelled ahead) the deduction with `key`.
+  func owner(_ key: String) throws -> String? {
+    try db.fetchOne("SELECT client FROM deductions WHERE key = ?", key) { $0.text(0) }
+  }
+
+  /// The result for `key` if `client` made it; another client's key is as good as absent.
+  func result(_ key: String, client: String) throws -> DeductionResult? {
+    guard try owner(key) == client else { return nil }
+    return try result(key)
+  }
+
+  /// Cancels `key` ahead of any deduction (a fine paid at a counter while the deduction's
+  /// outcome was unknown): a later deduction with the key is then refused. Only the client
+  /// that would make the deduction may do so, and only for a key it has not used.
+  func cancel(_ key: String, client: String, at: Timestamp) throws -> DeductionResult {
+    try DeductionRequest.validate(key: key)
+    return try db.transaction {
+      if let owner = try owner(key) {
+        guard owner == client else {
+          throw BankError(.notFound, "the bank has no deduction with key \(key) of yours")
+        }
+        return try result(key)!
+      }
       try db.execute(
-        "INSERT INTO deductions (key, licence, account, amount_fen, outcome, reason, at, day) VALUES (?, '', '', 0, 'cancelled', 'cancelled', ?, ?)",
-        key, at.description, at.chinaDate.description)
+        "INSERT INTO deductions (key, licence, account, amount_fen, outcome, reason, at, day, client) VALUES (?, '', '', 0, 'cancelled', 'cancelled', ?, ?, ?)",
+        key, at.description, at.chinaDate.description, client)
       return try result(key)!
     }
   }
 
-  func refund(_ key: String, at: Timestamp) throws -> DeductionResult {
+  func refund(_ key: String, client: String, at: Timestamp) throws -> DeductionResult {
     try db.transaction {
-      guard let first = try result(key) else {
+      guard try owner(key) == client, let first = try result(key) else {
         throw BankError(.notFound, "the bank has no deduction with key \(key)")
       }
       switch first.outcome {
@@ -191,19 +236,19 @@ public final class BankStore {
     }
   }
 
-  func statement(on date: LocalDate) throws -> [StatementLine] {
+  func statement(on date: LocalDate, client: String) throws -> [StatementLine] {
     let day = date.description
     let deductions = try db.fetchAll(
-      "SELECT key, amount_fen, at FROM deductions WHERE day = ? AND outcome IN ('settled', 'reversed') ORDER BY at, key",
-      day
+      "SELECT key, amount_fen, at FROM deductions WHERE day = ? AND client = ? AND outcome IN ('settled', 'reversed') ORDER BY at, key",
+      day, client
     ) {
       StatementLine(
         key: $0.text(0), kind: "deduction", amount: Money(fen: $0.int64(1)),
         at: Timestamp(iso: $0.text(2))!)
     }
     let refunds = try db.fetchAll(
-      "SELECT key, amount_fen, refunded_at FROM deductions WHERE refund_day = ? ORDER BY refunded_at, key",
-      day
+      "SELECT key, amount_fen, refunded_at FROM deductions WHERE refund_day = ? AND client = ? ORDER BY refunded_at, key",
+      day, client
     ) {
       StatementLine(
         key: $0.text(0), kind: "refund", amount: Money(fen: $0.int64(1)),
@@ -220,6 +265,23 @@ public final class BankStore {
     public let holder: String
     public let balance: Money
     public let state: String
+  }
+
+  // MARK: - Clients
+
+  /// Registers a client (central) with the 32-byte secret it signs its requests with.
+  public func addClient(_ name: String, secret: [UInt8], at: Timestamp) throws {
+    guard secret.count == 32 else {
+      throw BankError(.invalid, "a client secret is 32 bytes, not \(secret.count)")
+    }
+    try db.execute(
+      "INSERT INTO clients (name, secret, created_at) VALUES (?, ?, ?)", name, secret,
+      at.description)
+  }
+
+  /// The secret of client `name`, if the bank knows it.
+  public func clientSecret(_ name: String) throws -> [UInt8]? {
+    try db.fetchOne("SELECT secret FROM clients WHERE name = ?", name) { $0.blob(0) }
   }
 
   public func accounts() throws -> [Account] {
@@ -285,25 +347,59 @@ public actor BankEndpoint: BankClient {
 
   public init(path: String) throws { store = try BankStore.open(path: path) }
 
+  /// The client a local caller (central in the same home, through the file) acts as.
+  public static let localClient = "central"
+
   public func deduct(_ request: DeductionRequest) async throws -> DeductionResult {
-    try await faulted { forced in try store.deduct(request, forced: forced) }
+    try await deduct(request, client: Self.localClient)
   }
 
   public func deduction(_ key: String) async throws -> DeductionResult? {
-    try store.result(key)
+    try deduction(key, client: Self.localClient)
   }
 
   public func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await faulted { _ in try store.cancel(key, at: at) }
+    try await cancel(key, client: Self.localClient, at: at)
   }
 
   public func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await faulted { _ in try store.refund(key, at: at) }
+    try await refund(key, client: Self.localClient, at: at)
   }
 
   public func statement(on date: LocalDate) async throws -> [StatementLine] {
-    try store.statement(on: date)
+    try statement(on: date, client: Self.localClient)
   }
+
+  // The same operations for an authenticated client of the HTTP API.
+
+  public func deduct(_ request: DeductionRequest, client: String) async throws
+    -> DeductionResult
+  {
+    try await faulted { forced in try store.deduct(request, client: client, forced: forced) }
+  }
+
+  public func deduction(_ key: String, client: String) throws -> DeductionResult? {
+    try store.result(key, client: client)
+  }
+
+  public func cancel(_ key: String, client: String, at: Timestamp) async throws
+    -> DeductionResult
+  {
+    try await faulted { _ in try store.cancel(key, client: client, at: at) }
+  }
+
+  public func refund(_ key: String, client: String, at: Timestamp) async throws
+    -> DeductionResult
+  {
+    try await faulted { _ in try store.refund(key, client: client, at: at) }
+  }
+
+  public func statement(on date: LocalDate, client: String) throws -> [StatementLine] {
+    try store.statement(on: date, client: client)
+  }
+
+  /// The secret client `name` signs with, for the HTTP API's authentication.
+  public func clientSecret(_ name: String) throws -> [UInt8]? { try store.clientSecret(name) }
 
   private func faulted(_ body: (String?) throws -> DeductionResult) async throws
     -> DeductionResult

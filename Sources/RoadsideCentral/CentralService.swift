@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideDomain
 public import RoadsideFixtures
+import RoadsideStorage
 
 /// What the officer's recorder and the admin see of one licence.
 public struct LicenceDossier: Sendable, Codable, Equatable {
@@ -135,7 +136,7 @@ public struct CentralService {
       )
     }
     let directory = (path as NSString).deletingLastPathComponent
-    try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try PrivateFiles.createDirectory(atPath: directory)
     let partial = path + ".partial"
     for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
     do {

@@ -28,7 +28,7 @@ public final class SQLiteCentralStore: CentralStore {
       )
     }
     do {
-      try CentralSchema.migrator.migrate(db)
+      try CentralSchema.migrator.migrate(db, creating: false)
     } catch let error as SchemaError {
       throw CentralError(
         .unusableStore, "\(error); use another --home or run 'roadside central init' in a new one")

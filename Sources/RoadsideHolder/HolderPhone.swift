@@ -3,6 +3,7 @@ public import Foundation
 public import RoadsideCentral
 public import RoadsideCredentials
 public import RoadsideDomain
+import RoadsideStorage
 
 /// The holder's simulated phone: the device key generated on it, and the e-licence central
 /// issued to it. Kept as one JSON file under the home (`holders/<licence>/phone.json`,
@@ -32,17 +33,28 @@ public struct HolderPhone: Codable, Sendable {
   public static func load(home: URL, licence: LicenceNumber) throws -> HolderPhone? {
     let url = url(home: home, licence: licence)
     guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-    return try JSONDecoder().decode(HolderPhone.self, from: Data(contentsOf: url))
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw CentralError(.unusableStore, "the phone file \(url.path) cannot be read")
+    }
+    do {
+      return try JSONDecoder().decode(HolderPhone.self, from: data)
+    } catch {
+      throw CentralError(
+        .unusableStore,
+        "the phone file \(url.path) is damaged (not a Roadside phone's JSON); restore it, or delete it and apply again with 'roadside holder apply'"
+      )
+    }
   }
 
   public func save(home: URL) throws {
     let url = HolderPhone.url(home: home, licence: licence)
-    try FileManager.default.createDirectory(
-      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try PrivateFiles.createDirectory(atPath: url.deletingLastPathComponent().path)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
-    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+    try PrivateFiles.write(try encoder.encode(self), toPath: url.path)
   }
 
   /// Fetches the newest e-licence central issued to this phone, completing due reviews.

@@ -1,4 +1,5 @@
 internal import CSQLite
+import Foundation
 
 /// How hard SQLite works to make a commit survive a power loss.
 public enum Durability: Sendable {
@@ -35,6 +36,17 @@ public final class Connection {
     } else {
       flags |= SQLITE_OPEN_READWRITE
       if create { flags |= SQLITE_OPEN_CREATE }
+    }
+    if !create || readOnly,
+      let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      (attributes[.size] as? Int) == 0
+    {
+      // An existing empty file is not a store: refuse it rather than write a header into it.
+      throw SQLiteError(extendedCode: SQLITE_NOTADB, message: "the file is empty", sql: nil)
+    }
+    if create, !readOnly {
+      // The file exists 0600 before SQLite opens it: its -wal and -shm files take its mode.
+      PrivateFiles.createFile(atPath: path)
     }
     var handle: OpaquePointer?
     let rc = sqlite3_open_v2(path, &handle, flags, nil)

@@ -24,6 +24,9 @@ public enum SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
   case newerSchema(path: String, found: Int, known: Int)
   /// A migration that rebuilt tables left rows whose foreign keys point nowhere.
   case brokenForeignKeys(path: String, table: String)
+  /// An existing file that holds nothing (zero bytes, or a database without tables):
+  /// opening it must not silently turn it into an empty store.
+  case emptyFile(path: String, expected: String)
 
   public var description: String {
     switch self {
@@ -33,6 +36,8 @@ public enum SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
       "\(path) has schema version \(found), newer than this build knows (\(known))"
     case .brokenForeignKeys(let path, let table):
       "migrating \(path) left rows of table \(table) pointing nowhere; nothing was changed"
+    case .emptyFile(let path, let expected):
+      "\(path) holds no tables, so it is not a \(expected)"
     }
   }
 }
@@ -73,8 +78,15 @@ public struct Migrator: Sendable {
   }
 
   /// Applies every migration newer than the file's version. Returns the versions applied.
+  /// With `creating: false` (opening a file that should already be a store) a file with
+  /// no tables and no application id is refused with ``SchemaError/emptyFile(path:expected:)``.
   @discardableResult
-  public func migrate(_ db: Connection) throws -> [Int] {
+  public func migrate(_ db: Connection, creating: Bool = true) throws -> [Int] {
+    if !creating {
+      let id = try db.pragmaInt("application_id")
+      let tables = try db.fetchOne("SELECT count(*) FROM sqlite_master") { $0.int(0) } ?? 0
+      if id == 0 && tables == 0 { throw SchemaError.emptyFile(path: db.path, expected: kind) }
+    }
     // `PRAGMA foreign_keys` is a no-op inside a transaction: switch it before.
     let pending = try appliedVersion(db)
     let rebuilding = migrations.contains { $0.version > pending && $0.rebuildsTables }

@@ -78,8 +78,7 @@ public final class TerminalStore {
     guard !FileManager.default.fileExists(atPath: path) else {
       throw TerminalError(.alreadyExists, "terminal \(identity.terminal) already exists at \(path)")
     }
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try PrivateFiles.createDirectory(atPath: (path as NSString).deletingLastPathComponent)
     let db = try Connection(path: path, create: true, durability: .full)
     try TerminalSchema.migrator.migrate(db)
     try db.execute(
@@ -110,7 +109,7 @@ public final class TerminalStore {
       )
     }
     do {
-      try TerminalSchema.migrator.migrate(db)
+      try TerminalSchema.migrator.migrate(db, creating: false)
     } catch let error as SchemaError {
       throw TerminalError(.unusable, "\(error)")
     }

@@ -58,7 +58,7 @@ extension Central {
         central: service, home: global.homeDirectory, seed: 2026)
       // The bank keeps its own file; it opens accounts for the fixtures' mandates.
       if !FileManager.default.fileExists(atPath: global.layout.bankStore.path) {
-        try createBank(path: global.layout.bankStore.path, mandates: set.mandates)
+        try createBank(path: global.layout.bankStore.path, mandates: set.mandates, global: global)
       }
       let summary = try service.summary()
       if json { return try printJSON(summary) }

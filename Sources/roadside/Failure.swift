@@ -81,6 +81,8 @@ enum Failure {
       case .unavailable, .timeout: (status, message) = (.unavailable, error.description)
       case .notFound: (status, message) = (.notFound, error.description)
       case .keyReused, .invalid: (status, message) = (.dataError, error.description)
+      case .unauthenticated: (status, message) = (.notAuthorised, error.description)
+      case .internal: (status, message) = (.unavailable, error.description)
       }
     case let error as TransportError:
       (status, message) = (

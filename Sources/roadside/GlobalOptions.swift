@@ -84,6 +84,12 @@ struct HomeLayout {
     home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("bank.sqlite")
   }
 
+  /// `$HOME/bank/central.secret`: the secret `bank init` made for central to sign its
+  /// requests to `bank serve` with (base64, 0600). Give it to central's home by copying it.
+  var bankSecret: URL {
+    home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("central.secret")
+  }
+
   /// `$HOME/terminals/T-…/terminal.sqlite`.
   func terminalStore(_ id: String) -> URL {
     home.appendingPathComponent("terminals", isDirectory: true)

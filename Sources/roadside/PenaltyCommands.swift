@@ -6,6 +6,7 @@ import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideProtocol
+import RoadsideStorage
 import RoadsideTerminal
 
 struct Record: ParsableCommand {
@@ -204,7 +205,17 @@ func bankClient(_ bank: String, _ global: GlobalOptions) throws -> any BankClien
   guard bank.hasPrefix("http://") || bank.hasPrefix("https://") else {
     throw CLIError(.usage, "--bank takes 'local' or an http:// URL, not \"\(bank)\"")
   }
-  return HTTPBankClient(baseURL: bank)
+  let path = global.layout.bankSecret.path
+  guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+    let secret = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+    secret.count == 32
+  else {
+    throw CLIError(
+      .notAuthorised,
+      "no bank client secret at \(path); copy the central.secret that 'roadside bank init' wrote in the bank's home"
+    )
+  }
+  return HTTPBankClient(baseURL: bank, secret: [UInt8](secret), clock: try global.clock())
 }
 
 extension Central {
@@ -264,7 +275,8 @@ extension Central {
   struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Compare central's deductions and refunds of a day with the bank's statement.",
-      discussion: "Exit 0 with the differences listed; none means the two ledgers agree.")
+      discussion:
+        "Exit 0 when the two ledgers agree; exit 1 with the differences listed when they do not.")
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("The day (YYYY-MM-DD, China time).", valueName: "date"))
     var date: String
@@ -280,7 +292,11 @@ extension Central {
     func run() async throws {
       let result = try await openCentral(global).reconcile(
         on: LocalDate(iso: date)!, bank: try bankClient(bank, global))
-      if json { return try printJSON(result) }
+      if json {
+        try printJSON(result)
+        if !result.differences.isEmpty { throw ExitCode(1) }
+        return
+      }
       print(
         "\(result.date): central \(result.centralDeductions) deductions, \(result.centralRefunds) refunds; bank \(result.bankDeductions) deductions, \(result.bankRefunds) refunds"
       )
@@ -288,6 +304,7 @@ extension Central {
       for difference in result.differences {
         print("  \(difference.kind) \(difference.key): \(difference.description)")
       }
+      throw ExitCode(1)
     }
   }
 }
@@ -330,7 +347,7 @@ struct BankCommand: AsyncParsableCommand {
         throw CLIError(
           .cannotCreate, "a bank already exists at \(path); delete it to start again")
       }
-      let store = try createBank(path: path, mandates: set.mandates)
+      let store = try createBank(path: path, mandates: set.mandates, global: global)
       print("Created the bank at \(path) with \(try store.accounts().count) accounts")
     }
   }
@@ -345,7 +362,8 @@ struct BankCommand: AsyncParsableCommand {
     func run() async throws {
       let bank = try BankEndpoint(path: global.layout.bankStore.path)
       let host = host
-      try await serveBank(bank: bank, host: host, port: port) { port in
+      let clock = try global.clock()
+      try await serveBank(bank: bank, host: host, port: port, now: { clock.now() }) { port in
         FileHandle.standardOutput.write(Data("The bank listens on http://\(host):\(port)\n".utf8))
       }
     }
@@ -446,10 +464,19 @@ struct BankCommand: AsyncParsableCommand {
 
 /// Creates the bank from the fixtures' mandates.
 @discardableResult
-func createBank(path: String, mandates: [MandateRecord]) throws -> BankStore {
-  try BankStore.create(
+/// Creates the bank and its client `central` with a fresh secret, written beside the bank
+/// (`bank/central.secret`, 0600) for central to sign its HTTP requests with.
+func createBank(path: String, mandates: [MandateRecord], global: GlobalOptions) throws
+  -> BankStore
+{
+  let store = try BankStore.create(
     path: path,
     mandates: mandates.map {
       (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
     })
+  let secret = systemRandomBytes(32)
+  try store.addClient(BankEndpoint.localClient, secret: secret, at: try global.clock().now())
+  try PrivateFiles.write(
+    Data((Data(secret).base64EncodedString() + "\n").utf8), toPath: global.layout.bankSecret.path)
+  return store
 }

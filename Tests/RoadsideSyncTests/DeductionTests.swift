@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
 import RoadsideBank
 import RoadsideBankHTTP
 import RoadsideCentral
@@ -354,14 +357,18 @@ let today = start.chinaDate
     let terminal = try await w.terminal()
     let decision = try w.redLight(terminal)
     _ = try await terminal.push(transport: w.transport)
+    let secret = [UInt8](repeating: 7, count: 32)
+    try BankStore.open(path: w.bankPath).addClient("central", secret: secret, at: start)
+    let (path, clock, bankPath) = (w.world.centralPath, w.world.clock, w.bankPath)
     let app = buildBankApplication(
       bank: w.bank,
-      configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
-    let (path, clock, bankPath) = (w.world.centralPath, w.world.clock, w.bankPath)
+      configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+      now: { clock.now() })
     try await app.test(.live) { client in
       let central = try CentralService.open(path: path, clock: clock)
       let port = try #require(client.port)
-      let http = HTTPBankClient(baseURL: "http://127.0.0.1:\(port)")
+      let http = HTTPBankClient(
+        baseURL: "http://127.0.0.1:\(port)", secret: secret, clock: clock)
       _ = try BankStore.open(path: bankPath).addFault(
         .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
       #expect(try await central.runDeductions(bank: http).unknown == [decision.number])
@@ -372,11 +379,112 @@ let today = start.chinaDate
       #expect(result.differences.isEmpty && result.bankDeductions == 1)
       await #expect(throws: BankError.self) { _ = try await http.refund("nothing-here", at: start) }
     }
-    let unreachable = HTTPBankClient(baseURL: "http://127.0.0.1:1")
+    let unreachable = HTTPBankClient(
+      baseURL: "http://127.0.0.1:1", secret: secret, clock: w.world.clock)
     let error = await #expect(throws: BankError.self) {
       _ = try await unreachable.statement(on: today)
     }
     #expect(error?.kind == .unavailable)
+  }
+}
+
+/// The bank's HTTP API against callers that are not central: unsigned, badly signed or
+/// stale requests get 401 with a JSON error; another authenticated client cannot see,
+/// cancel or refund central's keys; an amount of zero or less is a JSON 400. Nothing
+/// changes at the bank.
+@Suite struct HostileBankClientTests {
+  func raw(_ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> (Int, String) {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+    var bytes = try await response.body.collect(upTo: 1 << 20)
+    return (Int(response.status.code), bytes.readString(length: bytes.readableBytes) ?? "")
+  }
+
+  @Test func strangersAreRefusedAndNothingChanges() async throws {
+    let w = try PenaltyWorld()
+    let store = try BankStore.open(path: w.bankPath)
+    let secret = [UInt8](repeating: 7, count: 32)
+    let other = [UInt8](repeating: 9, count: 32)
+    try store.addClient("central", secret: secret, at: start)
+    try store.addClient("mallory", secret: other, at: start)
+    let account = try #require(defaultSet.mandates.first { $0.licence == driver && $0.isActive })
+      .account
+    let clock = w.world.clock
+    let settled = try await w.bank.deduct(
+      DeductionRequest(
+        key: "110000202600000001", licence: driver.value, account: account,
+        amount: Money(yuan: 200), at: start))
+    #expect(settled.outcome == "settled")
+    let balance = try store.accounts().first { $0.number == account }?.balance
+    let app = buildBankApplication(
+      bank: w.bank,
+      configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+      now: { clock.now() })
+    try await app.test(.live) { client in
+      let url = "http://127.0.0.1:\(try #require(client.port))"
+      // Unsigned: 401 with a JSON body naming the headers.
+      let body =
+        "{\"key\":\"X1\",\"licence\":\"\(driver.value)\",\"account\":\"\(account)\",\"amount\":{\"fen\":20000},\"at\":\"\(start)\"}"
+      var (status, text) = try await raw(.POST, "\(url)/v1/deductions", body: body)
+      #expect(status == 401)
+      #expect(text.contains("\"code\":\"unauthenticated\""))
+      (status, text) = try await raw(
+        .POST, "\(url)/v1/deductions/110000202600000001/refund", body: "{\"at\":\"\(start)\"}")
+      #expect(status == 401)
+      (status, _) = try await raw(.TRACE, "\(url)/v1/statement")
+      #expect(status == 401)
+
+      // Signed with a wrong secret, or with a time ten minutes off.
+      let forged = HTTPBankClient(baseURL: url, secret: other, clock: clock)
+      let forgedError = await #expect(throws: BankError.self) {
+        _ = try await forged.statement(on: today)
+      }
+      #expect(forgedError?.kind == .unauthenticated)
+      let late = HTTPBankClient(
+        baseURL: url, secret: secret, clock: FixedClock(clock.now().adding(seconds: 600)))
+      let lateError = await #expect(throws: BankError.self) {
+        _ = try await late.statement(on: today)
+      }
+      #expect(lateError?.kind == .unauthenticated)
+
+      // Another client: central's keys are not its to see, cancel or refund.
+      let mallory = HTTPBankClient(baseURL: url, name: "mallory", secret: other, clock: clock)
+      #expect(try await mallory.deduction("110000202600000001") == nil)
+      #expect(try await mallory.statement(on: today).isEmpty)
+      let refund = await #expect(throws: BankError.self) {
+        _ = try await mallory.refund("110000202600000001", at: start)
+      }
+      #expect(refund?.kind == .notFound)
+      let cancel = await #expect(throws: BankError.self) {
+        _ = try await mallory.cancel("110000202600000001", at: start)
+      }
+      #expect(cancel?.kind == .notFound)
+      let reuse = await #expect(throws: BankError.self) {
+        _ = try await mallory.deduct(
+          DeductionRequest(
+            key: "110000202600000001", licence: driver.value, account: account,
+            amount: Money(yuan: 200), at: start))
+      }
+      #expect(reuse?.kind == .keyReused)
+
+      // Central itself: an amount of zero or less is a JSON 400, not a 500.
+      let central = HTTPBankClient(baseURL: url, secret: secret, clock: clock)
+      for fen in [0, -20_000] as [Int64] {
+        let refused = await #expect(throws: BankError.self) {
+          _ = try await central.deduct(
+            DeductionRequest(
+              key: "110000202600000002", licence: driver.value, account: account,
+              amount: Money(fen: fen), at: start))
+        }
+        #expect(refused?.kind == .invalid)
+        #expect(refused?.description.hasPrefix("a deduction's amount must be more than 0") == true)
+      }
+      #expect(try await central.deduction("110000202600000001")?.outcome == "settled")
+    }
+    #expect(try store.accounts().first { $0.number == account }?.balance == balance)
+    #expect(try await w.bank.deduction("110000202600000002") == nil)
   }
 }
 

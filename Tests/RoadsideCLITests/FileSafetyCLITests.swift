@@ -1,0 +1,103 @@
+import Foundation
+import RoadsideStorage
+import Testing
+
+/// Files and folders are private whatever the umask; an empty or damaged file is refused
+/// with exit 65 and its path, never turned into an empty store; `central reconcile` says
+/// "no" with exit 1 (docs/security.md, "Files" and "Robustness").
+@Suite(.serialized) struct FileSafetyCLITests {
+  /// Runs `roadside` under `umask 000`.
+  func roadsideUnderOpenUmask(_ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "umask 000; exec \"$0\" \"$@\"", roadsideBinary.path] + arguments
+    process.environment = ProcessInfo.processInfo.environment.filter {
+      !$0.key.hasPrefix("ROADSIDE_")
+    }
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  func mode(_ url: URL) throws -> Int {
+    (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? -1
+  }
+
+  @Test func everythingWrittenIsPrivateUnderAnyUmask() throws {
+    let home = newHome().appendingPathComponent("home")
+    #expect(
+      try roadsideUnderOpenUmask(["central", "init", "--home", home.path, "--now", now]) == 0)
+    #expect(
+      try roadsideUnderOpenUmask([
+        "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--no-sync", "--home",
+        home.path, "--now", now,
+      ]) == 0)
+    let files = [
+      "central/central.sqlite", "bank/bank.sqlite", "bank/central.secret",
+      "terminals/T-BJ-0001/terminal.sqlite", "holders/110114197811271869/phone.json",
+    ]
+    for file in files {
+      #expect(try mode(home.appendingPathComponent(file)) == 0o600, "\(file)")
+    }
+    for folder in ["", "central", "bank", "terminals", "terminals/T-BJ-0001", "holders"] {
+      #expect(try mode(home.appendingPathComponent(folder)) == 0o700, "\(folder)")
+    }
+    let wal = home.appendingPathComponent("central/central.sqlite-wal")
+    if FileManager.default.fileExists(atPath: wal.path) { #expect(try mode(wal) == 0o600) }
+  }
+
+  @Test func anEmptyStoreFileIsRefusedNotRecreated() throws {
+    let home = newHome()
+    let central = home.appendingPathComponent("central/central.sqlite")
+    try FileManager.default.createDirectory(
+      at: central.deletingLastPathComponent(), withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: central.path, contents: Data())
+    let run = try roadside(["central", "info", "--home", home.path])
+    #expect(run.status == 65)
+    #expect(
+      run.stderr
+        == "error: \(central.path) is not a SQLite database or is damaged; move it aside and run 'roadside central init'\n"
+    )
+    #expect(try FileManager.default.attributesOfItem(atPath: central.path)[.size] as? Int == 0)
+
+    let bank = home.appendingPathComponent("bank/bank.sqlite")
+    try FileManager.default.createDirectory(
+      at: bank.deletingLastPathComponent(), withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: bank.path, contents: Data())
+    let accounts = try roadside(["bank", "accounts", "--home", home.path])
+    #expect(accounts.status == 65)
+    #expect(
+      accounts.stderr
+        == "error: \(bank.path) is not a SQLite database or is damaged; move it aside and run 'roadside bank init'\n"
+    )
+  }
+
+  @Test func aDamagedPhoneFileIsExit65WithItsPath() throws {
+    let home = try initialisedHome()
+    let phone = home.appendingPathComponent("holders/110114197811271869/phone.json")
+    try Data("{\"licence\": ".utf8).write(to: phone)
+    let run = try roadside(["holder", "show", "110114197811271869", "--home", home.path])
+    #expect(run.status == 65)
+    #expect(
+      run.stderr
+        == "error: the phone file \(phone.path) is damaged (not a Roadside phone's JSON); restore it, or delete it and apply again with 'roadside holder apply'\n"
+    )
+  }
+
+  @Test func reconcileExitsOneWhenTheLedgersDiffer() throws {
+    let home = try initialisedHome()
+    let args = ["central", "reconcile", "--date", "2026-11-22", "--home", home.path, "--now", now]
+    let agreed = try roadside(args)
+    #expect(agreed.status == 0)
+    #expect(agreed.stdout.hasSuffix("No differences\n"))
+    // The bank took money central never asked for.
+    try Connection(path: home.appendingPathComponent("bank/bank.sqlite").path).execute(
+      "INSERT INTO deductions (key, licence, account, amount_fen, outcome, at, day, client) VALUES ('110000202699999999', '110114197811271869', '6222020200112233445', 20000, 'settled', '2026-11-22T09:00:00+08:00', '2026-11-22', 'central')"
+    )
+    let differ = try roadside(args)
+    #expect(differ.status == 1)
+    #expect(differ.stdout.contains("110000202699999999"))
+    #expect(differ.stderr.isEmpty)
+  }
+}
