@@ -206,14 +206,16 @@ public struct SyncBench {
     let fixtures = try FixtureLoader().load(directory: DefaultFixtures.directory)
     _ = try CentralService.initialise(
       path: centralPath, fixtures: fixtures, source: "default", clock: clock)
+    let enrolment = try CentralService.open(path: centralPath, clock: clock).issueEnrolment(
+      terminal: "T-BJ-0001", random: [UInt8](repeating: 5, count: 10))
     let endpoint = try CentralEndpoint(path: centralPath, clock: clock)
     let clock = self.clock
     return try await withServer(endpoint) { url in
       let http = HTTPTransport(baseURL: url)
       let terminal = try await Terminal.initialise(
         path: dir.appendingPathComponent("terminal.sqlite").path, terminal: "T-BJ-0001",
-        centralName: url,
-        transport: http, keySeed: [UInt8](repeating: 5, count: 32), clock: clock,
+        centralName: url, transport: http, enrolmentCode: enrolment.code,
+        keySeed: [UInt8](repeating: 5, count: 32), clock: clock,
         identifiers: SeededIdentifiers(seed: 5))
       _ = try await terminal.pull(transport: http)
 

@@ -383,5 +383,39 @@ enum CentralSchema {
           ) STRICT;
           CREATE INDEX full_score_educations_licence ON full_score_educations (licence);
           """, rebuildsTables: true),
+      Migration(
+        version: 8, name: "enrolment codes, request nonces, retired number ranges",
+        sql: """
+          -- One enrolment per terminal: the SHA-256 of its one-time code, never the code.
+          CREATE TABLE enrolments (
+            terminal TEXT PRIMARY KEY REFERENCES terminals (id),
+            code_hash TEXT NOT NULL CHECK (length(code_hash) = 64),
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+          ) STRICT, WITHOUT ROWID;
+
+          -- Nonces of signed requests seen within the time window (older ones are purged).
+          CREATE TABLE request_nonces (
+            terminal TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (terminal, nonce)
+          ) STRICT, WITHOUT ROWID;
+          CREATE INDEX request_nonces_at ON request_nonces (at);
+
+          -- A range of a terminal that was reset: kept (its numbers stay taken), not used.
+          ALTER TABLE number_ranges ADD COLUMN retired_at TEXT;
+
+          -- Need to know: terminals see a mandate's bank and the account's last four digits,
+          -- never the account number (docs/security.md). Earlier entries are rewritten.
+          UPDATE change_log SET payload = json_object(
+              'accountTail', substr(json_extract(payload, '$.account'), -4),
+              'authorisedOn', json_extract(payload, '$.authorisedOn'),
+              'bank', json_extract(payload, '$.bank'),
+              'licence', json_extract(payload, '$.licence'),
+              'revokedOn', json_extract(payload, '$.revokedOn'))
+            WHERE entity = 'mandate' AND json_extract(payload, '$.account') IS NOT NULL;
+          """),
     ])
 }

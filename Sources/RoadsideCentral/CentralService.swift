@@ -243,7 +243,8 @@ public struct CentralService {
         try tx.insert(mandate)
         try tx.append(
           NewChange(
-            entity: .mandate, key: mandate.licence.value, payload: try canonicalJSON(mandate)),
+            entity: .mandate, key: mandate.licence.value,
+            payload: try canonicalJSON(MandateNotice(mandate))),
           at: now, action: action, reason: nil)
       }
       for decision in fixtures.decisions {
@@ -467,6 +468,24 @@ public struct CentralService {
 
 // MARK: - Terminals
 
+/// A mandate as terminals learn of it: the bank and the account's last four digits, which
+/// the recorder shows; the account number itself leaves central only for the bank.
+public struct MandateNotice: Sendable, Hashable, Codable {
+  public let licence: LicenceNumber
+  public let bank: String
+  public let accountTail: String
+  public let authorisedOn: LocalDate
+  public let revokedOn: LocalDate?
+
+  public init(_ mandate: MandateRecord) {
+    licence = mandate.licence
+    bank = mandate.bank
+    accountTail = String(mandate.account.suffix(4))
+    authorisedOn = mandate.authorisedOn
+    revokedOn = mandate.revokedOn
+  }
+}
+
 extension CentralService {
   func requireTerminal(_ id: String, in tx: any CentralReading) throws -> TerminalState {
     guard let terminal = try tx.terminal(id) else {
@@ -496,47 +515,6 @@ extension CentralService {
         NewChange(entity: .terminal, key: id, payload: try canonicalJSON(state)), at: now,
         action: "terminal.add", reason: reason)
       return state
-    }
-  }
-
-  /// Records a terminal's Ed25519 public key (raw 32 bytes). Registering the same key
-  /// again is accepted and changes nothing; another key for a registered terminal, a
-  /// key another terminal uses, or a revoked terminal is refused.
-  public func registerTerminal(id: String, publicKey: [UInt8]) throws -> TerminalState {
-    guard publicKey.count == 32 else {
-      throw CentralError(
-        .refused("bad_public_key"), "an Ed25519 public key is 32 bytes, not \(publicKey.count)")
-    }
-    let now = clock.now()
-    let encoded = Data(publicKey).base64EncodedString()
-    return try store.write { tx in
-      var terminal = try requireTerminal(id, in: tx)
-      if terminal.status == "revoked" {
-        throw CentralError(
-          .refused("terminal_revoked"),
-          "terminal \(id) was reported lost and revoked; it cannot register again")
-      }
-      if let existing = terminal.publicKey {
-        if existing == encoded { return terminal }
-        throw CentralError(
-          .refused("key_mismatch"),
-          "terminal \(id) is already registered with another key; revoke it and use a new terminal id"
-        )
-      }
-      if try tx.terminals().contains(where: { $0.publicKey == encoded }) {
-        throw CentralError(.refused("key_in_use"), "that public key belongs to another terminal")
-      }
-      terminal.publicKey = encoded
-      terminal.registeredAt = now
-      try tx.update(terminal)
-      try tx.append(
-        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
-        action: "terminal.register", reason: nil)
-      // Its first document numbers, so that it can decide on the spot from its first stop.
-      if try tx.numberRanges(terminal: id).isEmpty {
-        try allocateRange(terminal: id, at: now, in: tx)
-      }
-      return terminal
     }
   }
 

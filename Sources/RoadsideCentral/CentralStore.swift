@@ -318,7 +318,9 @@ public struct StoreCounts: Sendable, Equatable, Codable {
 
 /// Reading the central store. Every method sees one consistent snapshot when called
 /// inside ``CentralStore/read(_:)`` or ``CentralStore/write(_:)``.
-public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading {
+public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
+  CentralAccessReading
+{
   func licence(_ number: LicenceNumber) throws -> Licence?
   func licences(_ filter: LicenceFilter) throws -> [Licence]
   func vehicles(ownedBy owner: LicenceNumber) throws -> [VehicleRecord]
@@ -366,7 +368,9 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading {
 /// Writing the central store: plain persistence of domain values. The rules live in the
 /// domain and in ``CentralService``, which appends a change for everything it writes;
 /// the store only guarantees that a `write` block commits all of it or none.
-public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProcedureStore {
+public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProcedureStore,
+  CentralAccessStore
+{
   func insert(_ licence: Licence) throws
   func update(_ licence: Licence) throws
   func insert(_ vehicle: VehicleRecord) throws

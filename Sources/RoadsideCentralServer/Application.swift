@@ -21,6 +21,14 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) ->
 /// Turns every failure into the protocol's JSON error body: unknown routes and API
 /// versions, oversized bodies, and anything unexpected.
 struct ProtocolErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+  /// Every route and its one method, as docs/openapi.json lists them.
+  static var routes: [String: String] {
+    [
+      "/v1/health": "GET", "/v1/terminals/register": "POST", "/v1/changes": "GET",
+      "/v1/push": "POST", "/v1/conflicts": "GET",
+    ]
+  }
+
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
@@ -32,6 +40,15 @@ struct ProtocolErrorMiddleware<Context: RequestContext>: RouterMiddleware {
       let path = request.uri.path
       switch error.status {
       case .notFound:
+        if let allowed = ProtocolErrorMiddleware.routes[path] {
+          // The route exists with another method: 405, as RFC 9110 §15.5.6 says.
+          var response = try APIError(
+            status: 405, code: "method_not_allowed",
+            message: "\(request.method) is not allowed on \(path); use \(allowed)"
+          ).response(from: request, context: context)
+          response.headers[.allow] = allowed
+          return response
+        }
         if let version = path.split(separator: "/").first, version != "v1", version.hasPrefix("v") {
           throw APIError.notFound(
             "unsupported_api_version",
@@ -56,22 +73,61 @@ struct ProtocolErrorMiddleware<Context: RequestContext>: RouterMiddleware {
   }
 }
 
-/// Decodes a JSON request body, at most ``ProtocolV1/maximumBodyBytes``.
-func decodeBody<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+/// Collects a request body, at most ``ProtocolV1/maximumBodyBytes``.
+func bodyBytes(of request: Request) async throws -> Data {
   var request = request
-  let buffer: ByteBuffer
   do {
-    buffer = try await request.collectBody(upTo: ProtocolV1.maximumBodyBytes)
+    let buffer = try await request.collectBody(upTo: ProtocolV1.maximumBodyBytes)
+    return Data(buffer.readableBytesView)
   } catch {
     throw APIError(
       status: 413, code: "body_too_large",
       message: "the request body exceeds \(ProtocolV1.maximumBodyBytes) bytes")
   }
+}
+
+/// Refuses a body with a field its schema does not define (`additionalProperties: false`
+/// in docs/openapi.json): a misspelt field is an error, not silently ignored. `nested`
+/// names list fields whose items are checked the same way.
+func rejectUnknownFields(
+  _ data: Data, _ type: String, allowed: Set<String>, nested: [String: Set<String>] = [:]
+) throws {
+  // A body that is not a JSON object is left to the decoder, which says what is wrong.
+  guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    return
+  }
+  if let key = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+    throw APIError.badRequest(
+      "unknown_field", "the body has a field \"\(key)\" that a \(type) does not define")
+  }
+  for (field, fields) in nested {
+    for item in object[field] as? [[String: Any]] ?? [] {
+      if let key = item.keys.sorted().first(where: { !fields.contains($0) }) {
+        throw APIError.badRequest(
+          "unknown_field", "an item of \(field) has a field \"\(key)\" it does not define")
+      }
+    }
+  }
+}
+
+/// Decodes a JSON body.
+func decodeBody<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
   do {
-    return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    return try JSONDecoder().decode(T.self, from: data)
   } catch {
     throw APIError.badRequest("malformed_body", "the body is not a valid \(T.self): \(error)")
   }
+}
+
+/// The request as central authenticates it: method, target as sent, body, credentials.
+func signedRequest(_ request: Request, body: Data) -> SignedRequest {
+  let headers = request.headers
+  let credentials = RequestCredentials { name in
+    headers.first { $0.name.canonicalName == name.lowercased() }?.value
+  }
+  return SignedRequest(
+    method: request.method.rawValue, target: request.uri.description, body: body,
+    credentials: credentials)
 }
 
 /// The central store's HTTP application, shared by `roadside central serve` and the tests.
@@ -87,16 +143,26 @@ public func buildApplication(
     jsonResponse(try await endpoint.health())
   }
   v1.post("terminals/register") { request, _ in
-    let body = try await decodeBody(RegisterRequest.self, from: request)
-    return jsonResponse(try await endpoint.register(body))
+    let body = try await bodyBytes(of: request)
+    try rejectUnknownFields(
+      body, "RegisterRequest", allowed: ["terminal", "publicKey", "enrolmentCode"])
+    let register = try decodeBody(RegisterRequest.self, from: body)
+    return jsonResponse(
+      try await endpoint.register(register, signed: signedRequest(request, body: body)))
   }
   v1.post("push") { request, _ in
-    let batch = try await decodeBody(PushBatch.self, from: request)
-    return jsonResponse(try await endpoint.push(batch))
+    let body = try await bodyBytes(of: request)
+    try rejectUnknownFields(
+      body, "PushBatch", allowed: ["terminal", "batchID", "sentAt", "records", "signature"],
+      nested: ["records": ["recordID", "kind", "terminalSeq", "createdAt", "payload"]])
+    let batch = try decodeBody(PushBatch.self, from: body)
+    return jsonResponse(try await endpoint.push(batch, signed: signedRequest(request, body: body)))
   }
   v1.get("conflicts") { request, _ in
     let terminal = request.uri.queryParameters["terminal"].map(String.init)
-    return jsonResponse(try await endpoint.conflicts(terminal: terminal))
+    return jsonResponse(
+      try await endpoint.conflicts(
+        terminal: terminal, signed: signedRequest(request, body: Data())))
   }
   v1.get("changes") { request, _ in
     let query = request.uri.queryParameters
@@ -109,7 +175,10 @@ public func buildApplication(
     guard let limit = Int(query["limit"].map(String.init) ?? "1000") else {
       throw APIError.badRequest("bad_limit", "limit must be an integer")
     }
-    return jsonResponse(try await endpoint.changes(terminal: terminal, after: after, limit: limit))
+    return jsonResponse(
+      try await endpoint.changes(
+        terminal: terminal, after: after, limit: limit,
+        signed: signedRequest(request, body: Data())))
   }
   var logger = Logger(label: "roadside.central")
   logger.logLevel = logLevel

@@ -27,21 +27,38 @@ public actor CentralEndpoint {
     }
   }
 
-  public func register(_ request: RegisterRequest) throws -> RegisterResponse {
+  /// Binds a terminal's key with its enrolment code; the request must be signed by that key.
+  public func register(_ request: RegisterRequest, signed: SignedRequest) throws
+    -> RegisterResponse
+  {
     try guarded {
-      guard let key = Data(base64Encoded: request.publicKey) else {
-        throw APIError.badRequest("bad_public_key", "publicKey is not base64")
+      guard let key = Data(base64Encoded: request.publicKey), key.count == 32 else {
+        throw APIError.badRequest(
+          "bad_public_key", "publicKey is the raw 32-byte Ed25519 public key in base64")
       }
-      let state = try service.registerTerminal(id: request.terminal, publicKey: [UInt8](key))
+      guard signed.credentials?.terminal ?? request.terminal == request.terminal else {
+        throw APIError.unauthorized(
+          "terminal_mismatch", "the request is signed for another terminal than the body names")
+      }
+      _ = try service.authenticate(signed, registering: [UInt8](key))
+      let state = try service.registerTerminal(
+        id: request.terminal, publicKey: [UInt8](key), enrolmentCode: request.enrolmentCode)
       return RegisterResponse(
         terminal: state.id, unit: state.unit, status: state.status,
         registeredAt: state.registeredAt ?? service.clock.now())
     }
   }
 
-  /// The changes after `after`, for a registered, unrevoked terminal.
-  public func changes(terminal id: String, after: Int64, limit: Int) throws -> ChangesResponse {
+  /// The changes after `after`, for the enrolled terminal that signed the request.
+  public func changes(terminal id: String, after: Int64, limit: Int, signed: SignedRequest)
+    throws -> ChangesResponse
+  {
     try guarded {
+      let terminal = try service.authenticate(signed)
+      guard terminal.id == id else {
+        throw APIError.forbidden(
+          "not_your_terminal", "terminal \(terminal.id) may pull only its own changes, not \(id)'s")
+      }
       guard after >= 0 else {
         throw APIError.badRequest(
           "bad_cursor", "after must be 0 or a sequence number, not \(after)")
@@ -49,15 +66,6 @@ public actor CentralEndpoint {
       guard (1...ProtocolV1.maximumBatch).contains(limit) else {
         throw APIError.badRequest(
           "bad_limit", "limit must be 1 to \(ProtocolV1.maximumBatch), not \(limit)")
-      }
-      let terminal = try service.terminal(id)
-      guard terminal.status != "revoked" else {
-        throw APIError.forbidden("terminal_revoked", "terminal \(id) was reported lost and revoked")
-      }
-      guard terminal.publicKey != nil else {
-        throw APIError.forbidden(
-          "terminal_not_registered",
-          "terminal \(id) has not registered its key; run 'roadside terminal init'")
       }
       let latest = try service.latestSequence()
       guard after <= latest else {
@@ -77,9 +85,14 @@ public actor CentralEndpoint {
     }
   }
 
-  /// Applies a signed batch of records and acknowledges each.
-  public func push(_ batch: PushBatch) throws -> PushResponse {
+  /// Applies a signed batch of records from the terminal that signed the request.
+  public func push(_ batch: PushBatch, signed: SignedRequest) throws -> PushResponse {
     try guarded {
+      let terminal = try service.authenticate(signed)
+      guard terminal.id == batch.terminal else {
+        throw APIError.forbidden(
+          "not_your_terminal", "terminal \(terminal.id) may push only its own records")
+      }
       guard batch.records.count <= ProtocolV1.maximumBatch else {
         throw APIError.badRequest(
           "batch_too_large",
@@ -93,9 +106,16 @@ public actor CentralEndpoint {
     }
   }
 
-  /// Conflicts, all or one terminal's.
-  public func conflicts(terminal: String?) throws -> [ConflictReport] {
-    try guarded { try service.conflicts(terminal: terminal) }
+  /// The conflicts of the terminal that signed the request (a terminal sees only its own).
+  public func conflicts(terminal: String?, signed: SignedRequest) throws -> [ConflictReport] {
+    try guarded {
+      let caller = try service.authenticate(signed)
+      if let terminal, terminal != caller.id {
+        throw APIError.forbidden(
+          "not_your_terminal", "terminal \(caller.id) may read only its own conflicts")
+      }
+      return try service.conflicts(terminal: caller.id)
+    }
   }
 
   /// Runs `body`, turning store and domain errors into protocol errors.
@@ -107,7 +127,7 @@ public actor CentralEndpoint {
     } catch let error as CentralError {
       switch error.kind {
       case .notFound:
-        throw APIError.notFound("unknown_terminal", error.description)
+        throw APIError.unauthorized("unknown_terminal", error.description)
       case .refused(let code):
         throw APIError(
           status: code == "terminal_revoked" ? 403 : 409, code: code, message: error.description)
@@ -133,16 +153,33 @@ public struct InProcessTransport: CentralTransport {
     try roundTrip(try await endpoint.health())
   }
 
-  public func register(_ request: RegisterRequest) async throws -> RegisterResponse {
-    try roundTrip(try await endpoint.register(try roundTrip(request)))
+  public func register(_ request: RegisterRequest, signer: RequestSigner) async throws
+    -> RegisterResponse
+  {
+    let body = try JSONEncoder().encode(request)
+    let signed = signer.sign(method: "POST", target: "/v1/terminals/register", body: body)
+    return try roundTrip(
+      try await endpoint.register(
+        try JSONDecoder().decode(RegisterRequest.self, from: body), signed: signed))
   }
 
-  public func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
-    try roundTrip(try await endpoint.changes(terminal: terminal, after: after, limit: limit))
+  public func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner)
+    async throws -> ChangesResponse
+  {
+    let signed = signer.sign(
+      method: "GET",
+      target: ProtocolV1.changesTarget(terminal: terminal, after: after, limit: limit),
+      body: Data())
+    return try roundTrip(
+      try await endpoint.changes(terminal: terminal, after: after, limit: limit, signed: signed))
   }
 
-  public func push(_ batch: PushBatch) async throws -> PushResponse {
-    try roundTrip(try await endpoint.push(try roundTrip(batch)))
+  public func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
+    let body = try JSONEncoder().encode(batch)
+    let signed = signer.sign(method: "POST", target: "/v1/push", body: body)
+    return try roundTrip(
+      try await endpoint.push(
+        try JSONDecoder().decode(PushBatch.self, from: body), signed: signed))
   }
 
   func roundTrip<T: Codable>(_ value: T) throws -> T {

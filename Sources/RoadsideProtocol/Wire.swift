@@ -11,17 +11,28 @@ public enum ProtocolV1 {
   public static let maximumBatch = 5_000
   /// The largest request body central accepts.
   public static let maximumBodyBytes = 4 << 20
+
+  /// The target of a pull, exactly as signed and sent (terminal ids need no escaping).
+  public static func changesTarget(terminal: String, after: Int64, limit: Int) -> String {
+    "\(prefix)/changes?terminal=\(terminal)&after=\(after)&limit=\(limit)"
+  }
 }
 
-/// `POST /v1/terminals/register`: a terminal announces its Ed25519 public key.
+/// `POST /v1/terminals/register`: a terminal binds its Ed25519 public key with the one-time
+/// enrolment code central issued for it. The request is signed by that key (proof that
+/// the terminal holds it).
 public struct RegisterRequest: Sendable, Codable, Equatable {
   public let terminal: String
   /// The raw 32-byte Ed25519 public key, base64.
   public let publicKey: String
+  /// The enrolment code `central terminal add` (or `central init`) showed, e.g.
+  /// `7K2Q-9XMA-R4TD-0BVE`.
+  public let enrolmentCode: String
 
-  public init(terminal: String, publicKey: String) {
+  public init(terminal: String, publicKey: String, enrolmentCode: String) {
     self.terminal = terminal
     self.publicKey = publicKey
+    self.enrolmentCode = enrolmentCode
   }
 }
 
@@ -126,6 +137,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
   public static func forbidden(_ code: String, _ message: String) -> APIError {
     APIError(status: 403, code: code, message: message)
   }
+  public static func unauthorized(_ code: String, _ message: String) -> APIError {
+    APIError(status: 401, code: code, message: message)
+  }
   public static func notFound(_ code: String, _ message: String) -> APIError {
     APIError(status: 404, code: code, message: message)
   }
@@ -143,12 +157,15 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 /// How a terminal talks to central. HTTP and in-process implementations carry the same
-/// protocol types through the same checks; only the wire differs.
+/// protocol types through the same checks; only the wire differs. Every call but `health`
+/// is signed with `signer` over the bytes the transport sends (``RequestSigning``).
 public protocol CentralTransport: Sendable {
   func health() async throws -> HealthResponse
-  func register(_ request: RegisterRequest) async throws -> RegisterResponse
-  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse
-  func push(_ batch: PushBatch) async throws -> PushResponse
+  func register(_ request: RegisterRequest, signer: RequestSigner) async throws
+    -> RegisterResponse
+  func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner) async throws
+    -> ChangesResponse
+  func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse
 }
 
 // MARK: - Push

@@ -229,13 +229,16 @@ public struct Simulation: Sendable {
       }
     }
 
-    // Heal: every link up and clean, no bank faults; sync until every outbox is empty, then
-    // drive deductions until none is open, then pull once more.
+    // Heal: every link up and clean, every terminal clock set right (central refuses
+    // requests more than 5 minutes off, so a skewed terminal syncs only once corrected), no
+    // bank faults; sync until every outbox is empty, then drive deductions until none is
+    // open, then pull once more.
     try BankStore.open(path: world.bankPath).clearFaults()
     for id in ids {
       try world.link(id).state.withLock {
         $0.faults = LinkFaults(); $0.online = true
       }
+      world.terminalClocks[id]?.set(offsetSeconds: 0)
     }
     for _ in 0..<3 {
       for id in ids {

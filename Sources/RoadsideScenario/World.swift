@@ -37,8 +37,8 @@ final class SimulatedLink: CentralTransport {
     var delivered = 0
     var lost = 0
     var duplicated = 0
-    /// A push held back by `reorder`, delivered after the next one.
-    var held: PushBatch?
+    /// A push held back by `reorder` (as signed), delivered after the next one.
+    var held: (batch: PushBatch, signer: RequestSigner)?
   }
 
   let central: @Sendable () -> InProcessTransport
@@ -74,33 +74,41 @@ final class SimulatedLink: CentralTransport {
     return try await central().health()
   }
 
-  func register(_ request: RegisterRequest) async throws -> RegisterResponse {
-    try await central().register(request)
+  func register(_ request: RegisterRequest, signer: RequestSigner) async throws
+    -> RegisterResponse
+  {
+    try await central().register(request, signer: signer)
   }
 
-  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
+  func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner) async throws
+    -> ChangesResponse
+  {
     let (_, loseAnswer) = try fate()
-    let answer = try await central().changes(terminal: terminal, after: after, limit: limit)
+    let answer = try await central().changes(
+      terminal: terminal, after: after, limit: limit, signer: signer)
     if loseAnswer { throw TransportError("the answer was lost on the network") }
     return answer
   }
 
-  func push(_ batch: PushBatch) async throws -> PushResponse {
+  /// A duplicated delivery arrives as the terminal's retry would (signed again: central
+  /// refuses a replayed nonce, which the hostile-client tests cover on the live server).
+  func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
     let (duplicate, loseAnswer) = try fate()
-    let (holdBack, late) = state.withLock { s -> (Bool, PushBatch?) in
+    let (holdBack, late) = state.withLock {
+      s -> (Bool, (batch: PushBatch, signer: RequestSigner)?) in
       let late = s.held
       s.held = nil
       if late == nil, s.faults.reorder > 0, s.random.unit() < s.faults.reorder {
-        s.held = batch
+        s.held = (batch, signer)
         return (true, nil)
       }
       return (false, late)
     }
     if holdBack { throw TransportError("the request is held up on the network") }
-    let answer = try await central().push(batch)
-    if duplicate { _ = try await central().push(batch) }
+    let answer = try await central().push(batch, signer: signer)
+    if duplicate { _ = try await central().push(batch, signer: signer) }
     // The batch held up earlier arrives now, after this one.
-    if let late { _ = try await central().push(late) }
+    if let late { _ = try await central().push(late.batch, signer: late.signer) }
     if loseAnswer { throw TransportError("the answer was lost on the network") }
     return answer
   }
@@ -230,8 +238,14 @@ final class ScenarioWorld {
     terminalClocks[spec.id] = terminalClock
     identifierSeeds[spec.id] = seed &+ 1_000 &+ UInt64(index)
     var keyRandom = SeededRandom(seed: seed &+ 200 &+ UInt64(index))
+    // The unit enrols the terminal: a one-time code from central, typed in at init.
+    var codeRandom = SeededRandom(seed: seed &+ 300 &+ UInt64(index))
+    let enrolment = try central().issueEnrolment(
+      terminal: spec.id,
+      random: (0..<10).map { _ in UInt8(truncatingIfNeeded: codeRandom.next()) })
     let terminal = try await Terminal.initialise(
       path: terminalPath(spec.id), terminal: spec.id, centralName: "scenario", transport: link,
+      enrolmentCode: enrolment.code,
       keySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
       clock: terminalClock, identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
     _ = try await terminal.pull(transport: link)

@@ -21,38 +21,47 @@ public struct HTTPTransport: CentralTransport {
   }
 
   public func health() async throws -> HealthResponse {
-    try await send(method: .GET, path: "/health", body: Optional<String>.none)
+    try await send(method: .GET, target: ProtocolV1.prefix + "/health", body: nil, signer: nil)
   }
 
-  public func register(_ request: RegisterRequest) async throws -> RegisterResponse {
-    try await send(method: .POST, path: "/terminals/register", body: request)
+  public func register(_ request: RegisterRequest, signer: RequestSigner) async throws
+    -> RegisterResponse
+  {
+    try await send(
+      method: .POST, target: ProtocolV1.prefix + "/terminals/register",
+      body: try JSONEncoder().encode(request), signer: signer)
   }
 
-  public func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
-    var components = URLComponents()
-    components.queryItems = [
-      URLQueryItem(name: "terminal", value: terminal),
-      URLQueryItem(name: "after", value: String(after)),
-      URLQueryItem(name: "limit", value: String(limit)),
-    ]
-    return try await send(
-      method: .GET, path: "/changes?\(components.percentEncodedQuery ?? "")",
-      body: Optional<String>.none)
+  public func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner)
+    async throws -> ChangesResponse
+  {
+    try await send(
+      method: .GET,
+      target: ProtocolV1.changesTarget(terminal: terminal, after: after, limit: limit),
+      body: nil, signer: signer)
   }
 
-  public func push(_ batch: PushBatch) async throws -> PushResponse {
-    try await send(method: .POST, path: "/push", body: batch)
+  public func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
+    try await send(
+      method: .POST, target: ProtocolV1.prefix + "/push", body: try JSONEncoder().encode(batch),
+      signer: signer)
   }
 
-  func send<Body: Encodable, Answer: Decodable>(
-    method: HTTPMethod, path: String, body: Body?
+  /// Sends `body` to `target` (path and query, as signed), signed by `signer` when given.
+  func send<Answer: Decodable>(
+    method: HTTPMethod, target: String, body: Data?, signer: RequestSigner?
   ) async throws -> Answer {
-    var request = HTTPClientRequest(url: baseURL + ProtocolV1.prefix + path)
+    var request = HTTPClientRequest(url: baseURL + target)
     request.method = method
     request.headers.add(name: "Accept", value: "application/json")
     if let body {
       request.headers.add(name: "Content-Type", value: "application/json")
-      request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+      request.body = .bytes(ByteBuffer(data: body))
+    }
+    if let credentials = signer?.sign(method: method.rawValue, target: target, body: body ?? Data())
+      .credentials
+    {
+      for (name, value) in credentials.headers { request.headers.add(name: name, value: value) }
     }
     let response: HTTPClientResponse
     var bytes: ByteBuffer

@@ -107,16 +107,39 @@ public struct Terminal {
     self.identifiers = identifiers
   }
 
+  /// The longest prefix of `records` whose batch stays under central's body limit: each
+  /// record's payload is a JSON string inside the JSON batch, so escaping can double it; a
+  /// fixed allowance covers the fields around it. The first record always goes (a record
+  /// is bounded when it is made), so a batch never comes out empty.
+  static func withinBodyLimit(_ records: [PushRecord]) -> [PushRecord] {
+    let budget = ProtocolV1.maximumBodyBytes - 64 * 1024
+    var used = 0
+    var count = 0
+    for record in records {
+      used += 2 * record.payload.utf8.count + 512
+      if used > budget, count > 0 { break }
+      count += 1
+    }
+    return Array(records.prefix(count))
+  }
+
+  /// The signer of this terminal's requests to central: its key, its clock.
+  public func requestSigner() throws -> RequestSigner {
+    let identity = try store.identity()
+    return RequestSigner(terminal: identity.terminal, privateKey: identity.privateKey, clock: clock)
+  }
+
   /// Creates a terminal: generates its Ed25519 key pair from `keySeed` (32 random bytes
-  /// from the caller: system entropy in the CLI, a seed in scenarios), registers the
-  /// public key with central, and only then creates the terminal's file.
+  /// from the caller: system entropy in the CLI, a seed in scenarios), binds the public key
+  /// at central with the one-time `enrolmentCode` (a request signed by that key), and only
+  /// then creates the terminal's file.
   ///
   /// The file is first written beside its final path and moved into place after central
   /// accepted the key; a failed registration leaves nothing. An interrupted one is
   /// resumed with the same key, which central accepts again.
   public static func initialise(
     path: String, terminal: String, centralName: String, transport: any CentralTransport,
-    keySeed: [UInt8], clock: any Clock, identifiers: any IdentifierSource
+    enrolmentCode: String, keySeed: [UInt8], clock: any Clock, identifiers: any IdentifierSource
   ) async throws -> Terminal {
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else {
@@ -142,8 +165,10 @@ public struct Terminal {
     }
     let answer = try await transport.register(
       RegisterRequest(
-        terminal: terminal, publicKey: privateKey.publicKey.rawRepresentation.base64EncodedString())
-    )
+        terminal: terminal, publicKey: privateKey.publicKey.rawRepresentation.base64EncodedString(),
+        enrolmentCode: enrolmentCode),
+      signer: RequestSigner(
+        terminal: terminal, privateKey: [UInt8](privateKey.rawRepresentation), clock: clock))
     do {
       let store = try TerminalStore.open(path: partial, terminal: terminal)
       try store.db.execute("UPDATE identity SET unit = ? WHERE id = 1", answer.unit)
@@ -171,13 +196,15 @@ public struct Terminal {
     progress: (Int64, Int64) -> Void = { _, _ in }
   ) async throws -> PullReport {
     let terminal = try store.identity().terminal
+    let signer = try requestSigner()
     var batches = 0
     var changes = 0
     while true {
       let cursor = try store.syncState().cursor
       let batch: ChangesResponse
       do {
-        batch = try await transport.changes(terminal: terminal, after: cursor, limit: batchSize)
+        batch = try await transport.changes(
+          terminal: terminal, after: cursor, limit: batchSize, signer: signer)
       } catch {
         try store.recordSyncFailure("\(error)", at: clock.now())
         throw error
@@ -208,9 +235,10 @@ public struct Terminal {
   ) async throws -> PushReport {
     let identity = try store.identity()
     let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+    let signer = try requestSigner()
     var report = PushReport()
     while true {
-      let pending = try store.pendingRecords(limit: batchSize)
+      let pending = Self.withinBodyLimit(try store.pendingRecords(limit: batchSize))
       if pending.isEmpty { return report }
       var batch = PushBatch(
         terminal: identity.terminal, batchID: identifiers.nextUUID(), sentAt: clock.now(),
@@ -220,7 +248,7 @@ public struct Terminal {
       var delay = 0.2
       for attempt in 1...max(1, attempts) {
         do {
-          response = try await transport.push(batch)
+          response = try await transport.push(batch, signer: signer)
           break
         } catch let error as APIError {
           try store.recordSyncFailure("push: \(error)", at: clock.now())

@@ -268,7 +268,7 @@ public final class TerminalStore {
       let m = try decode(WireMandate.self)
       try db.execute(
         "INSERT OR REPLACE INTO mandates (licence, bank, account_tail, active) VALUES (?, ?, ?, ?)",
-        m.licence, m.bank, String(m.account.suffix(4)), m.revokedOn == nil)
+        m.licence, m.bank, m.accountTail, m.revokedOn == nil)
     case "decision":
       if delete {
         try db.execute("DELETE FROM decisions WHERE number = ?", change.key)
@@ -294,6 +294,13 @@ public final class TerminalStore {
     case "number_range":
       let range = try decode(NumberRange.self)
       guard range.terminal == (try identity().terminal) else { return }
+      if delete {
+        // Retired by a reset at central: numbers a previous device may have used.
+        try db.execute(
+          "DELETE FROM number_ranges WHERE region = ? AND year = ? AND first = ?", range.region,
+          range.year, range.first)
+        return
+      }
       // A range arrives once; replays of the change leave `next` where the terminal is.
       try db.execute(
         """
@@ -508,10 +515,11 @@ struct WireTerminal: Decodable {
   let publicKey: String?
 }
 
+/// A mandate as central sends it: the account's last four digits only.
 struct WireMandate: Decodable {
   let licence: String
   let bank: String
-  let account: String
+  let accountTail: String
   let revokedOn: String?
 }
 

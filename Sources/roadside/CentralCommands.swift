@@ -60,8 +60,14 @@ extension Central {
       if !FileManager.default.fileExists(atPath: global.layout.bankStore.path) {
         try createBank(path: global.layout.bankStore.path, mandates: set.mandates, global: global)
       }
+      // One-time enrolment codes for the fixture fleet, shown here once.
+      let enrolments = try service.terminals().map {
+        try service.issueEnrolment(
+          terminal: $0.id, random: systemRandomBytes(10),
+          validHours: EnrolmentCode.defaultValidHours)
+      }
       let summary = try service.summary()
-      if json { return try printJSON(summary) }
+      if json { return try printJSON(InitOutput(summary: summary, enrolments: enrolments)) }
       print("Created the central store at \(path)")
       printSummary(summary)
       print(
@@ -69,7 +75,14 @@ extension Central {
           "E-licences",
           "\(phones.issued) issued, \(phones.superseded) superseded, \(phones.pending) under review (phones in \(global.homeDirectory.path)/holders)"
         ))
+      printEnrolments(enrolments)
     }
+  }
+
+  /// `central init --json`: the store's summary and the enrolment codes issued.
+  struct InitOutput: Encodable {
+    let summary: StoreSummary
+    let enrolments: [IssuedEnrolment]
   }
 
   struct Info: ParsableCommand {
@@ -505,7 +518,7 @@ struct OfficerCommand: ParsableCommand {
 struct TerminalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "terminal", abstract: "Terminals known to the central store.",
-    subcommands: [List.self, Add.self, Revoke.self, Allocate.self])
+    subcommands: [List.self, Add.self, Reset.self, Revoke.self, Allocate.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List terminals.")
@@ -527,12 +540,34 @@ struct TerminalCommand: ParsableCommand {
     @Option(help: "The terminal id, T- then capitals, digits and dashes.") var id: String
     @Option(help: "The unit that uses it.") var unit: String
     @Option(help: "Why (recorded in the change log).") var reason: String?
+    @OptionGroup var validity: EnrolmentValidity
 
     func run() throws {
-      let terminal = try openCentral(global).addTerminal(id: id, unit: unit, reason: reason)
-      print(
-        "Added terminal \(terminal.id) (\(terminal.unit)); register it with 'roadside terminal init --id \(terminal.id) --central …'"
-      )
+      let central = try openCentral(global)
+      let terminal = try central.addTerminal(id: id, unit: unit, reason: reason)
+      let enrolment = try central.issueEnrolment(
+        terminal: terminal.id, random: systemRandomBytes(10), validHours: validity.validHours)
+      print("Added terminal \(terminal.id) (\(terminal.unit))")
+      printEnrolments([enrolment])
+    }
+  }
+
+  struct Reset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Start a terminal over with a new enrolment code.",
+      discussion:
+        "The key bound so far stops working at once (a lost or wiped device can no longer sign), its unused document numbers are retired, and a revoked terminal becomes active again when a new device enrols with the code."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The terminal id.") var id: String
+    @Option(help: "Why (recorded in the change log).") var reason: String?
+    @OptionGroup var validity: EnrolmentValidity
+
+    func run() throws {
+      let enrolment = try openCentral(global).resetTerminal(
+        id: id, random: systemRandomBytes(10), validHours: validity.validHours, reason: reason)
+      print("Reset terminal \(id): its old key no longer works")
+      printEnrolments([enrolment])
     }
   }
 
@@ -672,5 +707,28 @@ struct KeysCommand: ParsableCommand {
       let key = try openCentral(global).revokeIssuerKey(kid, reason: reason)
       print("Revoked issuer key \(key.kid); nothing it signed verifies any more")
     }
+  }
+}
+
+/// How long an enrolment code that `terminal add` or `terminal reset` shows stays valid.
+struct EnrolmentValidity: ParsableArguments {
+  @Option(help: "Hours the enrolment code stays valid (1–720).")
+  var validHours = EnrolmentCode.defaultValidHours
+
+  func validate() throws {
+    guard (1...720).contains(validHours) else {
+      throw ValidationError("--valid-hours must be 1 to 720, not \(validHours)")
+    }
+  }
+}
+
+/// Shows enrolment codes, once: central keeps only their hashes.
+func printEnrolments(_ enrolments: [IssuedEnrolment]) {
+  guard !enrolments.isEmpty else { return }
+  print(
+    "Enrolment codes, shown once (central keeps only their hashes); enrol each device with 'roadside terminal init --id T --central … --enrol CODE':"
+  )
+  for enrolment in enrolments {
+    print("  \(enrolment.terminal)  \(enrolment.code)  valid until \(enrolment.expiresAt)")
   }
 }

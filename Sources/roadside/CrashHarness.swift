@@ -49,14 +49,22 @@ struct CrashHarness: AsyncParsableCommand {
       process.waitUntilExit()
       return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
-    guard try run(["central", "init", "--numbers-per-range", "100000"] + base).0 == 0 else {
-      throw CLIError(.software, "central init failed")
-    }
+    let (initStatus, initOutput) = try run(
+      ["central", "init", "--numbers-per-range", "100000"] + base)
+    guard initStatus == 0 else { throw CLIError(.software, "central init failed") }
+    // The enrolment code central init showed for the terminal, as its operator would type it.
+    guard
+      let code = initOutput.split(separator: "\n").first(where: { $0.hasPrefix("  T-BJ-0001  ") })
+        .map({ String($0.split(separator: " ")[1]) })
+    else { throw CLIError(.software, "central init showed no enrolment code for T-BJ-0001") }
     var server = try startServer(binary, home: home, port: 0)
     let port = server.port
     guard
       try run(
-        ["terminal", "init", "--id", "T-BJ-0001", "--central", "http://127.0.0.1:\(port)"] + base
+        [
+          "terminal", "init", "--id", "T-BJ-0001", "--central", "http://127.0.0.1:\(port)",
+          "--enrol", code,
+        ] + base
       )
       .0 == 0
     else { throw CLIError(.software, "terminal init failed") }

@@ -26,6 +26,8 @@ enum ExitStatus: Int32, CaseIterable {
   case ioError = 74
   /// Central cannot be reached, or failed (EX_UNAVAILABLE).
   case unavailable = 69
+  /// Another process holds the resource: a second `sync` of the same terminal (EX_TEMPFAIL).
+  case busy = 75
   /// Central or a terminal file broke the sync protocol (EX_PROTOCOL).
   case protocolError = 76
   /// No officer session, wrong PIN, locked officer, revoked terminal (EX_NOPERM).
@@ -71,7 +73,7 @@ enum Failure {
       }
     case let error as APIError:
       switch error.httpStatus {
-      case 403: (status, message) = (.notAuthorised, error.description)
+      case 401, 403: (status, message) = (.notAuthorised, error.description)
       case 404: (status, message) = (.notFound, error.description)
       case 400, 409, 413, 422: (status, message) = (.dataError, error.description)
       default: (status, message) = (.unavailable, error.description)

@@ -61,14 +61,26 @@ struct TerminalGroup: ParsableCommand {
       help: ArgumentHelp(
         "'local' (this home's central store) or central's URL.", valueName: "central"))
     var central: String
+    @Option(
+      help: ArgumentHelp(
+        "The one-time enrolment code central showed for this terminal.", valueName: "code"))
+    var enrol: String
     @Flag(help: "Do not pull the cache after registering.") var noSync = false
+
+    func validate() throws {
+      guard EnrolmentCode.normalised(enrol) != nil else {
+        throw ValidationError(
+          "--enrol takes the 16-character code central showed (XXXX-XXXX-XXXX-XXXX), not \"\(enrol)\""
+        )
+      }
+    }
 
     func run() async throws {
       let transport = try transport(for: central, global)
       let terminal = try await Terminal.initialise(
         path: global.layout.terminalStore(id).path, terminal: id, centralName: central,
-        transport: transport, keySeed: systemRandomBytes(32), clock: try global.clock(),
-        identifiers: SystemIdentifiers())
+        transport: transport, enrolmentCode: enrol, keySeed: systemRandomBytes(32),
+        clock: try global.clock(), identifiers: SystemIdentifiers())
       let identity = try terminal.store.identity()
       print("Terminal \(identity.terminal) (\(identity.unit)) registered with \(central)")
       if !noSync {
@@ -113,19 +125,30 @@ struct Sync: AsyncParsableCommand {
   }
 
   func run() async throws {
+    let lock = try SyncLock(path: global.layout.terminalStore(target.terminal).path + ".sync-lock")
+    defer { lock.release() }
     let terminal = try openTerminal(global, target.terminal)
     let transport = try transport(for: try terminal.store.identity().central, global)
-    let pushed = try await terminal.push(
-      transport: transport, batchSize: pushBatch, attempts: attempts)
-    let total = pushed.accepted + pushed.duplicates + pushed.rejected + pushed.conflicts
-    print(
-      "Pushed \(total) records: \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict"
-    )
+    // A failed push does not stop the pull: the terminal still learns of suspensions and
+    // revocations; the push's error decides the exit code afterwards.
+    var pushFailure: (any Error)?
+    do {
+      let pushed = try await terminal.push(
+        transport: transport, batchSize: pushBatch, attempts: attempts)
+      let total = pushed.accepted + pushed.duplicates + pushed.rejected + pushed.conflicts
+      print(
+        "Pushed \(total) records: \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict"
+      )
+    } catch {
+      pushFailure = error
+      print("Push failed; the records stay in the outbox. Pulling anyway.")
+    }
     let report = try await terminal.pull(
       transport: transport, batchSize: batch, progress: progressPrinter())
     print(
       "Pulled \(report.changes) changes in \(report.batches) batch\(report.batches == 1 ? "" : "es"); cursor \(report.cursor) of \(report.latest)"
     )
+    if let pushFailure { throw pushFailure }
   }
 }
 
@@ -389,5 +412,36 @@ struct Verify: ParsableCommand {
       throw ExitCode(report.verdict.reasons.contains { unreadable.contains($0.code) } ? 65 : 1)
     case .undetermined: throw ExitCode(2)
     }
+  }
+}
+
+/// One `sync` per terminal at a time: an exclusive lock on a file beside the terminal's
+/// store, released when the process ends (even when killed). A second `sync` is refused
+/// at once with exit 75 rather than racing the first and misreading its changes.
+final class SyncLock {
+  let descriptor: Int32
+
+  init(path: String) throws {
+    guard FileManager.default.fileExists(atPath: (path as NSString).deletingLastPathComponent)
+    else {
+      descriptor = -1
+      return  // no terminal here: openTerminal reports it
+    }
+    descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else {
+      throw CLIError(.ioError, "cannot open the sync lock \(path)")
+    }
+    if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+      close(descriptor)
+      throw CLIError(
+        .busy,
+        "another sync of this terminal is running; wait for it to finish, then sync again")
+    }
+  }
+
+  func release() {
+    guard descriptor >= 0 else { return }
+    flock(descriptor, LOCK_UN)
+    close(descriptor)
   }
 }

@@ -20,7 +20,54 @@ struct Run {
 }
 
 /// Runs `roadside` with `arguments`, without any ROADSIDE_* variable from the caller.
+///
+/// The enrolment codes a `central init` prints are kept beside its home
+/// (`<home>.enrolments`, outside the home itself), and a `terminal init` without `--enrol`
+/// is given the code printed for its `--id`: the tests use the codes as an operator would,
+/// without every test repeating the step. `EnrolmentCLITests` passes `--enrol` itself.
 func roadside(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil)
+  throws -> Run
+{
+  var arguments = arguments
+  let home = arguments.firstIndex(of: "--home").flatMap {
+    $0 + 1 < arguments.count ? arguments[$0 + 1] : nil
+  }
+  if arguments.starts(with: ["terminal", "init"]), !arguments.contains("--enrol"),
+    let home, let id = arguments.firstIndex(of: "--id").map({ arguments[$0 + 1] }),
+    let code = enrolmentCode(home: home, terminal: id)
+  {
+    arguments += ["--enrol", code]
+  }
+  let run = try execute(arguments, environment: environment, in: directory)
+  if arguments.starts(with: ["central", "init"]), run.status == 0, let home {
+    try? run.stdout.write(toFile: home + ".enrolments", atomically: true, encoding: .utf8)
+  }
+  return run
+}
+
+/// A new enrolment code for `terminal` issued now by the system clock (`central terminal
+/// reset`), for tests whose central runs on the real clock after an init at a fixed time.
+func freshEnrolmentCode(home: URL, terminal: String) throws -> String {
+  let run = try execute(
+    ["central", "terminal", "reset", terminal, "--home", home.path], environment: [:], in: nil)
+  #expect(run.status == 0, "\(run.stderr)")
+  return run.stdout.split(separator: "\n").first { $0.hasPrefix("  \(terminal)  ") }
+    .map { String($0.split(separator: " ")[1]) } ?? ""
+}
+
+/// The enrolment code `central init` printed for `terminal` in `home`, if any.
+func enrolmentCode(home: String, terminal: String) -> String? {
+  guard let text = try? String(contentsOfFile: home + ".enrolments", encoding: .utf8) else {
+    return nil
+  }
+  for line in text.split(separator: "\n") {
+    let words = line.split(separator: " ")
+    if words.count >= 2, words[0] == terminal { return String(words[1]) }
+  }
+  return nil
+}
+
+func execute(_ arguments: [String], environment: [String: String], in directory: URL?)
   throws -> Run
 {
   let process = Process()

@@ -64,6 +64,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     let id = "T-BJ-0001"
     let initRun = try roadside([
       "terminal", "init", "--id", id, "--central", server.url, "--no-sync", "--home", home.path,
+      "--enrol", try freshEnrolmentCode(home: home, terminal: id),
     ])
     #expect(initRun.status == 0, "\(initRun.stderr)")
 
@@ -176,8 +177,12 @@ struct CLIFailure: Error, CustomStringConvertible {
       try roadside(["central", "init", "--numbers-per-range", "5000", "--now", now] + base).status
         == 0)
     #expect(
-      try roadside(["terminal", "init", "--id", "T-BJ-0001", "--central", "local"] + base).status
-        == 0)
+      try roadside(
+        [
+          "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--enrol",
+          try freshEnrolmentCode(home: home, terminal: "T-BJ-0001"),
+        ] + base
+      ).status == 0)
     let args = ["--terminal", "T-BJ-0001"] + base
     #expect(try roadside(["login", "--officer", "010001"] + args, input: "010001\n").status == 0)
     var random = SeededRandom(seed: 11)
@@ -261,6 +266,7 @@ struct SystemClockForTests: RoadsideDomain.Clock {
     // The server answers, then stops cleanly when signalled.
     let registration = try roadside([
       "terminal", "init", "--id", "T-BJ-0002", "--central", server.url, "--home", home.path,
+      "--enrol", try freshEnrolmentCode(home: home, terminal: "T-BJ-0002"),
     ])
     #expect(registration.status == 0, "\(registration.stderr)")
     kill(server.process.processIdentifier, signal)

@@ -7,17 +7,19 @@ import Testing
 /// "no" with exit 1 (docs/security.md, "Files" and "Robustness").
 @Suite(.serialized) struct FileSafetyCLITests {
   /// Runs `roadside` under `umask 000`.
-  func roadsideUnderOpenUmask(_ arguments: [String]) throws -> Int32 {
+  func roadsideUnderOpenUmask(_ arguments: [String]) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", "umask 000; exec \"$0\" \"$@\"", roadsideBinary.path] + arguments
     process.environment = ProcessInfo.processInfo.environment.filter {
       !$0.key.hasPrefix("ROADSIDE_")
     }
-    process.standardOutput = FileHandle.nullDevice
+    let out = Pipe()
+    process.standardOutput = out
     try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return process.terminationStatus
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 
   func mode(_ url: URL) throws -> Int {
@@ -26,13 +28,18 @@ import Testing
 
   @Test func everythingWrittenIsPrivateUnderAnyUmask() throws {
     let home = newHome().appendingPathComponent("home")
-    #expect(
-      try roadsideUnderOpenUmask(["central", "init", "--home", home.path, "--now", now]) == 0)
+    let (status, output) = try roadsideUnderOpenUmask([
+      "central", "init", "--home", home.path, "--now", now,
+    ])
+    #expect(status == 0)
+    let code = try #require(
+      output.split(separator: "\n").first { $0.hasPrefix("  T-BJ-0001  ") }?.split(
+        separator: " ")[1])
     #expect(
       try roadsideUnderOpenUmask([
-        "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--no-sync", "--home",
-        home.path, "--now", now,
-      ]) == 0)
+        "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--no-sync", "--enrol",
+        String(code), "--home", home.path, "--now", now,
+      ]).0 == 0)
     let files = [
       "central/central.sqlite", "bank/bank.sqlite", "bank/central.secret",
       "terminals/T-BJ-0001/terminal.sqlite", "holders/110114197811271869/phone.json",
@@ -83,6 +90,30 @@ import Testing
       run.stderr
         == "error: the phone file \(phone.path) is damaged (not a Roadside phone's JSON); restore it, or delete it and apply again with 'roadside holder apply'\n"
     )
+  }
+
+  /// Two syncs of one terminal never race: while one holds the terminal's sync lock, a
+  /// second is refused at once with exit 75 and says why.
+  @Test func aSecondSyncOfOneTerminalIsRefusedWhileTheFirstRuns() throws {
+    let home = try initialisedHome()
+    let base = ["--home", home.path, "--now", now]
+    #expect(
+      try roadside(["terminal", "init", "--id", "T-BJ-0001", "--central", "local"] + base).status
+        == 0)
+    let lockPath = home.appendingPathComponent("terminals/T-BJ-0001/terminal.sqlite.sync-lock")
+      .path
+    let descriptor = open(lockPath, O_CREAT | O_RDWR, 0o600)
+    #expect(flock(descriptor, LOCK_EX) == 0)
+    let busy = try roadside(["sync", "--terminal", "T-BJ-0001"] + base)
+    #expect(busy.status == 75)
+    #expect(busy.stdout.isEmpty)
+    #expect(
+      busy.stderr
+        == "error: another sync of this terminal is running; wait for it to finish, then sync again\n"
+    )
+    flock(descriptor, LOCK_UN)
+    close(descriptor)
+    #expect(try roadside(["sync", "--terminal", "T-BJ-0001"] + base).status == 0)
   }
 
   @Test func reconcileExitsOneWhenTheLedgersDiffer() throws {

@@ -104,9 +104,10 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
   @Test func unknownTerminalsAndUnreachableCentral() throws {
     let home = try initialisedHome()
     let unknown = try roadside([
-      "terminal", "init", "--id", "T-ZZ-0001", "--central", "local", "--home", home.path,
+      "terminal", "init", "--id", "T-ZZ-0001", "--central", "local", "--enrol",
+      "0000-0000-0000-0000", "--home", home.path,
     ])
-    #expect(unknown.status == 66)
+    #expect(unknown.status == 77)
     #expect(
       unknown.stderr
         == "error: central refused the request (unknown_terminal): central does not know terminal T-ZZ-0001; add it with 'roadside central terminal add --id T-ZZ-0001 --unit …'\n"

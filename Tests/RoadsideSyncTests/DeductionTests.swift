@@ -192,7 +192,8 @@ let today = start.chinaDate
     // An old batch replayed later, after a void and more records.
     _ = try terminal.voidDocument(decision.number, reason: "wrong plate")
     _ = try await terminal.push(transport: lossy, sleep: { _ in })
-    let replay = try await w.world.endpoint.push(lossy.delivered[0])
+    let replay = try await w.transport.push(
+      lossy.delivered[0], signer: try terminal.requestSigner())
     #expect(replay.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
     let central = try w.world.central()
     #expect(try central.dossier(driver).points.total == 0)
@@ -499,14 +500,18 @@ final class LossyTransport: CentralTransport {
   var delivered: [PushBatch] { state.withLock { $0.delivered } }
 
   func health() async throws -> HealthResponse { try await base.health() }
-  func register(_ request: RegisterRequest) async throws -> RegisterResponse {
-    try await base.register(request)
+  func register(_ request: RegisterRequest, signer: RequestSigner) async throws
+    -> RegisterResponse
+  {
+    try await base.register(request, signer: signer)
   }
-  func changes(terminal: String, after: Int64, limit: Int) async throws -> ChangesResponse {
-    try await base.changes(terminal: terminal, after: after, limit: limit)
+  func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner) async throws
+    -> ChangesResponse
+  {
+    try await base.changes(terminal: terminal, after: after, limit: limit, signer: signer)
   }
-  func push(_ batch: PushBatch) async throws -> PushResponse {
-    let response = try await base.push(batch)
+  func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
+    let response = try await base.push(batch, signer: signer)
     let dropped = state.withLock { state in
       state.delivered.append(batch)
       defer { state.drop = false }

@@ -101,12 +101,19 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
   func exchange(
     _ method: HTTPMethod, _ base: String, _ path: String, query: String = "",
     body: (any Encodable)? = nil,
-    rawBody: [UInt8]? = nil, expect status: Int
+    rawBody: [UInt8]? = nil, signer: RequestSigner? = nil, expect status: Int
   ) async throws -> Data {
-    var request = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?\(query)"))
+    let target = path + (query.isEmpty ? "" : "?\(query)")
+    var request = HTTPClientRequest(url: base + target)
     request.method = method
-    if let body {
-      let data = try JSONEncoder().encode(body)
+    let sent = try body.map { try JSONEncoder().encode($0) } ?? rawBody.map { Data($0) } ?? Data()
+    if let credentials = signer?.sign(method: method.rawValue, target: target, body: sent)
+      .credentials
+    {
+      for (name, value) in credentials.headers { request.headers.add(name: name, value: value) }
+    }
+    if body != nil {
+      let data = sent
       let requestSchema = try #require(
         spec.requestSchema(method.rawValue, path), "no request body declared for \(method) \(path)")
       #expect(
@@ -136,50 +143,85 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
 
   @Test func everyRouteAndErrorMatchesTheDocument() async throws {
     let world = try World()
+    let clock = world.clock
     try await withLiveServer(world.endpoint) { url in
       _ = try await exchange(.GET, url, "/v1/health", expect: 200)
-      let key = Data(repeating: 7, count: 32).base64EncodedString()
-      _ = try await exchange(
-        .POST, url, "/v1/terminals/register",
-        body: RegisterRequest(terminal: "T-XX-0001", publicKey: key), expect: 404)
-      _ = try await exchange(
-        .POST, url, "/v1/terminals/register",
-        body: RegisterRequest(terminal: "T-BJ-0001", publicKey: "%%"), expect: 400)
-      _ = try await exchange(
-        .POST, url, "/v1/terminals/register", rawBody: Array("{".utf8), expect: 400)
-      _ = try await exchange(
-        .GET, url, "/v1/changes", query: "terminal=T-BJ-0003&after=0", expect: 403)
-      _ = try await exchange(.GET, url, "/v1/changes", query: "terminal=T-QQ-0003", expect: 404)
-
-      // A real terminal, with records that produce every acknowledgement.
-      let http = HTTPTransport(baseURL: url)
-      let one = try await world.terminal("T-BJ-0001", transport: http, seed: 1)
-      let two = try await world.terminal("T-BJ-0002", transport: http, officer: "010002", seed: 2)
+      // Registration: unsigned, an unknown terminal, a bad key, a malformed body.
+      let stranger = RequestSigner(
+        terminal: "T-BJ-0001", privateKey: [UInt8](repeating: 7, count: 32), clock: clock)
+      let strangerKey = Data(stranger.publicKey).base64EncodedString()
+      let wrongCode = "0000-0000-0000-0000"
       _ = try await exchange(
         .POST, url, "/v1/terminals/register",
         body: RegisterRequest(
-          terminal: "T-BJ-0001", publicKey: Data(repeating: 8, count: 32).base64EncodedString()),
-        expect: 409)
+          terminal: "T-BJ-0001", publicKey: strangerKey, enrolmentCode: wrongCode),
+        expect: 401)
+      let unknown = RequestSigner(
+        terminal: "T-XX-0001", privateKey: [UInt8](repeating: 7, count: 32), clock: clock)
       _ = try await exchange(
-        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=0&limit=50", expect: 200)
+        .POST, url, "/v1/terminals/register",
+        body: RegisterRequest(
+          terminal: "T-XX-0001", publicKey: strangerKey, enrolmentCode: wrongCode),
+        signer: unknown, expect: 401)
       _ = try await exchange(
-        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=99999999", expect: 400)
+        .POST, url, "/v1/terminals/register",
+        body: RegisterRequest(terminal: "T-BJ-0001", publicKey: "%%", enrolmentCode: wrongCode),
+        signer: stranger, expect: 400)
       _ = try await exchange(
-        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&limit=0", expect: 400)
+        .POST, url, "/v1/terminals/register", rawBody: Array("{".utf8), expect: 400)
+      // A stranger with the terminal's id but not its enrolment code.
+      _ = try await exchange(
+        .POST, url, "/v1/terminals/register",
+        body: RegisterRequest(
+          terminal: "T-BJ-0001", publicKey: strangerKey, enrolmentCode: wrongCode),
+        signer: stranger, expect: 401)
+      _ = try await exchange(.GET, url, "/v1/changes", query: "after=0", expect: 400)
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=0", expect: 401)
+      _ = try await exchange(.GET, url, "/v1/conflicts", expect: 401)
+
+      // Real terminals, with records that produce every acknowledgement.
+      let http = HTTPTransport(baseURL: url)
+      let one = try await world.terminal("T-BJ-0001", transport: http, seed: 1)
+      let two = try await world.terminal("T-BJ-0002", transport: http, officer: "010002", seed: 2)
+      let (signOne, signTwo) = (try one.requestSigner(), try two.requestSigner())
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=0&limit=50", signer: signOne,
+        expect: 200)
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=99999999", signer: signOne,
+        expect: 400)
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&limit=0", signer: signOne,
+        expect: 400)
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0002&after=0", signer: signOne,
+        expect: 403)
+      // A stranger's key signing as an enrolled terminal.
+      _ = try await exchange(
+        .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=0", signer: stranger,
+        expect: 401)
 
       try one.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "a")
       try two.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "a")
       let batch = try signedPendingBatch(one)
-      _ = try await exchange(.POST, url, "/v1/push", body: batch, expect: 200)
-      _ = try await exchange(.POST, url, "/v1/push", body: batch, expect: 200)  // duplicates
+      _ = try await exchange(.POST, url, "/v1/push", body: batch, signer: signOne, expect: 200)
+      _ = try await exchange(.POST, url, "/v1/push", body: batch, signer: signOne, expect: 200)
+      _ = try await exchange(.POST, url, "/v1/push", body: batch, expect: 401)
+      _ = try await exchange(.POST, url, "/v1/push", body: batch, signer: signTwo, expect: 403)
       // The second terminal's record of the same event: a conflict acknowledgement.
-      _ = try await exchange(.POST, url, "/v1/push", body: try signedPendingBatch(two), expect: 200)
+      _ = try await exchange(
+        .POST, url, "/v1/push", body: try signedPendingBatch(two), signer: signTwo, expect: 200)
       var forged = try signedPendingBatch(two)
       forged.signature = try sign(forged, one)
-      _ = try await exchange(.POST, url, "/v1/push", body: forged, expect: 401)
-      _ = try await exchange(.POST, url, "/v1/push", rawBody: Array("[]".utf8), expect: 400)
-      _ = try await exchange(.GET, url, "/v1/conflicts", expect: 200)
-      _ = try await exchange(.GET, url, "/v1/conflicts", query: "terminal=T-BJ-0002", expect: 200)
+      _ = try await exchange(.POST, url, "/v1/push", body: forged, signer: signTwo, expect: 401)
+      _ = try await exchange(
+        .POST, url, "/v1/push", rawBody: Array("[]".utf8), signer: signOne, expect: 400)
+      _ = try await exchange(.GET, url, "/v1/conflicts", signer: signTwo, expect: 200)
+      _ = try await exchange(
+        .GET, url, "/v1/conflicts", query: "terminal=T-BJ-0002", signer: signTwo, expect: 200)
+      _ = try await exchange(
+        .GET, url, "/v1/conflicts", query: "terminal=T-BJ-0002", signer: signOne, expect: 403)
     }
   }
 

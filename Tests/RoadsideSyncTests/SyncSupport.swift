@@ -27,6 +27,15 @@ struct SkewedClock: RoadsideDomain.Clock {
   func now() -> Timestamp { base.now().adding(seconds: offsetSeconds) }
 }
 
+/// A terminal's clock whose offset from the world's can be changed (set wrong, set right).
+final class AdjustableClock: RoadsideDomain.Clock {
+  let base: TestClock
+  private let offset = Mutex<Int64>(0)
+  init(base: TestClock) { self.base = base }
+  func set(offsetSeconds: Int64) { offset.withLock { $0 = offsetSeconds } }
+  func now() -> Timestamp { base.now().adding(seconds: offset.withLock { $0 }) }
+}
+
 let start = Timestamp(iso: "2026-11-22T09:00:00+08:00")!
 let defaultSet: FixtureSet = try! FixtureLoader().load(directory: DefaultFixtures.directory)
 
@@ -70,6 +79,11 @@ struct World {
     home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path
   }
 
+  /// A one-time enrolment code for terminal `id`, as `central terminal add` shows it.
+  func enrolmentCode(_ id: String, seed: UInt8 = 1) throws -> String {
+    try central().issueEnrolment(terminal: id, random: [UInt8](repeating: seed, count: 10)).code
+  }
+
   /// Initialises terminal `id` (a key from `seed`), pulls, and logs officer `officer` in.
   func terminal(
     _ id: String, transport: any CentralTransport, officer: String = "010001", seed: UInt8 = 1,
@@ -77,6 +91,7 @@ struct World {
   ) async throws -> Terminal {
     let terminal = try await Terminal.initialise(
       path: terminalPath(id), terminal: id, centralName: "test", transport: transport,
+      enrolmentCode: try enrolmentCode(id, seed: seed),
       keySeed: [UInt8](repeating: seed, count: 32), clock: clock ?? self.clock,
       identifiers: SeededIdentifiers(seed: UInt64(seed)))
     _ = try await terminal.pull(transport: transport)

@@ -47,11 +47,12 @@ import Testing
     try await withTransport(wire, world) { local in
       let terminal = try await Terminal.initialise(
         path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
-        transport: local,
+        transport: local, enrolmentCode: try world.enrolmentCode("T-BJ-0001"),
         keySeed: [UInt8](repeating: 9, count: 32), clock: world.clock,
         identifiers: SeededIdentifiers(seed: 9))
       // Pull only part of the log, as if the process died after a few batches.
-      let partial = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 100)
+      let partial = try await local.changes(
+        terminal: "T-BJ-0001", after: 0, limit: 100, signer: try terminal.requestSigner())
       try terminal.store.apply(partial, at: world.clock.now())
       #expect(try terminal.store.syncState().cursor == 100)
       var batches: [Int64] = []
@@ -72,10 +73,11 @@ import Testing
     try await withTransport(wire, world) { local in
       let terminal = try await Terminal.initialise(
         path: world.terminalPath("T-BJ-0001"), terminal: "T-BJ-0001", centralName: "local",
-        transport: local,
+        transport: local, enrolmentCode: try world.enrolmentCode("T-BJ-0001"),
         keySeed: [UInt8](repeating: 3, count: 32), clock: world.clock,
         identifiers: SeededIdentifiers(seed: 3))
-      var batch = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 50)
+      var batch = try await local.changes(
+        terminal: "T-BJ-0001", after: 0, limit: 50, signer: try terminal.requestSigner())
       // Corrupt the last change: the whole batch must be refused, the cursor unmoved.
       var changes = batch.changes
       let last = changes.removeLast()
@@ -94,7 +96,8 @@ import Testing
   func pullRefusalsAreProtocolErrors(_ wire: Wire) async throws {
     let world = try World()
     try await withTransport(wire, world) { local in
-      _ = try await world.terminal("T-BJ-0001", transport: local)
+      let terminal = try await world.terminal("T-BJ-0001", transport: local)
+      let signer = try terminal.requestSigner()
       let latest = try world.central().latestSequence()
       await #expect(
         throws: APIError(
@@ -103,16 +106,16 @@ import Testing
             "cursor \(latest + 5) is ahead of central's newest change \(latest); this cache was not filled by this central store"
         )
       ) {
-        try await local.changes(terminal: "T-BJ-0001", after: latest + 5, limit: 10)
+        try await local.changes(terminal: "T-BJ-0001", after: latest + 5, limit: 10, signer: signer)
       }
       await #expect(throws: APIError.self) {
-        try await local.changes(terminal: "T-XX-9999", after: 0, limit: 10)
+        try await local.changes(terminal: "T-XX-9999", after: 0, limit: 10, signer: signer)
       }
       await #expect(throws: APIError.self) {
-        try await local.changes(terminal: "T-BJ-0003", after: 0, limit: 10)
+        try await local.changes(terminal: "T-BJ-0003", after: 0, limit: 10, signer: signer)
       }
       await #expect(throws: APIError.self) {
-        try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 0)
+        try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 0, signer: signer)
       }
     }
   }
@@ -133,11 +136,13 @@ import Testing
       #expect(try terminal.store.outboxDepth() == 0)
       // Nothing left to push: a second push sends nothing.
       #expect(try await terminal.push(transport: local).batches == 0)
-      let violations = try await local.changes(terminal: "T-BJ-0001", after: 0, limit: 5_000)
-        .changes
-        .filter {
-          $0.entity == "violation"
-        }
+      let violations = try await local.changes(
+        terminal: "T-BJ-0001", after: 0, limit: 5_000, signer: try terminal.requestSigner()
+      )
+      .changes
+      .filter {
+        $0.entity == "violation"
+      }
       #expect(violations.count == 1)
     }
   }
@@ -149,12 +154,12 @@ import Testing
       let terminal = try await world.terminal("T-BJ-0001", transport: local)
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
       let batch = try signedPendingBatch(terminal)
-      let first = try await local.push(batch)
+      let first = try await local.push(batch, signer: try terminal.requestSigner())
       #expect(first.acknowledgements.allSatisfy { $0.outcome == "accepted" })
       let before = try world.central().latestSequence()
 
       // The same batch again (a lost acknowledgement), and again reordered.
-      let again = try await local.push(batch)
+      let again = try await local.push(batch, signer: try terminal.requestSigner())
       #expect(
         again.acknowledgements.allSatisfy {
           $0.outcome == "duplicate" && $0.first?.outcome == "accepted"
@@ -164,7 +169,7 @@ import Testing
         terminal: batch.terminal, batchID: "other", sentAt: batch.sentAt,
         records: batch.records.reversed())
       reordered.signature = try sign(reordered, terminal)
-      let third = try await local.push(reordered)
+      let third = try await local.push(reordered, signer: try terminal.requestSigner())
       #expect(third.acknowledgements.map(\.recordID) == batch.records.reversed().map(\.recordID))
       #expect(third.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
 
@@ -172,7 +177,7 @@ import Testing
       // same file answers the retry with the same acknowledgements.
       let restarted = InProcessTransport(
         endpoint: try CentralEndpoint(path: world.centralPath, clock: world.clock))
-      let fourth = try await restarted.push(batch)
+      let fourth = try await restarted.push(batch, signer: try terminal.requestSigner())
       #expect(
         fourth.acknowledgements.map(\.first?.outcome)
           == first.acknowledgements.map { Optional($0.outcome) })
@@ -194,14 +199,16 @@ import Testing
           status: 401, code: "bad_signature",
           message: "the batch's signature does not verify with the key of terminal T-BJ-0001")
       ) {
-        try await local.push(forged)
+        try await local.push(forged, signer: try one.requestSigner())
       }
       // Tampering with a record after signing is refused the same way.
       var tampered = try signedPendingBatch(one)
       tampered = PushBatch(
         terminal: tampered.terminal, batchID: tampered.batchID, sentAt: tampered.sentAt,
         records: tampered.records.dropLast(), signature: tampered.signature)
-      await #expect(throws: APIError.self) { try await local.push(tampered) }
+      await #expect(throws: APIError.self) {
+        try await local.push(tampered, signer: try one.requestSigner())
+      }
       #expect(try world.central().latestSequence() == before)
       #expect(try await one.push(transport: local).accepted == 1)
     }
@@ -287,13 +294,24 @@ import Testing
     }
   }
 
+  /// A terminal whose clock runs an hour fast is refused (stale_request) and keeps its
+  /// records; once its clock is set right they reach central, each a clock_skew conflict.
   @Test(arguments: Wire.allCases)
   func aTerminalClockAheadOfCentral(_ wire: Wire) async throws {
     let world = try World()
     try await withTransport(wire, world) { local in
-      let terminal = try await world.terminal(
-        "T-BJ-0001", transport: local, clock: SkewedClock(base: world.clock, offsetSeconds: 3600))
+      let clock = AdjustableClock(base: world.clock)
+      let terminal = try await world.terminal("T-BJ-0001", transport: local, clock: clock)
+      clock.set(offsetSeconds: 3600)
+      try terminal.login(officer: "010001", pin: "010001")
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
+      let pending = try terminal.store.outboxDepth()
+      let refused = await #expect(throws: APIError.self) {
+        try await terminal.push(transport: local, sleep: { _ in })
+      }
+      #expect(refused?.httpStatus == 401 && refused?.code == "stale_request")
+      #expect(try terminal.store.outboxDepth() == pending)
+      clock.set(offsetSeconds: 0)
       let report = try await terminal.push(transport: local)
       #expect(report.conflicts >= 1)
       #expect(try world.central().conflicts().contains { $0.kind == "clock_skew" })
@@ -307,11 +325,18 @@ import Testing
       let terminal = try await world.terminal("T-BJ-0001", transport: local)
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
       _ = try world.central().revokeTerminal(id: "T-BJ-0001", reason: "reported lost")
-      let report = try await terminal.push(transport: local)
-      #expect(report.rejected == 3 && report.accepted == 0)
-      #expect(try world.central().conflicts().map(\.kind) == ["revoked_terminal"])
-      #expect(try terminal.store.outboxDepth() == 0)  // answered (rejected), kept, not pending
-      await #expect(throws: APIError.self) { try await terminal.pull(transport: local) }
+      let before = try world.central().latestSequence()
+      let pending = try terminal.store.outboxDepth()
+      // A revoked terminal is not heard at all: 401, nothing stored, its records kept.
+      let push = await #expect(throws: APIError.self) {
+        try await terminal.push(transport: local, sleep: { _ in })
+      }
+      #expect(push?.httpStatus == 401 && push?.code == "terminal_revoked")
+      #expect(try terminal.store.outboxDepth() == pending)
+      let pull = await #expect(throws: APIError.self) { try await terminal.pull(transport: local) }
+      #expect(pull?.code == "terminal_revoked")
+      #expect(try world.central().latestSequence() == before)
+      #expect(try world.central().conflicts().isEmpty)
     }
   }
 }
@@ -412,6 +437,10 @@ import Testing
     try await withLiveServer(world.endpoint) { url in
       var (status, error) = try await raw(.GET, "\(url)/v1/nope")
       #expect(status == 404 && error?.error.code == "unknown_route")
+      (status, error) = try await raw(.TRACE, "\(url)/v1/health")
+      #expect(status == 405 && error?.error.code == "method_not_allowed")
+      (status, error) = try await raw(.DELETE, "\(url)/v1/push")
+      #expect(status == 405 && error?.error.code == "method_not_allowed")
       (status, error) = try await raw(.GET, "\(url)/v2/health")
       #expect(status == 404 && error?.error.code == "unsupported_api_version")
       (status, error) = try await raw(
@@ -423,10 +452,12 @@ import Testing
         .POST, "\(url)/v1/push", body: [UInt8](repeating: 32, count: (4 << 20) + 10))
       #expect(status == 413 && error?.error.code == "body_too_large")
       (status, error) = try await raw(.GET, "\(url)/v1/changes?terminal=T-BJ-0001&after=999999")
-      #expect(status == 403 && error?.error.code == "terminal_not_registered")
+      #expect(status == 401 && error?.error.code == "unsigned_request")
       (status, error) = try await raw(
         .POST, "\(url)/v1/terminals/register",
-        body: Array("{\"terminal\":\"T-BJ-0001\",\"publicKey\":\"!!\"}".utf8))
+        body: Array(
+          "{\"terminal\":\"T-BJ-0001\",\"publicKey\":\"!!\",\"enrolmentCode\":\"0000-0000-0000-0000\"}"
+            .utf8))
       #expect(status == 400 && error?.error.code == "bad_public_key")
       let health = try await HTTPTransport(baseURL: url).health()
       #expect(health.apiVersion == 1 && health.latest == before)
