@@ -248,7 +248,9 @@ public func buildBankApplication(
   var logger = Logger(label: "roadside.bank")
   logger.logLevel = logLevel
   return Application(
-    router: router, configuration: configuration,
+    router: router,
+    server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+    configuration: configuration,
     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
     logger: logger)
 }

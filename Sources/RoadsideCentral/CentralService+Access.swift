@@ -126,7 +126,9 @@ extension CentralService {
 
   /// Starts a terminal over: its key (and so every device holding it) stops working, its
   /// unused document numbers are retired, and a new one-time code is issued. A revoked
-  /// (lost) terminal becomes active again once a new device enrols.
+  /// (lost) terminal's id is active again, with no key until a new device enrols. Records
+  /// the old device signed but never pushed cannot arrive any more: sync it first if it is
+  /// at hand.
   public func resetTerminal(
     id: String, random: [UInt8], validHours: Int = EnrolmentCode.defaultValidHours,
     reason: String?
@@ -174,73 +176,90 @@ extension CentralService {
     return IssuedEnrolment(terminal: id, code: code, expiresAt: expires)
   }
 
-  /// Authenticates a signed request: the terminal known and enrolled (or, for the
-  /// registration itself, `registering` the key the body claims), the time within
-  /// ±5 minutes of central's, the signature valid, the nonce new. Every refusal is a 401
-  /// with a stable code and says nothing about the data.
-  public func authenticate(_ request: SignedRequest, registering key: [UInt8]? = nil) throws
-    -> TerminalState
-  {
+  /// Authenticates a signed request: the terminal known and enrolled, the signature valid,
+  /// the terminal not revoked, the time within ±5 minutes of central's, the nonce new. Every
+  /// refusal is a 401 with a stable code. Nothing is written until the signature verifies:
+  /// then only the nonce.
+  public func authenticate(_ request: SignedRequest) throws -> TerminalState {
+    let now = clock.now()
+    let (terminal, credentials) = try store.read { try verify(request, at: now, in: $0) }
+    try store.write { tx in try recordNonce(credentials, of: terminal.id, at: now, in: tx) }
+    return terminal
+  }
+
+  /// The read-only checks of ``authenticate(_:)``, in an order that says as little as it
+  /// can before the signature verifies: unknown, not enrolled, bad signature; only then
+  /// revoked or stale (which name the terminal's state and central's clock).
+  func verify(
+    _ request: SignedRequest, registering key: [UInt8]? = nil, at now: Timestamp,
+    in tx: any CentralReading
+  ) throws -> (TerminalState, RequestCredentials) {
     guard let credentials = request.credentials else {
       throw APIError.unauthorized(
         "unsigned_request",
         "the request is not signed; send Roadside-Terminal, Roadside-Timestamp, Roadside-Nonce and Roadside-Signature (docs/security.md)"
       )
     }
-    let now = clock.now()
-    return try store.write { tx in
-      guard let terminal = try tx.terminal(credentials.terminal) else {
+    guard let terminal = try tx.terminal(credentials.terminal) else {
+      throw APIError.unauthorized(
+        "unknown_terminal",
+        "central does not know terminal \(credentials.terminal); add it with 'roadside central terminal add --id \(credentials.terminal) --unit …'"
+      )
+    }
+    let publicKey: [UInt8]
+    if let key {
+      publicKey = key
+    } else {
+      guard let bound = terminal.publicKey.flatMap({ Data(base64Encoded: $0) }) else {
         throw APIError.unauthorized(
-          "unknown_terminal",
-          "central does not know terminal \(credentials.terminal); add it with 'roadside central terminal add --id \(credentials.terminal) --unit …'"
+          "terminal_not_enrolled",
+          "terminal \(terminal.id) has not enrolled a key; run 'roadside terminal init --enrol CODE'"
         )
       }
-      guard terminal.status != "revoked" else {
-        throw APIError.unauthorized(
-          "terminal_revoked", "terminal \(terminal.id) was reported lost and revoked")
-      }
-      let publicKey: [UInt8]
-      if let key {
-        publicKey = key
-      } else {
-        guard let bound = terminal.publicKey.flatMap({ Data(base64Encoded: $0) }) else {
-          throw APIError.unauthorized(
-            "terminal_not_enrolled",
-            "terminal \(terminal.id) has not enrolled a key; run 'roadside terminal init --enrol CODE'"
-          )
-        }
-        publicKey = [UInt8](bound)
-      }
-      guard let sent = Timestamp(iso: credentials.timestamp),
-        abs(sent.secondsSinceEpoch - now.secondsSinceEpoch) <= RequestSigning.windowSeconds
-      else {
-        throw APIError.unauthorized(
-          "stale_request",
-          "the request's time \(credentials.timestamp) is more than 5 minutes from central's (\(now)); set the terminal's clock"
-        )
-      }
-      guard RequestSigning.isValid(request, publicKey: publicKey) else {
-        throw APIError.unauthorized(
-          "bad_signature",
-          "the request's signature does not verify with terminal \(terminal.id)'s key")
-      }
-      guard (16...64).contains(credentials.nonce.utf8.count) else {
-        throw APIError.unauthorized("bad_nonce", "a request nonce has 16 to 64 characters")
-      }
-      try tx.purgeNonces(before: now.adding(seconds: -2 * RequestSigning.windowSeconds))
-      guard try tx.insertNonce(terminal: terminal.id, nonce: credentials.nonce, at: now) else {
-        throw APIError.unauthorized(
-          "replayed_request", "central has already received a request with this nonce")
-      }
-      return terminal
+      publicKey = [UInt8](bound)
+    }
+    guard RequestSigning.isValid(request, publicKey: publicKey) else {
+      throw APIError.unauthorized(
+        "bad_signature",
+        "the request's signature does not verify with terminal \(terminal.id)'s key")
+    }
+    guard terminal.status != "revoked" else {
+      throw APIError.unauthorized(
+        "terminal_revoked", "terminal \(terminal.id) was reported lost and revoked")
+    }
+    guard let sent = Timestamp(iso: credentials.timestamp),
+      abs(sent.secondsSinceEpoch - now.secondsSinceEpoch) <= RequestSigning.windowSeconds
+    else {
+      throw APIError.unauthorized(
+        "stale_request",
+        "the request's time \(credentials.timestamp) is more than 5 minutes from central's (\(now)); set the terminal's clock"
+      )
+    }
+    guard (16...64).contains(credentials.nonce.utf8.count) else {
+      throw APIError.unauthorized("bad_nonce", "a request nonce has 16 to 64 characters")
+    }
+    return (terminal, credentials)
+  }
+
+  /// Stores a verified request's nonce; refuses one the terminal has used.
+  func recordNonce(
+    _ credentials: RequestCredentials, of terminal: String, at now: Timestamp,
+    in tx: any CentralWriting
+  ) throws {
+    try tx.purgeNonces(before: now.adding(seconds: -2 * RequestSigning.windowSeconds))
+    guard try tx.insertNonce(terminal: terminal, nonce: credentials.nonce, at: now) else {
+      throw APIError.unauthorized(
+        "replayed_request", "central has already received a request with this nonce")
     }
   }
 
-  /// Binds a terminal's key with its one-time enrolment code. Registering the same key
-  /// with the same code again (a retry after a lost answer) changes nothing.
-  public func registerTerminal(id: String, publicKey: [UInt8], enrolmentCode: String) throws
-    -> TerminalState
-  {
+  /// Binds a terminal's key with its one-time enrolment code, in one transaction: the code
+  /// first, then the request's signature by that key (proof of possession) and its nonce,
+  /// then the binding; a refusal at any step writes nothing. Registering the same key with
+  /// the same code again (a retry after a lost answer) changes nothing.
+  public func registerTerminal(
+    id: String, publicKey: [UInt8], enrolmentCode: String, signed: SignedRequest
+  ) throws -> TerminalState {
     guard publicKey.count == 32 else {
       throw CentralError(
         .refused("bad_public_key"), "an Ed25519 public key is 32 bytes, not \(publicKey.count)")
@@ -258,6 +277,12 @@ extension CentralService {
           "that is not terminal \(id)'s enrolment code; ask the unit for a new one ('roadside central terminal reset \(id)')"
         )
       }
+      guard signed.credentials?.terminal == id else {
+        throw APIError.unauthorized(
+          "terminal_mismatch", "the request is signed for another terminal than the body names")
+      }
+      let (_, credentials) = try verify(signed, registering: publicKey, at: now, in: tx)
+      try recordNonce(credentials, of: id, at: now, in: tx)
       if let existing = terminal.publicKey {
         if existing == encoded, enrolment.usedAt != nil { return terminal }
         throw APIError.unauthorized(

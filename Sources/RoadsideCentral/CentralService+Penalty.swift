@@ -589,7 +589,7 @@ extension CentralService {
 extension Access: CentralPenaltyStore {
   func numberRanges(terminal: String) throws -> [NumberRange] {
     try db.fetchAll(
-      "SELECT terminal, region, year, first, last FROM number_ranges WHERE terminal = ? ORDER BY year, first",
+      "SELECT terminal, region, year, first, last FROM number_ranges WHERE terminal = ? AND retired_at IS NULL ORDER BY year, first",
       terminal
     ) {
       NumberRange(

@@ -131,9 +131,12 @@ func signedRequest(_ request: Request, body: Data) -> SignedRequest {
 }
 
 /// The central store's HTTP application, shared by `roadside central serve` and the tests.
+///
+/// A connection that sends nothing for `idleTimeoutSeconds` is closed, so half-open
+/// connections do not pile up (docs/security.md, "Robustness").
 public func buildApplication(
   endpoint: CentralEndpoint, configuration: ApplicationConfiguration,
-  logLevel: Logger.Level = .warning,
+  logLevel: Logger.Level = .warning, idleTimeoutSeconds: Int64 = 30,
   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
   let router = Router()
@@ -183,7 +186,9 @@ public func buildApplication(
   var logger = Logger(label: "roadside.central")
   logger.logLevel = logLevel
   return Application(
-    router: router, configuration: configuration,
+    router: router,
+    server: .http1(configuration: .init(idleTimeout: .seconds(idleTimeoutSeconds))),
+    configuration: configuration,
     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
     logger: logger)
 }

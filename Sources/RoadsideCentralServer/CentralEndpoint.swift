@@ -36,13 +36,15 @@ public actor CentralEndpoint {
         throw APIError.badRequest(
           "bad_public_key", "publicKey is the raw 32-byte Ed25519 public key in base64")
       }
-      guard signed.credentials?.terminal ?? request.terminal == request.terminal else {
+      guard signed.credentials != nil else {
         throw APIError.unauthorized(
-          "terminal_mismatch", "the request is signed for another terminal than the body names")
+          "unsigned_request",
+          "the request is not signed; a registration is signed by the key it registers (docs/security.md)"
+        )
       }
-      _ = try service.authenticate(signed, registering: [UInt8](key))
       let state = try service.registerTerminal(
-        id: request.terminal, publicKey: [UInt8](key), enrolmentCode: request.enrolmentCode)
+        id: request.terminal, publicKey: [UInt8](key), enrolmentCode: request.enrolmentCode,
+        signed: signed)
       return RegisterResponse(
         terminal: state.id, unit: state.unit, status: state.status,
         registeredAt: state.registeredAt ?? service.clock.now())

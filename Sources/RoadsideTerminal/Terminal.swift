@@ -135,8 +135,9 @@ public struct Terminal {
   /// then creates the terminal's file.
   ///
   /// The file is first written beside its final path and moved into place after central
-  /// accepted the key; a failed registration leaves nothing. An interrupted one is
-  /// resumed with the same key, which central accepts again.
+  /// accepted the key. A failed or interrupted registration leaves only that partial file
+  /// (0600, with the key), so that a retry resumes with the same key, which central accepts
+  /// again with the same code.
   public static func initialise(
     path: String, terminal: String, centralName: String, transport: any CentralTransport,
     enrolmentCode: String, keySeed: [UInt8], clock: any Clock, identifiers: any IdentifierSource

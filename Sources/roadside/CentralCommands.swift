@@ -556,7 +556,7 @@ struct TerminalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Start a terminal over with a new enrolment code.",
       discussion:
-        "The key bound so far stops working at once (a lost or wiped device can no longer sign), its unused document numbers are retired, and a revoked terminal becomes active again when a new device enrols with the code."
+        "The key bound so far stops working at once (a lost or wiped device can no longer sign), its unused document numbers are retired, and a revoked terminal's id is active again, with no key until a new device enrols with the code. Records the old device never pushed cannot arrive afterwards: sync it first if it is at hand."
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The terminal id.") var id: String

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Glibc
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -139,7 +140,8 @@ import Testing
       clock: world.clock, identifiers: SeededIdentifiers(seed: 77))
     _ = try await replacement.pull(transport: local)
     let ranges = try world.central().numberRanges(terminal: "T-BJ-0001")
-    #expect(ranges.count == 2 && ranges.last!.first > oldRange.last)
+    // Only the new range is live; the old one stays taken (no number is issued twice).
+    #expect(ranges.count == 1 && ranges[0].first > oldRange.last)
     let (remaining, total) = try replacement.numbersLeft()
     #expect(remaining == total && total == ranges.last!.last - ranges.last!.first + 1)
 
@@ -164,6 +166,33 @@ import Testing
         clock: world.clock, identifiers: SeededIdentifiers(seed: 79))
     }
     #expect(expired?.code == "enrolment_expired")
+  }
+
+  /// A half-open connection that never sends a request is closed by the server after its
+  /// idle timeout (1 s here, 30 s in `central serve`), not kept for ever.
+  @Test func anIdleConnectionIsClosed() async throws {
+    let world = try World()
+    try await withLiveServer(world.endpoint, idleTimeoutSeconds: 1) { url in
+      let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
+      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      defer { close(fd) }
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_port = port.bigEndian
+      address.sin_addr.s_addr = inet_addr("127.0.0.1")
+      let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+      #expect(connected == 0)
+      // A generous receive timeout so that a server that never closes fails the test.
+      var limit = timeval(tv_sec: 30, tv_usec: 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+      var byte: UInt8 = 0
+      let received = recv(fd, &byte, 1, 0)
+      #expect(received == 0, "the server did not close the idle connection")
+    }
   }
 
   @Test(arguments: [

@@ -102,11 +102,13 @@ struct World {
 
 /// Runs `body` with the central application served on a real loopback port.
 func withLiveServer(
-  _ endpoint: CentralEndpoint, _ body: @Sendable @escaping (String) async throws -> Void
+  _ endpoint: CentralEndpoint, idleTimeoutSeconds: Int64 = 30,
+  _ body: @Sendable @escaping (String) async throws -> Void
 ) async throws {
   let app = buildApplication(
     endpoint: endpoint,
-    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+    idleTimeoutSeconds: idleTimeoutSeconds)
   try await app.test(.live) { client in
     let port = try #require(client.port)
     try await body("http://127.0.0.1:\(port)")
