@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 public import RoadsideDomain
 public import RoadsideProtocol
@@ -82,16 +81,13 @@ public enum EnrolmentCode {
 
   /// The verifier kept for a normalised code.
   public static func hash(_ normalised: String) -> String {
-    SHA256.hash(data: Data("roadside-enrolment-v1:\(normalised)".utf8))
-      .map { String(format: "%02x", $0) }.joined()
+    Hex.sha256(Data("roadside-enrolment-v1:\(normalised)".utf8))
   }
 }
 
 /// Reading enrolments.
 public protocol CentralAccessReading {
   func enrolment(terminal: String) throws -> Enrolment?
-  /// Ranges of the terminal not retired by a reset.
-  func liveRangeCount(terminal: String) throws -> Int
 }
 
 /// Writing enrolments, nonces and retirements.
@@ -313,7 +309,7 @@ extension CentralService {
         NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
         action: "terminal.register", reason: nil)
       // Its first document numbers, so that it can decide on the spot from its first stop.
-      if try tx.liveRangeCount(terminal: id) == 0 {
+      if try tx.numberRanges(terminal: id).isEmpty {
         try allocateRange(terminal: id, at: now, in: tx)
       }
       return terminal
@@ -332,12 +328,6 @@ extension Access: CentralAccessStore {
         expiresAt: Timestamp(iso: $0.text(3))!,
         usedAt: $0.optionalText(4).flatMap { Timestamp(iso: $0) })
     }
-  }
-
-  func liveRangeCount(terminal: String) throws -> Int {
-    try db.fetchOne(
-      "SELECT count(*) FROM number_ranges WHERE terminal = ? AND retired_at IS NULL", terminal
-    ) { $0.int(0) } ?? 0
   }
 
   func save(_ e: Enrolment) throws {
@@ -362,14 +352,7 @@ extension Access: CentralAccessStore {
   }
 
   func retireRanges(terminal: String, at: Timestamp) throws -> [NumberRange] {
-    let live = try db.fetchAll(
-      "SELECT terminal, region, year, first, last FROM number_ranges WHERE terminal = ? AND retired_at IS NULL ORDER BY year, first",
-      terminal
-    ) {
-      NumberRange(
-        terminal: $0.text(0), region: $0.text(1), year: $0.int(2), first: $0.int(3),
-        last: $0.int(4))
-    }
+    let live = try numberRanges(terminal: terminal)
     try db.execute(
       "UPDATE number_ranges SET retired_at = ? WHERE terminal = ? AND retired_at IS NULL",
       at.description, terminal)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 public import RoadsideDomain
 
@@ -61,11 +60,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
       "roadside-audit-v1", String(seq), terminal, at.description, officer, action, subject, result,
       previousHash,
     ].map { $0.replacingOccurrences(of: "\n", with: " ") }
-    let hash = SHA256.hash(data: Data(fields.joined(separator: "\n").utf8))
-    return hash.map { byte in
-      let hex = String(byte, radix: 16)
-      return hex.count == 1 ? "0" + hex : hex
-    }.joined()
+    return Hex.sha256(Data(fields.joined(separator: "\n").utf8))
   }
 
   public var computedHash: String {

@@ -14,7 +14,7 @@ public struct RequestCredentials: Sendable, Equatable {
   public let terminal: String
   /// ISO 8601 with offset, as ``Timestamp`` writes it.
   public let timestamp: String
-  /// 16 random bytes, base64url: central refuses a nonce it has seen from the terminal.
+  /// 16 random bytes in hexadecimal: central refuses a nonce it has seen from the terminal.
   public let nonce: String
   /// Base64 Ed25519 signature.
   public let signature: String
@@ -72,7 +72,7 @@ public enum RequestSigning {
     method: String, target: String, body: Data, terminal: String, timestamp: String,
     nonce: String
   ) -> Data {
-    let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+    let digest = Hex.sha256(body)
     return Data(
       "roadside-v1\n\(method)\n\(target)\n\(digest)\n\(timestamp)\n\(nonce)\n\(terminal)".utf8)
   }
@@ -115,7 +115,7 @@ public struct RequestSigner: Sendable {
   /// terminal restarted from its file never repeats one.
   public func sign(method: String, target: String, body: Data) -> SignedRequest {
     var generator = SystemRandomNumberGenerator()
-    let nonce = Base64URLText.encode(
+    let nonce = Hex.encode(
       (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     let timestamp = clock.now().description
     let text = RequestSigning.message(
@@ -128,13 +128,5 @@ public struct RequestSigner: Sendable {
       method: method, target: target, body: body,
       credentials: RequestCredentials(
         terminal: terminal, timestamp: timestamp, nonce: nonce, signature: signature))
-  }
-}
-
-/// Base64url without padding (RFC 4648 §5), for nonces.
-enum Base64URLText {
-  static func encode(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-      .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
   }
 }

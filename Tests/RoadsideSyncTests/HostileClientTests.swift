@@ -203,6 +203,14 @@ import Testing
     #expect(EnrolmentCode.normalised(typed) == normalised)
   }
 
+  /// The digest every signed text carries: FIPS 180-2's own example ("abc").
+  @Test func digestsAreSHA256InLowerCaseHex() {
+    #expect(
+      Hex.sha256(Data("abc".utf8))
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(Hex.encode([0x00, 0x0F, 0xA5, 0xFF]) == "000fa5ff")
+  }
+
   @Test func enrolmentCodesAreEightyRandomBitsInFourGroups() {
     let code = EnrolmentCode.make(from: [UInt8](repeating: 0xFF, count: 10))
     #expect(code == "ZZZZ-ZZZZ-ZZZZ-ZZZZ")
