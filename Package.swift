@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -94,13 +96,29 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // What both HTTP servers and their clients share: TLS from PEM files and clients that
+    // trust a given CA (swift-nio-ssl, already linked by AsyncHTTPClient and Hummingbird),
+    // and the request-head deadline.
+    .target(
+      name: "RoadsideServing",
+      dependencies: [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+      ],
+      swiftSettings: upcoming
+    ),
     // The central store served over HTTP (Hummingbird) and in-process: one endpoint type
     // that both wires call.
     .target(
       name: "RoadsideCentralServer",
       dependencies: [
-        "RoadsideDomain", "RoadsideCentral", "RoadsideProtocol",
+        "RoadsideDomain", "RoadsideCentral", "RoadsideProtocol", "RoadsideServing",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
@@ -146,9 +164,12 @@ let package = Package(
     .target(
       name: "RoadsideBankHTTP",
       dependencies: [
-        "RoadsideBank", "RoadsideDomain",
+        "RoadsideBank", "RoadsideDomain", "RoadsideServing",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -185,8 +206,10 @@ let package = Package(
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
-        "RoadsideBankHTTP", "RoadsideScenario",
+        "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ],
       swiftSettings: upcoming
     ),
@@ -217,8 +240,8 @@ let package = Package(
       name: "RoadsideSyncTests",
       dependencies: [
         "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
-        "RoadsideProtocol", "RoadsideBank", "RoadsideBankHTTP",
-        "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage",
+        "RoadsideProtocol", "RoadsideBank", "RoadsideBankHTTP", "RoadsideCredentials",
+        "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideServing",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),

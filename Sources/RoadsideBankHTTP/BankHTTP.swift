@@ -2,12 +2,16 @@ public import AsyncHTTPClient
 import Crypto
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+public import NIOSSL
 public import RoadsideBank
 public import RoadsideDomain
+import RoadsideServing
 
 // The simulated bank over HTTP: `roadside bank serve` and the client central uses with
 // `--bank URL`. Routes (JSON bodies, JSON errors `{"error": {"code", "message"}}`):
@@ -206,12 +210,13 @@ func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws ->
 }
 
 /// The bank's HTTP application, shared by `roadside bank serve` and the tests. `now` is
-/// the bank's clock, against which request times are checked.
+/// the bank's clock, against which request times are checked. With `tls` it speaks HTTPS
+/// only.
 public func buildBankApplication(
   bank: BankEndpoint, configuration: ApplicationConfiguration, logLevel: Logger.Level = .warning,
-  now: @escaping @Sendable () -> Timestamp,
+  now: @escaping @Sendable () -> Timestamp, tls: TLSConfiguration? = nil,
   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
   let router = Router(context: BankRequestContext.self)
   router.add(middleware: BankAuthenticationMiddleware(bank: bank, now: now))
   let v1 = router.group("v1")
@@ -247,9 +252,12 @@ public func buildBankApplication(
   }
   var logger = Logger(label: "roadside.bank")
   logger.logLevel = logLevel
+  let http1 = HTTPServerBuilder.http1(
+    configuration: .init(
+      additionalChannelHandlers: [RequestHeadDeadline(seconds: 10)], idleTimeout: .seconds(30)))
   return Application(
     router: router,
-    server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+    server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
     configuration: configuration,
     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
     logger: logger)
@@ -258,13 +266,13 @@ public func buildBankApplication(
 /// Serves the bank until SIGINT or SIGTERM.
 public func serveBank(
   bank: BankEndpoint, host: String, port: Int, now: @escaping @Sendable () -> Timestamp,
-  onRunning: @escaping @Sendable (Int) async -> Void
+  tls: TLSConfiguration? = nil, onRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
-  let app = buildBankApplication(
+  let app = try buildBankApplication(
     bank: bank,
     configuration: ApplicationConfiguration(
       address: .hostname(host, port: port), serverName: "roadside-bank"),
-    now: now, onServerRunning: onRunning)
+    now: now, tls: tls, onServerRunning: onRunning)
   try await app.runService()
 }
 

@@ -237,7 +237,8 @@ public struct SyncBench {
       }
 
       // The terminal makes `records` records (lookups: a check and an audit entry each).
-      try terminal.login(officer: "010001", pin: "010001")
+      // First login: the fixture's initial PIN is replaced (before anything is timed).
+      try terminal.login(officer: "010001", pin: "010001", newPIN: "343334")
       for i in 0..<(records / 2) { _ = try terminal.lookup(numbers[i % numbers.count]) }
       let pending = try terminal.store.outboxDepth()
       var report = PushReport()
@@ -451,9 +452,13 @@ public struct VerifyBench {
       seq += 1
       return WireChange(seq: seq, at: now, entity: entity, key: key, op: "upsert", payload: payload)
     }
-    let pin = try PINHash(pin: "900001", salt: [UInt8](repeating: 9, count: 16))
+    let pin = try PINHash(
+      pin: "900001", salt: [UInt8](repeating: 9, count: 16),
+      iterations: PINHash.fixtureIterations)
     let officer = try canonicalJSON(
-      BenchOfficer(id: "900001", name: "Bench", unit: "bench", pinHash: pin.encoded))
+      BenchOfficer(
+        id: "900001", name: "Bench", unit: "bench",
+        pinVerifier: pin.bound(to: "T-BENCH").encoded))
     var batch = [
       change("issuer_key", key.kid, try canonicalJSON(key)), change("officer", "900001", officer),
     ]
@@ -569,6 +574,7 @@ private struct BenchOfficer: Encodable {
   let id: String
   let name: String
   let unit: String
-  let pinHash: String
+  let pinVerifier: String
+  var pinMustChange = false
   var unlockGeneration = 0
 }

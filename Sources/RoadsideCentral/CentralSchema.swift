@@ -417,5 +417,83 @@ enum CentralSchema {
               'revokedOn', json_extract(payload, '$.revokedOn'))
             WHERE entity = 'mandate' AND json_extract(payload, '$.account') IS NOT NULL;
           """),
+      Migration(
+        version: 9,
+        name:
+          "officers checked at central: sessions, lockouts, forced PIN change, per-terminal log",
+        sql: """
+          -- A change-log entry meant for one terminal only (NULL: for every terminal).
+          ALTER TABLE change_log ADD COLUMN audience TEXT;
+          CREATE INDEX change_log_audience ON change_log (audience, seq) WHERE audience IS NOT NULL;
+          UPDATE change_log SET audience = json_extract(payload, '$.terminal')
+            WHERE entity = 'number_range';
+          UPDATE change_log SET audience = key WHERE entity = 'terminal';
+          -- Need to know: terminals no longer receive the PIN hash central keeps. Each gets a
+          -- verifier bound to its id instead (appended when the store is next opened).
+          UPDATE change_log SET payload = json_remove(payload, '$.pinHash')
+            WHERE entity = 'officer';
+
+          -- A PIN set by central or the fixtures is initial: it must be changed at first login.
+          ALTER TABLE officers ADD COLUMN pin_must_change INTEGER NOT NULL DEFAULT 1
+            CHECK (pin_must_change IN (0, 1));
+          ALTER TABLE officers ADD COLUMN pin_set_at TEXT;
+          -- Wrong PINs in a row across the fleet, as the audit chains report them.
+          ALTER TABLE officers ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0
+            CHECK (pin_failures >= 0);
+          ALTER TABLE officers ADD COLUMN locked_at TEXT;
+          ALTER TABLE officers ADD COLUMN locked_on TEXT;
+
+          -- Which device of a terminal id: a reset starts a new device with a new audit chain.
+          ALTER TABLE terminals ADD COLUMN device INTEGER NOT NULL DEFAULT 1 CHECK (device >= 1);
+
+          -- Who is logged in on each terminal, according to the audit chain it pushed.
+          CREATE TABLE terminal_sessions (
+            terminal TEXT PRIMARY KEY REFERENCES terminals (id),
+            officer TEXT NOT NULL REFERENCES officers (id),
+            started_at TEXT NOT NULL,
+            last_activity_at TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+
+          CREATE TABLE audit_entries_v9 (
+            terminal TEXT NOT NULL,
+            device INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            result TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            record_id TEXT NOT NULL UNIQUE REFERENCES records (record_id),
+            PRIMARY KEY (terminal, device, seq)
+          ) STRICT, WITHOUT ROWID;
+          -- The conflicts table again, with the kinds of officers central cannot place.
+          CREATE TABLE conflicts_v9 (
+            id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('duplicate_event', 'stale_status', 'superseded_epoch',
+              'points_cross_12', 'clock_skew', 'revoked_terminal', 'void_after_deduction',
+              'paid_before_deduction', 'unknown_officer', 'lockout_bypassed')),
+            terminal TEXT NOT NULL,
+            records TEXT NOT NULL,
+            licence TEXT,
+            detected_at TEXT NOT NULL,
+            description TEXT NOT NULL,
+            resolution TEXT NOT NULL
+          ) STRICT;
+          INSERT INTO conflicts_v9 SELECT * FROM conflicts;
+          DROP TABLE conflicts;
+          ALTER TABLE conflicts_v9 RENAME TO conflicts;
+
+          -- Rejected records are kept up to a limit per terminal (docs/security.md).
+          CREATE INDEX records_rejected ON records (terminal) WHERE outcome = 'rejected';
+
+          INSERT INTO audit_entries_v9
+            SELECT terminal, 1, seq, at, officer, action, subject, result, previous_hash, hash,
+              record_id FROM audit_entries;
+          DROP TABLE audit_entries;
+          ALTER TABLE audit_entries_v9 RENAME TO audit_entries;
+          """, rebuildsTables: true),
     ])
 }

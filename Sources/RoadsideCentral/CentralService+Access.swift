@@ -138,14 +138,17 @@ extension CentralService {
       terminal.status = "active"
       terminal.revokedAt = nil
       try tx.update(terminal)
+      try tx.startNewDevice(terminal: id)
       try tx.append(
-        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
+        NewChange(
+          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+        at: now,
         action: "terminal.reset", reason: reason)
       for range in try tx.retireRanges(terminal: id, at: now) {
         try tx.append(
           NewChange(
             entity: .numberRange, key: "\(id)/\(range.year)/\(range.first)", op: .delete,
-            payload: try canonicalJSON(range)),
+            payload: try canonicalJSON(range), audience: id),
           at: now, action: "numbers.retire", reason: reason)
       }
       return try enrol(id, random: random, validHours: validHours, at: now, in: tx)
@@ -306,7 +309,9 @@ extension CentralService {
       terminal.registeredAt = now
       try tx.update(terminal)
       try tx.append(
-        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
+        NewChange(
+          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+        at: now,
         action: "terminal.register", reason: nil)
       // Its first document numbers, so that it can decide on the spot from its first stop.
       if try tx.numberRanges(terminal: id).isEmpty {

@@ -108,7 +108,9 @@ extension CentralService {
     try tx.insert(range, at: now)
     try tx.append(
       NewChange(
-        entity: .numberRange, key: "\(terminal)/\(year)/\(first)", payload: try canonicalJSON(range)
+        entity: .numberRange, key: "\(terminal)/\(year)/\(first)",
+        payload: try canonicalJSON(range),
+        audience: terminal
       ),
       at: now, action: "numbers.allocate", reason: nil)
     return range

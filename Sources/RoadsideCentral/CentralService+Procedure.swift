@@ -417,7 +417,8 @@ extension CentralService {
       for change in extra {
         try tx.append(change, at: now, action: "points.education", reason: reason)
       }
-      return AdminOutcome(licence: after, changes: try tx.changes(after: first, limit: Int.max))
+      return AdminOutcome(
+        licence: after, changes: try tx.changes(after: first, limit: Int.max, for: nil))
     }
   }
 

@@ -11,6 +11,18 @@ public enum ConflictRules {
   /// A record dated further than this ahead of central's receipt, or behind the
   /// terminal's previous record, reveals a skewed terminal clock.
   public static let clockSkewSeconds: Int64 = 5 * 60
+  /// Rejected records central keeps per terminal. Beyond it a rejected record is still
+  /// acknowledged as rejected, with its reason, but not stored: a flood of junk records in
+  /// signed pushes cannot fill central's disk.
+  public static let maximumStoredRejections = 1_000
+}
+
+/// What one push batch has done so far: the terminal's rejected records kept, and the
+/// `unknown_officer` conflict already raised for each officer (one per officer and batch,
+/// however many of its records the batch carries).
+struct BatchState {
+  var storedRejections: Int
+  var officerConflicts: [String: ConflictReport] = [:]
 }
 
 /// Why a whole push batch was refused before any record was looked at. Nothing is stored.
@@ -56,6 +68,7 @@ extension CentralService {
       }
       var acknowledgements: [RecordAcknowledgement] = []
       var revokedConflict: ConflictReport?
+      var state = BatchState(storedRejections: try tx.rejectedRecordCount(terminal: terminal.id))
       for record in batch.records {
         if let first = try tx.record(record.recordID) {
           acknowledgements.append(
@@ -83,7 +96,8 @@ extension CentralService {
               conflict: revokedConflict))
           continue
         }
-        acknowledgements.append(try apply(record, batch: batch, at: now, in: tx))
+        acknowledgements.append(
+          try apply(record, batch: batch, terminal: terminal, state: &state, at: now, in: tx))
       }
       return PushResponse(batchID: batch.batchID, acknowledgements: acknowledgements)
     }
@@ -142,12 +156,48 @@ extension CentralService {
 
   /// Applies one new record and decides its acknowledgement.
   private func apply(
-    _ record: PushRecord, batch: PushBatch, at now: Timestamp, in tx: any CentralWriting
+    _ record: PushRecord, batch: PushBatch, terminal: TerminalState, state: inout BatchState,
+    at now: Timestamp, in tx: any CentralWriting
   ) throws -> RecordAcknowledgement {
-    func reject(_ reason: String) throws -> RecordAcknowledgement {
+    /// Keeps a rejected record while the terminal is under its limit.
+    func keepRejected(_ reason: String, conflict: ConflictReport?) throws -> String {
+      guard state.storedRejections < ConflictRules.maximumStoredRejections else {
+        return
+          "\(reason) (not kept: central keeps at most \(ConflictRules.maximumStoredRejections) rejected records of a terminal)"
+      }
       try tx.insert(
-        stored(record, batch: batch, at: now, outcome: "rejected", reason: reason, conflict: nil))
-      return RecordAcknowledgement(recordID: record.recordID, outcome: "rejected", reason: reason)
+        stored(
+          record, batch: batch, at: now, outcome: "rejected", reason: reason, conflict: conflict))
+      state.storedRejections += 1
+      return reason
+    }
+    func reject(_ reason: String) throws -> RecordAcknowledgement {
+      let told = try keepRejected(reason, conflict: nil)
+      return RecordAcknowledgement(recordID: record.recordID, outcome: "rejected", reason: told)
+    }
+    /// Rejects a record whose officer central cannot place, with an `unknown_officer`
+    /// conflict so that the unit hears of it.
+    func rejectOfficer(_ officer: String, at: Timestamp, licence: String?) throws
+      -> RecordAcknowledgement?
+    {
+      guard let reason = try officerRefusal(officer, at: at, terminal: terminal, in: tx) else {
+        return nil
+      }
+      let report: ConflictReport
+      if let raised = state.officerConflicts[officer] {
+        report = raised
+      } else {
+        let draft = unknownOfficer(reason, licence: licence)
+        report = try tx.insertConflict(
+          kind: draft.kind, terminal: batch.terminal, records: [record.recordID],
+          licence: draft.licence, detectedAt: now, description: draft.description,
+          resolution: draft.resolution)
+        try log(report, at: now, in: tx)
+        state.officerConflicts[officer] = report
+      }
+      let told = try keepRejected(reason, conflict: report)
+      return RecordAcknowledgement(
+        recordID: record.recordID, outcome: "rejected", reason: told, conflict: report)
     }
     let decoder = JSONDecoder()
     let payload = Data(record.payload.utf8)
@@ -167,16 +217,20 @@ extension CentralService {
           "audit entry \(entry.seq) of \(batch.terminal) is already recorded with hash \(existing.hash.prefix(12))…; this one differs (edited)"
         )
       }
-      afterInsert = { try tx.insert(entry, recordID: record.recordID) }
-    case "check":
-      guard let check = try? decoder.decode(CheckRecord.self, from: payload), check.found,
-        let seen = check.statusSeen
-      else {
-        if (try? decoder.decode(CheckRecord.self, from: payload)) == nil {
-          return try reject("the payload is not a check record")
-        }
-        break
+      conflict = try self.conflict(revealedBy: entry, in: tx)
+      let bypassed = conflict != nil
+      afterInsert = {
+        try tx.insert(entry, recordID: record.recordID)
+        try self.follow(entry, terminal: terminal, bypassed: bypassed, at: now, in: tx)
       }
+    case "check":
+      guard let check = try? decoder.decode(CheckRecord.self, from: payload) else {
+        return try reject("the payload is not a check record")
+      }
+      if let refused = try rejectOfficer(check.officer, at: check.at, licence: nil) {
+        return refused
+      }
+      guard check.found, let seen = check.statusSeen else { break }
       if let known = try tx.licence(check.licence, asOf: check.at) {
         if known.status.code != seen {
           conflict = ConflictDraft(
@@ -198,6 +252,11 @@ extension CentralService {
     case "violation":
       guard let violation = try? decoder.decode(ViolationRecord.self, from: payload) else {
         return try reject("the payload is not a violation record")
+      }
+      if let refused = try rejectOfficer(
+        violation.officer, at: violation.at, licence: violation.licence)
+      {
+        return refused
       }
       guard let offence = catalogue.offence(violation.offence), offence.points == violation.points
       else {
@@ -258,8 +317,11 @@ extension CentralService {
       guard let submission = try? decoder.decode(DocumentSubmission.self, from: payload) else {
         return try reject("the payload is not a signed penalty document")
       }
-      guard let terminal = try tx.terminal(batch.terminal) else {
-        return try reject("unknown terminal")
+      if let refused = try rejectOfficer(
+        submission.document.officer, at: submission.document.at,
+        licence: submission.document.licence)
+      {
+        return refused
       }
       if let refusal = try refusal(of: submission, kind: record.kind, terminal: terminal, in: tx) {
         return try reject(refusal)
@@ -301,6 +363,9 @@ extension CentralService {
       guard let void = try? decoder.decode(VoidRecord.self, from: payload) else {
         return try reject("the payload is not a void record")
       }
+      if let refused = try rejectOfficer(void.officer, at: void.at, licence: nil) {
+        return refused
+      }
       guard let (document, state) = try tx.document(void.number),
         document.terminal == batch.terminal
       else {
@@ -328,9 +393,18 @@ extension CentralService {
         )
       }
       afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
+    case "pin_change":
+      guard let change = try? decoder.decode(PINChangeRecord.self, from: payload) else {
+        return try reject("the payload is not a PIN change")
+      }
+      if let refused = try rejectOfficer(change.officer, at: change.at, licence: nil) {
+        return refused
+      }
+      if let refusal = try pinChangeRefusal(change, in: tx) { return try reject(refusal) }
+      afterInsert = { try self.apply(change, terminal: terminal, at: now, in: tx) }
     default:
       return try reject(
-        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice, certificate and void"
+        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice, certificate, void and pin_change"
       )
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideDomain
 public import RoadsideFixtures
+public import RoadsideProtocol
 import RoadsideStorage
 
 /// What the officer's recorder and the admin see of one licence.
@@ -111,7 +112,10 @@ public struct CentralService {
 
   /// Opens the store at `path`.
   public static func open(path: String, clock: any Clock) throws -> CentralService {
-    CentralService(store: try SQLiteCentralStore.open(path: path), path: path, clock: clock)
+    let service = CentralService(
+      store: try SQLiteCentralStore.open(path: path), path: path, clock: clock)
+    try service.bindVerifiersIfNeeded()
+    return service
   }
 
   /// Creates a store at `path` from `fixtures`. The store is built in a temporary file
@@ -122,7 +126,8 @@ public struct CentralService {
   public static func initialise(
     path: String, fixtures: FixtureSet, source: String, clock: any Clock,
     catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil,
-    numbersPerRange: Int = NumberRange.standardSize
+    numbersPerRange: Int = NumberRange.standardSize,
+    minimumPINIterations: Int = OfficerRules.chosenPINIterations
   ) throws -> CentralService {
     guard (1...100_000).contains(numbersPerRange) else {
       throw DomainError(
@@ -151,6 +156,7 @@ public struct CentralService {
               entity: .calendar, key: "working-days", payload: try canonicalJSON($0.calendar())),
             at: clock.now(), action: "fixtures.load", reason: nil)
           try $0.setMeta("numbers_per_range", String(numbersPerRange))
+          try $0.setMeta(Self.minimumPINIterationsMeta, String(minimumPINIterations))
         }
         if let issuerKeySeed {
           _ = try service.rotateIssuerKey(
@@ -187,21 +193,18 @@ public struct CentralService {
           NewChange(entity: .offence, key: offence.code, payload: try canonicalJSON(offence)),
           at: now, action: action, reason: nil)
       }
-      for officer in fixtures.officers {
-        try tx.insert(officer)
-        let state = try tx.officer(officer.id)!
-        try tx.append(
-          NewChange(entity: .officer, key: officer.id, payload: try canonicalJSON(state)), at: now,
-          action: action, reason: nil)
-      }
+      for officer in fixtures.officers { try tx.insert(officer) }
       for terminal in fixtures.terminals {
         try tx.insert(terminal)
         let state = try requireTerminal(terminal.id, in: tx)
         try tx.append(
-          NewChange(entity: .terminal, key: terminal.id, payload: try canonicalJSON(state)),
+          NewChange(
+            entity: .terminal, key: terminal.id, payload: try canonicalJSON(state),
+            audience: terminal.id),
           at: now,
           action: action, reason: nil)
       }
+      try logEveryOfficer(action: action, at: now, in: tx)
       var ledgers: [(LicenceNumber, PointsLedger)] = []
       for var licence in fixtures.licences {
         var ledger = PointsLedger(firstIssued: licence.firstIssued)
@@ -317,8 +320,21 @@ public struct CentralService {
     }
   }
 
+  /// Every change after `seq` (the administrator's view).
   public func changes(after seq: Int64, limit: Int) throws -> [Change] {
-    try store.read { try $0.changes(after: seq, limit: limit) }
+    try store.read { try $0.changes(after: seq, limit: limit, for: nil) }
+  }
+
+  /// What `terminal` may pull after `seq`: the entries for every terminal and those for it
+  /// alone, with the newest sequence number read in the same transaction (a terminal whose
+  /// page is not full has seen everything meant for it up to that number).
+  public func changes(for terminal: String, after seq: Int64, limit: Int) throws -> (
+    changes: [Change], latest: Int64
+  ) {
+    try store.read { tx in
+      let latest = try tx.latestSequence()
+      return (try tx.changes(after: seq, limit: limit, for: terminal), latest)
+    }
   }
 
   public func offences() throws -> [Offence] { try store.read { try $0.offences() } }
@@ -362,7 +378,8 @@ public struct CentralService {
           action: action, reason: reason)
       }
       for entry in extra { try tx.append(entry, at: now, action: action, reason: reason) }
-      return AdminOutcome(licence: after, changes: try tx.changes(after: first, limit: Int.max))
+      return AdminOutcome(
+        licence: after, changes: try tx.changes(after: first, limit: Int.max, for: nil))
     }
   }
 
@@ -512,8 +529,13 @@ extension CentralService {
       try tx.insert(TerminalRecord(id: id, unit: unit))
       let state = try requireTerminal(id, in: tx)
       try tx.append(
-        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(state)), at: now,
+        NewChange(
+          entity: .terminal, key: id, payload: try canonicalJSON(state), audience: id),
+        at: now,
         action: "terminal.add", reason: reason)
+      for officer in try tx.officers() where officer.unit == unit {
+        try log(officer, to: [state], action: "terminal.add", reason: reason, at: now, in: tx)
+      }
       return state
     }
   }
@@ -530,7 +552,9 @@ extension CentralService {
       terminal.revokedAt = now
       try tx.update(terminal)
       try tx.append(
-        NewChange(entity: .terminal, key: id, payload: try canonicalJSON(terminal)), at: now,
+        NewChange(
+          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+        at: now,
         action: "terminal.revoke", reason: reason)
       return terminal
     }
@@ -538,39 +562,4 @@ extension CentralService {
 
   /// The newest change-log sequence number.
   public func latestSequence() throws -> Int64 { try store.read { try $0.latestSequence() } }
-}
-
-// MARK: - Officers
-
-extension CentralService {
-  /// Changes one officer and logs it.
-  private func changeOfficer(
-    _ id: String, action: String, reason: String?, _ change: (inout OfficerState) throws -> Void
-  ) throws -> OfficerState {
-    let now = clock.now()
-    return try store.write { tx in
-      guard var officer = try tx.officer(id) else {
-        throw CentralError(
-          .notFound,
-          "no officer \(id) in the central store; list them with 'roadside central officer list'")
-      }
-      try change(&officer)
-      try tx.update(officer)
-      try tx.append(
-        NewChange(entity: .officer, key: id, payload: try canonicalJSON(officer)), at: now,
-        action: action, reason: reason)
-      return officer
-    }
-  }
-
-  /// Unlocks an officer locked out after 5 wrong PINs: terminals clear the lockout when
-  /// they pull the change.
-  public func unlockOfficer(_ id: String, reason: String?) throws -> OfficerState {
-    try changeOfficer(id, action: "officer.unlock", reason: reason) { $0.unlockGeneration += 1 }
-  }
-
-  /// Sets an officer's PIN hash (computed by the caller from the PIN and a fresh salt).
-  public func setOfficerPIN(_ id: String, hash: String, reason: String?) throws -> OfficerState {
-    try changeOfficer(id, action: "officer.set-pin", reason: reason) { $0.pinHash = hash }
-  }
 }

@@ -44,6 +44,8 @@ public struct Change: Sendable, Hashable, Codable {
   public let reason: String?
   /// The entity's JSON after the change (for `delete`, the last state).
   public let payload: String
+  /// The one terminal the entry is for, or nil for every terminal.
+  public let audience: String?
 
   public enum Operation: String, Sendable, Codable {
     case upsert
@@ -52,8 +54,9 @@ public struct Change: Sendable, Hashable, Codable {
 
   public init(
     seq: Int64, at: Timestamp, entity: ChangeEntity, key: String, op: Operation, action: String,
-    reason: String?, payload: String
+    reason: String?, payload: String, audience: String? = nil
   ) {
+    self.audience = audience
     self.seq = seq
     self.at = at
     self.entity = entity
@@ -67,7 +70,7 @@ public struct Change: Sendable, Hashable, Codable {
 
 extension Change {
   enum CodingKeys: String, CodingKey {
-    case seq, at, entity, key, op, action, reason, payload
+    case seq, at, entity, key, op, action, reason, payload, audience
   }
 
   /// Writes `reason` always (`null` when none was given).
@@ -81,6 +84,7 @@ extension Change {
     try c.encode(action, forKey: .action)
     try c.encode(reason, forKey: .reason)
     try c.encode(payload, forKey: .payload)
+    try c.encodeIfPresent(audience, forKey: .audience)
   }
 }
 
@@ -90,12 +94,18 @@ public struct NewChange: Sendable, Hashable {
   public let key: String
   public let op: Change.Operation
   public let payload: String
+  /// The one terminal this entry is for, or nil for every terminal.
+  public let audience: String?
 
-  public init(entity: ChangeEntity, key: String, op: Change.Operation = .upsert, payload: String) {
+  public init(
+    entity: ChangeEntity, key: String, op: Change.Operation = .upsert, payload: String,
+    audience: String? = nil
+  ) {
     self.entity = entity
     self.key = key
     self.op = op
     self.payload = payload
+    self.audience = audience
   }
 }
 
@@ -158,7 +168,8 @@ public struct TerminalState: Sendable, Hashable, Codable {
   }
 }
 
-/// An officer as the central store knows it; also the `officer` payload of the change log.
+/// An officer as the central store knows it. Terminals never receive this: each terminal of
+/// the officer's unit receives an ``OfficerNotice`` with a PIN verifier bound to it.
 public struct OfficerState: Sendable, Hashable, Codable {
   public let id: String
   public let name: String
@@ -167,26 +178,92 @@ public struct OfficerState: Sendable, Hashable, Codable {
   public var pinHash: String?
   /// Bumped when central unlocks the officer after too many wrong PINs.
   public var unlockGeneration: Int
+  /// The PIN is initial (the fixtures' or one central set): the officer must choose a new
+  /// one at first login.
+  public var pinMustChange: Bool
+  /// When the PIN in force was set (by central, or chosen on a terminal).
+  public var pinSetAt: Timestamp?
+  /// Wrong PINs in a row, across the fleet, as terminals' audit chains report them.
+  public var pinFailures: Int
+  /// Locked at central after 5 wrong PINs in a row: no terminal logs the officer in until
+  /// central unlocks them.
+  public var lockedAt: Timestamp?
+  /// The terminal whose audit chain showed the fifth wrong PIN.
+  public var lockedOn: String?
 
-  public init(id: String, name: String, unit: String, pinHash: String?, unlockGeneration: Int) {
+  public init(
+    id: String, name: String, unit: String, pinHash: String?, unlockGeneration: Int,
+    pinMustChange: Bool = true, pinSetAt: Timestamp? = nil, pinFailures: Int = 0,
+    lockedAt: Timestamp? = nil, lockedOn: String? = nil
+  ) {
     self.id = id
     self.name = name
     self.unit = unit
     self.pinHash = pinHash
     self.unlockGeneration = unlockGeneration
+    self.pinMustChange = pinMustChange
+    self.pinSetAt = pinSetAt
+    self.pinFailures = pinFailures
+    self.lockedAt = lockedAt
+    self.lockedOn = lockedOn
   }
+
+  /// What `terminal` receives of this officer.
+  public func notice(for terminal: String) throws -> OfficerNotice {
+    OfficerNotice(
+      id: id, name: name, unit: unit,
+      pinVerifier: try pinHash.map { try PINHash(encoded: $0).bound(to: terminal).encoded },
+      pinMustChange: pinMustChange, pinSetAt: pinSetAt, unlockGeneration: unlockGeneration,
+      lockedAt: lockedAt, lockedOn: lockedOn)
+  }
+}
+
+/// The `officer` payload of the change log, sent to one terminal of the officer's unit:
+/// the PIN verifier is bound to that terminal (``TerminalPINVerifier``).
+public struct OfficerNotice: Sendable, Hashable, Codable {
+  public let id: String
+  public let name: String
+  public let unit: String
+  /// `pbkdf2-sha256-terminal$…`, or null when no PIN is set.
+  public let pinVerifier: String?
+  public let pinMustChange: Bool
+  public let pinSetAt: Timestamp?
+  public let unlockGeneration: Int
+  public let lockedAt: Timestamp?
+  public let lockedOn: String?
 
   enum CodingKeys: String, CodingKey {
-    case id, name, unit, pinHash, unlockGeneration
+    case id, name, unit, pinVerifier, pinMustChange, pinSetAt, unlockGeneration, lockedAt,
+      lockedOn
   }
 
+  /// Writes every field, absent ones as `null`.
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(id, forKey: .id)
     try c.encode(name, forKey: .name)
     try c.encode(unit, forKey: .unit)
-    try c.encode(pinHash, forKey: .pinHash)
+    try c.encode(pinVerifier, forKey: .pinVerifier)
+    try c.encode(pinMustChange, forKey: .pinMustChange)
+    try c.encode(pinSetAt, forKey: .pinSetAt)
     try c.encode(unlockGeneration, forKey: .unlockGeneration)
+    try c.encode(lockedAt, forKey: .lockedAt)
+    try c.encode(lockedOn, forKey: .lockedOn)
+  }
+}
+
+/// Who is logged in on a terminal, according to the audit chain it pushed.
+public struct TerminalSession: Sendable, Hashable {
+  public let terminal: String
+  public let officer: String
+  public let startedAt: Timestamp
+  public var lastActivityAt: Timestamp
+
+  public init(terminal: String, officer: String, startedAt: Timestamp, lastActivityAt: Timestamp) {
+    self.terminal = terminal
+    self.officer = officer
+    self.startedAt = startedAt
+    self.lastActivityAt = lastActivityAt
   }
 }
 
@@ -334,7 +411,9 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func pointsLedger(for licence: LicenceNumber, firstIssued: LocalDate) throws -> PointsLedger
   func mandates(for licence: LicenceNumber) throws -> [MandateRecord]
   func epochs(of licence: LicenceNumber) throws -> [EpochRecord]
-  func changes(after seq: Int64, limit: Int) throws -> [Change]
+  /// The entries after `seq`: all of them (`for` nil), or those for every terminal and for
+  /// that one terminal.
+  func changes(after seq: Int64, limit: Int, for terminal: String?) throws -> [Change]
   func latestSequence() throws -> Int64
   func counts() throws -> StoreCounts
   func meta(_ key: String) throws -> String?
@@ -346,8 +425,13 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func licence(_ number: String, asOf at: Timestamp) throws -> Licence?
   func conflicts(terminal: String?) throws -> [ConflictReport]
   func conflict(_ id: String) throws -> ConflictReport?
+  /// How many rejected records of the terminal central keeps.
+  func rejectedRecordCount(terminal: String) throws -> Int
+  /// The audit chain of the terminal's current device.
   func auditEntries(terminal: String) throws -> [AuditEntry]
   func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry?
+  /// Who is logged in on the terminal according to its audit chain.
+  func session(terminal: String) throws -> TerminalSession?
   /// The key ring: public keys with their windows and states.
   func issuerKeys() throws -> [IssuerKey]
   /// The private key of `kid`, for signing.
@@ -400,8 +484,13 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
   func update(_ key: IssuerKey) throws
   func insert(_ record: StoredRecord) throws
   func insert(_ violation: StoredViolation) throws
-  /// Stores an audit entry; fails when the terminal already has a different entry `seq`.
+  /// Stores an audit entry of the terminal's current device; fails when it already has a
+  /// different entry `seq`.
   func insert(_ entry: AuditEntry, recordID: String) throws
+  func save(_ session: TerminalSession) throws
+  func endSession(terminal: String) throws
+  /// A reset terminal id: a new device, with a new audit chain and no session.
+  func startNewDevice(terminal: String) throws
   /// Stores a new conflict, numbering it `C-n`.
   func insertConflict(
     kind: String, terminal: String, records: [String], licence: String?, detectedAt: Timestamp,

@@ -145,23 +145,27 @@ struct Access: CentralWriting {
     ) { try vehicleRow($0) }
   }
 
+  static let officerColumns = """
+    id, name, unit, pin_hash, unlock_generation, pin_must_change, pin_set_at, pin_failures,
+    locked_at, locked_on
+    """
+
   func officerRow(_ row: Row) -> OfficerState {
     OfficerState(
       id: row.text(0), name: row.text(1), unit: row.text(2), pinHash: row.optionalText(3),
-      unlockGeneration: row.int(4))
+      unlockGeneration: row.int(4), pinMustChange: row.int(5) != 0,
+      pinSetAt: row.optionalText(6).flatMap { Timestamp(iso: $0) }, pinFailures: row.int(7),
+      lockedAt: row.optionalText(8).flatMap { Timestamp(iso: $0) }, lockedOn: row.optionalText(9))
   }
 
   func officers() throws -> [OfficerState] {
-    try db.fetchAll("SELECT id, name, unit, pin_hash, unlock_generation FROM officers ORDER BY id")
-    {
-      officerRow($0)
-    }
+    try db.fetchAll("SELECT \(Self.officerColumns) FROM officers ORDER BY id") { officerRow($0) }
   }
 
   func officer(_ id: String) throws -> OfficerState? {
-    try db.fetchOne(
-      "SELECT id, name, unit, pin_hash, unlock_generation FROM officers WHERE id = ?", id
-    ) { officerRow($0) }
+    try db.fetchOne("SELECT \(Self.officerColumns) FROM officers WHERE id = ?", id) {
+      officerRow($0)
+    }
   }
 
   static let terminalColumns = "id, unit, status, public_key, registered_at, revoked_at"
@@ -257,16 +261,19 @@ struct Access: CentralWriting {
     }
   }
 
-  func changes(after seq: Int64, limit: Int) throws -> [Change] {
+  func changes(after seq: Int64, limit: Int, for terminal: String?) throws -> [Change] {
     try db.fetchAll(
-      "SELECT seq, at, entity, key, op, action, reason, payload FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
-      seq, limit
+      """
+      SELECT seq, at, entity, key, op, action, reason, payload, audience FROM change_log
+      WHERE seq > ?1 AND (?2 IS NULL OR audience IS NULL OR audience = ?2) ORDER BY seq LIMIT ?3
+      """,
+      seq, terminal, limit
     ) { row in
       Change(
         seq: row.int64(0), at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
         entity: ChangeEntity(rawValue: row.text(2)) ?? .licence, key: row.text(3),
         op: Change.Operation(rawValue: row.text(4)) ?? .upsert, action: row.text(5),
-        reason: row.optionalText(6), payload: row.text(7))
+        reason: row.optionalText(6), payload: row.text(7), audience: row.optionalText(8))
     }
   }
 
@@ -382,7 +389,7 @@ struct Access: CentralWriting {
     try db.fetchAll(
       """
       SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
-      WHERE terminal = ? ORDER BY seq
+      WHERE terminal = ?1 AND device = (SELECT device FROM terminals WHERE id = ?1) ORDER BY seq
       """, terminal
     ) { auditRow($0, terminal: terminal) }
   }
@@ -391,7 +398,7 @@ struct Access: CentralWriting {
     try db.fetchOne(
       """
       SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
-      WHERE terminal = ? AND seq = ?
+      WHERE terminal = ?1 AND device = (SELECT device FROM terminals WHERE id = ?1) AND seq = ?2
       """, terminal, seq
     ) { auditRow($0, terminal: terminal) }
   }
@@ -402,6 +409,24 @@ struct Access: CentralWriting {
       at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0), officer: row.text(2),
       action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
       hash: row.text(7))
+  }
+
+  func rejectedRecordCount(terminal: String) throws -> Int {
+    try db.fetchOne(
+      "SELECT count(*) FROM records WHERE terminal = ? AND outcome = 'rejected'", terminal
+    ) { $0.int(0) } ?? 0
+  }
+
+  func session(terminal: String) throws -> TerminalSession? {
+    try db.fetchOne(
+      "SELECT officer, started_at, last_activity_at FROM terminal_sessions WHERE terminal = ?",
+      terminal
+    ) { row in
+      TerminalSession(
+        terminal: terminal, officer: row.text(0),
+        startedAt: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
+        lastActivityAt: Timestamp(iso: row.text(2)) ?? Timestamp(secondsSinceEpoch: 0))
+    }
   }
 
   func issuerKeys() throws -> [IssuerKey] {
@@ -473,11 +498,32 @@ struct Access: CentralWriting {
   func insert(_ e: AuditEntry, recordID: String) throws {
     try db.execute(
       """
-      INSERT INTO audit_entries (terminal, seq, at, officer, action, subject, result, previous_hash, hash,
-        record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO audit_entries (terminal, device, seq, at, officer, action, subject, result,
+        previous_hash, hash, record_id)
+      VALUES (?1, (SELECT device FROM terminals WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
       """, e.terminal, e.seq, e.at.description, e.officer, e.action, e.subject, e.result,
       e.previousHash,
       e.hash, recordID)
+  }
+
+  func save(_ session: TerminalSession) throws {
+    try db.execute(
+      """
+      INSERT INTO terminal_sessions (terminal, officer, started_at, last_activity_at)
+      VALUES (?, ?, ?, ?)
+      ON CONFLICT (terminal) DO UPDATE SET officer = excluded.officer,
+        started_at = excluded.started_at, last_activity_at = excluded.last_activity_at
+      """, session.terminal, session.officer, session.startedAt.description,
+      session.lastActivityAt.description)
+  }
+
+  func endSession(terminal: String) throws {
+    try db.execute("DELETE FROM terminal_sessions WHERE terminal = ?", terminal)
+  }
+
+  func startNewDevice(terminal: String) throws {
+    try db.execute("UPDATE terminals SET device = device + 1 WHERE id = ?", terminal)
+    try endSession(terminal: terminal)
   }
 
   func insertConflict(
@@ -541,8 +587,11 @@ struct Access: CentralWriting {
 
   func update(_ o: OfficerState) throws {
     let changed = try db.execute(
-      "UPDATE officers SET pin_hash = ?, unlock_generation = ? WHERE id = ?", o.pinHash,
-      o.unlockGeneration, o.id)
+      """
+      UPDATE officers SET pin_hash = ?, unlock_generation = ?, pin_must_change = ?, pin_set_at = ?,
+        pin_failures = ?, locked_at = ?, locked_on = ? WHERE id = ?
+      """, o.pinHash, o.unlockGeneration, o.pinMustChange, o.pinSetAt?.description, o.pinFailures,
+      o.lockedAt?.description, o.lockedOn, o.id)
     if changed != 1 { throw CentralError(.notFound, "no officer \(o.id) in the central store") }
   }
 
@@ -624,9 +673,12 @@ struct Access: CentralWriting {
   @discardableResult
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64 {
     try db.execute(
-      "INSERT INTO change_log (at, entity, key, op, action, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      """
+      INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      """,
       at.description, change.entity.rawValue, change.key, change.op.rawValue, action, reason,
-      change.payload)
+      change.payload, change.audience)
     return db.lastInsertRowID
   }
 }

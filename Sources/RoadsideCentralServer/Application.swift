@@ -1,7 +1,11 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
+public import NIOSSL
 public import RoadsideProtocol
+import RoadsideServing
 
 extension APIError: HTTPResponseError {
   public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
@@ -133,12 +137,15 @@ func signedRequest(_ request: Request, body: Data) -> SignedRequest {
 /// The central store's HTTP application, shared by `roadside central serve` and the tests.
 ///
 /// A connection that sends nothing for `idleTimeoutSeconds` is closed, so half-open
-/// connections do not pile up (docs/security.md, "Robustness").
+/// connections do not pile up, and one whose request head is not complete within
+/// `headerTimeoutSeconds` of opening (or of the previous answer) is closed, so slow senders
+/// do not either (docs/security.md, "Robustness"). With `tls` the server speaks HTTPS only.
 public func buildApplication(
   endpoint: CentralEndpoint, configuration: ApplicationConfiguration,
   logLevel: Logger.Level = .warning, idleTimeoutSeconds: Int64 = 30,
+  headerTimeoutSeconds: Int64 = 10, tls: TLSConfiguration? = nil,
   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
   let router = Router()
   router.add(middleware: ProtocolErrorMiddleware())
   let v1 = router.group("v1")
@@ -185,9 +192,13 @@ public func buildApplication(
   }
   var logger = Logger(label: "roadside.central")
   logger.logLevel = logLevel
+  let http1 = HTTPServerBuilder.http1(
+    configuration: .init(
+      additionalChannelHandlers: [RequestHeadDeadline(seconds: headerTimeoutSeconds)],
+      idleTimeout: .seconds(idleTimeoutSeconds)))
   return Application(
     router: router,
-    server: .http1(configuration: .init(idleTimeout: .seconds(idleTimeoutSeconds))),
+    server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
     configuration: configuration,
     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
     logger: logger)
@@ -200,14 +211,14 @@ public func buildApplication(
 /// cancelled (for benchmarks and tests that run it in-process).
 public func serve(
   endpoint: CentralEndpoint, host: String, port: Int, handleSignals: Bool = true,
-  onRunning: @escaping @Sendable (Int) async -> Void
+  tls: TLSConfiguration? = nil, onRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
-  let app = buildApplication(
+  let app = try buildApplication(
     endpoint: endpoint,
     configuration: ApplicationConfiguration(
       address: .hostname(host, port: port), serverName: "roadside"),
     // Stopping by cancellation makes the server log the cancellation as an error.
-    logLevel: handleSignals ? .warning : .critical,
+    logLevel: handleSignals ? .warning : .critical, tls: tls,
     onServerRunning: onRunning)
   if handleSignals {
     try await app.runService()  // SIGTERM and SIGINT shut down gracefully

@@ -10,14 +10,31 @@ public import RoadsideProtocol
 /// An actor: the central store has one writer, and requests arrive concurrently.
 public actor CentralEndpoint {
   let service: CentralService
+  /// Requests per terminal, for `central serve` (the in-process wire of scenarios has none).
+  let rateLimiter: RateLimiter?
 
-  public init(service: sending CentralService) {
+  public init(service: sending CentralService, rateLimiter: RateLimiter? = nil) {
     self.service = service
+    self.rateLimiter = rateLimiter
   }
 
   /// Opens the store at `path`.
-  public init(path: String, clock: any Clock) throws {
+  public init(path: String, clock: any Clock, rateLimiter: RateLimiter? = nil) throws {
     self.service = try CentralService.open(path: path, clock: clock)
+    self.rateLimiter = rateLimiter
+  }
+
+  /// The signed request's terminal, within its rate.
+  private func authenticated(_ signed: SignedRequest) throws -> TerminalState {
+    let terminal = try service.authenticate(signed)
+    if let wait = rateLimiter?.admit(terminal.id) {
+      throw APIError(
+        status: 429, code: "rate_limited",
+        message:
+          "terminal \(terminal.id) sent more than \(Int(rateLimiter!.burst)) requests in a burst; wait \(wait) s and retry"
+      )
+    }
+    return terminal
   }
 
   public func health() throws -> HealthResponse {
@@ -56,7 +73,7 @@ public actor CentralEndpoint {
     throws -> ChangesResponse
   {
     try guarded {
-      let terminal = try service.authenticate(signed)
+      let terminal = try authenticated(signed)
       guard terminal.id == id else {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(terminal.id) may pull only its own changes, not \(id)'s")
@@ -69,28 +86,30 @@ public actor CentralEndpoint {
         throw APIError.badRequest(
           "bad_limit", "limit must be 1 to \(ProtocolV1.maximumBatch), not \(limit)")
       }
-      let latest = try service.latestSequence()
+      let (changes, latest) = try service.changes(for: terminal.id, after: after, limit: limit)
       guard after <= latest else {
-        throw APIError.badRequest(
+        // Not malformed: the request is sound, the cache is another central's (409).
+        throw APIError.conflict(
           "cursor_ahead",
           "cursor \(after) is ahead of central's newest change \(latest); this cache was not filled by this central store"
         )
       }
-      let changes = try service.changes(after: after, limit: limit)
+      // Entries meant for other terminals are left out, so a page that is not full means
+      // there is nothing more for this terminal up to `latest`.
       return ChangesResponse(
         changes: changes.map {
           WireChange(
             seq: $0.seq, at: $0.at, entity: $0.entity.rawValue, key: $0.key, op: $0.op.rawValue,
             payload: $0.payload)
         },
-        latest: latest, hasMore: (changes.last?.seq ?? latest) < latest)
+        latest: latest, hasMore: changes.count == limit && (changes.last?.seq ?? latest) < latest)
     }
   }
 
   /// Applies a signed batch of records from the terminal that signed the request.
   public func push(_ batch: PushBatch, signed: SignedRequest) throws -> PushResponse {
     try guarded {
-      let terminal = try service.authenticate(signed)
+      let terminal = try authenticated(signed)
       guard terminal.id == batch.terminal else {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(terminal.id) may push only its own records")
@@ -111,7 +130,7 @@ public actor CentralEndpoint {
   /// The conflicts of the terminal that signed the request (a terminal sees only its own).
   public func conflicts(terminal: String?, signed: SignedRequest) throws -> [ConflictReport] {
     try guarded {
-      let caller = try service.authenticate(signed)
+      let caller = try authenticated(signed)
       if let terminal, terminal != caller.id {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(caller.id) may read only its own conflicts")

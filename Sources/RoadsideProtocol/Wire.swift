@@ -168,13 +168,42 @@ public protocol CentralTransport: Sendable {
   func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse
 }
 
+/// An officer chose a new PIN on a terminal (record kind `pin_change`): at first login, in
+/// place of the initial one. It carries the PBKDF2 hash central keeps (never the PIN);
+/// central binds a verifier of it to every terminal of the officer's unit.
+public struct PINChangeRecord: Sendable, Codable, Equatable {
+  public let officer: String
+  public let at: Timestamp
+  /// `pbkdf2-sha256$<iterations>$<salt>$<hash>`, at least ``OfficerRules/chosenPINIterations``.
+  public let pinHash: String
+
+  public init(officer: String, at: Timestamp, pinHash: String) {
+    self.officer = officer
+    self.at = at
+    self.pinHash = pinHash
+  }
+}
+
+/// The officer rules terminals and central both apply.
+public enum OfficerRules {
+  /// 30 minutes without activity end a session, on the terminal and at central's re-check.
+  public static let sessionTimeoutSeconds: Int64 = 30 * 60
+  /// Wrong PINs in a row that lock an officer: on one terminal, and at central across the
+  /// fleet.
+  public static let maximumPINFailures = 5
+  /// PBKDF2-HMAC-SHA256 iterations of a PIN an officer chooses (OWASP Password Storage Cheat
+  /// Sheet, 2023). Central refuses a `pin_change` hashed with fewer.
+  public static let chosenPINIterations = 600_000
+}
+
 // MARK: - Push
 
 /// One record a terminal made, as it travels to central. The record id is generated on
 /// the terminal; central applies each id exactly once, forever.
 public struct PushRecord: Sendable, Codable, Equatable {
   public let recordID: String
-  /// `audit`, `check` or `violation`.
+  /// `audit`, `check`, `violation`, `decision`, `notice`, `certificate`, `void` or
+  /// `pin_change`.
   public let kind: String
   /// The terminal's own order of its records (1, 2, 3, …).
   public let terminalSeq: Int64

@@ -306,7 +306,7 @@ public struct ScenarioRunner: Sendable {
       guard let officer = world.officers[id] else {
         throw ScenarioFailure("no terminal \(id) in this world; declare it under world.terminals")
       }
-      try world.terminal(id).login(officer: officer, pin: officer)
+      try world.terminal(id).logIn(officer: officer)
       return ["officer \(officer) logged in on \(id)"]
     }
   }

@@ -96,7 +96,7 @@ public struct Simulation: Sendable {
     func withSession(_ id: String) throws -> Terminal {
       let terminal = try world.terminal(id)
       if try terminal.status().officer == nil {
-        try terminal.login(officer: world.officers[id]!, pin: world.officers[id]!)
+        try terminal.logIn(officer: world.officers[id]!)
       }
       return terminal
     }

@@ -156,7 +156,8 @@ final class ScenarioWorld {
     let service = try CentralService.initialise(
       path: centralPath, fixtures: fixtures, source: "default", clock: clock,
       issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
-      numbersPerRange: scenario.numbersPerRange)
+      numbersPerRange: scenario.numbersPerRange,
+      minimumPINIterations: ScenarioWorld.pinIterations)
     // The same phones as `roadside central init` makes, whatever the scenario's seed.
     _ = try HolderFixtures.provision(central: service, home: home, seed: 2026)
     _ = try BankStore.create(
@@ -248,9 +249,11 @@ final class ScenarioWorld {
       enrolmentCode: enrolment.code,
       keySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
       clock: terminalClock, identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
-    _ = try await terminal.pull(transport: link)
-    try terminal.login(officer: spec.officer, pin: spec.officer)
-    terminals[spec.id] = terminal
+    var configured = terminal
+    configured.pinIterations = ScenarioWorld.pinIterations
+    _ = try await configured.pull(transport: link)
+    try configured.logIn(officer: spec.officer)
+    terminals[spec.id] = configured
   }
 
   func terminal(_ id: String) throws -> Terminal {
@@ -278,13 +281,43 @@ final class ScenarioWorld {
     }
     _ = try terminal(id)
     identifierSeeds[id]! &+= 7_919
-    terminals[id] = try Terminal.open(
+    var reopened = try Terminal.open(
       path: terminalPath(id), terminal: id, clock: terminalClocks[id]!,
       identifiers: SeededIdentifiers(seed: identifierSeeds[id]!))
+    reopened.pinIterations = ScenarioWorld.pinIterations
+    terminals[id] = reopened
   }
 
   func bytes(_ count: Int) -> [UInt8] {
     (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+  }
+}
+
+extension ScenarioWorld {
+  /// PBKDF2 iterations of the PINs officers choose in a simulated world (central's store
+  /// is told to accept them). The world's PINs protect nothing, and hashing each at 600,000
+  /// iterations would cost the simulation a quarter of a second per login; `roadside`
+  /// homes always use ``OfficerRules/chosenPINIterations``.
+  static let pinIterations = 1_000
+
+  /// The PIN an officer of a simulated world chooses at first login: each digit of the
+  /// police number plus 3 (never the police number, never one digit six times or a run
+  /// for the fleet's numbers).
+  static func chosenPIN(_ officer: String) -> String {
+    String(officer.utf8.map { Character(UnicodeScalar((($0 - 48 + 3) % 10) + 48)) })
+  }
+}
+
+extension Terminal {
+  /// Logs `officer` in as a trained officer would: with the PIN they chose, or, where this
+  /// terminal still has the initial PIN (the police number), with that and the chosen one.
+  func logIn(officer: String) throws {
+    let chosen = ScenarioWorld.chosenPIN(officer)
+    if try mustChangePIN(officer: officer) {
+      try login(officer: officer, pin: officer, newPIN: chosen)
+    } else {
+      try login(officer: officer, pin: chosen)
+    }
   }
 }
 

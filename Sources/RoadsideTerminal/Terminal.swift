@@ -93,11 +93,14 @@ public struct Terminal {
   public let store: TerminalStore
   public let clock: any Clock
   public let identifiers: any IdentifierSource
+  /// PBKDF2 iterations of a PIN chosen here: ``OfficerRules/chosenPINIterations``, except in
+  /// simulated worlds whose central was told to accept fewer (their PINs protect nothing).
+  public var pinIterations: Int = OfficerRules.chosenPINIterations
 
   /// 30 minutes of inactivity end a session.
-  public static let sessionTimeoutSeconds: Int64 = 30 * 60
+  public static let sessionTimeoutSeconds: Int64 = OfficerRules.sessionTimeoutSeconds
   /// Wrong PINs before the officer is locked out on this terminal.
-  public static let maximumPINFailures = 5
+  public static let maximumPINFailures = OfficerRules.maximumPINFailures
   /// A cache older than this cannot support a status-dependent verdict (DESIGN §4).
   public static let stalenessBudgetSeconds: Int64 = 24 * 3600
 
@@ -333,23 +336,44 @@ public struct Terminal {
 
   // MARK: - Officer sessions
 
-  /// Logs an officer in with their PIN, checked offline against the synced hash. Five wrong
-  /// PINs lock the officer on this terminal until central unlocks them. Every attempt is
-  /// written to the audit log.
-  public func login(officer: String, pin: String) throws {
+  /// What a login on this terminal needs for `officer`: whether the PIN in force is initial
+  /// (a new one must be chosen), as the terminal's cache says.
+  public func mustChangePIN(officer: String) throws -> Bool {
+    try store.db.fetchOne("SELECT pin_must_change FROM officers WHERE id = ?", officer) {
+      $0.bool(0)
+    } ?? false
+  }
+
+  /// Logs an officer in with their PIN, checked offline against the verifier central bound
+  /// to this terminal. Five wrong PINs lock the officer on this terminal until central
+  /// unlocks them; central locks them on every terminal after 5 in a row across the fleet.
+  /// An initial PIN (the fixtures', or one central set) must be replaced by `newPIN`, hashed
+  /// here with ``pinIterations`` and sent to central as a `pin_change` record. Every attempt
+  /// is written to the audit log, which central re-reads to check every record's officer.
+  public func login(officer: String, pin: String, newPIN: String? = nil) throws {
     let now = clock.now()
+    let terminalID = try store.identity().terminal
     let outcome: Result<Void, TerminalError> = try store.db.transaction {
-      guard
-        let (hashText, generation) = try store.db.fetchOne(
-          "SELECT pin_hash, unlock_generation FROM officers WHERE id = ?", officer,
-          map: { ($0.optionalText(0), $0.int(1)) })
-      else {
+      func refuse(_ result: String, _ kind: TerminalError.Kind, _ message: String) throws
+        -> Result<Void, TerminalError>
+      {
         try appendAudit(
-          officer: officer, action: "login", subject: officer, result: "unknown-officer", at: now)
-        return .failure(
-          TerminalError(
-            .notAuthorised,
-            "officer \(officer) is not known to this terminal; sync it with central first"))
+          officer: officer, action: "login", subject: officer, result: result, at: now)
+        return .failure(TerminalError(kind, message))
+      }
+      guard
+        let (verifierText, generation, mustChange, lockedAt, lockedOn) = try store.db.fetchOne(
+          """
+          SELECT pin_hash, unlock_generation, pin_must_change, locked_at, locked_on FROM officers
+          WHERE id = ?
+          """, officer,
+          map: {
+            ($0.optionalText(0), $0.int(1), $0.bool(2), $0.optionalText(3), $0.optionalText(4))
+          })
+      else {
+        return try refuse(
+          "unknown-officer", .notAuthorised,
+          "officer \(officer) is not known to this terminal; sync it with central first")
       }
       let failures =
         try store.db.fetchOne(
@@ -357,22 +381,25 @@ public struct Terminal {
           generation
         ) { $0.int(0) } ?? 0
       if failures >= Terminal.maximumPINFailures {
-        try appendAudit(
-          officer: officer, action: "login", subject: officer, result: "locked", at: now)
-        return .failure(
-          TerminalError(
-            .notAuthorised,
-            "officer \(officer) is locked on this terminal after \(Terminal.maximumPINFailures) wrong PINs; central must unlock them ('roadside central officer unlock \(officer)') and the terminal sync"
-          ))
+        return try refuse(
+          "locked", .notAuthorised,
+          "officer \(officer) is locked on this terminal after \(Terminal.maximumPINFailures) wrong PINs; central must unlock them ('roadside central officer unlock \(officer)') and the terminal sync"
+        )
       }
-      guard let hashText, let hash = try? PINHash(encoded: hashText) else {
-        try appendAudit(
-          officer: officer, action: "login", subject: officer, result: "no-pin", at: now)
-        return .failure(
-          TerminalError(
-            .notAuthorised, "officer \(officer) has no PIN set; central must set one first"))
+      if let lockedAt {
+        return try refuse(
+          "locked", .notAuthorised,
+          "officer \(officer) is locked at central since \(lockedAt) after \(Terminal.maximumPINFailures) wrong PINs in a row (the last on \(lockedOn ?? "a terminal")); central must unlock them ('roadside central officer unlock \(officer)') and the terminal sync"
+        )
       }
-      guard hash.matches(pin) else {
+      guard let verifierText, let verifier = try? TerminalPINVerifier(encoded: verifierText)
+      else {
+        return try refuse(
+          "no-pin", .notAuthorised,
+          "officer \(officer) has no PIN set for this terminal; central must set one ('roadside central officer set-pin \(officer)') and the terminal sync"
+        )
+      }
+      guard verifier.matches(pin, terminal: terminalID) else {
         try store.db.execute(
           """
           INSERT INTO lockouts (officer, failures, unlock_generation) VALUES (?, 1, ?)
@@ -381,15 +408,28 @@ public struct Terminal {
             unlock_generation = excluded.unlock_generation
           """, officer, generation)
         let left = Terminal.maximumPINFailures - failures - 1
-        try appendAudit(
-          officer: officer, action: "login", subject: officer, result: "wrong-pin", at: now)
-        return .failure(
-          TerminalError(
-            .notAuthorised,
-            left > 0
-              ? "wrong PIN for officer \(officer); \(left) attempt\(left == 1 ? "" : "s") left before the officer is locked on this terminal"
-              : "wrong PIN for officer \(officer); the officer is now locked on this terminal until central unlocks them"
-          ))
+        return try refuse(
+          "wrong-pin", .notAuthorised,
+          left > 0
+            ? "wrong PIN for officer \(officer); \(left) attempt\(left == 1 ? "" : "s") left before the officer is locked on this terminal"
+            : "wrong PIN for officer \(officer); the officer is now locked on this terminal until central unlocks them"
+        )
+      }
+      var chosen: PINHash?
+      if mustChange {
+        guard let newPIN else {
+          return try refuse(
+            "pin-change-required", .pinChangeRequired,
+            "officer \(officer) must choose a new PIN at first login: the initial PIN is the police number or one central set"
+          )
+        }
+        do {
+          try PINHash.validateNew(pin: newPIN, officer: officer)
+          if newPIN == pin { throw PINError.weak("the new PIN must differ from the initial one") }
+          chosen = try PINHash(pin: newPIN, salt: saltBytes(), iterations: pinIterations)
+        } catch let error as PINError {
+          return .failure(TerminalError(.badInput, "\(error.description); choose another"))
+        }
       }
       try store.db.execute("DELETE FROM lockouts WHERE officer = ?", officer)
       try store.db.execute(
@@ -399,9 +439,33 @@ public struct Terminal {
           last_activity_at = excluded.last_activity_at
         """, officer, now.description, now.description)
       try appendAudit(officer: officer, action: "login", subject: officer, result: "ok", at: now)
+      if let chosen {
+        try store.db.execute(
+          "UPDATE officers SET pin_hash = ?, pin_must_change = 0, pin_set_at = ? WHERE id = ?",
+          chosen.bound(to: terminalID).encoded, now.description, officer)
+        try appendAudit(
+          officer: officer, action: "pin-change", subject: officer, result: "ok", at: now)
+        try appendOutbox(
+          kind: "pin_change",
+          PINChangeRecord(officer: officer, at: now, pinHash: chosen.encoded), at: now)
+      }
       return .success(())
     }
     try outcome.get()
+  }
+
+  /// 16 bytes for a PIN salt, from the terminal's id source (system randomness in the CLI,
+  /// a seed in simulated worlds).
+  private func saltBytes() -> [UInt8] {
+    let hex = identifiers.nextUUID().replacingOccurrences(of: "-", with: "")
+    var bytes: [UInt8] = []
+    var index = hex.startIndex
+    while index < hex.endIndex, bytes.count < 16 {
+      let next = hex.index(index, offsetBy: 2)
+      bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+      index = next
+    }
+    return bytes
   }
 
   public func logout() throws {

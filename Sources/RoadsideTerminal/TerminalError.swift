@@ -8,6 +8,10 @@ public struct TerminalError: Error, Sendable, Equatable, CustomStringConvertible
     /// No officer is logged in, the session expired, the PIN was wrong or the officer is
     /// locked out (exit 77, permission denied).
     case notAuthorised
+    /// The officer's PIN is initial: a new one must be chosen to log in (exit 77).
+    case pinChangeRequired
+    /// What was typed cannot be used, such as a weak new PIN (exit 65).
+    case badInput
     /// The terminal exists already (exit 73).
     case alreadyExists
     /// Central sent something this terminal cannot apply (exit 76, protocol error).

@@ -245,5 +245,16 @@ enum TerminalSchema {
             body TEXT NOT NULL
           ) STRICT;
           """, rebuildsTables: true),
+      Migration(
+        version: 5, name: "officers checked at central: bound PIN verifiers, central lockouts",
+        sql: """
+          -- pin_hash now holds the verifier central bound to this terminal
+          -- (pbkdf2-sha256-terminal$…). Hashes received before are no longer valid here.
+          UPDATE officers SET pin_hash = NULL WHERE pin_hash NOT GLOB 'pbkdf2-sha256-terminal$*';
+          ALTER TABLE officers ADD COLUMN pin_must_change INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE officers ADD COLUMN pin_set_at TEXT;
+          ALTER TABLE officers ADD COLUMN locked_at TEXT;
+          ALTER TABLE officers ADD COLUMN locked_on TEXT;
+          """),
     ])
 }

@@ -146,6 +146,9 @@ public final class TerminalStore {
 
   /// Applies one batch and moves the cursor to its last change, in one transaction: a
   /// crash leaves either the whole batch and its cursor, or neither.
+  /// Applies a page of changes in order. A last page (`hasMore` false) moves the cursor to
+  /// central's newest number: central leaves out entries meant for other terminals, so
+  /// there is nothing more for this one up to there.
   public func apply(_ batch: ChangesResponse, at now: Timestamp) throws {
     let decoder = JSONDecoder()
     try db.transaction {
@@ -165,7 +168,8 @@ public final class TerminalStore {
         """
         UPDATE sync_state SET cursor = ?, central_latest = ?, last_attempt_at = ?, last_success_at = ?,
           last_error = NULL WHERE id = 1
-        """, last, max(batch.latest, last), now.description, now.description)
+        """, batch.hasMore ? last : max(batch.latest, last), max(batch.latest, last),
+        now.description, now.description)
     }
   }
 
@@ -224,12 +228,22 @@ public final class TerminalStore {
         return
       }
       let o = try decode(WireOfficer.self)
+      // A PIN chosen here after central's notice was written stays until central echoes it.
       try db.execute(
         """
-        INSERT INTO officers (id, name, unit, pin_hash, unlock_generation) VALUES (?, ?, ?, ?, ?)
+        INSERT INTO officers (id, name, unit, pin_hash, unlock_generation, pin_must_change,
+          pin_set_at, locked_at, locked_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit,
-          pin_hash = excluded.pin_hash, unlock_generation = excluded.unlock_generation
-        """, o.id, o.name, o.unit, o.pinHash, o.unlockGeneration)
+          unlock_generation = excluded.unlock_generation, locked_at = excluded.locked_at,
+          locked_on = excluded.locked_on,
+          pin_hash = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
+            THEN officers.pin_hash ELSE excluded.pin_hash END,
+          pin_must_change = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
+            THEN officers.pin_must_change ELSE excluded.pin_must_change END,
+          pin_set_at = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
+            THEN officers.pin_set_at ELSE excluded.pin_set_at END
+        """, o.id, o.name, o.unit, o.pinVerifier, o.unlockGeneration, o.pinMustChange ?? false,
+        o.pinSetAt?.description, o.lockedAt?.description, o.lockedOn)
       // Central unlocked the officer: forget failed attempts counted before.
       try db.execute(
         "DELETE FROM lockouts WHERE officer = ? AND unlock_generation < ?", o.id, o.unlockGeneration
@@ -501,12 +515,18 @@ struct WireVehicle: Decodable {
   let owner: String
 }
 
+/// An officer as central sends it to this terminal: the PIN verifier is bound to this
+/// terminal's id (`TerminalPINVerifier`).
 struct WireOfficer: Decodable {
   let id: String
   let name: String
   let unit: String
-  let pinHash: String?
+  let pinVerifier: String?
+  let pinMustChange: Bool?
+  let pinSetAt: Timestamp?
   let unlockGeneration: Int
+  let lockedAt: Timestamp?
+  let lockedOn: String?
 }
 
 struct WireTerminal: Decodable {

@@ -470,15 +470,21 @@ struct OfficerCommand: ParsableCommand {
       let officers = try openCentral(global).officers()
       if json { return try printJSON(officers) }
       printTable(
-        ["ID", "NAME", "UNIT", "PIN"],
-        officers.map { [$0.id, $0.name, $0.unit, $0.pinHash == nil ? "not set" : "set"] })
+        ["ID", "NAME", "UNIT", "PIN", "STATE"],
+        officers.map {
+          [
+            $0.id, $0.name, $0.unit,
+            $0.pinHash == nil ? "not set" : $0.pinMustChange ? "initial" : "chosen",
+            $0.lockedAt.map { "locked since \($0)" } ?? "active",
+          ]
+        })
     }
   }
 
   struct Unlock: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract:
-        "Unlock an officer locked out on terminals after 5 wrong PINs (takes effect when they sync)."
+        "Unlock an officer locked out after 5 wrong PINs, on a terminal or at central (takes effect when terminals sync)."
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The officer's police number.") var id: String
@@ -495,7 +501,9 @@ struct OfficerCommand: ParsableCommand {
   struct SetPIN: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "set-pin",
-      abstract: "Set an officer's 6-digit PIN (read from standard input or a prompt).")
+      abstract:
+        "Set an officer's initial 6-digit PIN (read from standard input or a prompt); they must change it at first login."
+    )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The officer's police number.") var id: String
     @Option(help: "Why (recorded in the change log).") var reason: String?
@@ -510,7 +518,9 @@ struct OfficerCommand: ParsableCommand {
         throw CLIError(.dataError, error.description)
       }
       _ = try service.setOfficerPIN(id, hash: hash.encoded, reason: reason)
-      print("Set the PIN of officer \(id); terminals learn it when they sync")
+      print(
+        "Set an initial PIN for officer \(id); terminals learn it when they sync, and the officer must choose a new one at first login"
+      )
     }
   }
 }
@@ -588,14 +598,26 @@ struct TerminalCommand: ParsableCommand {
 extension Central {
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Serve the central store over HTTP (the v1 sync protocol) until SIGINT or SIGTERM.")
+      abstract:
+        "Serve the central store over HTTP or HTTPS (the v1 sync protocol) until SIGINT or SIGTERM."
+    )
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one and prints it).") var port = 8080
+    @OptionGroup var tls: ServerTLSOptions
+    @Option(
+      help: ArgumentHelp(
+        "Requests a second each terminal may make, after a burst of 20 seconds' worth (0: no limit).",
+        valueName: "n"))
+    var rateLimit = 10
 
     func validate() throws {
       guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+      guard (0...10_000).contains(rateLimit) else {
+        throw ValidationError("--rate-limit must be 0 (no limit) to 10000 requests a second")
+      }
+      try tls.validate(host: host)
     }
 
     func run() async throws {
@@ -606,11 +628,18 @@ extension Central {
           "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first"
         )
       }
-      let endpoint = try CentralEndpoint(path: layout.centralStore.path, clock: try global.clock())
+      let endpoint = try CentralEndpoint(
+        path: layout.centralStore.path, clock: try global.clock(),
+        rateLimiter: rateLimit == 0
+          ? nil : RateLimiter(burst: Double(20 * rateLimit), perSecond: Double(rateLimit)))
       let host = host
-      try await serve(endpoint: endpoint, host: host, port: port) { port in
+      let configuration = try tls.configuration()
+      let scheme = configuration == nil ? "http" : "https"
+      try await serve(endpoint: endpoint, host: host, port: port, tls: configuration) { port in
         FileHandle.standardOutput.write(
-          Data("Serving the central store of \(layout.home.path) on http://\(host):\(port)\n".utf8))
+          Data(
+            "Serving the central store of \(layout.home.path) on \(scheme)://\(host):\(port)\n"
+              .utf8))
       }
     }
   }

@@ -26,7 +26,8 @@ enum ExitStatus: Int32, CaseIterable {
   case ioError = 74
   /// Central cannot be reached, or failed (EX_UNAVAILABLE).
   case unavailable = 69
-  /// Another process holds the resource: a second `sync` of the same terminal (EX_TEMPFAIL).
+  /// Try again later: a second `sync` of the same terminal, or central's rate limit
+  /// (EX_TEMPFAIL).
   case busy = 75
   /// Central or a terminal file broke the sync protocol (EX_PROTOCOL).
   case protocolError = 76
@@ -67,7 +68,9 @@ enum Failure {
       switch error.kind {
       case .notFound: (status, message) = (.notFound, error.description)
       case .unusable: (status, message) = (.dataError, error.description)
-      case .notAuthorised: (status, message) = (.notAuthorised, error.description)
+      case .notAuthorised, .pinChangeRequired:
+        (status, message) = (.notAuthorised, error.description)
+      case .badInput: (status, message) = (.dataError, error.description)
       case .alreadyExists: (status, message) = (.cannotCreate, error.description)
       case .protocolViolation: (status, message) = (.protocolError, error.description)
       }
@@ -76,6 +79,7 @@ enum Failure {
       case 401, 403: (status, message) = (.notAuthorised, error.description)
       case 404: (status, message) = (.notFound, error.description)
       case 400, 409, 413, 422: (status, message) = (.dataError, error.description)
+      case 429: (status, message) = (.busy, error.description)
       default: (status, message) = (.unavailable, error.description)
       }
     case let error as BankError:

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import RoadsideDomain
+import RoadsideServing
 
 /// The system clock. The only place in Roadside that reads the wall clock; every library
 /// receives a `Clock` instead.
@@ -35,6 +37,13 @@ struct GlobalOptions: ParsableArguments {
       "Fix the current time, ISO 8601 such as 2026-11-22T09:30:00+08:00 (default: $ROADSIDE_NOW, else the system clock).",
       valueName: "time"))
   var now: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "A PEM certificate to trust for https:// URLs of central or the bank, in place of the system's roots (a terminal keeps the one given at 'terminal init').",
+      valueName: "file"))
+  var ca: String?
 
   func validate() throws {
     _ = try clock()
@@ -90,9 +99,53 @@ struct HomeLayout {
     home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("central.secret")
   }
 
+  /// `$HOME/terminals/T-…/central-ca.pem`: the certificate the terminal trusts for an
+  /// https:// central, kept from `terminal init --ca`.
+  func terminalCA(_ id: String) -> URL {
+    terminalStore(id).deletingLastPathComponent().appendingPathComponent("central-ca.pem")
+  }
+
   /// `$HOME/terminals/T-…/terminal.sqlite`.
   func terminalStore(_ id: String) -> URL {
     home.appendingPathComponent("terminals", isDirectory: true)
       .appendingPathComponent(id, isDirectory: true).appendingPathComponent("terminal.sqlite")
+  }
+}
+
+/// `--tls-cert` and `--tls-key` of `central serve` and `bank serve`. Plain HTTP is served
+/// only on loopback (the demo, scenarios and tests), unless `--plain-http` says a proxy in
+/// front terminates TLS.
+struct ServerTLSOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "The server's certificate chain, PEM (leaf first); serve HTTPS.", valueName: "file"))
+  var tlsCert: String?
+  @Option(help: ArgumentHelp("The certificate's private key, PEM.", valueName: "file"))
+  var tlsKey: String?
+  @Flag(
+    help:
+      "Serve plain HTTP on an address other than loopback (behind a proxy that terminates TLS).")
+  var plainHTTP = false
+
+  func validate(host: String) throws {
+    guard (tlsCert == nil) == (tlsKey == nil) else {
+      throw ValidationError("--tls-cert and --tls-key go together; give both or neither")
+    }
+    let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
+    if tlsCert == nil, !loopback, !plainHTTP {
+      throw ValidationError(
+        "serving plain HTTP on \(host) would carry personal data in clear; give --tls-cert and --tls-key, or --plain-http behind a proxy that terminates TLS"
+      )
+    }
+  }
+
+  /// The server's TLS configuration, or nil for plain HTTP.
+  func configuration() throws -> TLSConfiguration? {
+    guard let tlsCert, let tlsKey else { return nil }
+    do {
+      return try TLSFiles.serverConfiguration(certificate: tlsCert, key: tlsKey)
+    } catch let error as TLSFileError {
+      throw CLIError(.dataError, error.description)
+    }
   }
 }

@@ -203,7 +203,7 @@ struct DecisionCommand: ParsableCommand {
 func bankClient(_ bank: String, _ global: GlobalOptions) throws -> any BankClient {
   if bank == "local" { return try BankEndpoint(path: global.layout.bankStore.path) }
   guard bank.hasPrefix("http://") || bank.hasPrefix("https://") else {
-    throw CLIError(.usage, "--bank takes 'local' or an http:// URL, not \"\(bank)\"")
+    throw CLIError(.usage, "--bank takes 'local' or an http:// or https:// URL, not \"\(bank)\"")
   }
   let path = global.layout.bankSecret.path
   guard let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -215,7 +215,9 @@ func bankClient(_ bank: String, _ global: GlobalOptions) throws -> any BankClien
       "no bank client secret at \(path); copy the central.secret that 'roadside bank init' wrote in the bank's home"
     )
   }
-  return HTTPBankClient(baseURL: bank, secret: [UInt8](secret), clock: try global.clock())
+  return HTTPBankClient(
+    baseURL: bank, secret: [UInt8](secret), clock: try global.clock(),
+    client: try httpClient(for: bank, trusting: global.ca))
 }
 
 extension Central {
@@ -354,17 +356,25 @@ struct BankCommand: AsyncParsableCommand {
 
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Serve the bank over HTTP until SIGINT or SIGTERM.")
+      abstract: "Serve the bank over HTTP or HTTPS until SIGINT or SIGTERM.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0: any free one).") var port = 8090
+    @OptionGroup var tls: ServerTLSOptions
+
+    func validate() throws { try tls.validate(host: host) }
 
     func run() async throws {
       let bank = try BankEndpoint(path: global.layout.bankStore.path)
       let host = host
       let clock = try global.clock()
-      try await serveBank(bank: bank, host: host, port: port, now: { clock.now() }) { port in
-        FileHandle.standardOutput.write(Data("The bank listens on http://\(host):\(port)\n".utf8))
+      let configuration = try tls.configuration()
+      let scheme = configuration == nil ? "http" : "https"
+      try await serveBank(
+        bank: bank, host: host, port: port, now: { clock.now() }, tls: configuration
+      ) { port in
+        FileHandle.standardOutput.write(
+          Data("The bank listens on \(scheme)://\(host):\(port)\n".utf8))
       }
     }
   }

@@ -1,10 +1,13 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideCredentials
 import RoadsideDomain
 import RoadsideProtocol
+import RoadsideServing
+import RoadsideStorage
 import RoadsideSync
 import RoadsideTerminal
 
@@ -20,9 +23,22 @@ func openTerminal(_ global: GlobalOptions, _ id: String) throws -> Terminal {
     identifiers: SystemIdentifiers())
 }
 
+/// The HTTP client for `url`: for https://, one that trusts `ca` (else the system's roots).
+func httpClient(for url: String, trusting ca: String?) throws -> HTTPClient {
+  guard url.hasPrefix("https://") else { return .shared }
+  do {
+    return try TLSFiles.client(trusting: ca)
+  } catch let error as TLSFileError {
+    throw CLIError(.dataError, error.description)
+  }
+}
+
 /// The transport to central named by `central`: `local` for the home's own central store
-/// (in-process), else an HTTP base URL.
-func transport(for central: String, _ global: GlobalOptions) throws -> any CentralTransport {
+/// (in-process), else an HTTP or HTTPS base URL. For HTTPS, `--ca` or else the terminal's
+/// kept `central-ca.pem` (`trusting`) is the certificate trusted.
+func transport(for central: String, _ global: GlobalOptions, trusting kept: String? = nil)
+  throws -> any CentralTransport
+{
   if central == "local" {
     let path = global.layout.centralStore.path
     guard FileManager.default.fileExists(atPath: path) else {
@@ -38,10 +54,11 @@ func transport(for central: String, _ global: GlobalOptions) throws -> any Centr
   else {
     throw CLIError(
       .usage,
-      "--central \"\(central)\" is neither 'local' nor an http:// URL such as http://127.0.0.1:8080"
+      "--central \"\(central)\" is neither 'local' nor an http:// or https:// URL such as http://127.0.0.1:8080"
     )
   }
-  return HTTPTransport(baseURL: central)
+  return HTTPTransport(
+    baseURL: central, client: try httpClient(for: central, trusting: global.ca ?? kept))
 }
 
 struct TerminalGroup: ParsableCommand {
@@ -82,6 +99,11 @@ struct TerminalGroup: ParsableCommand {
         transport: transport, enrolmentCode: enrol, keySeed: systemRandomBytes(32),
         clock: try global.clock(), identifiers: SystemIdentifiers())
       let identity = try terminal.store.identity()
+      if let ca = global.ca, central.hasPrefix("https://") {
+        // Kept beside the terminal's file, so that every later sync trusts the same one.
+        try PrivateFiles.write(
+          try Data(contentsOf: URL(fileURLWithPath: ca)), toPath: global.layout.terminalCA(id).path)
+      }
       print("Terminal \(identity.terminal) (\(identity.unit)) registered with \(central)")
       if !noSync {
         let report = try await terminal.pull(transport: transport, progress: progressPrinter())
@@ -128,7 +150,10 @@ struct Sync: AsyncParsableCommand {
     let lock = try SyncLock(path: global.layout.terminalStore(target.terminal).path + ".sync-lock")
     defer { lock.release() }
     let terminal = try openTerminal(global, target.terminal)
-    let transport = try transport(for: try terminal.store.identity().central, global)
+    let kept = global.layout.terminalCA(target.terminal).path
+    let transport = try transport(
+      for: try terminal.store.identity().central, global,
+      trusting: FileManager.default.fileExists(atPath: kept) ? kept : nil)
     // A failed push does not stop the pull: the terminal still learns of suspensions and
     // revocations; the push's error decides the exit code afterwards.
     var pushFailure: (any Error)?
@@ -166,22 +191,56 @@ struct Login: ParsableCommand {
   func run() throws {
     let terminal = try openTerminal(global, target.terminal)
     let pin = try readPIN()
-    try terminal.login(officer: officer, pin: pin)
+    do {
+      try terminal.login(officer: officer, pin: pin)
+    } catch let error as TerminalError where error.kind == .pinChangeRequired {
+      try chooseNewPIN(terminal, pin: pin, after: error)
+      print(
+        "Officer \(officer) chose a new PIN and logged in on \(target.terminal); central and the unit's other terminals learn it at the next sync; the session ends after 30 minutes without activity"
+      )
+      return
+    }
     print(
       "Officer \(officer) logged in on \(target.terminal); the session ends after 30 minutes without activity"
     )
   }
+
+  /// At first login: the new PIN twice, asked again on a terminal when weak or mistyped.
+  private func chooseNewPIN(_ terminal: Terminal, pin: String, after error: TerminalError)
+    throws
+  {
+    let interactive = isatty(STDIN_FILENO) != 0
+    if interactive { print("\(error.description). Choose a new 6-digit PIN.") }
+    let missing =
+      "officer \(officer) must choose a new PIN at first login; give it twice on the next lines of standard input, or run from a terminal to be asked"
+    while true {
+      let first = try readPIN(prompt: "New PIN: ", missing: missing)
+      let again = try readPIN(prompt: "New PIN again: ", missing: missing)
+      do {
+        guard first == again else {
+          throw CLIError(
+            .dataError, "the two new PINs differ; log in again and type the same PIN twice")
+        }
+        try terminal.login(officer: officer, pin: pin, newPIN: first)
+        return
+      } catch let error as CLIError where interactive {
+        print(error.description)
+      } catch let error as TerminalError where interactive && error.kind == .badInput {
+        print(error.description)
+      }
+    }
+  }
 }
 
-/// Reads a PIN: without echo from a TTY, else the first line of standard input.
-func readPIN() throws -> String {
-  if isatty(STDIN_FILENO) != 0, let entered = getpass("PIN: ") {
+/// Reads a PIN: without echo from a TTY, else the next line of standard input.
+func readPIN(
+  prompt: String = "PIN: ",
+  missing: String = "no PIN on standard input; pipe it in or run from a terminal to be asked"
+) throws -> String {
+  if isatty(STDIN_FILENO) != 0, let entered = getpass(prompt) {
     return String(cString: entered)
   }
-  guard let line = readLine(strippingNewline: true) else {
-    throw CLIError(
-      .usage, "no PIN on standard input; pipe it in or run from a terminal to be asked")
-  }
+  guard let line = readLine(strippingNewline: true) else { throw CLIError(.usage, missing) }
   return line.trimmingCharacters(in: .whitespaces)
 }
 

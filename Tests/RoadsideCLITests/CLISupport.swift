@@ -109,3 +109,9 @@ func initialisedHome() throws -> URL {
 
 /// A licence number from the default fixtures with status A.
 let normalLicence = "110114197811271869"
+
+/// Standard input of officer 010001's first login on a terminal: the initial PIN (the police
+/// number), then the new PIN twice.
+let firstLogin = "010001\n343334\n343334\n"
+/// Standard input of a later login of officer 010001 on the same terminal.
+let laterLogin = "343334\n"

@@ -11,9 +11,9 @@ final class ServerProcess {
   let process = Process()
   let url: String
 
-  init(home: URL) throws {
+  init(home: URL, arguments extra: [String] = []) throws {
     process.executableURL = roadsideBinary
-    process.arguments = ["central", "serve", "--home", home.path, "--port", "0"]
+    process.arguments = ["central", "serve", "--home", home.path, "--port", "0"] + extra
     let out = Pipe()
     process.standardOutput = out
     process.standardError = FileHandle.nullDevice
@@ -23,7 +23,8 @@ final class ServerProcess {
     while !text.contains("Serving the central store"), Date() < deadline {
       text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
     }
-    guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression)
+    guard
+      let range = text.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression)
     else {
       process.terminate()
       throw CLIFailure("the central server did not start: \(text)")
@@ -156,8 +157,16 @@ struct CLIFailure: Error, CustomStringConvertible {
       "\($0.text(0)) \($0.text(1)) \($0.int(2))"
     }
     #expect(cachedLicences == centralLicences)
+    // Need to know: officers and terminal state of the terminal's own unit and id only.
+    let scoped = [
+      "officers":
+        "SELECT count(*) FROM officers WHERE unit = (SELECT unit FROM terminals WHERE id = '\(id)')",
+      "terminals": "SELECT count(*) FROM terminals WHERE id = '\(id)'",
+    ]
     for table in ["vehicles", "decisions", "officers", "offences", "terminals"] {
-      let c = try centralDB.fetchOne("SELECT count(*) FROM \(table)") { $0.int(0) }
+      let c = try centralDB.fetchOne(scoped[table] ?? "SELECT count(*) FROM \(table)") {
+        $0.int(0)
+      }
       let t = try terminalDB.fetchOne("SELECT count(*) FROM \(table)") { $0.int(0) }
       #expect(c == t, "\(table)")
     }
@@ -184,7 +193,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         ] + base
       ).status == 0)
     let args = ["--terminal", "T-BJ-0001"] + base
-    #expect(try roadside(["login", "--officer", "010001"] + args, input: "010001\n").status == 0)
+    #expect(try roadside(["login", "--officer", "010001"] + args, input: firstLogin).status == 0)
     var random = SeededRandom(seed: 11)
     var kills = 0
     var iterations = 0

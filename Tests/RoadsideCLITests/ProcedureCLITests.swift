@@ -17,7 +17,7 @@ import Testing
       try roadside(["terminal", "init", "--id", "T-BJ-0001", "--central", "local"] + base).status
         == 0)
     let args = ["--terminal", "T-BJ-0001"] + base
-    #expect(try roadside(["login", "--officer", "010001"] + args, input: "010001\n").status == 0)
+    #expect(try roadside(["login", "--officer", "010001"] + args, input: firstLogin).status == 0)
     let stop = try roadside(
       [
         "record", "--licence", normalLicence, "--plate", "京A12345", "--vehicle", "C2",

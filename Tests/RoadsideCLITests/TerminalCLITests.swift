@@ -43,8 +43,33 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
   @Test func loginLookupRecordSyncAndStatus() throws {
     let home = try homeWithTerminal()
     let args = ["--terminal", "T-BJ-0001", "--home", home.path, "--now", now]
-    let login = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    // Only the PIN: the initial one must be replaced, and no new PIN followed it.
+    let bare = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    #expect(bare.status == 64)
+    #expect(
+      bare.stderr
+        == "error: officer 010001 must choose a new PIN at first login; give it twice on the next lines of standard input, or run from a terminal to be asked\n"
+    )
+    let weak = try roadside(
+      ["login", "--officer", "010001"] + args, input: "010001\n123456\n123456\n")
+    #expect(weak.status == 65)
+    #expect(
+      weak.stderr
+        == "error: the new PIN must not be six digits counting up or down; choose another\n")
+    let typo = try roadside(
+      ["login", "--officer", "010001"] + args, input: "010001\n343334\n343335\n")
+    #expect(typo.status == 65)
+    #expect(
+      typo.stderr == "error: the two new PINs differ; log in again and type the same PIN twice\n")
+    let login = try roadside(["login", "--officer", "010001"] + args, input: firstLogin)
     #expect(login.status == 0, "\(login.stderr)")
+    #expect(
+      login.stdout
+        == "Officer 010001 chose a new PIN and logged in on T-BJ-0001; central and the unit's other terminals learn it at the next sync; the session ends after 30 minutes without activity\n"
+    )
+    // The initial PIN no longer works here; the chosen one does.
+    #expect(try roadside(["login", "--officer", "010001"] + args, input: "010001\n").status == 77)
+    #expect(try roadside(["login", "--officer", "010001"] + args, input: laterLogin).status == 0)
     let lookup = try roadside(["lookup", normalLicence] + args)
     #expect(lookup.status == 0)
     #expect(lookup.stdout.hasPrefix("Licence \(normalLicence)  魏英 (女, born 1978-11-27)\n"))
@@ -60,15 +85,24 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     let status = try roadside(["status", "--json"] + args)
     let object = try #require(
       try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-    #expect(object["outboxDepth"] as? Int == 5)
+    // Audit entries: each of the 4 first-login attempts asked for a new PIN, the fourth
+    // then logged in and changed it; the old PIN refused, the chosen one accepted; the
+    // lookup and the decision. Records: the PIN change, the check, the decision.
+    #expect(object["outboxDepth"] as? Int == 13)
     #expect(object["officer"] as? String == "010001")
     let sync = try roadside(["sync"] + args)
     #expect(sync.status == 0, "\(sync.stderr)")
     #expect(
-      sync.stdout.hasPrefix("Pushed 5 records: 5 accepted, 0 duplicate, 0 rejected, 0 conflict\n"))
+      sync.stdout.hasPrefix(
+        "Pushed 13 records: 13 accepted, 0 duplicate, 0 rejected, 0 conflict\n"))
     let audit = try roadside(["central", "audit", "--terminal", "T-BJ-0001", "--home", home.path])
     #expect(
-      audit.stdout == "Terminal T-BJ-0001: 3 audit entries at central; chain intact: 3 entries\n")
+      audit.stdout == "Terminal T-BJ-0001: 10 audit entries at central; chain intact: 10 entries\n")
+    let officers = try roadside(["central", "officer", "list", "--home", home.path])
+    #expect(officers.stdout.contains("010001  肖志志"))
+    // Central took the chosen PIN from the pushed record.
+    let row = officers.stdout.split(separator: "\n").first { $0.hasPrefix("010001") }
+    #expect(row?.split(separator: " ").suffix(2) == ["chosen", "active"])
   }
 
   @Test func lookupWithoutAnOfficerIsRefused() throws {
@@ -85,19 +119,20 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
 
   @Test func wrongPINsCountDownThenLock() throws {
     let home = try homeWithTerminal()
-    let args = ["login", "--terminal", "T-BJ-0001", "--officer", "010003", "--home", home.path]
+    // 010007 is of T-BJ-0001's unit (东城).
+    let args = ["login", "--terminal", "T-BJ-0001", "--officer", "010007", "--home", home.path]
     let first = try roadside(args, input: "123123\n")
     #expect(first.status == 77)
     #expect(
       first.stderr
-        == "error: wrong PIN for officer 010003; 4 attempts left before the officer is locked on this terminal\n"
+        == "error: wrong PIN for officer 010007; 4 attempts left before the officer is locked on this terminal\n"
     )
     for _ in 0..<4 { _ = try roadside(args, input: "123123\n") }
-    let locked = try roadside(args, input: "010003\n")
+    let locked = try roadside(args, input: "010007\n")
     #expect(locked.status == 77)
     #expect(
       locked.stderr
-        == "error: officer 010003 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010003') and the terminal sync\n"
+        == "error: officer 010007 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010007') and the terminal sync\n"
     )
   }
 
@@ -133,7 +168,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     #expect(badURL.status == 64)
     #expect(
       badURL.stderr
-        == "error: --central \"ftp://x\" is neither 'local' nor an http:// URL such as http://127.0.0.1:8080\n"
+        == "error: --central \"ftp://x\" is neither 'local' nor an http:// or https:// URL such as http://127.0.0.1:8080\n"
     )
   }
 
@@ -154,7 +189,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
   @Test func unknownOffenceOnRecord() throws {
     let home = try homeWithTerminal()
     let args = ["--terminal", "T-BJ-0001", "--home", home.path]
-    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    _ = try roadside(["login", "--officer", "010001"] + args, input: firstLogin)
     let run = try roadside(
       [
         "record", "--licence", normalLicence, "--plate", "京A12345", "--vehicle", "C2", "--offence",
@@ -179,7 +214,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     let args = ["--terminal", "T-BJ-0001", "--home", home.path, "--now", now]
     let noSession = try roadside(["verify", "EL1.abc"] + args)
     #expect(noSession.status == 77)
-    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    _ = try roadside(["login", "--officer", "010001"] + args, input: firstLogin)
     let garbage = try roadside(["verify", "--vehicle", "C1", "EL1.abc~def"] + args)
     #expect(garbage.status == 65)
     #expect(
@@ -233,7 +268,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
         "terminal", "init", "--id", "T-BJ-0001", "--central", "local", "--home", home.path, "--now",
         monday,
       ]).status == 0)
-    _ = try roadside(["login", "--officer", "010001"] + args, input: "010001\n")
+    _ = try roadside(["login", "--officer", "010001"] + args, input: firstLogin)
     let valid = try roadside(["verify", "--vehicle", "C2", code] + args)
     #expect(valid.status == 0)
     #expect(
@@ -270,7 +305,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
       [
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         "2026-11-23T10:06:00+08:00",
-      ], input: "010001\n")
+      ], input: laterLogin)
     let superseded = try roadside([
       "verify", newCode, "--terminal", "T-BJ-0001", "--home", home.path, "--now",
       "2026-11-23T10:06:10+08:00",
@@ -320,7 +355,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
       [
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         time,
-      ], input: "010001\n")
+      ], input: firstLogin)
     return (home, licence)
   }
 
@@ -381,7 +416,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
       [
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         later,
-      ], input: "010001\n")
+      ], input: laterLogin)
     let stale = try verify(home, try code(home, licence, later), later)
     #expect(stale.status == 2)
 
@@ -419,7 +454,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
       [
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         tomorrow,
-      ], input: "010001\n")
+      ], input: laterLogin)
     let unknown = try verify(home, try code(home, licence, tomorrow), tomorrow)
     // The terminal never pulled the new key: INVALID by key, decided before the cache.
     #expect(unknown.status == 1)

@@ -211,7 +211,7 @@ extension VerdictCLITests {
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         now,
       ],
-      input: "010001\n")
+      input: laterLogin)
     let normal = try licence(home, normalLicence)
 
     // Signed before the key's window opened (the key starts at central init).
@@ -286,7 +286,7 @@ extension VerdictCLITests {
         "login", "--officer", "010001", "--terminal", "T-BJ-0001", "--home", home.path, "--now",
         tuesday,
       ],
-      input: "010001\n")
+      input: laterLogin)
     let newCode = try code(home, licence, tuesday)
     // The terminal last synced 24 h 2 min ago: stale by the default budget.
     try expect(try verify(home, newCode, tuesday), status: 2, reasons: ["cache_stale"])

@@ -21,10 +21,17 @@ import Testing
     let changes = try service.changes(after: 0, limit: Int.max)
     #expect(changes.map(\.seq) == Array(1...Int64(changes.count)))
     #expect(summary.counts.latestSequence == Int64(changes.count))
-    // Entities appear in load order, each exactly once.
+    // Entities appear in load order, each exactly once (officers once per terminal of their
+    // unit, each for that terminal alone).
     let order: [ChangeEntity] = [
-      .offence, .officer, .terminal, .licence, .vehicle, .mandate, .decision, .points, .calendar,
+      .offence, .terminal, .officer, .licence, .vehicle, .mandate, .decision, .points, .calendar,
     ]
+    let officerEntries = changes.filter { $0.entity == .officer }
+    let expected = f.officers.flatMap { officer in
+      f.terminals.filter { $0.unit == officer.unit }.map { "\(officer.id)→\($0.id)" }
+    }
+    #expect(officerEntries.map { "\($0.key)→\($0.audience ?? "every terminal")" } == expected)
+    #expect(!officerEntries.contains { $0.payload.contains("pbkdf2-sha256$") })
     var lastIndex = 0
     for change in changes {
       let index = order.firstIndex(of: change.entity)!

@@ -361,7 +361,7 @@ let today = start.chinaDate
     let secret = [UInt8](repeating: 7, count: 32)
     try BankStore.open(path: w.bankPath).addClient("central", secret: secret, at: start)
     let (path, clock, bankPath) = (w.world.centralPath, w.world.clock, w.bankPath)
-    let app = buildBankApplication(
+    let app = try buildBankApplication(
       bank: w.bank,
       configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
       now: { clock.now() })
@@ -419,7 +419,7 @@ let today = start.chinaDate
         amount: Money(yuan: 200), at: start))
     #expect(settled.outcome == "settled")
     let balance = try store.accounts().first { $0.number == account }?.balance
-    let app = buildBankApplication(
+    let app = try buildBankApplication(
       bank: w.bank,
       configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
       now: { clock.now() })

@@ -173,19 +173,8 @@ import Testing
   @Test func anIdleConnectionIsClosed() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint, idleTimeoutSeconds: 1) { url in
-      let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      let fd = try rawConnection(to: url)
       defer { close(fd) }
-      var address = sockaddr_in()
-      address.sin_family = sa_family_t(AF_INET)
-      address.sin_port = port.bigEndian
-      address.sin_addr.s_addr = inet_addr("127.0.0.1")
-      let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
-      #expect(connected == 0)
       // A generous receive timeout so that a server that never closes fails the test.
       var limit = timeval(tv_sec: 30, tv_usec: 0)
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))

@@ -190,7 +190,7 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
         expect: 200)
       _ = try await exchange(
         .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&after=99999999", signer: signOne,
-        expect: 400)
+        expect: 409)
       _ = try await exchange(
         .GET, url, "/v1/changes", query: "terminal=T-BJ-0001&limit=0", signer: signOne,
         expect: 400)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Hummingbird
 import HummingbirdTesting
 import RoadsideCentral
@@ -95,24 +96,60 @@ struct World {
       keySeed: [UInt8](repeating: seed, count: 32), clock: clock ?? self.clock,
       identifiers: SeededIdentifiers(seed: UInt64(seed)))
     _ = try await terminal.pull(transport: transport)
-    try terminal.login(officer: officer, pin: officer)
+    try terminal.signIn(officer)
     return terminal
+  }
+}
+
+/// The PIN the tests' officers choose at first login: each digit of the police number
+/// plus 3.
+func chosenPIN(_ officer: String) -> String {
+  String(officer.utf8.map { Character(UnicodeScalar((($0 - 48 + 3) % 10) + 48)) })
+}
+
+extension Terminal {
+  /// Logs `officer` in: at first login on this terminal with the initial PIN (the police
+  /// number) and ``chosenPIN(_:)`` in its place, afterwards with the chosen PIN.
+  func signIn(_ officer: String) throws {
+    if try mustChangePIN(officer: officer) {
+      try login(officer: officer, pin: officer, newPIN: chosenPIN(officer))
+    } else {
+      try login(officer: officer, pin: chosenPIN(officer))
+    }
   }
 }
 
 /// Runs `body` with the central application served on a real loopback port.
 func withLiveServer(
-  _ endpoint: CentralEndpoint, idleTimeoutSeconds: Int64 = 30,
+  _ endpoint: CentralEndpoint, idleTimeoutSeconds: Int64 = 30, headerTimeoutSeconds: Int64 = 10,
   _ body: @Sendable @escaping (String) async throws -> Void
 ) async throws {
-  let app = buildApplication(
+  let app = try buildApplication(
     endpoint: endpoint,
     configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-    idleTimeoutSeconds: idleTimeoutSeconds)
+    idleTimeoutSeconds: idleTimeoutSeconds, headerTimeoutSeconds: headerTimeoutSeconds)
   try await app.test(.live) { client in
     let port = try #require(client.port)
     try await body("http://127.0.0.1:\(port)")
   }
+}
+
+/// A raw TCP connection to the live server at `url` (a socket file descriptor), for probes
+/// below HTTP: idle and slow clients.
+func rawConnection(to url: String) throws -> Int32 {
+  let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = port.bigEndian
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  let connected = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  #expect(connected == 0)
+  return fd
 }
 
 let driver = try! CitizenID("110114197811271869")

@@ -29,7 +29,10 @@ import Testing
         #expect(status.cached["licences"] == defaultSet.licences.count)
         #expect(status.cached["vehicles"] == defaultSet.vehicles.count)
         #expect(status.cached["offences"] == OffenceCatalogue.current.offences.count)
-        #expect(status.cached["officers"] == defaultSet.officers.count)
+        // Need to know: a terminal holds only the officers of its own unit.
+        let unit = defaultSet.terminals.first { $0.id == status.terminal }?.unit
+        #expect(status.cached["officers"] == defaultSet.officers.filter { $0.unit == unit }.count)
+        #expect(status.cached["officers"] == 2)
       }
       // A central change reaches both on their next pull, and nothing else is re-sent.
       _ = try world.central().suspend(driver, until: nil, reason: "test")
@@ -54,7 +57,11 @@ import Testing
       let partial = try await local.changes(
         terminal: "T-BJ-0001", after: 0, limit: 100, signer: try terminal.requestSigner())
       try terminal.store.apply(partial, at: world.clock.now())
-      #expect(try terminal.store.syncState().cursor == 100)
+      // Entries meant for other terminals are left out: 100 entries reach past seq 100.
+      let cursor = try terminal.store.syncState().cursor
+      #expect(partial.changes.count == 100 && cursor == partial.changes.last?.seq && cursor > 100)
+      let expected = try world.central().changes(for: "T-BJ-0001", after: cursor, limit: 100_000)
+        .changes.count
       var batches: [Int64] = []
       let report = try await terminal.pull(transport: local, batchSize: 37) { cursor, _ in
         batches.append(cursor)
@@ -63,7 +70,7 @@ import Testing
       #expect(report.cursor == latest)
       #expect(batches == batches.sorted() && batches.last == latest)
       #expect(try terminal.store.counts()["licences"] == defaultSet.licences.count)
-      #expect(report.changes == Int(latest) - 100)
+      #expect(report.changes == expected)
     }
   }
 
@@ -101,7 +108,7 @@ import Testing
       let latest = try world.central().latestSequence()
       await #expect(
         throws: APIError(
-          status: 400, code: "cursor_ahead",
+          status: 409, code: "cursor_ahead",
           message:
             "cursor \(latest + 5) is ahead of central's newest change \(latest); this cache was not filled by this central store"
         )
@@ -130,7 +137,9 @@ import Testing
       _ = try terminal.lookup(driver)
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
       let pending = try terminal.store.outboxDepth()
-      #expect(pending == 5)  // login audit, lookup audit + check, violation + its audit
+      // First login: its audit entry, the PIN change's entry and record; lookup audit + check;
+      // violation + its audit.
+      #expect(pending == 7)
       let report = try await terminal.push(transport: local)
       #expect(report.accepted == pending && report.batches == 1)
       #expect(try terminal.store.outboxDepth() == 0)
@@ -210,7 +219,8 @@ import Testing
         try await local.push(tampered, signer: try one.requestSigner())
       }
       #expect(try world.central().latestSequence() == before)
-      #expect(try await one.push(transport: local).accepted == 1)
+      // The first login's audit entry, the PIN change's entry and its record.
+      #expect(try await one.push(transport: local).accepted == 3)
     }
   }
 }
@@ -303,7 +313,7 @@ import Testing
       let clock = AdjustableClock(base: world.clock)
       let terminal = try await world.terminal("T-BJ-0001", transport: local, clock: clock)
       clock.set(offsetSeconds: 3600)
-      try terminal.login(officer: "010001", pin: "010001")
+      try terminal.signIn("010001")
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
       let pending = try terminal.store.outboxDepth()
       let refused = await #expect(throws: APIError.self) {
@@ -346,25 +356,26 @@ import Testing
   func fiveWrongPINsLockUntilCentralUnlocks(_ wire: Wire) async throws {
     let world = try World()
     try await withTransport(wire, world) { local in
+      // 010007 is of T-BJ-0001's unit (东城); its initial PIN is its police number.
       let terminal = try await world.terminal("T-BJ-0001", transport: local)
       for attempt in 1...5 {
         #expect(throws: TerminalError.self, "attempt \(attempt)") {
-          try terminal.login(officer: "010002", pin: "000000")
+          try terminal.login(officer: "010007", pin: "000000")
         }
       }
       #expect(
         throws: TerminalError(
           .notAuthorised,
-          "officer 010002 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010002') and the terminal sync"
+          "officer 010007 is locked on this terminal after 5 wrong PINs; central must unlock them ('roadside central officer unlock 010007') and the terminal sync"
         )
       ) {
-        try terminal.login(officer: "010002", pin: "010002")
+        try terminal.login(officer: "010007", pin: "010007")
       }
-      _ = try world.central().unlockOfficer("010002", reason: "verified identity")
-      #expect(throws: TerminalError.self) { try terminal.login(officer: "010002", pin: "010002") }
+      _ = try world.central().unlockOfficer("010007", reason: "verified identity")
+      #expect(throws: TerminalError.self) { try terminal.signIn("010007") }
       _ = try await terminal.pull(transport: local)
-      try terminal.login(officer: "010002", pin: "010002")
-      #expect(try terminal.currentOfficer() == "010002")
+      try terminal.signIn("010007")
+      #expect(try terminal.currentOfficer() == "010007")
     }
   }
 
@@ -391,19 +402,20 @@ import Testing
       let terminal = try await world.terminal("T-BJ-0001", transport: local)
       for _ in 0..<3 { _ = try terminal.lookup(driver) }
       _ = try await terminal.push(transport: local)
-      #expect(try world.central().verifyAudit(terminal: "T-BJ-0001").verdict == .intact(entries: 4))
-      #expect(AuditChain.verify(try terminal.auditLog()) == .intact(entries: 4))
+      // The first login (and its PIN change) and three lookups.
+      #expect(try world.central().verifyAudit(terminal: "T-BJ-0001").verdict == .intact(entries: 5))
+      #expect(AuditChain.verify(try terminal.auditLog()) == .intact(entries: 5))
 
-      // A lost entry: the terminal's outbox loses the audit record of entry 6.
+      // A lost entry: the terminal's outbox loses the audit record of entry 7.
       _ = try terminal.lookup(driver)
       _ = try terminal.lookup(driver)
       _ = try terminal.lookup(driver)
       try Connection(path: world.terminalPath("T-BJ-0001")).execute(
-        "DELETE FROM outbox WHERE kind = 'audit' AND payload LIKE '%\"seq\":6,%'")
+        "DELETE FROM outbox WHERE kind = 'audit' AND payload LIKE '%\"seq\":7,%'")
       _ = try await terminal.push(transport: local)
       #expect(
         try world.central().verifyAudit(terminal: "T-BJ-0001").verdict
-          == .gap(afterSeq: 5, found: 7))
+          == .gap(afterSeq: 6, found: 8))
 
       // An edited entry is refused: its hash no longer matches.
       _ = try terminal.lookup(driver)

@@ -104,7 +104,7 @@ struct ELicenceWorld {
     let terminal = try await w.world.terminal("T-BJ-0001", transport: w.transport)
     let credential = try w.issue()
     w.world.clock.advance(seconds: 25 * 3600)
-    try terminal.login(officer: "010001", pin: "010001")
+    try terminal.signIn("010001")
     let report = try terminal.verify(try w.code(credential), vehicle: nil, nonce: nil)
     #expect(
       report.verdict.outcome == .undetermined
