@@ -430,7 +430,9 @@ enum CentralSchema {
           UPDATE change_log SET audience = key WHERE entity = 'terminal';
           -- Need to know: terminals no longer receive the PIN hash central keeps. Each gets a
           -- verifier bound to its id instead (appended when the store is next opened).
-          UPDATE change_log SET payload = json_remove(payload, '$.pinHash')
+          -- Those entries also reached terminals of every unit: from now on they reach none
+          -- (an audience no terminal has).
+          UPDATE change_log SET payload = json_remove(payload, '$.pinHash'), audience = ''
             WHERE entity = 'officer';
 
           -- A PIN set by central or the fixtures is initial: it must be changed at first login.
@@ -445,6 +447,26 @@ enum CentralSchema {
 
           -- Which device of a terminal id: a reset starts a new device with a new audit chain.
           ALTER TABLE terminals ADD COLUMN device INTEGER NOT NULL DEFAULT 1 CHECK (device >= 1);
+
+          -- Every PIN hash an officer had, by version (when it was set; '-' for the first):
+          -- a login's proof names the version it was made with.
+          CREATE TABLE officer_pins (
+            officer TEXT NOT NULL REFERENCES officers (id),
+            version TEXT NOT NULL,
+            hash TEXT NOT NULL CHECK (hash GLOB 'pbkdf2-sha256$*'),
+            PRIMARY KEY (officer, version)
+          ) STRICT, WITHOUT ROWID;
+          INSERT INTO officer_pins (officer, version, hash)
+            SELECT id, '-', pin_hash FROM officers WHERE pin_hash IS NOT NULL;
+
+          -- Wrong PINs in a row on each terminal's own chain, since its last good login or an
+          -- unlock: a login after 5 of them, with no unlock, means a lockout was removed.
+          CREATE TABLE terminal_pin_failures (
+            terminal TEXT NOT NULL REFERENCES terminals (id),
+            officer TEXT NOT NULL REFERENCES officers (id),
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            PRIMARY KEY (terminal, officer)
+          ) STRICT, WITHOUT ROWID;
 
           -- Who is logged in on each terminal, according to the audit chain it pushed.
           CREATE TABLE terminal_sessions (
@@ -466,6 +488,7 @@ enum CentralSchema {
             previous_hash TEXT NOT NULL,
             hash TEXT NOT NULL,
             record_id TEXT NOT NULL UNIQUE REFERENCES records (record_id),
+            proof TEXT,
             PRIMARY KEY (terminal, device, seq)
           ) STRICT, WITHOUT ROWID;
           -- The conflicts table again, with the kinds of officers central cannot place.
@@ -491,9 +514,21 @@ enum CentralSchema {
 
           INSERT INTO audit_entries_v9
             SELECT terminal, 1, seq, at, officer, action, subject, result, previous_hash, hash,
-              record_id FROM audit_entries;
+              record_id, NULL FROM audit_entries;
           DROP TABLE audit_entries;
           ALTER TABLE audit_entries_v9 RENAME TO audit_entries;
+
+          -- Sessions open when the store was upgraded, from the chains already pushed: each
+          -- terminal's last good login, unless a logout followed it.
+          INSERT INTO terminal_sessions (terminal, officer, started_at, last_activity_at)
+            SELECT l.terminal, l.officer, l.at,
+              (SELECT max(a.at) FROM audit_entries a
+                WHERE a.terminal = l.terminal AND a.seq >= l.seq AND a.officer = l.officer)
+            FROM audit_entries l
+            WHERE l.action = 'login' AND l.result = 'ok'
+              AND l.officer IN (SELECT id FROM officers)
+              AND l.seq = (SELECT max(x.seq) FROM audit_entries x WHERE x.terminal = l.terminal
+                AND (x.action = 'logout' OR (x.action = 'login' AND x.result = 'ok')));
           """, rebuildsTables: true),
     ])
 }

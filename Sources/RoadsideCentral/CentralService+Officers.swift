@@ -56,7 +56,8 @@ extension CentralService {
 
   /// Changes one officer and logs it to the terminals of their unit.
   private func changeOfficer(
-    _ id: String, action: String, reason: String?, _ change: (inout OfficerState) throws -> Void
+    _ id: String, action: String, reason: String?, _ change: (inout OfficerState) throws -> Void,
+    after: (OfficerState, any CentralWriting) throws -> Void = { _, _ in }
   ) throws -> OfficerState {
     let now = clock.now()
     return try store.write { tx in
@@ -67,6 +68,7 @@ extension CentralService {
       }
       try change(&officer)
       try tx.update(officer)
+      try after(officer, tx)
       try log(officer, to: try tx.terminals(), action: action, reason: reason, at: now, in: tx)
       return officer
     }
@@ -80,6 +82,8 @@ extension CentralService {
       $0.lockedAt = nil
       $0.lockedOn = nil
       $0.pinFailures = 0
+    } after: { officer, tx in
+      try tx.clearPINFailures(officer: officer.id)
     }
   }
 
@@ -91,23 +95,45 @@ extension CentralService {
       $0.pinHash = hash
       $0.pinMustChange = true
       $0.pinSetAt = now
+    } after: { officer, tx in
+      try tx.savePIN(officer: officer.id, version: now.description, hash: hash)
     }
   }
 
   // MARK: Following the audit chain
 
-  /// A conflict that a pushed audit entry reveals, before it is stored: a login on the very
-  /// terminal whose chain locked the officer, with no unlock since (its lockout was taken
-  /// out of the terminal's file).
-  func conflict(revealedBy entry: AuditEntry, in tx: any CentralWriting) throws -> ConflictDraft? {
+  /// A conflict that a pushed audit entry reveals, before it is stored. A good login whose
+  /// proof of the PIN does not verify with any PIN the officer had was not made by a login:
+  /// `unknown_officer`. One on a terminal whose own chain shows 5 wrong PINs since the last
+  /// good login there, with no unlock since, means the lockout was taken out of its file:
+  /// `lockout_bypassed`. Either way no session is recognised.
+  func conflict(revealedBy entry: AuditEntry, terminal: TerminalState, in tx: any CentralWriting)
+    throws -> ConflictDraft?
+  {
     guard entry.action == "login", entry.result == "ok",
-      let officer = try tx.officer(entry.officer), let lockedAt = officer.lockedAt,
-      officer.lockedOn == entry.terminal, lockedAt <= entry.at
+      let officer = try tx.officer(entry.officer), officer.unit == terminal.unit
     else { return nil }
+    guard let proof = entry.proof, let version = LoginProof.version(of: proof),
+      let text = try tx.pinHash(officer: officer.id, version: version),
+      let hash = try? PINHash(encoded: text),
+      LoginProof.verify(
+        proof, hash: hash, terminal: entry.terminal, officer: officer.id, seq: entry.seq,
+        at: entry.at.description)
+    else {
+      return ConflictDraft(
+        kind: "unknown_officer", licence: nil,
+        description:
+          "the login of officer \(officer.id) on \(entry.terminal) at \(entry.at) (audit entry \(entry.seq)) carries no valid proof of the officer's PIN: it was not made by a login",
+        resolution:
+          "no session is recognised: every record of that login is rejected; the unit must examine the terminal"
+      )
+    }
+    let failures = try tx.pinFailures(terminal: entry.terminal, officer: officer.id)
+    guard failures >= OfficerRules.maximumPINFailures else { return nil }
     return ConflictDraft(
       kind: "lockout_bypassed", licence: nil,
       description:
-        "officer \(officer.id) logged in on \(entry.terminal) at \(entry.at), though its own audit chain locked them there at \(lockedAt) after \(OfficerRules.maximumPINFailures) wrong PINs and central has not unlocked them: the lockout was removed from the terminal's file",
+        "officer \(officer.id) logged in on \(entry.terminal) at \(entry.at), though its own audit chain showed \(failures) wrong PINs in a row there and central has not unlocked them: the lockout was removed from the terminal's file",
       resolution:
         "no session is recognised: every record of that login is rejected (unknown_officer); the unit must examine the terminal"
     )
@@ -130,12 +156,19 @@ extension CentralService {
         TerminalSession(
           terminal: terminal.id, officer: officer.id, startedAt: entry.at,
           lastActivityAt: entry.at))
+      try tx.setPINFailures(terminal: terminal.id, officer: officer.id, 0)
       if officer.pinFailures != 0 {
         officer.pinFailures = 0
         try tx.update(officer)
       }
     case ("login", "wrong-pin"):
-      guard var officer = try tx.officer(entry.officer) else { return }
+      // Only a terminal of the officer's unit can lock them.
+      guard var officer = try tx.officer(entry.officer), officer.unit == terminal.unit else {
+        return
+      }
+      try tx.setPINFailures(
+        terminal: terminal.id, officer: officer.id,
+        try tx.pinFailures(terminal: terminal.id, officer: officer.id) + 1)
       officer.pinFailures += 1
       let locks = officer.lockedAt == nil && officer.pinFailures >= OfficerRules.maximumPINFailures
       if locks {
@@ -174,13 +207,13 @@ extension CentralService {
     guard known.unit == terminal.unit else {
       return "officer \(officer) is of \(known.unit), not of \(terminal.id)'s unit \(terminal.unit)"
     }
-    guard let session = try tx.session(terminal: terminal.id), session.officer == officer,
-      session.startedAt <= at
-    else {
+    // By the order of the terminal's records, not their times: a terminal whose clock was
+    // set back keeps its session, and so does central.
+    guard let session = try tx.session(terminal: terminal.id), session.officer == officer else {
       return
         "officer \(officer) was not logged in on \(terminal.id) at \(at) according to the audit chain it pushed"
     }
-    let idle = at.secondsSinceEpoch - session.lastActivityAt.secondsSinceEpoch
+    let idle = max(0, at.secondsSinceEpoch - session.lastActivityAt.secondsSinceEpoch)
     guard idle <= OfficerRules.sessionTimeoutSeconds else {
       return
         "the session of officer \(officer) on \(terminal.id) had ended by \(at): its last activity in the audit chain was at \(session.lastActivityAt)"
@@ -212,6 +245,18 @@ extension CentralService {
     return nil
   }
 
+  /// Tells `terminal` again the PIN in force for `officer`, after refusing its change: the
+  /// terminal drops the one it chose.
+  func resend(
+    officer id: String, to terminal: TerminalState, at now: Timestamp, in tx: any CentralWriting
+  )
+    throws
+  {
+    guard let officer = try tx.officer(id) else { return }
+    try log(
+      officer, to: [terminal], action: "officer.pin-change-refused", reason: nil, at: now, in: tx)
+  }
+
   /// Applies a PIN an officer chose on `terminal`, unless central set a newer one since.
   func apply(
     _ change: PINChangeRecord, terminal: TerminalState, at now: Timestamp,
@@ -223,6 +268,7 @@ extension CentralService {
     officer.pinMustChange = false
     officer.pinSetAt = change.at
     try tx.update(officer)
+    try tx.savePIN(officer: officer.id, version: change.at.description, hash: change.pinHash)
     try log(
       officer, to: try tx.terminals(), action: "officer.pin-change",
       reason: "chosen on \(terminal.id) at \(change.at)", at: now, in: tx)

@@ -183,17 +183,21 @@ extension CentralService {
       guard let reason = try officerRefusal(officer, at: at, terminal: terminal, in: tx) else {
         return nil
       }
-      let report: ConflictReport
+      let report: ConflictReport?
       if let raised = state.officerConflicts[officer] {
         report = raised
+      } else if state.storedRejections >= ConflictRules.maximumStoredRejections {
+        // Past the limit nothing more is stored for this terminal, conflicts included.
+        report = nil
       } else {
         let draft = unknownOfficer(reason, licence: licence)
-        report = try tx.insertConflict(
+        let raised = try tx.insertConflict(
           kind: draft.kind, terminal: batch.terminal, records: [record.recordID],
           licence: draft.licence, detectedAt: now, description: draft.description,
           resolution: draft.resolution)
-        try log(report, at: now, in: tx)
-        state.officerConflicts[officer] = report
+        try log(raised, at: now, in: tx)
+        state.officerConflicts[officer] = raised
+        report = raised
       }
       let told = try keepRejected(reason, conflict: report)
       return RecordAcknowledgement(
@@ -217,7 +221,7 @@ extension CentralService {
           "audit entry \(entry.seq) of \(batch.terminal) is already recorded with hash \(existing.hash.prefix(12))…; this one differs (edited)"
         )
       }
-      conflict = try self.conflict(revealedBy: entry, in: tx)
+      conflict = try self.conflict(revealedBy: entry, terminal: terminal, in: tx)
       let bypassed = conflict != nil
       afterInsert = {
         try tx.insert(entry, recordID: record.recordID)
@@ -398,9 +402,13 @@ extension CentralService {
         return try reject("the payload is not a PIN change")
       }
       if let refused = try rejectOfficer(change.officer, at: change.at, licence: nil) {
+        try resend(officer: change.officer, to: terminal, at: now, in: tx)
         return refused
       }
-      if let refusal = try pinChangeRefusal(change, in: tx) { return try reject(refusal) }
+      if let refusal = try pinChangeRefusal(change, in: tx) {
+        try resend(officer: change.officer, to: terminal, at: now, in: tx)
+        return try reject(refusal)
+      }
       afterInsert = { try self.apply(change, terminal: terminal, at: now, in: tx) }
     default:
       return try reject(

@@ -432,6 +432,10 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry?
   /// Who is logged in on the terminal according to its audit chain.
   func session(terminal: String) throws -> TerminalSession?
+  /// The officer's PIN hash of `version` (when it was set; `-` for the first).
+  func pinHash(officer: String, version: String) throws -> String?
+  /// Wrong PINs in a row for the officer on the terminal's own chain.
+  func pinFailures(terminal: String, officer: String) throws -> Int
   /// The key ring: public keys with their windows and states.
   func issuerKeys() throws -> [IssuerKey]
   /// The private key of `kid`, for signing.
@@ -487,6 +491,10 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
   /// Stores an audit entry of the terminal's current device; fails when it already has a
   /// different entry `seq`.
   func insert(_ entry: AuditEntry, recordID: String) throws
+  func savePIN(officer: String, version: String, hash: String) throws
+  func setPINFailures(terminal: String, officer: String, _ failures: Int) throws
+  /// Forgets every terminal's count of the officer's wrong PINs (an unlock).
+  func clearPINFailures(officer: String) throws
   func save(_ session: TerminalSession) throws
   func endSession(terminal: String) throws
   /// A reset terminal id: a new device, with a new audit chain and no session.

@@ -388,7 +388,8 @@ struct Access: CentralWriting {
   func auditEntries(terminal: String) throws -> [AuditEntry] {
     try db.fetchAll(
       """
-      SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
+      SELECT seq, at, officer, action, subject, result, previous_hash, hash, proof
+      FROM audit_entries
       WHERE terminal = ?1 AND device = (SELECT device FROM terminals WHERE id = ?1) ORDER BY seq
       """, terminal
     ) { auditRow($0, terminal: terminal) }
@@ -397,7 +398,8 @@ struct Access: CentralWriting {
   func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry? {
     try db.fetchOne(
       """
-      SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_entries
+      SELECT seq, at, officer, action, subject, result, previous_hash, hash, proof
+      FROM audit_entries
       WHERE terminal = ?1 AND device = (SELECT device FROM terminals WHERE id = ?1) AND seq = ?2
       """, terminal, seq
     ) { auditRow($0, terminal: terminal) }
@@ -408,12 +410,25 @@ struct Access: CentralWriting {
       seq: row.int64(0), terminal: terminal,
       at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0), officer: row.text(2),
       action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
-      hash: row.text(7))
+      hash: row.text(7), proof: row.optionalText(8))
   }
 
   func rejectedRecordCount(terminal: String) throws -> Int {
     try db.fetchOne(
       "SELECT count(*) FROM records WHERE terminal = ? AND outcome = 'rejected'", terminal
+    ) { $0.int(0) } ?? 0
+  }
+
+  func pinHash(officer: String, version: String) throws -> String? {
+    try db.fetchOne(
+      "SELECT hash FROM officer_pins WHERE officer = ? AND version = ?", officer, version
+    ) { $0.text(0) }
+  }
+
+  func pinFailures(terminal: String, officer: String) throws -> Int {
+    try db.fetchOne(
+      "SELECT failures FROM terminal_pin_failures WHERE terminal = ? AND officer = ?", terminal,
+      officer
     ) { $0.int(0) } ?? 0
   }
 
@@ -499,11 +514,12 @@ struct Access: CentralWriting {
     try db.execute(
       """
       INSERT INTO audit_entries (terminal, device, seq, at, officer, action, subject, result,
-        previous_hash, hash, record_id)
-      VALUES (?1, (SELECT device FROM terminals WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        previous_hash, hash, record_id, proof)
+      VALUES (?1, (SELECT device FROM terminals WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+        ?10, ?11)
       """, e.terminal, e.seq, e.at.description, e.officer, e.action, e.subject, e.result,
       e.previousHash,
-      e.hash, recordID)
+      e.hash, recordID, e.proof)
   }
 
   func save(_ session: TerminalSession) throws {
@@ -515,6 +531,26 @@ struct Access: CentralWriting {
         started_at = excluded.started_at, last_activity_at = excluded.last_activity_at
       """, session.terminal, session.officer, session.startedAt.description,
       session.lastActivityAt.description)
+  }
+
+  func savePIN(officer: String, version: String, hash: String) throws {
+    try db.execute(
+      """
+      INSERT INTO officer_pins (officer, version, hash) VALUES (?, ?, ?)
+      ON CONFLICT (officer, version) DO UPDATE SET hash = excluded.hash
+      """, officer, version, hash)
+  }
+
+  func setPINFailures(terminal: String, officer: String, _ failures: Int) throws {
+    try db.execute(
+      """
+      INSERT INTO terminal_pin_failures (terminal, officer, failures) VALUES (?, ?, ?)
+      ON CONFLICT (terminal, officer) DO UPDATE SET failures = excluded.failures
+      """, terminal, officer, failures)
+  }
+
+  func clearPINFailures(officer: String) throws {
+    try db.execute("DELETE FROM terminal_pin_failures WHERE officer = ?", officer)
   }
 
   func endSession(terminal: String) throws {
@@ -583,6 +619,7 @@ struct Access: CentralWriting {
     try db.execute(
       "INSERT INTO officers (id, name, unit, pin_hash) VALUES (?, ?, ?, ?)", o.id, o.name, o.unit,
       o.pinHash.encoded)
+    try savePIN(officer: o.id, version: "-", hash: o.pinHash.encoded)
   }
 
   func update(_ o: OfficerState) throws {

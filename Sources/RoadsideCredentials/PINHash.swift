@@ -58,9 +58,7 @@ public struct PINHash: Sendable, Hashable, Codable, CustomStringConvertible {
     guard (try? PINHash.validate(pin: pin)) != nil,
       let candidate = try? PINHash.derive(pin: pin, salt: salt, iterations: iterations)
     else { return false }
-    var difference: UInt8 = 0
-    for (a, b) in zip(candidate, hash) { difference |= a ^ b }
-    return difference == 0 && candidate.count == hash.count
+    return constantTimeEqual(candidate, hash)
   }
 
   /// Refuses a new PIN that is easy to guess: the officer's police number (every initial
@@ -152,19 +150,73 @@ public struct TerminalPINVerifier: Sendable, Hashable, CustomStringConvertible {
 
   /// Whether `pin` is the officer's PIN, checked on `terminal` (constant-time compare).
   public func matches(_ pin: String, terminal: String) -> Bool {
+    derivedHash(of: pin, terminal: terminal) != nil
+  }
+
+  /// The hash central keeps (PBKDF2 of `pin`), when `pin` is the officer's PIN: what a login
+  /// proves knowledge of (``LoginProof``). The terminal holds it only while it logs in.
+  public func derivedHash(of pin: String, terminal: String) -> [UInt8]? {
     guard (try? PINHash.validate(pin: pin)) != nil,
       let derived = try? PINHash.derive(pin: pin, salt: salt, iterations: iterations)
-    else { return false }
+    else { return nil }
     let candidate = TerminalPINVerifier.mac(key: derived, terminal: terminal)
-    var difference: UInt8 = 0
-    for (a, b) in zip(candidate, mac) { difference |= a ^ b }
-    return difference == 0 && candidate.count == mac.count
+    guard constantTimeEqual(candidate, mac) else { return nil }
+    return derived
   }
 
   static func mac(key: [UInt8], terminal: String) -> [UInt8] {
     let code = HMAC<SHA256>.authenticationCode(
       for: Data("roadside-pin-terminal-v1\n\(terminal)".utf8), using: SymmetricKey(data: key))
     return [UInt8](code)
+  }
+}
+
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+  var difference: UInt8 = 0
+  for (x, y) in zip(a, b) { difference |= x ^ y }
+  return difference == 0 && a.count == b.count
+}
+
+/// Proof, carried by a login's audit entry, that whoever logged in knew the PIN: an
+/// HMAC-SHA256, keyed with the PIN's hash central keeps, of the terminal, the officer, the
+/// entry's sequence number and time and the PIN's version, written `<hex>@<version>`. The
+/// terminal's file holds only its bound verifier, from which the key cannot be computed, so a
+/// login entry written into the file by hand carries no valid proof.
+public enum LoginProof {
+  /// `version`: when the PIN in force was set (`pinSetAt`), or `-` for a fixture's.
+  public static func make(
+    hash: [UInt8], terminal: String, officer: String, seq: Int64, at: String, version: String
+  ) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    let hex = code(hash, terminal, officer, seq, at, version).flatMap {
+      [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]]
+    }
+    return String(decoding: hex, as: UTF8.self) + "@" + version
+  }
+
+  /// The version a proof names (which of the officer's PINs central checks it with).
+  public static func version(of proof: String) -> String? {
+    guard let at = proof.firstIndex(of: "@") else { return nil }
+    return String(proof[proof.index(after: at)...])
+  }
+
+  public static func verify(
+    _ proof: String, hash: PINHash, terminal: String, officer: String, seq: Int64, at: String
+  ) -> Bool {
+    guard let version = version(of: proof) else { return false }
+    let expected = make(
+      hash: hash.hash, terminal: terminal, officer: officer, seq: seq, at: at, version: version)
+    return constantTimeEqual(Array(expected.utf8), Array(proof.utf8))
+  }
+
+  static func code(
+    _ hash: [UInt8], _ terminal: String, _ officer: String, _ seq: Int64, _ at: String,
+    _ version: String
+  ) -> [UInt8] {
+    let text = ["roadside-login-v1", terminal, officer, String(seq), at, version].joined(
+      separator: "\n")
+    return [UInt8](
+      HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: hash)))
   }
 }
 

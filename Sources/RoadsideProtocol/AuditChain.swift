@@ -17,13 +17,18 @@ public struct AuditEntry: Sendable, Codable, Equatable {
   public let previousHash: String
   /// Hex SHA-256 over this entry's fields and `previousHash`.
   public let hash: String
+  /// For a successful login: proof that whoever logged in knew the officer's PIN, which
+  /// central can check and the terminal's file cannot produce (`LoginProof`). Covered by
+  /// `hash` when present; absent from every other entry.
+  public let proof: String?
 
   public static let genesis = String(repeating: "0", count: 64)
 
   public init(
     seq: Int64, terminal: String, at: Timestamp, officer: String, action: String, subject: String,
-    result: String, previousHash: String, hash: String
+    result: String, previousHash: String, hash: String, proof: String? = nil
   ) {
+    self.proof = proof
     self.seq = seq
     self.terminal = terminal
     self.at = at
@@ -38,35 +43,38 @@ public struct AuditEntry: Sendable, Codable, Equatable {
   /// Builds the entry that follows `previous` (or the first), computing its hash.
   public static func next(
     after previous: AuditEntry?, terminal: String, at: Timestamp, officer: String,
-    action: String, subject: String, result: String
-  ) -> AuditEntry {
+    action: String, subject: String, result: String, proof: ((Int64) throws -> String)? = nil
+  ) throws -> AuditEntry {
     let seq = (previous?.seq ?? 0) + 1
     let previousHash = previous?.hash ?? genesis
+    let proof = try proof?(seq)
     return AuditEntry(
       seq: seq, terminal: terminal, at: at, officer: officer, action: action, subject: subject,
       result: result, previousHash: previousHash,
       hash: digest(
         seq: seq, terminal: terminal, at: at, officer: officer, action: action, subject: subject,
-        result: result, previousHash: previousHash))
+        result: result, previousHash: previousHash, proof: proof),
+      proof: proof)
   }
 
   /// The hash input is the fields joined by newlines (fields never contain one: they are
   /// codes, IDs and ISO times; any newline is replaced by a space before hashing).
   static func digest(
     seq: Int64, terminal: String, at: Timestamp, officer: String, action: String,
-    subject: String, result: String, previousHash: String
+    subject: String, result: String, previousHash: String, proof: String?
   ) -> String {
-    let fields = [
-      "roadside-audit-v1", String(seq), terminal, at.description, officer, action, subject, result,
-      previousHash,
-    ].map { $0.replacingOccurrences(of: "\n", with: " ") }
+    let fields =
+      ([
+        "roadside-audit-v1", String(seq), terminal, at.description, officer, action, subject,
+        result, previousHash,
+      ] + (proof.map { [$0] } ?? [])).map { $0.replacingOccurrences(of: "\n", with: " ") }
     return Hex.sha256(Data(fields.joined(separator: "\n").utf8))
   }
 
   public var computedHash: String {
     AuditEntry.digest(
       seq: seq, terminal: terminal, at: at, officer: officer, action: action, subject: subject,
-      result: result, previousHash: previousHash)
+      result: result, previousHash: previousHash, proof: proof)
   }
 }
 

@@ -287,6 +287,7 @@ public struct Terminal {
             "UPDATE outbox SET state = ?, acknowledgement = ? WHERE record_id = ? AND state = 'pending'",
             state,
             String(decoding: try encoder.encode(ack), as: UTF8.self), ack.recordID)
+          try store.acknowledgedPINChange(recordID: ack.recordID)
           if let conflict = ack.conflict ?? ack.first?.conflict {
             try store.storeConflict(
               conflict, body: String(decoding: try encoder.encode(conflict), as: UTF8.self))
@@ -362,14 +363,18 @@ public struct Terminal {
         return .failure(TerminalError(kind, message))
       }
       guard
-        let (verifierText, generation, mustChange, lockedAt, lockedOn) = try store.db.fetchOne(
-          """
-          SELECT pin_hash, unlock_generation, pin_must_change, locked_at, locked_on FROM officers
-          WHERE id = ?
-          """, officer,
-          map: {
-            ($0.optionalText(0), $0.int(1), $0.bool(2), $0.optionalText(3), $0.optionalText(4))
-          })
+        let (verifierText, generation, mustChange, lockedAt, lockedOn, version) =
+          try store.db.fetchOne(
+            """
+            SELECT pin_hash, unlock_generation, pin_must_change, locked_at, locked_on,
+              coalesce(pin_set_at, '-') FROM officers WHERE id = ?
+            """, officer,
+            map: {
+              (
+                $0.optionalText(0), $0.int(1), $0.bool(2), $0.optionalText(3),
+                $0.optionalText(4), $0.text(5)
+              )
+            })
       else {
         return try refuse(
           "unknown-officer", .notAuthorised,
@@ -399,7 +404,7 @@ public struct Terminal {
           "officer \(officer) has no PIN set for this terminal; central must set one ('roadside central officer set-pin \(officer)') and the terminal sync"
         )
       }
-      guard verifier.matches(pin, terminal: terminalID) else {
+      guard let derived = verifier.derivedHash(of: pin, terminal: terminalID) else {
         try store.db.execute(
           """
           INSERT INTO lockouts (officer, failures, unlock_generation) VALUES (?, 1, ?)
@@ -438,10 +443,19 @@ public struct Terminal {
         ON CONFLICT (id) DO UPDATE SET officer = excluded.officer, started_at = excluded.started_at,
           last_activity_at = excluded.last_activity_at
         """, officer, now.description, now.description)
-      try appendAudit(officer: officer, action: "login", subject: officer, result: "ok", at: now)
+      // The entry proves the PIN to central, which keeps the key this proof needs.
+      try appendAudit(officer: officer, action: "login", subject: officer, result: "ok", at: now) {
+        LoginProof.make(
+          hash: derived, terminal: terminalID, officer: officer, seq: $0, at: now.description,
+          version: version)
+      }
       if let chosen {
+        // Pending until central acknowledges the change: central's notices do not replace it.
         try store.db.execute(
-          "UPDATE officers SET pin_hash = ?, pin_must_change = 0, pin_set_at = ? WHERE id = ?",
+          """
+          UPDATE officers SET pin_hash = ?, pin_must_change = 0, pin_set_at = ?, pin_pending = 1
+          WHERE id = ?
+          """,
           chosen.bound(to: terminalID).encoded, now.description, officer)
         try appendAudit(
           officer: officer, action: "pin-change", subject: officer, result: "ok", at: now)
@@ -578,7 +592,8 @@ public struct Terminal {
 
   /// Appends an audit entry and its outbox record. Call inside a transaction.
   func appendAudit(
-    officer: String, action: String, subject: String, result: String, at now: Timestamp
+    officer: String, action: String, subject: String, result: String, at now: Timestamp,
+    proof: ((Int64) throws -> String)? = nil
   ) throws {
     let terminal = try store.identity().terminal
     let previous = try store.db.fetchOne(
@@ -590,17 +605,16 @@ public struct Terminal {
         action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
         hash: row.text(7))
     }
-    let entry = AuditEntry.next(
+    let entry = try AuditEntry.next(
       after: previous, terminal: terminal, at: now, officer: officer, action: action,
-      subject: subject,
-      result: result)
+      subject: subject, result: result, proof: proof)
     try store.db.execute(
       """
-      INSERT INTO audit_log (seq, at, officer, action, subject, result, previous_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO audit_log (seq, at, officer, action, subject, result, previous_hash, hash, proof)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       """, entry.seq, entry.at.description, entry.officer, entry.action, entry.subject,
       entry.result,
-      entry.previousHash, entry.hash)
+      entry.previousHash, entry.hash, entry.proof)
     try appendOutbox(kind: "audit", entry, at: now)
   }
 
@@ -624,13 +638,13 @@ public struct Terminal {
   public func auditLog() throws -> [AuditEntry] {
     let terminal = try store.identity().terminal
     return try store.db.fetchAll(
-      "SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_log ORDER BY seq"
+      "SELECT seq, at, officer, action, subject, result, previous_hash, hash, proof FROM audit_log ORDER BY seq"
     ) { row in
       AuditEntry(
         seq: row.int64(0), terminal: terminal, at: Timestamp(iso: row.text(1))!,
         officer: row.text(2),
         action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
-        hash: row.text(7))
+        hash: row.text(7), proof: row.optionalText(8))
     }
   }
 

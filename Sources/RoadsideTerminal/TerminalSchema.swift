@@ -255,6 +255,12 @@ enum TerminalSchema {
           ALTER TABLE officers ADD COLUMN pin_set_at TEXT;
           ALTER TABLE officers ADD COLUMN locked_at TEXT;
           ALTER TABLE officers ADD COLUMN locked_on TEXT;
+          -- A PIN chosen here that central has not acknowledged yet.
+          ALTER TABLE officers ADD COLUMN pin_pending INTEGER NOT NULL DEFAULT 0;
+          -- Need to know: only the officers of this terminal's unit.
+          DELETE FROM officers WHERE unit <> (SELECT unit FROM identity);
+          -- A successful login's proof of the PIN (LoginProof), covered by the entry's hash.
+          ALTER TABLE audit_log ADD COLUMN proof TEXT;
           """),
     ])
 }

@@ -173,6 +173,21 @@ public final class TerminalStore {
     }
   }
 
+  /// Central answered a `pin_change` record: from now on its notices of the officer apply
+  /// (after a refusal it sends this terminal the PIN in force). The outbox keeps the record
+  /// without the hash it carried.
+  func acknowledgedPINChange(recordID: String) throws {
+    guard
+      let payload = try db.fetchOne(
+        "SELECT payload FROM outbox WHERE record_id = ? AND kind = 'pin_change'", recordID,
+        map: { $0.text(0) }),
+      let change = try? JSONDecoder().decode(PINChangeRecord.self, from: Data(payload.utf8))
+    else { return }
+    try db.execute("UPDATE officers SET pin_pending = 0 WHERE id = ?", change.officer)
+    try db.execute(
+      "UPDATE outbox SET payload = json_remove(payload, '$.pinHash') WHERE record_id = ?", recordID)
+  }
+
   /// Notes a failed pull (the cursor stays where it was).
   public func recordSyncFailure(_ message: String, at now: Timestamp) throws {
     try db.execute(
@@ -228,7 +243,7 @@ public final class TerminalStore {
         return
       }
       let o = try decode(WireOfficer.self)
-      // A PIN chosen here after central's notice was written stays until central echoes it.
+      // A PIN chosen here and not yet acknowledged by central stays until central answers.
       try db.execute(
         """
         INSERT INTO officers (id, name, unit, pin_hash, unlock_generation, pin_must_change,
@@ -236,11 +251,10 @@ public final class TerminalStore {
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit,
           unlock_generation = excluded.unlock_generation, locked_at = excluded.locked_at,
           locked_on = excluded.locked_on,
-          pin_hash = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
-            THEN officers.pin_hash ELSE excluded.pin_hash END,
-          pin_must_change = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
+          pin_hash = CASE WHEN officers.pin_pending THEN officers.pin_hash ELSE excluded.pin_hash END,
+          pin_must_change = CASE WHEN officers.pin_pending
             THEN officers.pin_must_change ELSE excluded.pin_must_change END,
-          pin_set_at = CASE WHEN officers.pin_set_at > coalesce(excluded.pin_set_at, '')
+          pin_set_at = CASE WHEN officers.pin_pending
             THEN officers.pin_set_at ELSE excluded.pin_set_at END
         """, o.id, o.name, o.unit, o.pinVerifier, o.unlockGeneration, o.pinMustChange ?? false,
         o.pinSetAt?.description, o.lockedAt?.description, o.lockedOn)

@@ -104,7 +104,7 @@ import Testing
         try world.central().conflicts().first { $0.kind == "lockout_bypassed" })
       #expect(
         bypass.description
-          == "officer 010007 logged in on T-BJ-0001 at \(world.clock.now()), though its own audit chain locked them there at \(locked.lockedAt!) after 5 wrong PINs and central has not unlocked them: the lockout was removed from the terminal's file"
+          == "officer 010007 logged in on T-BJ-0001 at \(world.clock.now()), though its own audit chain showed 5 wrong PINs in a row there and central has not unlocked them: the lockout was removed from the terminal's file"
       )
 
       // Once central unlocks them, both terminals let the officer in again.
@@ -113,6 +113,66 @@ import Testing
       try other.signIn("010007")
       #expect(try other.currentOfficer() == "010007")
     }
+  }
+
+  /// A login entry written into the chain by hand: its hash is right (the chain has no key),
+  /// but it cannot prove the PIN.
+  @Test func aForgedLoginEntryIsNoLogin() async throws {
+    let world = try World()
+    let local = InProcessTransport(endpoint: world.endpoint)
+    let terminal = try await world.terminal("T-BJ-0001", transport: local)
+    _ = try await terminal.push(transport: local)
+    let db = try Connection(path: world.terminalPath("T-BJ-0001"))
+    let last = try #require(try terminal.auditLog().last)
+    let forged = try AuditEntry.next(
+      after: last, terminal: "T-BJ-0001", at: world.clock.now(), officer: "010007",
+      action: "login", subject: "010007", result: "ok",
+      proof: { _ in String(repeating: "0", count: 64) + "@-" })
+    try db.execute(
+      """
+      INSERT INTO audit_log (seq, at, officer, action, subject, result, previous_hash, hash, proof)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, forged.seq, forged.at.description, forged.officer, forged.action, forged.subject,
+      forged.result, forged.previousHash, forged.hash, forged.proof)
+    let payload = String(decoding: try JSONEncoder().encode(forged), as: UTF8.self)
+    try db.execute(
+      """
+      INSERT INTO outbox (seq, record_id, kind, created_at, payload)
+      VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM outbox), 'forged-login', 'audit', ?, ?)
+      """, forged.at.description, payload)
+    try forgeSession(world, "T-BJ-0001", officer: "010007")
+    try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
+    let report = try await terminal.push(transport: local)
+    #expect(report.rejected == 1 && report.conflicts == 1)
+    let descriptions = try world.central().conflicts().filter { $0.kind == "unknown_officer" }
+      .map(\.description)
+    #expect(
+      descriptions.contains(
+        "the login of officer 010007 on T-BJ-0001 at \(world.clock.now()) (audit entry \(forged.seq)) carries no valid proof of the officer's PIN: it was not made by a login"
+      ))
+    #expect(AuditChain.verify(try terminal.auditLog()) == .intact(entries: Int(forged.seq) + 1))
+  }
+
+  /// Wrong PINs spread over two terminals lock the officer at central, but the terminal that
+  /// saw only one of them has removed nothing: its login and records stand.
+  @Test func aLockAtCentralIsNoBypassOnATerminalThatSawFewWrongPINs() async throws {
+    let world = try World()
+    _ = try world.central().addTerminal(
+      id: "T-BJ-0101", unit: "北京市公安局公安交通管理局东城交通支队", reason: "test")
+    let local = InProcessTransport(endpoint: world.endpoint)
+    let one = try await world.terminal("T-BJ-0001", transport: local)
+    let two = try await world.terminal("T-BJ-0101", transport: local, seed: 2)
+    for _ in 1...4 {
+      #expect(throws: TerminalError.self) { try two.login(officer: "010007", pin: "999999") }
+    }
+    _ = try await two.push(transport: local)
+    #expect(throws: TerminalError.self) { try one.login(officer: "010007", pin: "999999") }
+    try one.signIn("010007")
+    try one.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
+    let report = try await one.push(transport: local)
+    #expect(report.rejected == 0 && report.conflicts == 0)
+    let officer = try #require(try world.central().officers().first { $0.id == "010007" })
+    #expect(officer.lockedOn == "T-BJ-0001")
   }
 
   @Test func pinVerifiersAreBoundToTheirTerminalAndTheChosenPINReachesTheUnit() async throws {
