@@ -117,7 +117,7 @@ extension CentralService {
       let text = try tx.pinHash(officer: officer.id, version: version),
       let hash = try? PINHash(encoded: text),
       LoginProof.verify(
-        proof, hash: hash, terminal: entry.terminal, officer: officer.id, seq: entry.seq,
+        proof, hash: hash.hash, terminal: entry.terminal, officer: officer.id, seq: entry.seq,
         at: entry.at.description)
     else {
       return ConflictDraft(

@@ -224,32 +224,13 @@ public struct OfficerNotice: Sendable, Hashable, Codable {
   public let id: String
   public let name: String
   public let unit: String
-  /// `pbkdf2-sha256-terminal$…`, or null when no PIN is set.
+  /// `pbkdf2-sha256-terminal$…`, absent when no PIN is set.
   public let pinVerifier: String?
   public let pinMustChange: Bool
   public let pinSetAt: Timestamp?
   public let unlockGeneration: Int
   public let lockedAt: Timestamp?
   public let lockedOn: String?
-
-  enum CodingKeys: String, CodingKey {
-    case id, name, unit, pinVerifier, pinMustChange, pinSetAt, unlockGeneration, lockedAt,
-      lockedOn
-  }
-
-  /// Writes every field, absent ones as `null`.
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(name, forKey: .name)
-    try c.encode(unit, forKey: .unit)
-    try c.encode(pinVerifier, forKey: .pinVerifier)
-    try c.encode(pinMustChange, forKey: .pinMustChange)
-    try c.encode(pinSetAt, forKey: .pinSetAt)
-    try c.encode(unlockGeneration, forKey: .unlockGeneration)
-    try c.encode(lockedAt, forKey: .lockedAt)
-    try c.encode(lockedOn, forKey: .lockedOn)
-  }
 }
 
 /// Who is logged in on a terminal, according to the audit chain it pushed.

@@ -27,11 +27,11 @@ public actor CentralEndpoint {
   /// The signed request's terminal, within its rate.
   private func authenticated(_ signed: SignedRequest) throws -> TerminalState {
     let terminal = try service.authenticate(signed)
-    if let wait = rateLimiter?.admit(terminal.id) {
+    if let rateLimiter, let wait = rateLimiter.admit(terminal.id) {
       throw APIError(
         status: 429, code: "rate_limited",
         message:
-          "terminal \(terminal.id) sent more than \(Int(rateLimiter!.burst)) requests in a burst; wait \(wait) s and retry"
+          "terminal \(terminal.id) sent more than \(Int(rateLimiter.burst)) requests in a burst; wait \(wait) s and retry"
       )
     }
     return terminal

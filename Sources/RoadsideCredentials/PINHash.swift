@@ -177,49 +177,6 @@ func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
   return difference == 0 && a.count == b.count
 }
 
-/// Proof, carried by a login's audit entry, that whoever logged in knew the PIN: an
-/// HMAC-SHA256, keyed with the PIN's hash central keeps, of the terminal, the officer, the
-/// entry's sequence number and time and the PIN's version, written `<hex>@<version>`. The
-/// terminal's file holds only its bound verifier, from which the key cannot be computed, so a
-/// login entry written into the file by hand carries no valid proof.
-public enum LoginProof {
-  /// `version`: when the PIN in force was set (`pinSetAt`), or `-` for a fixture's.
-  public static func make(
-    hash: [UInt8], terminal: String, officer: String, seq: Int64, at: String, version: String
-  ) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    let hex = code(hash, terminal, officer, seq, at, version).flatMap {
-      [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]]
-    }
-    return String(decoding: hex, as: UTF8.self) + "@" + version
-  }
-
-  /// The version a proof names (which of the officer's PINs central checks it with).
-  public static func version(of proof: String) -> String? {
-    guard let at = proof.firstIndex(of: "@") else { return nil }
-    return String(proof[proof.index(after: at)...])
-  }
-
-  public static func verify(
-    _ proof: String, hash: PINHash, terminal: String, officer: String, seq: Int64, at: String
-  ) -> Bool {
-    guard let version = version(of: proof) else { return false }
-    let expected = make(
-      hash: hash.hash, terminal: terminal, officer: officer, seq: seq, at: at, version: version)
-    return constantTimeEqual(Array(expected.utf8), Array(proof.utf8))
-  }
-
-  static func code(
-    _ hash: [UInt8], _ terminal: String, _ officer: String, _ seq: Int64, _ at: String,
-    _ version: String
-  ) -> [UInt8] {
-    let text = ["roadside-login-v1", terminal, officer, String(seq), at, version].joined(
-      separator: "\n")
-    return [UInt8](
-      HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: hash)))
-  }
-}
-
 public enum PINError: Error, Sendable, Equatable, CustomStringConvertible {
   case badFormat
   case malformedHash

@@ -471,15 +471,7 @@ public struct Terminal {
   /// 16 bytes for a PIN salt, from the terminal's id source (system randomness in the CLI,
   /// a seed in simulated worlds).
   private func saltBytes() -> [UInt8] {
-    let hex = identifiers.nextUUID().replacingOccurrences(of: "-", with: "")
-    var bytes: [UInt8] = []
-    var index = hex.startIndex
-    while index < hex.endIndex, bytes.count < 16 {
-      let next = hex.index(index, offsetBy: 2)
-      bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-      index = next
-    }
-    return bytes
+    Array(SHA256.hash(data: Data(identifiers.nextUUID().utf8)).prefix(16))
   }
 
   public func logout() throws {
