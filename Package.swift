@@ -70,7 +70,7 @@ let package = Package(
       name: "RoadsideCentral",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCredentials",
-        "RoadsideProtocol", "RoadsideBank",
+        "RoadsideProtocol", "RoadsideBankProtocol",
       ],
       swiftSettings: upcoming
     ),
@@ -87,12 +87,11 @@ let package = Package(
     .target(
       name: "RoadsideSync",
       dependencies: [
-        "RoadsideDomain", "RoadsideProtocol",
+        "RoadsideProtocol",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOFoundationCompat", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
-        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),
@@ -120,7 +119,6 @@ let package = Package(
         .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Logging", package: "swift-log"),
-        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),
@@ -128,8 +126,8 @@ let package = Package(
     .target(
       name: "RoadsideTerminal",
       dependencies: [
-        "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol", "RoadsideFixtures",
-        "RoadsideCredentials", .product(name: "Crypto", package: "swift-crypto"),
+        "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol", "RoadsideCredentials",
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),
@@ -146,25 +144,31 @@ let package = Package(
     .target(
       name: "RoadsideBench",
       dependencies: [
-        "CSQLite", "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
+        "CSQLite", "RoadsideDomain", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideCentralServer", "RoadsideProtocol", "RoadsideSync", "RoadsideTerminal",
         "RoadsideCredentials",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
     ),
-    // The thin command-line front end.
+    // What central and a bank say to each other: the deduction API's values and errors and the
+    // client protocol. Central links this, never the simulated bank.
+    .target(
+      name: "RoadsideBankProtocol",
+      dependencies: ["RoadsideDomain"],
+      swiftSettings: upcoming
+    ),
     // The simulated bank: accounts, mandates, idempotent deductions, injectable faults.
     .target(
       name: "RoadsideBank",
-      dependencies: ["RoadsideDomain", "RoadsideStorage"],
+      dependencies: ["RoadsideDomain", "RoadsideStorage", "RoadsideBankProtocol"],
       swiftSettings: upcoming
     ),
     // The bank over HTTP: its server (Hummingbird) and the client central uses.
     .target(
       name: "RoadsideBankHTTP",
       dependencies: [
-        "RoadsideBank", "RoadsideDomain", "RoadsideServing",
+        "RoadsideBank", "RoadsideBankProtocol", "RoadsideDomain", "RoadsideServing",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -184,6 +188,7 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideProtocol", "RoadsideCredentials", "RoadsideHolder", "RoadsideBank",
+        "RoadsideBankProtocol",
         "RoadsideFixtures", "RoadsideStorage",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -206,6 +211,7 @@ let package = Package(
         "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
+        "RoadsideBankProtocol",
         "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -233,14 +239,17 @@ let package = Package(
     ),
     .testTarget(
       name: "RoadsideCentralTests",
-      dependencies: ["RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage"],
+      dependencies: [
+        "RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol",
+      ],
       swiftSettings: upcoming
     ),
     .testTarget(
       name: "RoadsideSyncTests",
       dependencies: [
         "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
-        "RoadsideProtocol", "RoadsideBank", "RoadsideBankHTTP", "RoadsideCredentials",
+        "RoadsideProtocol", "RoadsideBank", "RoadsideBankProtocol", "RoadsideBankHTTP",
+        "RoadsideCredentials",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideServing",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),

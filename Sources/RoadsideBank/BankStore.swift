@@ -1,4 +1,5 @@
 import Foundation
+public import RoadsideBankProtocol
 public import RoadsideDomain
 import RoadsideStorage
 
@@ -129,7 +130,7 @@ public final class BankStore {
         throw BankError(.keyReused, "key \(request.key) belongs to another client of this bank")
       }
       if let first = try result(request.key) {
-        guard first.amount == request.amount || first.outcome == "cancelled" else {
+        guard first.amount == request.amount || first.outcome == .cancelled else {
           throw BankError(
             .keyReused,
             "key \(request.key) was first used for \(first.amount.yuanText), not \(request.amount.yuanText)"
@@ -165,7 +166,7 @@ public final class BankStore {
       try db.execute(
         "INSERT INTO deductions (key, licence, account, amount_fen, outcome, reason, at, day, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         request.key, request.licence, request.account, request.amount.fen,
-        reason == nil ? "settled" : "failed", reason, request.at.description,
+        (reason == nil ? BankOutcome.settled : .failed).rawValue, reason, request.at.description,
         request.at.chinaDate.description, client)
       return try result(request.key)!
     }
@@ -176,7 +177,7 @@ public final class BankStore {
       "SELECT key, outcome, reason, amount_fen, at, refunded_at FROM deductions WHERE key = ?", key
     ) { row in
       DeductionResult(
-        key: row.text(0), outcome: row.text(1), reason: row.optionalText(2),
+        key: row.text(0), outcome: try row.value(1), reason: row.optionalText(2),
         amount: Money(fen: row.int64(3)), at: Timestamp(iso: row.text(4))!,
         refundedAt: row.optionalText(5).flatMap { Timestamp(iso: $0) })
     }
@@ -218,8 +219,8 @@ public final class BankStore {
         throw BankError(.notFound, "the bank has no deduction with key \(key)")
       }
       switch first.outcome {
-      case "reversed": return first
-      case "settled":
+      case .reversed: return first
+      case .settled:
         let account = try db.fetchOne(
           "SELECT account FROM deductions WHERE key = ?", key, map: { $0.text(0) })!
         try db.execute(
@@ -229,9 +230,10 @@ public final class BankStore {
           "UPDATE deductions SET outcome = 'reversed', refunded_at = ?, refund_day = ? WHERE key = ?",
           at.description, at.chinaDate.description, key)
         return try result(key)!
-      default:
+      case .failed, .cancelled:
         throw BankError(
-          .invalid, "deduction \(key) is \(first.outcome); only a settled deduction is refunded")
+          .invalid,
+          "deduction \(key) is \(first.outcome.rawValue); only a settled deduction is refunded")
       }
     }
   }
@@ -243,7 +245,7 @@ public final class BankStore {
       day, client
     ) {
       StatementLine(
-        key: $0.text(0), kind: "deduction", amount: Money(fen: $0.int64(1)),
+        key: $0.text(0), kind: .deduction, amount: Money(fen: $0.int64(1)),
         at: Timestamp(iso: $0.text(2))!)
     }
     let refunds = try db.fetchAll(
@@ -251,7 +253,7 @@ public final class BankStore {
       day, client
     ) {
       StatementLine(
-        key: $0.text(0), kind: "refund", amount: Money(fen: $0.int64(1)),
+        key: $0.text(0), kind: .refund, amount: Money(fen: $0.int64(1)),
         at: Timestamp(iso: $0.text(2))!)
     }
     return deductions + refunds

@@ -10,6 +10,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 public import NIOSSL
 public import RoadsideBank
+public import RoadsideBankProtocol
 public import RoadsideDomain
 import RoadsideServing
 

@@ -86,8 +86,8 @@ public struct SyncBench {
       let changes = try slice.map { licence -> WireChange in
         seq += 1
         return WireChange(
-          seq: seq, at: now, entity: "licence", key: licence.number.value, op: "upsert",
-          payload: try canonicalJSON(licence))
+          seq: seq, at: now, entity: .licence, key: licence.number.value, op: .upsert,
+          payload: try CanonicalJSON.string(licence))
       }
       batches.append(
         ChangesResponse(changes: changes, latest: Int64(generated.count), hasMore: true))
@@ -304,7 +304,7 @@ public struct VerifyBench {
     let key = IssuerKey(
       kid: "BENCH-1", publicKey: [UInt8](issuer.publicKey.rawRepresentation),
       validFrom: now.adding(seconds: -3600),
-      validUntil: now.adding(seconds: 3600), state: "active")
+      validUntil: now.adding(seconds: 3600), state: .active)
     var counter: UInt8 = 0
     var codes: [String] = []
     var pieces: [(message1: [UInt8], sig1: [UInt8], message2: [UInt8], sig2: [UInt8])] = []
@@ -448,22 +448,23 @@ public struct VerifyBench {
         privateKey: [UInt8](repeating: 1, count: 32),
         publicKey: [UInt8](repeating: 2, count: 32), createdAt: now))
     var seq: Int64 = 0
-    func change(_ entity: String, _ key: String, _ payload: String) -> WireChange {
+    func change(_ entity: ChangeEntity, _ key: String, _ payload: String) -> WireChange {
       seq += 1
-      return WireChange(seq: seq, at: now, entity: entity, key: key, op: "upsert", payload: payload)
+      return WireChange(seq: seq, at: now, entity: entity, key: key, op: .upsert, payload: payload)
     }
     let pin = try PINHash(
       pin: "900001", salt: [UInt8](repeating: 9, count: 16),
       iterations: PINHash.fixtureIterations)
-    let officer = try canonicalJSON(
+    let officer = try CanonicalJSON.string(
       BenchOfficer(
         id: "900001", name: "Bench", unit: "bench",
         pinVerifier: pin.bound(to: "T-BENCH").encoded))
     var batch = [
-      change("issuer_key", key.kid, try canonicalJSON(key)), change("officer", "900001", officer),
+      change(.issuerKey, key.kid, try CanonicalJSON.string(key)),
+      change(.officer, "900001", officer),
     ]
     for licence in licences {
-      batch.append(change("licence", licence.number.value, try canonicalJSON(licence)))
+      batch.append(change(.licence, licence.number.value, try CanonicalJSON.string(licence)))
       if batch.count == ProtocolV1.maximumBatch {
         try store.apply(ChangesResponse(changes: batch, latest: seq, hasMore: true), at: now)
         batch.removeAll(keepingCapacity: true)
@@ -497,7 +498,7 @@ public struct LookupBench {
     defer { try? FileManager.default.removeItem(at: dir) }
     let key = IssuerKey(
       kid: "BENCH-1", publicKey: [UInt8](repeating: 3, count: 32), validFrom: now,
-      validUntil: now.adding(seconds: 3600), state: "active")
+      validUntil: now.adding(seconds: 3600), state: .active)
     let store = try VerifyBench.cache(generated, key: key, in: dir, at: now)
     var random = SeededRandom(seed: 11)
     let numbers = (0..<lookups).map { _ in

@@ -110,10 +110,10 @@ extension CentralService {
     let now = clock.now()
     return try store.write { tx in
       let terminal = try requireTerminal(id, in: tx)
-      guard terminal.publicKey == nil, terminal.status != "revoked" else {
+      guard terminal.publicKey == nil, terminal.status != .revoked else {
         throw CentralError(
-          .refused("terminal_enrolled"),
-          "terminal \(id) is \(terminal.status == "revoked" ? "revoked" : "already enrolled"); run 'roadside central terminal reset \(id)' to enrol a device again"
+          .refused(.terminalEnrolled),
+          "terminal \(id) is \(terminal.status == .revoked ? "revoked" : "already enrolled"); run 'roadside central terminal reset \(id)' to enrol a device again"
         )
       }
       return try enrol(id, random: random, validHours: validHours, at: now, in: tx)
@@ -135,20 +135,20 @@ extension CentralService {
       var terminal = try requireTerminal(id, in: tx)
       terminal.publicKey = nil
       terminal.registeredAt = nil
-      terminal.status = "active"
+      terminal.status = .active
       terminal.revokedAt = nil
       try tx.update(terminal)
       try tx.startNewDevice(terminal: id)
       try tx.append(
         NewChange(
-          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+          entity: .terminal, key: id, payload: try CanonicalJSON.string(terminal), audience: id),
         at: now,
         action: "terminal.reset", reason: reason)
       for range in try tx.retireRanges(terminal: id, at: now) {
         try tx.append(
           NewChange(
             entity: .numberRange, key: "\(id)/\(range.year)/\(range.first)", op: .delete,
-            payload: try canonicalJSON(range), audience: id),
+            payload: try CanonicalJSON.string(range), audience: id),
           at: now, action: "numbers.retire", reason: reason)
       }
       return try enrol(id, random: random, validHours: validHours, at: now, in: tx)
@@ -222,7 +222,7 @@ extension CentralService {
         "bad_signature",
         "the request's signature does not verify with terminal \(terminal.id)'s key")
     }
-    guard terminal.status != "revoked" else {
+    guard terminal.status != .revoked else {
       throw APIError.unauthorized(
         "terminal_revoked", "terminal \(terminal.id) was reported lost and revoked")
     }
@@ -261,7 +261,7 @@ extension CentralService {
   ) throws -> TerminalState {
     guard publicKey.count == 32 else {
       throw CentralError(
-        .refused("bad_public_key"), "an Ed25519 public key is 32 bytes, not \(publicKey.count)")
+        .refused(.badPublicKey), "an Ed25519 public key is 32 bytes, not \(publicKey.count)")
     }
     let now = clock.now()
     let encoded = Data(publicKey).base64EncodedString()
@@ -300,7 +300,7 @@ extension CentralService {
         )
       }
       if try tx.terminals().contains(where: { $0.publicKey == encoded }) {
-        throw CentralError(.refused("key_in_use"), "that public key belongs to another terminal")
+        throw CentralError(.refused(.keyInUse), "that public key belongs to another terminal")
       }
       var used = enrolment
       used.usedAt = now
@@ -310,7 +310,7 @@ extension CentralService {
       try tx.update(terminal)
       try tx.append(
         NewChange(
-          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+          entity: .terminal, key: id, payload: try CanonicalJSON.string(terminal), audience: id),
         at: now,
         action: "terminal.register", reason: nil)
       // Its first document numbers, so that it can decide on the spot from its first stop.
@@ -319,48 +319,5 @@ extension CentralService {
       }
       return terminal
     }
-  }
-}
-
-extension Access: CentralAccessStore {
-  func enrolment(terminal: String) throws -> Enrolment? {
-    try db.fetchOne(
-      "SELECT terminal, code_hash, issued_at, expires_at, used_at FROM enrolments WHERE terminal = ?",
-      terminal
-    ) {
-      Enrolment(
-        terminal: $0.text(0), codeHash: $0.text(1), issuedAt: Timestamp(iso: $0.text(2))!,
-        expiresAt: Timestamp(iso: $0.text(3))!,
-        usedAt: $0.optionalText(4).flatMap { Timestamp(iso: $0) })
-    }
-  }
-
-  func save(_ e: Enrolment) throws {
-    try db.execute(
-      """
-      INSERT INTO enrolments (terminal, code_hash, issued_at, expires_at, used_at)
-      VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (terminal) DO UPDATE SET code_hash = excluded.code_hash,
-        issued_at = excluded.issued_at, expires_at = excluded.expires_at, used_at = excluded.used_at
-      """, e.terminal, e.codeHash, e.issuedAt.description, e.expiresAt.description,
-      e.usedAt?.description)
-  }
-
-  func insertNonce(terminal: String, nonce: String, at: Timestamp) throws -> Bool {
-    try db.execute(
-      "INSERT INTO request_nonces (terminal, nonce, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-      terminal, nonce, at.description) == 1
-  }
-
-  func purgeNonces(before: Timestamp) throws {
-    try db.execute("DELETE FROM request_nonces WHERE at < ?", before.description)
-  }
-
-  func retireRanges(terminal: String, at: Timestamp) throws -> [NumberRange] {
-    let live = try numberRanges(terminal: terminal)
-    try db.execute(
-      "UPDATE number_ranges SET retired_at = ? WHERE terminal = ? AND retired_at IS NULL",
-      at.description, terminal)
-    return live
   }
 }

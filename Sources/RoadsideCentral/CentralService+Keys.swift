@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 public import RoadsideCredentials
 public import RoadsideDomain
+import RoadsideProtocol
 
 extension CentralService {
   /// The key ring (public parts).
@@ -27,23 +28,24 @@ extension CentralService {
       let ring = try tx.issuerKeys()
       if ring.contains(where: { $0.kid == kid }) {
         throw CentralError(
-          .refused("key_exists"), "issuer key \(kid) exists already; choose a new key id")
+          .refused(.keyExists), "issuer key \(kid) exists already; choose a new key id")
       }
-      for old in ring where old.state == "active" {
+      for old in ring where old.state == .active {
         let retired = IssuerKey(
           kid: old.kid, publicKey: old.publicKey, validFrom: old.validFrom, validUntil: now,
-          state: "retired")
+          state: .retired)
         try tx.update(retired)
         try tx.append(
-          NewChange(entity: .issuerKey, key: old.kid, payload: try canonicalJSON(retired)), at: now,
+          NewChange(entity: .issuerKey, key: old.kid, payload: try CanonicalJSON.string(retired)),
+          at: now,
           action: "key.retire", reason: "rotated to \(kid)")
       }
       let key = IssuerKey(
         kid: kid, publicKey: [UInt8](privateKey.publicKey.rawRepresentation), validFrom: now,
-        validUntil: now.adding(seconds: Int64(validDays) * 86_400), state: "active")
+        validUntil: now.adding(seconds: Int64(validDays) * 86_400), state: .active)
       try tx.insert(key, privateKey: [UInt8](privateKey.rawRepresentation))
       try tx.append(
-        NewChange(entity: .issuerKey, key: kid, payload: try canonicalJSON(key)), at: now,
+        NewChange(entity: .issuerKey, key: kid, payload: try CanonicalJSON.string(key)), at: now,
         action: "key.rotate",
         reason: reason)
       return key
@@ -53,25 +55,25 @@ extension CentralService {
   /// Retires a key: it signs nothing more; what it signed while valid still verifies.
   public func retireIssuerKey(_ kid: String, reason: String?) throws -> IssuerKey {
     try changeIssuerKey(kid, action: "key.retire", reason: reason) { key, now in
-      guard key.state == "active" else {
+      guard key.state == .active else {
         throw CentralError(
-          .refused("key_not_active"), "issuer key \(kid) is \(key.state), not active")
+          .refused(.keyNotActive), "issuer key \(kid) is \(key.state), not active")
       }
       return IssuerKey(
         kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: now,
-        state: "retired")
+        state: .retired)
     }
   }
 
   /// Revokes a key (compromised): nothing it signed verifies any more.
   public func revokeIssuerKey(_ kid: String, reason: String?) throws -> IssuerKey {
     try changeIssuerKey(kid, action: "key.revoke", reason: reason) { key, _ in
-      guard key.state != "revoked" else {
-        throw CentralError(.refused("key_revoked"), "issuer key \(kid) is already revoked")
+      guard key.state != .revoked else {
+        throw CentralError(.refused(.keyRevoked), "issuer key \(kid) is already revoked")
       }
       return IssuerKey(
         kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom,
-        validUntil: key.validUntil, state: "revoked")
+        validUntil: key.validUntil, state: .revoked)
     }
   }
 
@@ -88,7 +90,8 @@ extension CentralService {
       let changed = try change(key, now)
       try tx.update(changed)
       try tx.append(
-        NewChange(entity: .issuerKey, key: kid, payload: try canonicalJSON(changed)), at: now,
+        NewChange(entity: .issuerKey, key: kid, payload: try CanonicalJSON.string(changed)),
+        at: now,
         action: action,
         reason: reason)
       return changed
@@ -124,18 +127,18 @@ extension CentralService {
         throw DomainError(
           .invalidData, "a phone's public key is 32 bytes, not \(devicePublicKey.count)")
       }
-      guard let key = try tx.issuerKeys().first(where: { $0.state == "active" }),
+      guard let key = try tx.issuerKeys().first(where: { $0.state == .active }),
         let secret = try tx.issuerPrivateKey(key.kid)
       else {
         throw CentralError(
-          .refused("no_active_key"),
+          .refused(.noActiveKey),
           "no active issuer key; start one with 'roadside central keys rotate'")
       }
       // A key signs only inside its window: a credential signed outside it would be refused
       // by every terminal (key_not_valid), so issuance waits for a key that may sign now.
       guard key.validFrom <= now, now <= key.validUntil else {
         throw CentralError(
-          .refused("no_active_key"),
+          .refused(.noActiveKey),
           "the active issuer key \(key.kid) may sign from \(key.validFrom) until \(key.validUntil), not at \(now); start another with 'roadside central keys rotate'"
         )
       }

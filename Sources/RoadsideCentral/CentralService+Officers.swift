@@ -29,7 +29,8 @@ extension CentralService {
       try tx.append(
         NewChange(
           entity: .officer, key: officer.id,
-          payload: try canonicalJSON(officer.notice(for: terminal.id)), audience: terminal.id),
+          payload: try CanonicalJSON.string(officer.notice(for: terminal.id)), audience: terminal.id
+        ),
         at: now, action: action, reason: reason)
     }
   }
@@ -121,7 +122,7 @@ extension CentralService {
         at: entry.at.description)
     else {
       return ConflictDraft(
-        kind: "unknown_officer", licence: nil,
+        kind: .unknownOfficer, licence: nil,
         description:
           "the login of officer \(officer.id) on \(entry.terminal) at \(entry.at) (audit entry \(entry.seq)) carries no valid proof of the officer's PIN: it was not made by a login",
         resolution:
@@ -131,7 +132,7 @@ extension CentralService {
     let failures = try tx.pinFailures(terminal: entry.terminal, officer: officer.id)
     guard failures >= OfficerRules.maximumPINFailures else { return nil }
     return ConflictDraft(
-      kind: "lockout_bypassed", licence: nil,
+      kind: .lockoutBypassed, licence: nil,
       description:
         "officer \(officer.id) logged in on \(entry.terminal) at \(entry.at), though its own audit chain showed \(failures) wrong PINs in a row there and central has not unlocked them: the lockout was removed from the terminal's file",
       resolution:
@@ -224,7 +225,7 @@ extension CentralService {
   /// The draft of the `unknown_officer` conflict of a record refused by ``officerRefusal``.
   func unknownOfficer(_ reason: String, licence: String?) -> ConflictDraft {
     ConflictDraft(
-      kind: "unknown_officer", licence: licence, description: reason,
+      kind: .unknownOfficer, licence: licence, description: reason,
       resolution:
         "rejected: nothing of the record (nor of the batch's other records by that officer) was applied; the unit must find out who made it"
     )

@@ -1,20 +1,15 @@
 import Crypto
 import Foundation
-public import RoadsideBank
+public import RoadsideBankProtocol
 public import RoadsideDomain
 import RoadsideFixtures
 public import RoadsideProtocol
 import RoadsideStorage
 
-/// A bank deduction of one fine, as central drives it.
-///
-/// States: `pending` (created with the decision) → `requested` (an attempt claimed and
-/// committed before the bank is called) → `settled` | `failed` (with the bank's reason) |
-/// `unknown` (no answer: unavailable, timeout, or central stopped after the call); `unknown`
-/// and a stale `requested` are retried with the same key, and the bank answers with its first
-/// result. A void after settlement goes `refund_pending` → `reversed`; a counter payment or a
-/// void before settlement goes `cancel_pending` → `cancelled` (or, if the bank had settled
-/// after all, `refund_pending` → `reversed`).
+/// A bank deduction of one fine, as central drives it through ``DeductionState``: `unknown`
+/// means no answer (unavailable, timeout, or central stopped after the call), and the bank
+/// answers a retry with the same key with its first result; a cancel the bank answers with
+/// "settled after all" goes `refundPending` → `reversed`.
 public struct Deduction: Sendable, Codable, Equatable {
   public let decision: String
   public let licence: String
@@ -24,7 +19,7 @@ public struct Deduction: Sendable, Codable, Equatable {
   public let servedOn: LocalDate
   /// Fixed by the first attempt: fine plus the surcharge due on that day.
   public let amount: Money?
-  public let state: String
+  public let state: DeductionState
   public let reason: String?
   public let attempts: Int
   public let updatedAt: Timestamp
@@ -67,24 +62,25 @@ public struct Reconciliation: Sendable, Codable, Equatable {
 public protocol CentralPenaltyReading {
   func numberRanges(terminal: String) throws -> [NumberRange]
   func highestSerial(region: String, year: Int) throws -> Int
-  func document(_ number: String) throws -> (document: PenaltyDocument, state: String)?
+  func document(_ number: String) throws -> (document: PenaltyDocument, state: DocumentState)?
   func decision(_ number: String) throws -> StoredDecision?
   func deduction(_ decision: String) throws -> Deduction?
-  func deductions(states: [String]) throws -> [Deduction]
+  func deductions(states: [DeductionState]) throws -> [Deduction]
   func allDeductions() throws -> [Deduction]
 }
 
 /// Writing them.
 public protocol CentralPenaltyStore: CentralPenaltyReading {
   func insert(_ range: NumberRange, at: Timestamp) throws
-  func insertDocument(_ document: PenaltyDocument, recordID: String, state: String) throws
-  func setDocumentState(_ number: String, _ state: String) throws
-  func setDecision(_ number: String, paid: Bool, state: String) throws
+  func insertDocument(_ document: PenaltyDocument, recordID: String, state: DocumentState)
+    throws
+  func setDocumentState(_ number: String, _ state: DocumentState) throws
+  func setDecision(_ number: String, paid: Bool, state: DecisionState) throws
   func insertDeduction(
     decision: String, licence: String, bank: String, account: String, fine: Money,
     servedOn: LocalDate, at: Timestamp) throws
   func updateDeduction(
-    _ decision: String, state: String, reason: String?, amount: Money?, attempt: Bool,
+    _ decision: String, state: DeductionState, reason: String?, amount: Money?, attempt: Bool,
     at: Timestamp) throws
 }
 
@@ -109,7 +105,7 @@ extension CentralService {
     try tx.append(
       NewChange(
         entity: .numberRange, key: "\(terminal)/\(year)/\(first)",
-        payload: try canonicalJSON(range),
+        payload: try CanonicalJSON.string(range),
         audience: terminal
       ),
       at: now, action: "numbers.allocate", reason: nil)
@@ -137,19 +133,17 @@ extension CentralService {
   /// Re-runs the domain's checks on a submitted document: signature, number, offence, fine,
   /// points, procedure. Returns why it is refused, or nil.
   func refusal(
-    of submission: DocumentSubmission, kind: String, terminal: TerminalState,
+    of submission: DocumentSubmission, kind: RecordKind, terminal: TerminalState,
     in tx: any CentralWriting
   ) throws -> String? {
     let document = submission.document
-    guard document.kind == kind, document.terminal == terminal.id else {
+    guard RecordKind(document.kind) == kind, document.terminal == terminal.id else {
       return
-        "the document is a \(document.kind) of \(document.terminal), pushed as a \(kind) by \(terminal.id)"
+        "the document is a \(document.kind.rawValue) of \(document.terminal), pushed as a \(kind.rawValue) by \(terminal.id)"
     }
-    guard let keyText = terminal.publicKey, let keyBytes = Data(base64Encoded: keyText),
-      let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes),
-      let signature = Data(base64Encoded: submission.signature),
-      key.isValidSignature(signature, for: DocumentSubmission.signingBytes(of: document))
-    else { return "document \(document.number) is not signed by terminal \(terminal.id)" }
+    guard submission.isSigned(byBase64Key: terminal.publicKey) else {
+      return "document \(document.number) is not signed by terminal \(terminal.id)"
+    }
     guard
       try tx.numberRanges(terminal: terminal.id).contains(where: { $0.contains(document.number) })
     else {
@@ -178,7 +172,7 @@ extension CentralService {
   func twin(of document: PenaltyDocument, in tx: any CentralWriting) throws -> StoredDecision? {
     let window = ConflictRules.duplicateWindowSeconds
     return try tx.decisions(for: try CitizenID(document.licence)).first { other in
-      guard other.state == "effective", other.offence == document.charge.offence,
+      guard other.state == .effective, other.offence == document.charge.offence,
         other.plate == document.plate,
         let stored = try? tx.document(other.number)
       else { return false }
@@ -196,7 +190,7 @@ extension CentralService {
     _ document: PenaltyDocument, recordID: String, held: Bool, at now: Timestamp,
     in tx: any CentralWriting
   ) throws {
-    try tx.insertDocument(document, recordID: recordID, state: held ? "held" : "effective")
+    try tx.insertDocument(document, recordID: recordID, state: held ? .held : .effective)
     guard !held else { return }
     let number = try CitizenID(document.licence)
     var licence = try requireLicence(number, in: tx)
@@ -212,10 +206,10 @@ extension CentralService {
       let stored = StoredDecision(
         number: document.number, licence: number, plate: document.plate,
         offence: document.charge.offence, decidedOn: decidedOn, fine: document.charge.fine,
-        points: document.charge.points, paid: paid, place: document.place, state: "effective")
+        points: document.charge.points, paid: paid, place: document.place, state: .effective)
       try tx.insert(stored)
       try tx.append(
-        NewChange(entity: .decision, key: stored.number, payload: try canonicalJSON(stored)),
+        NewChange(entity: .decision, key: stored.number, payload: try CanonicalJSON.string(stored)),
         at: now, action: "decision.applied", reason: nil)
       if document.charge.points > 0 {
         licence = try recordPoints(of: stored, licence: licence, at: now, in: tx).licence
@@ -230,7 +224,7 @@ extension CentralService {
     if licence != before {
       try tx.update(licence)
       try tx.append(
-        NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(licence)),
+        NewChange(entity: .licence, key: number.value, payload: try CanonicalJSON.string(licence)),
         at: now, action: "decision.applied", reason: nil)
     }
     // Top up the terminal's numbers before it runs out (it learns of them on its next pull).
@@ -248,15 +242,16 @@ extension CentralService {
   func applyVoid(
     _ void: VoidRecord, document: PenaltyDocument, at now: Timestamp, in tx: any CentralWriting
   ) throws {
-    try tx.setDocumentState(document.number, "voided")
-    guard document.kind == DocumentKind.decision, let decision = try tx.decision(document.number)
+    try tx.setDocumentState(document.number, .voided)
+    guard document.kind == .decision, let decision = try tx.decision(document.number)
     else {
       return
     }
-    try tx.setDecision(decision.number, paid: decision.paid, state: "revoked")
+    try tx.setDecision(decision.number, paid: decision.paid, state: .revoked)
     let updated = try tx.decision(decision.number)!
     try tx.append(
-      NewChange(entity: .decision, key: decision.number, payload: try canonicalJSON(updated)),
+      NewChange(
+        entity: .decision, key: decision.number, payload: try CanonicalJSON.string(updated)),
       at: now, action: "decision.voided", reason: void.reason)
     if decision.points > 0 {
       let number = decision.licence
@@ -266,7 +261,7 @@ extension CentralService {
         _ = try ledger.revoke(decisionNumber: decision.number)
         try tx.save(ledger, for: number)
         try tx.append(
-          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
+          NewChange(entity: .points, key: number.value, payload: try CanonicalJSON.string(ledger)),
           at: now, action: "decision.voided", reason: void.reason)
       }
     }
@@ -278,17 +273,17 @@ extension CentralService {
   /// cancel the key (it refunds if it had settled).
   func stopDeduction(_ decision: String, at now: Timestamp, in tx: any CentralWriting) throws {
     guard let deduction = try tx.deduction(decision) else { return }
-    let next: String
+    let next: DeductionState
     switch deduction.state {
-    case "pending", "failed": next = "cancelled"
-    case "settled": next = "refund_pending"
-    case "requested", "unknown": next = "cancel_pending"
-    default: return
+    case .pending, .failed: next = .cancelled
+    case .settled: next = .refundPending
+    case .requested, .unknown: next = .cancelPending
+    case .cancelPending, .cancelled, .refundPending, .reversed: return
     }
     try tx.updateDeduction(
       decision, state: next, reason: deduction.reason, amount: deduction.amount, attempt: false,
       at: now)
-    try logDeduction(decision, action: "deduction.\(next)", at: now, in: tx)
+    try logDeduction(decision, action: "deduction.\(next.rawValue)", at: now, in: tx)
   }
 
   func logDeduction(
@@ -296,7 +291,7 @@ extension CentralService {
   ) throws {
     guard let deduction = try tx.deduction(decision) else { return }
     try tx.append(
-      NewChange(entity: .deduction, key: decision, payload: try canonicalJSON(deduction)),
+      NewChange(entity: .deduction, key: decision, payload: try CanonicalJSON.string(deduction)),
       at: now, action: action, reason: nil)
   }
 
@@ -313,7 +308,7 @@ extension CentralService {
         throw CentralError(
           .notFound, "no decision \(number) in the central store; check the number")
       }
-      guard decision.state == "effective" else {
+      guard decision.state == .effective else {
         throw DomainError(.notPermitted, "decision \(number) is \(decision.state); nothing is owed")
       }
       guard !decision.paid else {
@@ -321,21 +316,22 @@ extension CentralService {
       }
       var conflict: ConflictReport?
       if let deduction = try tx.deduction(number),
-        ["pending", "requested", "unknown", "failed"].contains(deduction.state)
+        deduction.state.mayStillSettle
       {
         try stopDeduction(number, at: now, in: tx)
         let issuer = try tx.document(number)?.document.terminal ?? "central"
         conflict = try tx.insertConflict(
-          kind: "paid_before_deduction", terminal: issuer, records: [number],
+          kind: .paidBeforeDeduction, terminal: issuer, records: [number],
           licence: decision.licence.value, detectedAt: now,
           description:
             "the fine of decision \(number) was paid at a counter while its bank deduction was \(deduction.state)",
-          resolution: deduction.state == "pending" || deduction.state == "failed"
+          resolution: deduction.state == .pending || deduction.state == .failed
             ? "the deduction is cancelled; nothing was taken from the bank account"
             : "the bank is asked to cancel the deduction; if it had already taken the fine, it is refunded"
         )
         try tx.append(
-          NewChange(entity: .conflict, key: conflict!.id, payload: try canonicalJSON(conflict!)),
+          NewChange(
+            entity: .conflict, key: conflict!.id, payload: try CanonicalJSON.string(conflict!)),
           at: now, action: "conflict.detected", reason: nil)
       }
       try markPaid(decision, at: now, action: "decision.paid", in: tx)
@@ -350,7 +346,7 @@ extension CentralService {
     try tx.append(
       NewChange(
         entity: .decision, key: decision.number,
-        payload: try canonicalJSON(try tx.decision(decision.number)!)),
+        payload: try CanonicalJSON.string(try tx.decision(decision.number)!)),
       at: now, action: action, reason: nil)
     let licence = try requireLicence(decision.licence, in: tx)
     var ledger = try currentLedger(licence, at: now, in: tx)
@@ -358,7 +354,8 @@ extension CentralService {
       try ledger.markFinePaid(decisionNumber: decision.number)
       try tx.save(ledger, for: decision.licence)
       try tx.append(
-        NewChange(entity: .points, key: decision.licence.value, payload: try canonicalJSON(ledger)),
+        NewChange(
+          entity: .points, key: decision.licence.value, payload: try CanonicalJSON.string(ledger)),
         at: now, action: action, reason: nil)
     }
     // A paper licence withheld at the stop for a fine alone is returned once the fine is paid
@@ -372,7 +369,7 @@ extension CentralService {
       try tx.update(returned)
       try tx.append(
         NewChange(
-          entity: .licence, key: returned.number.value, payload: try canonicalJSON(returned)),
+          entity: .licence, key: returned.number.value, payload: try CanonicalJSON.string(returned)),
         at: now, action: action, reason: "fine paid: the withheld paper licence is returned")
     }
   }
@@ -388,21 +385,19 @@ extension CentralService {
   public func runDeductions(bank: any BankClient) async throws -> DeductionRun {
     var run = DeductionRun()
     let open = try store.read {
-      try $0.deductions(states: [
-        "pending", "requested", "unknown", "cancel_pending", "refund_pending",
-      ])
+      try $0.deductions(states: DeductionState.open)
     }
     for deduction in open {
       let now = clock.now()
       switch deduction.state {
-      case "pending", "requested", "unknown":
+      case .pending, .requested, .unknown:
         let amount =
           deduction.amount
           ?? Payment.amountDue(
             fine: deduction.fine, servedOn: deduction.servedOn, on: now.chinaDate)
         try store.write { tx in
           try tx.updateDeduction(
-            deduction.decision, state: "requested", reason: nil, amount: amount, attempt: true,
+            deduction.decision, state: .requested, reason: nil, amount: amount, attempt: true,
             at: now)
           try logDeduction(deduction.decision, action: "deduction.requested", at: now, in: tx)
         }
@@ -415,24 +410,24 @@ extension CentralService {
         } catch let error as BankError where error.isRetryable {
           try store.write { tx in
             try tx.updateDeduction(
-              deduction.decision, state: "unknown", reason: error.kind.rawValue, amount: amount,
+              deduction.decision, state: .unknown, reason: error.kind.rawValue, amount: amount,
               attempt: false, at: clock.now())
             try logDeduction(
               deduction.decision, action: "deduction.unknown", at: clock.now(), in: tx)
           }
           run.unknown.append(deduction.decision)
         }
-      case "cancel_pending":
+      case .cancelPending:
         do {
           let result = try await bank.cancel(deduction.decision, at: now)
-          if result.outcome == "settled" {
+          if result.outcome == .settled {
             try store.write { tx in
               // Book the settlement at the bank's time, then owe the refund.
               try tx.updateDeduction(
-                deduction.decision, state: "settled", reason: nil, amount: result.amount,
+                deduction.decision, state: .settled, reason: nil, amount: result.amount,
                 attempt: false, at: result.at)
               try tx.updateDeduction(
-                deduction.decision, state: "refund_pending", reason: "settled before the cancel",
+                deduction.decision, state: .refundPending, reason: "settled before the cancel",
                 amount: result.amount, attempt: false, at: clock.now())
               try logDeduction(
                 deduction.decision, action: "deduction.refund_pending", at: clock.now(), in: tx)
@@ -445,14 +440,14 @@ extension CentralService {
         } catch let error as BankError where error.isRetryable {
           run.unknown.append(deduction.decision)
         }
-      case "refund_pending":
+      case .refundPending:
         do {
           let result = try await bank.refund(deduction.decision, at: now)
           try record(result, of: deduction.decision, run: &run)
         } catch let error as BankError where error.isRetryable {
           run.unknown.append(deduction.decision)
         }
-      default: break
+      case .settled, .failed, .cancelled, .reversed: break
       }
     }
     return run
@@ -461,60 +456,61 @@ extension CentralService {
   /// Records what the bank answered for a key, in one transaction.
   func record(_ result: DeductionResult, of decision: String, run: inout DeductionRun) throws {
     let now = clock.now()
-    let state: String = try store.write { tx in
-      guard let deduction = try tx.deduction(decision) else { return "missing" }
+    // nil: nothing new (no such deduction, or the outcome was already recorded).
+    let state: DeductionState? = try store.write { tx in
+      guard let deduction = try tx.deduction(decision) else { return nil }
       // Another run (or an earlier answer to the same key) already recorded this outcome.
-      if deduction.state == "settled", result.outcome == "settled" { return "already" }
-      if deduction.state == "reversed", result.outcome == "reversed" { return "already" }
+      if deduction.state == .settled, result.outcome == .settled { return nil }
+      if deduction.state == .reversed, result.outcome == .reversed { return nil }
       switch result.outcome {
-      case "settled":
-        guard let stored = try tx.decision(decision) else { return "missing" }
-        if stored.paid || stored.state != "effective" {
+      case .settled:
+        guard let stored = try tx.decision(decision) else { return nil }
+        if stored.paid || stored.state != .effective {
           // Paid elsewhere or voided while the bank was taking it: give it back.
           try tx.updateDeduction(
-            decision, state: "settled", reason: nil, amount: result.amount, attempt: false,
+            decision, state: .settled, reason: nil, amount: result.amount, attempt: false,
             at: result.at)
           try tx.updateDeduction(
-            decision, state: "refund_pending", reason: "settled after the fine stopped being owed",
+            decision, state: .refundPending, reason: "settled after the fine stopped being owed",
             amount: result.amount, attempt: false, at: now)
           try logDeduction(decision, action: "deduction.refund_pending", at: now, in: tx)
-          return "refund_pending"
+          return .refundPending
         }
         try tx.updateDeduction(
-          decision, state: "settled", reason: nil, amount: result.amount, attempt: false,
+          decision, state: .settled, reason: nil, amount: result.amount, attempt: false,
           at: result.at)
         try markPaid(stored, at: now, action: "deduction.settled", in: tx)
         try logDeduction(decision, action: "deduction.settled", at: now, in: tx)
-        return "settled"
-      case "reversed":
+        return .settled
+      case .reversed:
         try tx.updateDeduction(
-          decision, state: "reversed", reason: deduction.reason, amount: result.amount,
+          decision, state: .reversed, reason: deduction.reason, amount: result.amount,
           attempt: false, at: result.refundedAt ?? now)
         try logDeduction(decision, action: "deduction.reversed", at: now, in: tx)
-        return "reversed"
-      case "cancelled":
+        return .reversed
+      case .cancelled:
         try tx.updateDeduction(
-          decision, state: "cancelled", reason: nil, amount: deduction.amount, attempt: false,
+          decision, state: .cancelled, reason: nil, amount: deduction.amount, attempt: false,
           at: now)
         try logDeduction(decision, action: "deduction.cancelled", at: now, in: tx)
-        return "cancelled"
-      default:
-        let owed = try tx.decision(decision).map { !$0.paid && $0.state == "effective" } ?? false
+        return .cancelled
+      case .failed:
+        let owed = try tx.decision(decision).map { !$0.paid && $0.state == .effective } ?? false
         try tx.updateDeduction(
-          decision, state: owed ? "failed" : "cancelled", reason: result.reason,
+          decision, state: owed ? .failed : .cancelled, reason: result.reason,
           amount: deduction.amount, attempt: false, at: now)
         try logDeduction(decision, action: "deduction.failed", at: now, in: tx)
-        return owed ? "failed" : "cancelled"
+        return owed ? .failed : .cancelled
       }
     }
     switch state {
-    case "settled": run.settled.append(decision)
-    case "reversed": run.reversed.append(decision)
-    case "cancelled": run.cancelled.append(decision)
-    case "failed": run.failed.append(decision)
-    default: break
+    case .settled: run.settled.append(decision)
+    case .reversed: run.reversed.append(decision)
+    case .cancelled: run.cancelled.append(decision)
+    case .failed: run.failed.append(decision)
+    case .pending, .requested, .unknown, .cancelPending, .refundPending, nil: break
     }
-    if state == "refund_pending" {
+    if state == .refundPending {
       // Settled after the fine stopped being owed: the refund goes out on the next run.
       run.unknown.append(decision)
     }
@@ -528,19 +524,19 @@ extension CentralService {
     let all = try deductions()
     let centralDeductions = Dictionary(
       uniqueKeysWithValues: all.filter {
-        ($0.state == "settled" || $0.state == "reversed" || $0.state == "refund_pending")
+        ($0.state == .settled || $0.state == .reversed || $0.state == .refundPending)
           && $0.settledAt?.chinaDate == date
       }.map { ($0.decision, $0) })
     let centralRefunds = Dictionary(
       uniqueKeysWithValues: all.filter {
-        $0.state == "reversed" && $0.reversedAt?.chinaDate == date
+        $0.state == .reversed && $0.reversedAt?.chinaDate == date
       }
       .map { ($0.decision, $0) })
     let bankDeductions = Dictionary(
-      statement.filter { $0.kind == "deduction" }.map { ($0.key, $0) },
+      statement.filter { $0.kind == .deduction }.map { ($0.key, $0) },
       uniquingKeysWith: { a, _ in a })
     let bankRefunds = Dictionary(
-      statement.filter { $0.kind == "refund" }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }
+      statement.filter { $0.kind == .refund }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }
     )
     var differences: [ReconciliationDifference] = []
     for key in Set(centralDeductions.keys).union(bankDeductions.keys).sorted() {
@@ -585,131 +581,5 @@ extension CentralService {
       date: date, centralDeductions: centralDeductions.count, bankDeductions: bankDeductions.count,
       centralRefunds: centralRefunds.count, bankRefunds: bankRefunds.count,
       differences: differences)
-  }
-}
-
-extension Access: CentralPenaltyStore {
-  func numberRanges(terminal: String) throws -> [NumberRange] {
-    try db.fetchAll(
-      "SELECT terminal, region, year, first, last FROM number_ranges WHERE terminal = ? AND retired_at IS NULL ORDER BY year, first",
-      terminal
-    ) {
-      NumberRange(
-        terminal: $0.text(0), region: $0.text(1), year: $0.int(2), first: $0.int(3),
-        last: $0.int(4))
-    }
-  }
-
-  func highestSerial(region: String, year: Int) throws -> Int {
-    let prefix = region + String(year)
-    let allocated =
-      try db.fetchOne(
-        "SELECT coalesce(max(last), 0) FROM number_ranges WHERE region = ? AND year = ?", region,
-        year
-      ) { $0.int(0) } ?? 0
-    let decided =
-      try db.fetchOne(
-        "SELECT coalesce(max(CAST(substr(number, 11) AS INTEGER)), 0) FROM decisions WHERE substr(number, 1, 10) = ?",
-        prefix
-      ) { $0.int(0) } ?? 0
-    return max(allocated, decided)
-  }
-
-  func insert(_ range: NumberRange, at: Timestamp) throws {
-    try db.execute(
-      "INSERT INTO number_ranges (terminal, region, year, first, last, allocated_at) VALUES (?, ?, ?, ?, ?, ?)",
-      range.terminal, range.region, range.year, range.first, range.last, at.description)
-  }
-
-  func document(_ number: String) throws -> (document: PenaltyDocument, state: String)? {
-    try db.fetchOne("SELECT body, state FROM documents WHERE number = ?", number) {
-      (try JSONDecoder().decode(PenaltyDocument.self, from: Data($0.text(0).utf8)), $0.text(1))
-    }
-  }
-
-  func insertDocument(_ document: PenaltyDocument, recordID: String, state: String) throws {
-    try db.execute(
-      "INSERT INTO documents (number, terminal, record_id, kind, licence, body, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      document.number, document.terminal, recordID, document.kind, document.licence,
-      try canonicalJSON(document), state, document.at.description)
-  }
-
-  func setDocumentState(_ number: String, _ state: String) throws {
-    try db.execute("UPDATE documents SET state = ? WHERE number = ?", state, number)
-  }
-
-  func decision(_ number: String) throws -> StoredDecision? {
-    try db.fetchOne(
-      "SELECT number, licence, plate, offence, decided_on, fine_fen, points, paid, place, state FROM decisions WHERE number = ?",
-      number
-    ) { row in
-      StoredDecision(
-        number: row.text(0), licence: try CitizenID(row.text(1)), plate: row.optionalText(2),
-        offence: row.text(3), decidedOn: LocalDate(iso: row.text(4))!,
-        fine: Money(fen: row.int64(5)), points: row.int(6), paid: row.bool(7), place: row.text(8),
-        state: row.text(9))
-    }
-  }
-
-  func setDecision(_ number: String, paid: Bool, state: String) throws {
-    try db.execute("UPDATE decisions SET paid = ?, state = ? WHERE number = ?", paid, state, number)
-  }
-
-  static let deductionColumns = """
-    decision, licence, bank, account, fine_fen, served_on, amount_fen, state, reason, attempts,
-    updated_at, settled_at, reversed_at
-    """
-
-  func deductionRow(_ row: Row) -> Deduction {
-    Deduction(
-      decision: row.text(0), licence: row.text(1), bank: row.text(2), account: row.text(3),
-      fine: Money(fen: row.int64(4)), servedOn: LocalDate(iso: row.text(5))!,
-      amount: row.optionalInt(6).map { Money(fen: Int64($0)) }, state: row.text(7),
-      reason: row.optionalText(8), attempts: row.int(9),
-      updatedAt: Timestamp(iso: row.text(10))!,
-      settledAt: row.optionalText(11).flatMap { Timestamp(iso: $0) },
-      reversedAt: row.optionalText(12).flatMap { Timestamp(iso: $0) })
-  }
-
-  func deduction(_ decision: String) throws -> Deduction? {
-    try db.fetchOne(
-      "SELECT \(Access.deductionColumns) FROM deductions WHERE decision = ?", decision
-    ) { deductionRow($0) }
-  }
-
-  func insertDeduction(
-    decision: String, licence: String, bank: String, account: String, fine: Money,
-    servedOn: LocalDate, at: Timestamp
-  ) throws {
-    try db.execute(
-      "INSERT INTO deductions (decision, licence, bank, account, fine_fen, served_on, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-      decision, licence, bank, account, fine.fen, servedOn.description, at.description)
-  }
-
-  func updateDeduction(
-    _ decision: String, state: String, reason: String?, amount: Money?, attempt: Bool,
-    at: Timestamp
-  ) throws {
-    try db.execute(
-      """
-      UPDATE deductions SET state = ?1, reason = ?2, amount_fen = ?3,
-        attempts = attempts + ?4, updated_at = ?5,
-        settled_at = CASE WHEN ?1 = 'settled' THEN ?5 ELSE settled_at END,
-        settled_day = CASE WHEN ?1 = 'settled' THEN ?6 ELSE settled_day END,
-        reversed_at = CASE WHEN ?1 = 'reversed' THEN ?5 ELSE reversed_at END,
-        reversed_day = CASE WHEN ?1 = 'reversed' THEN ?6 ELSE reversed_day END
-      WHERE decision = ?7
-      """, state, reason, amount?.fen, attempt ? 1 : 0, at.description, at.chinaDate.description,
-      decision)
-  }
-
-  func deductions(states: [String]) throws -> [Deduction] {
-    try allDeductions().filter { states.contains($0.state) }
-  }
-
-  func allDeductions() throws -> [Deduction] {
-    try db.fetchAll("SELECT \(Access.deductionColumns) FROM deductions ORDER BY decision") {
-      deductionRow($0)
-    }
   }
 }

@@ -7,12 +7,19 @@ import RoadsideStorage
 
 /// A processing notice as the unit sees it: issued at the roadside, waiting to be decided.
 public struct NoticeCase: Sendable, Codable, Equatable {
-  /// `open` (not decided, inside its reporting deadline), `overdue` (not decided, the
-  /// reporting deadline passed) or `decided`.
-  public let state: String
+  public let state: NoticeState
   public let notice: PenaltyDocument
   /// The decision made on it, once decided.
   public let decision: String?
+}
+
+/// Where a processing notice stands at the unit.
+public enum NoticeState: String, Sendable, Hashable, Codable, CaseIterable, SpeltByRawValue {
+  /// Not decided, inside its reporting deadline.
+  case open
+  /// Not decided, the reporting deadline passed.
+  case overdue
+  case decided
 }
 
 /// One full-score education exam (公安部令第163号 §17–§23).
@@ -22,8 +29,7 @@ public struct FullScoreEducation: Sendable, Codable, Equatable {
   /// The day the cycle reached 12 points: study runs from then.
   public let reachedOn: LocalDate
   public let completedOn: LocalDate
-  /// `passed` or `failed`.
-  public let exam: String
+  public let exam: ExamResult
 }
 
 /// What the unit decided on a notice.
@@ -42,7 +48,7 @@ public struct UnitDecision: Sendable, Codable, Equatable {
 
 /// Reading the general procedure's cases and full-score education; ``Access`` implements it.
 public protocol CentralProcedureReading {
-  func notices() throws -> [(document: PenaltyDocument, state: String, decision: String?)]
+  func notices() throws -> [(document: PenaltyDocument, state: DocumentState, decision: String?)]
   func notice(decidedBy decision: String) throws -> String?
   func decision(onNotice notice: String) throws -> String?
   func educations(of licence: LicenceNumber) throws -> [FullScoreEducation]
@@ -70,7 +76,8 @@ extension CentralService {
     if !closings.isEmpty {
       try tx.save(ledger, for: licence.number)
       try tx.append(
-        NewChange(entity: .points, key: licence.number.value, payload: try canonicalJSON(ledger)),
+        NewChange(
+          entity: .points, key: licence.number.value, payload: try CanonicalJSON.string(ledger)),
         at: now, action: "points.cycle-closed",
         reason: closings.map { closing in
           "cycle \(closing.cycle): \(closing.total) points, \(closing.carriedOver) carried"
@@ -120,13 +127,12 @@ extension CentralService {
       decidedOn: decision.decidedOn, finePaid: decision.paid)
     try tx.save(ledger, for: licence.number)
     try tx.append(
-      NewChange(entity: .points, key: licence.number.value, payload: try canonicalJSON(ledger)),
+      NewChange(
+        entity: .points, key: licence.number.value, payload: try CanonicalJSON.string(ledger)),
       at: now, action: "decision.applied", reason: nil)
     var licence = licence
-    if outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(now.chinaDate),
-      !licence.status.contains(.pointsFull), !licence.status.isTerminal
-    {
-      licence = licence.markingPointsFull()
+    if let marked = licence.markedPointsFull(after: outcome, today: now.chinaDate) {
+      licence = marked
       let probationEnd = licence.firstIssued.adding(years: 1)
       if ledger.entries.contains(where: {
         $0.isLive && $0.countsInCycle == outcome.cycle.start && $0.decidedOn < probationEnd
@@ -140,16 +146,16 @@ extension CentralService {
   // MARK: - Notices and the unit's decisions
 
   /// Every processing notice, newest first, with its state on `today`.
-  public func notices(state: String? = nil) throws -> [NoticeCase] {
+  public func notices(state: NoticeState? = nil) throws -> [NoticeCase] {
     let today = clock.now().chinaDate
     return try store.read { tx in
       try tx.notices().compactMap { row -> NoticeCase? in
-        let caseState: String
+        let caseState: NoticeState
         switch row.state {
-        case "decided": caseState = "decided"
-        case "effective":
-          caseState = (row.document.reportBy.map { today > $0 } ?? false) ? "overdue" : "open"
-        default: return nil  // voided or held as a duplicate: no case to decide
+        case .decided: caseState = .decided
+        case .effective:
+          caseState = (row.document.reportBy.map { today > $0 } ?? false) ? .overdue : .open
+        case .voided, .held: return nil  // no case to decide
         }
         guard state == nil || state == caseState else { return nil }
         return NoticeCase(state: caseState, notice: row.document, decision: row.decision)
@@ -188,22 +194,22 @@ extension CentralService {
       guard notice.kind == DocumentKind.notice else {
         throw DomainError(
           .notPermitted,
-          "document \(number) is a \(notice.kind), not a processing notice; only notices are decided at the unit"
+          "document \(number) is a \(notice.kind.rawValue), not a processing notice; only notices are decided at the unit"
         )
       }
       switch state {
-      case "effective": break
-      case "decided":
+      case .effective: break
+      case .decided:
         throw DomainError(
           .notPermitted,
           "notice \(number) is already decided, by decision \(try tx.decision(onNotice: number) ?? "?")"
         )
-      case "held":
+      case .held:
         throw DomainError(
           .notPermitted,
           "notice \(number) is held as a duplicate of another document of the same event; there is no second case to decide"
         )
-      default:
+      case .voided:
         throw DomainError(.notPermitted, "notice \(number) was voided; there is nothing to decide")
       }
       guard let offence = catalogue.offence(notice.charge.offence) else {
@@ -257,12 +263,13 @@ extension CentralService {
       let stored = StoredDecision(
         number: decisionNumber, licence: licence.number, plate: notice.plate,
         offence: offence.code, decidedOn: today, fine: charge.fine, points: charge.points,
-        paid: paid, place: notice.place, state: "effective")
+        paid: paid, place: notice.place, state: .effective)
       try tx.insert(stored)
       try tx.insertUnitDocument(document, signature: signature)
       try tx.setNotice(number, decidedBy: decisionNumber)
       try tx.append(
-        NewChange(entity: .decision, key: decisionNumber, payload: try canonicalJSON(stored)),
+        NewChange(
+          entity: .decision, key: decisionNumber, payload: try CanonicalJSON.string(stored)),
         at: now, action: "notice.decided", reason: reason)
       var pointsAfter = try currentLedger(licence, at: now, in: tx).total(on: today)
       if charge.points > 0 {
@@ -288,7 +295,7 @@ extension CentralService {
         try tx.update(licence)
         try tx.append(
           NewChange(
-            entity: .licence, key: licence.number.value, payload: try canonicalJSON(licence)),
+            entity: .licence, key: licence.number.value, payload: try CanonicalJSON.string(licence)),
           at: now, action: "notice.decided", reason: reason)
       }
       var queued = false
@@ -325,7 +332,7 @@ extension CentralService {
           "no decision \(number) made at the unit; a terminal's decision is voided on that terminal ('roadside decision void')"
         )
       }
-      guard state == "effective" else {
+      guard state == .effective else {
         throw DomainError(.notPermitted, "decision \(number) is already void")
       }
       try applyVoid(
@@ -376,7 +383,7 @@ extension CentralService {
         )
       }
       let earlier = try tx.educations(of: number).filter { $0.cycleStart == cycle.start }
-      let passedBefore = earlier.filter { $0.exam == "passed" }.count
+      let passedBefore = earlier.filter { $0.exam == .passed }.count
       let days = PointsLedger.fullScoreStudyDays(
         classes: before.classes, timesInCycle: passedBefore + 1,
         points: ledger.total(inCycleStarting: cycle.start))
@@ -387,7 +394,7 @@ extension CentralService {
           "full-score study is \(days) days from \(reached) (公安部令第163号 §18); the exam can be taken from \(reached.adding(days: days)), not \(completed)"
         )
       }
-      if let failed = earlier.last(where: { $0.exam == "failed" && $0.reachedOn == reached }),
+      if let failed = earlier.last(where: { $0.exam == .failed && $0.reachedOn == reached }),
         failed.completedOn.days(until: completed) < 10
       {
         throw DomainError(
@@ -397,21 +404,21 @@ extension CentralService {
       }
       let education = FullScoreEducation(
         licence: number.value, cycleStart: cycle.start, reachedOn: reached,
-        completedOn: completed, exam: passed ? "passed" : "failed")
+        completedOn: completed, exam: passed ? .passed : .failed)
       var extra: [NewChange] = []
       var after = before
       if passed {
         try ledger.completeFullScoreEducation(on: completed)
         try tx.save(ledger, for: number)
         extra.append(
-          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)))
+          NewChange(entity: .points, key: number.value, payload: try CanonicalJSON.string(ledger)))
         after = before.clearingPointsFull(returnLicence: !before.status.contains(.suspended))
       }
       try tx.insert(education, at: now)
       if after != before {
         try tx.update(after)
         try tx.append(
-          NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(after)),
+          NewChange(entity: .licence, key: number.value, payload: try CanonicalJSON.string(after)),
           at: now, action: "points.education", reason: reason)
       }
       for change in extra {
@@ -430,59 +437,4 @@ extension CentralService {
 private func pad8(_ value: Int) -> String {
   let text = String(value)
   return String(repeating: "0", count: max(0, 8 - text.count)) + text
-}
-
-extension Access: CentralProcedureStore {
-  func notices() throws -> [(document: PenaltyDocument, state: String, decision: String?)] {
-    try db.fetchAll(
-      "SELECT body, state, decision FROM documents WHERE kind = 'notice' ORDER BY at DESC, number DESC"
-    ) {
-      (
-        try JSONDecoder().decode(PenaltyDocument.self, from: Data($0.text(0).utf8)), $0.text(1),
-        $0.optionalText(2)
-      )
-    }
-  }
-
-  func insertUnitDocument(_ document: PenaltyDocument, signature: String) throws {
-    try db.execute(
-      "INSERT INTO documents (number, terminal, record_id, kind, licence, body, state, at, signature) VALUES (?, NULL, NULL, ?, ?, ?, 'effective', ?, ?)",
-      document.number, document.kind, document.licence, try canonicalJSON(document),
-      document.at.description, signature)
-  }
-
-  func setNotice(_ number: String, decidedBy decision: String?) throws {
-    try db.execute(
-      "UPDATE documents SET state = ?, decision = ? WHERE number = ? AND kind = 'notice'",
-      decision == nil ? "effective" : "decided", decision, number)
-  }
-
-  func notice(decidedBy decision: String) throws -> String? {
-    try db.fetchOne("SELECT number FROM documents WHERE decision = ?", decision) { $0.text(0) }
-  }
-
-  func decision(onNotice notice: String) throws -> String? {
-    try db.fetchOne(
-      "SELECT decision FROM documents WHERE number = ? AND kind = 'notice'", notice
-    ) { $0.optionalText(0) } ?? nil
-  }
-
-  func educations(of licence: LicenceNumber) throws -> [FullScoreEducation] {
-    try db.fetchAll(
-      "SELECT licence, cycle_start, reached_on, completed_on, exam FROM full_score_educations WHERE licence = ? ORDER BY id",
-      licence.value
-    ) {
-      FullScoreEducation(
-        licence: $0.text(0), cycleStart: LocalDate(iso: $0.text(1))!,
-        reachedOn: LocalDate(iso: $0.text(2))!, completedOn: LocalDate(iso: $0.text(3))!,
-        exam: $0.text(4))
-    }
-  }
-
-  func insert(_ education: FullScoreEducation, at: Timestamp) throws {
-    try db.execute(
-      "INSERT INTO full_score_educations (licence, cycle_start, reached_on, completed_on, exam, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-      education.licence, education.cycleStart.description, education.reachedOn.description,
-      education.completedOn.description, education.exam, at.description)
-  }
 }

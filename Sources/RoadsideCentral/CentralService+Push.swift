@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import RoadsideDomain
 public import RoadsideProtocol
@@ -46,16 +45,12 @@ extension CentralService {
           status: 404, code: "unknown_terminal",
           description: "central does not know terminal \(batch.terminal)")
       }
-      guard let keyText = terminal.publicKey, let keyBytes = Data(base64Encoded: keyText),
-        let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
-      else {
+      guard terminal.publicKey != nil else {
         throw PushRefusal(
           status: 403, code: "terminal_not_registered",
           description: "terminal \(batch.terminal) has not registered its key")
       }
-      guard let signature = Data(base64Encoded: batch.signature),
-        key.isValidSignature(signature, for: batch.signingBytes)
-      else {
+      guard batch.isSigned(byBase64Key: terminal.publicKey) else {
         throw PushRefusal(
           status: 401, code: "bad_signature",
           description:
@@ -75,10 +70,10 @@ extension CentralService {
             try duplicateAcknowledgement(record, terminal: batch.terminal, first: first, in: tx))
           continue
         }
-        if terminal.status == "revoked" {
+        if terminal.status == .revoked {
           if revokedConflict == nil {
             revokedConflict = try tx.insertConflict(
-              kind: "revoked_terminal", terminal: batch.terminal,
+              kind: .revokedTerminal, terminal: batch.terminal,
               records: batch.records.map(\.recordID),
               licence: nil, detectedAt: now,
               description:
@@ -88,11 +83,11 @@ extension CentralService {
           }
           try tx.insert(
             stored(
-              record, batch: batch, at: now, outcome: "rejected", reason: "terminal_revoked",
+              record, batch: batch, at: now, outcome: .rejected, reason: "terminal_revoked",
               conflict: revokedConflict))
           acknowledgements.append(
             RecordAcknowledgement(
-              recordID: record.recordID, outcome: "rejected", reason: "terminal_revoked",
+              recordID: record.recordID, outcome: .rejected, reason: "terminal_revoked",
               conflict: revokedConflict))
           continue
         }
@@ -124,19 +119,20 @@ extension CentralService {
     guard first.kind == record.kind, first.payload == record.payload, first.terminal == terminal
     else {
       return RecordAcknowledgement(
-        recordID: record.recordID, outcome: "rejected",
+        recordID: record.recordID, outcome: .rejected,
         reason: "record id reused with different content; the first record with this id stands")
     }
     let conflict = try first.conflictID.flatMap { try tx.conflict($0) }
     return RecordAcknowledgement(
-      recordID: record.recordID, outcome: "duplicate",
+      recordID: record.recordID, outcome: .duplicate,
       first: FirstAcknowledgement(
         outcome: first.outcome, reason: first.reason, conflict: conflict,
         receivedAt: first.receivedAt))
   }
 
   private func stored(
-    _ record: PushRecord, batch: PushBatch, at now: Timestamp, outcome: String, reason: String?,
+    _ record: PushRecord, batch: PushBatch, at now: Timestamp, outcome: RecordOutcome,
+    reason: String?,
     conflict: ConflictReport?
   ) -> StoredRecord {
     StoredRecord(
@@ -150,7 +146,8 @@ extension CentralService {
   private func log(_ conflict: ConflictReport, at now: Timestamp, in tx: any CentralWriting) throws
   {
     try tx.append(
-      NewChange(entity: .conflict, key: conflict.id, payload: try canonicalJSON(conflict)), at: now,
+      NewChange(entity: .conflict, key: conflict.id, payload: try CanonicalJSON.string(conflict)),
+      at: now,
       action: "conflict.detected", reason: nil)
   }
 
@@ -167,13 +164,13 @@ extension CentralService {
       }
       try tx.insert(
         stored(
-          record, batch: batch, at: now, outcome: "rejected", reason: reason, conflict: conflict))
+          record, batch: batch, at: now, outcome: .rejected, reason: reason, conflict: conflict))
       state.storedRejections += 1
       return reason
     }
     func reject(_ reason: String) throws -> RecordAcknowledgement {
       let told = try keepRejected(reason, conflict: nil)
-      return RecordAcknowledgement(recordID: record.recordID, outcome: "rejected", reason: told)
+      return RecordAcknowledgement(recordID: record.recordID, outcome: .rejected, reason: told)
     }
     /// Rejects a record whose officer central cannot place, with an `unknown_officer`
     /// conflict so that the unit hears of it.
@@ -201,15 +198,20 @@ extension CentralService {
       }
       let told = try keepRejected(reason, conflict: report)
       return RecordAcknowledgement(
-        recordID: record.recordID, outcome: "rejected", reason: told, conflict: report)
+        recordID: record.recordID, outcome: .rejected, reason: told, conflict: report)
     }
     let decoder = JSONDecoder()
     let payload = Data(record.payload.utf8)
     var conflict: ConflictDraft?
     var afterInsert: (() throws -> Void)?
 
-    switch record.kind {
-    case "audit":
+    guard let kind = record.recordKind else {
+      return try reject(
+        "unknown record kind \"\(record.kind)\"; this central applies \(RecordKind.spokenList)"
+      )
+    }
+    switch kind {
+    case .audit:
       guard let entry = try? decoder.decode(AuditEntry.self, from: payload),
         entry.terminal == batch.terminal
       else { return try reject("the payload is not an audit entry of terminal \(batch.terminal)") }
@@ -227,7 +229,7 @@ extension CentralService {
         try tx.insert(entry, recordID: record.recordID)
         try self.follow(entry, terminal: terminal, bypassed: bypassed, at: now, in: tx)
       }
-    case "check":
+    case .check:
       guard let check = try? decoder.decode(CheckRecord.self, from: payload) else {
         return try reject("the payload is not a check record")
       }
@@ -238,14 +240,14 @@ extension CentralService {
       if let known = try tx.licence(check.licence, asOf: check.at) {
         if known.status.code != seen {
           conflict = ConflictDraft(
-            kind: "stale_status", licence: check.licence,
+            kind: .staleStatus, licence: check.licence,
             description:
               "the check at \(check.at) relied on status \(seen), but central already had \(known.status.code) for this licence",
             resolution:
               "the check's conclusion is void; the officer's unit must follow up with the driver")
         } else if let epoch = check.epochSeen, epoch < known.epoch {
           conflict = ConflictDraft(
-            kind: "superseded_epoch", licence: check.licence,
+            kind: .supersededEpoch, licence: check.licence,
             description:
               "the check at \(check.at) was made against e-licence epoch \(epoch); central was at epoch \(known.epoch)",
             resolution:
@@ -253,7 +255,7 @@ extension CentralService {
           )
         }
       }
-    case "violation":
+    case .violation:
       guard let violation = try? decoder.decode(ViolationRecord.self, from: payload) else {
         return try reject("the payload is not a violation record")
       }
@@ -272,14 +274,14 @@ extension CentralService {
       let nearby = try tx.violations(
         licence: violation.licence, fromSeconds: violation.at.secondsSinceEpoch - window,
         toSeconds: violation.at.secondsSinceEpoch + window)
-      var state = "pending"
+      var state = ViolationState.pending
       if let twin = nearby.first(where: {
         $0.violation.offence == violation.offence && $0.violation.plate == violation.plate
-          && $0.state == "pending"
+          && $0.state == .pending
       }) {
-        state = "held"
+        state = .held
         conflict = ConflictDraft(
-          kind: "duplicate_event", licence: violation.licence, others: [twin.recordID],
+          kind: .duplicateEvent, licence: violation.licence, others: [twin.recordID],
           description:
             "\(batch.terminal) recorded offence \(violation.offence) by \(violation.plate) at \(violation.at); \(twin.terminal) recorded the same at \(twin.violation.at)",
           resolution: "the later record is held for review: no second points or fine")
@@ -290,16 +292,15 @@ extension CentralService {
           licence: violation.licence,
           fromSeconds: Timestamp(startOf: cycle.start).secondsSinceEpoch,
           toSeconds: Timestamp(startOf: cycle.end).secondsSinceEpoch - 1
-        ).filter { $0.state == "pending" }
+        ).filter { $0.state == .pending }
         let before =
           ledger.total(inCycleStarting: cycle.start)
           + pending.reduce(0) { $0 + $1.violation.points }
         let after = before + violation.points
         let otherTerminals = Set(pending.map(\.terminal)).subtracting([batch.terminal])
-        if before < PointsLedger.fullScore, after >= PointsLedger.fullScore, !otherTerminals.isEmpty
-        {
+        if PointsLedger.reachesFullScore(from: before, to: after), !otherTerminals.isEmpty {
           conflict = ConflictDraft(
-            kind: "points_cross_12", licence: violation.licence, others: pending.map(\.recordID),
+            kind: .pointsCross12, licence: violation.licence, others: pending.map(\.recordID),
             description:
               "with records from \(otherTerminals.sorted().joined(separator: ", ")) merged, the licence reaches \(after) points in the cycle from \(cycle.start)",
             resolution:
@@ -313,11 +314,12 @@ extension CentralService {
         try tx.insert(storedViolation)
         try tx.append(
           NewChange(
-            entity: .violation, key: record.recordID, payload: try canonicalJSON(storedViolation)),
+            entity: .violation, key: record.recordID,
+            payload: try CanonicalJSON.string(storedViolation)),
           at: now,
           action: "violation.recorded", reason: nil)
       }
-    case "decision", "notice", "certificate":
+    case .decision, .notice, .certificate:
       guard let submission = try? decoder.decode(DocumentSubmission.self, from: payload) else {
         return try reject("the payload is not a signed penalty document")
       }
@@ -327,7 +329,7 @@ extension CentralService {
       {
         return refused
       }
-      if let refusal = try refusal(of: submission, kind: record.kind, terminal: terminal, in: tx) {
+      if let refusal = try refusal(of: submission, kind: kind, terminal: terminal, in: tx) {
         return try reject(refusal)
       }
       let document = submission.document
@@ -335,13 +337,13 @@ extension CentralService {
       if let twin = try twin(of: document, in: tx) {
         held = true
         conflict = ConflictDraft(
-          kind: "duplicate_event", licence: document.licence,
+          kind: .duplicateEvent, licence: document.licence,
           // The first decision by its number; the held record by its id (added below).
           others: [twin.number],
           description:
             "\(batch.terminal) decided offence \(document.charge.offence) by \(document.plate) at \(document.at) (\(document.number)); decision \(twin.number) decided the same event",
           resolution: "\(document.number) is held for review: no second points, fine or deduction")
-      } else if document.kind == "decision", document.charge.points > 0,
+      } else if document.kind == .decision, document.charge.points > 0,
         document.withholding == nil,
         let licence = try tx.licence(try CitizenID(document.licence))
       {
@@ -350,9 +352,9 @@ extension CentralService {
         let cycle = ledger.cycle(on: document.at.chinaDate)
         let before = ledger.total(inCycleStarting: cycle.start)
         let after = before + document.charge.points
-        if before < PointsLedger.fullScore, after >= PointsLedger.fullScore {
+        if PointsLedger.reachesFullScore(from: before, to: after) {
           conflict = ConflictDraft(
-            kind: "points_cross_12", licence: document.licence,
+            kind: .pointsCross12, licence: document.licence,
             description:
               "decision \(document.number) of \(batch.terminal) brings the licence to \(after) points in the cycle from \(cycle.start) once merged with the decisions central already had",
             resolution:
@@ -363,7 +365,7 @@ extension CentralService {
       afterInsert = {
         try self.apply(document, recordID: record.recordID, held: held, at: now, in: tx)
       }
-    case "void":
+    case .void:
       guard let void = try? decoder.decode(VoidRecord.self, from: payload) else {
         return try reject("the payload is not a void record")
       }
@@ -377,19 +379,19 @@ extension CentralService {
           "document \(void.number) was not issued by terminal \(batch.terminal); a terminal voids only its own"
         )
       }
-      if state == "voided" { break }
-      if let deduction = try tx.deduction(void.number), deduction.state == "settled" {
+      if state == .voided { break }
+      if let deduction = try tx.deduction(void.number), deduction.state == .settled {
         conflict = ConflictDraft(
-          kind: "void_after_deduction", licence: document.licence,
+          kind: .voidAfterDeduction, licence: document.licence,
           description:
             "decision \(void.number) was voided at \(void.at) (\(void.reason)) after its fine of \(deduction.amount?.yuanText ?? "?") was deducted",
           resolution: "the points are revoked and the deduction is refunded once")
       } else if let deduction = try tx.deduction(void.number),
-        deduction.state == "requested" || deduction.state == "unknown"
+        deduction.state == .requested || deduction.state == .unknown
       {
         // Sent to the bank, answer not yet known: the bank may already have taken the fine.
         conflict = ConflictDraft(
-          kind: "void_after_deduction", licence: document.licence,
+          kind: .voidAfterDeduction, licence: document.licence,
           description:
             "decision \(void.number) was voided at \(void.at) (\(void.reason)) while its deduction was with the bank (\(deduction.state))",
           resolution:
@@ -397,7 +399,7 @@ extension CentralService {
         )
       }
       afterInsert = { try self.applyVoid(void, document: document, at: now, in: tx) }
-    case "pin_change":
+    case .pinChange:
       guard let change = try? decoder.decode(PINChangeRecord.self, from: payload) else {
         return try reject("the payload is not a PIN change")
       }
@@ -410,10 +412,6 @@ extension CentralService {
         return try reject(refusal)
       }
       afterInsert = { try self.apply(change, terminal: terminal, at: now, in: tx) }
-    default:
-      return try reject(
-        "unknown record kind \"\(record.kind)\"; this central applies audit, check, violation, decision, notice, certificate, void and pin_change"
-      )
     }
 
     // A terminal clock off by more than the threshold, against central's receipt or
@@ -423,7 +421,7 @@ extension CentralService {
       let previous = try tx.lastRecord(terminal: batch.terminal, before: record.terminalSeq)
       if record.createdAt.secondsSinceEpoch > now.secondsSinceEpoch + skew {
         conflict = ConflictDraft(
-          kind: "clock_skew", licence: nil,
+          kind: .clockSkew, licence: nil,
           description:
             "record \(record.terminalSeq) is dated \(record.createdAt), \(record.createdAt.secondsSinceEpoch - now.secondsSinceEpoch) s after central received it",
           resolution:
@@ -432,7 +430,7 @@ extension CentralService {
         previous.createdAt.secondsSinceEpoch > record.createdAt.secondsSinceEpoch + skew
       {
         conflict = ConflictDraft(
-          kind: "clock_skew", licence: nil,
+          kind: .clockSkew, licence: nil,
           description:
             "record \(record.terminalSeq) is dated \(record.createdAt), before the terminal's previous record \(previous.terminalSeq) at \(previous.createdAt)",
           resolution:
@@ -448,7 +446,7 @@ extension CentralService {
         resolution: conflict.resolution)
       try log(report!, at: now, in: tx)
     }
-    let outcome = report == nil ? "accepted" : "conflict"
+    let outcome: RecordOutcome = report == nil ? .accepted : .conflict
     try tx.insert(
       stored(record, batch: batch, at: now, outcome: outcome, reason: nil, conflict: report))
     try afterInsert?()
@@ -457,7 +455,7 @@ extension CentralService {
 }
 
 struct ConflictDraft {
-  let kind: String
+  let kind: ConflictKind
   let licence: String?
   var others: [String] = []
   let description: String

@@ -95,7 +95,10 @@ public struct StoreSummary: Sendable, Codable, Equatable {
 /// The central store's operations. Every write appends, in the same transaction, one
 /// change-log entry for each entity it changed, in the order it changed them.
 public struct CentralService {
-  public let store: any CentralStore
+  /// Only the service writes to its store: every write goes through an operation named by
+  /// intent, which logs its changes. (Tests that stage a crash reach it with
+  /// `@testable import`.)
+  let store: any CentralStore
   public let clock: any Clock
   public let catalogue: OffenceCatalogue
   /// Where the store lives (for messages).
@@ -153,7 +156,8 @@ public struct CentralService {
           try $0.storeCalendar(fixtures.calendar)
           try $0.append(
             NewChange(
-              entity: .calendar, key: "working-days", payload: try canonicalJSON($0.calendar())),
+              entity: .calendar, key: "working-days",
+              payload: try CanonicalJSON.string($0.calendar())),
             at: clock.now(), action: "fixtures.load", reason: nil)
           try $0.setMeta("numbers_per_range", String(numbersPerRange))
           try $0.setMeta(Self.minimumPINIterationsMeta, String(minimumPINIterations))
@@ -190,7 +194,8 @@ public struct CentralService {
       for offence in catalogue.offences {
         try tx.upsert(offence, catalogueVersion: catalogue.version)
         try tx.append(
-          NewChange(entity: .offence, key: offence.code, payload: try canonicalJSON(offence)),
+          NewChange(
+            entity: .offence, key: offence.code, payload: try CanonicalJSON.string(offence)),
           at: now, action: action, reason: nil)
       }
       for officer in fixtures.officers { try tx.insert(officer) }
@@ -199,7 +204,7 @@ public struct CentralService {
         let state = try requireTerminal(terminal.id, in: tx)
         try tx.append(
           NewChange(
-            entity: .terminal, key: terminal.id, payload: try canonicalJSON(state),
+            entity: .terminal, key: terminal.id, payload: try CanonicalJSON.string(state),
             audience: terminal.id),
           at: now,
           action: action, reason: nil)
@@ -210,16 +215,12 @@ public struct CentralService {
         var ledger = PointsLedger(firstIssued: licence.firstIssued)
         for decision in decisionsByLicence[licence.number] ?? [] {
           let offence = try catalogue.require(decision.offence)
-          guard offence.points > 0, decision.fineYuan > 0 || !offence.fine.warningAllowed else {
-            continue
-          }
+          guard offence.points > 0, !offence.fine.isWarning(decision.fineYuan) else { continue }
           let outcome = try ledger.record(
             decisionNumber: decision.number, offenceCode: offence.code, points: offence.points,
             decidedOn: decision.decidedOn, finePaid: decision.paid)
-          if outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(today),
-            !licence.status.contains(.pointsFull), !licence.status.isTerminal
-          {
-            licence = licence.markingPointsFull()
+          if let marked = licence.markedPointsFull(after: outcome, today: today) {
+            licence = marked
           }
         }
         _ = ledger.closeCycles(through: today)
@@ -231,7 +232,7 @@ public struct CentralService {
           of: licence.number)
         try tx.append(
           NewChange(
-            entity: .licence, key: licence.number.value, payload: try canonicalJSON(licence)),
+            entity: .licence, key: licence.number.value, payload: try CanonicalJSON.string(licence)),
           at: now, action: action, reason: nil)
         if !ledger.entries.isEmpty { ledgers.append((licence.number, ledger)) }
       }
@@ -239,7 +240,7 @@ public struct CentralService {
         try tx.insert(vehicle)
         try tx.append(
           NewChange(
-            entity: .vehicle, key: vehicle.plate.value, payload: try canonicalJSON(vehicle)),
+            entity: .vehicle, key: vehicle.plate.value, payload: try CanonicalJSON.string(vehicle)),
           at: now, action: action, reason: nil)
       }
       for mandate in fixtures.mandates {
@@ -247,27 +248,28 @@ public struct CentralService {
         try tx.append(
           NewChange(
             entity: .mandate, key: mandate.licence.value,
-            payload: try canonicalJSON(MandateNotice(mandate))),
+            payload: try CanonicalJSON.string(MandateNotice(mandate))),
           at: now, action: action, reason: nil)
       }
       for decision in fixtures.decisions {
         let offence = try catalogue.require(decision.offence)
-        let isWarning = decision.fineYuan == 0 && offence.fine.warningAllowed
+        let isWarning = offence.fine.isWarning(decision.fineYuan)
         let stored = StoredDecision(
           number: decision.number, licence: decision.licence, plate: decision.plate?.value,
           offence: offence.code, decidedOn: decision.decidedOn,
           fine: Money(yuan: decision.fineYuan),
           points: isWarning ? 0 : offence.points, paid: decision.paid, place: decision.place,
-          state: "effective")
+          state: .effective)
         try tx.insert(stored)
         try tx.append(
-          NewChange(entity: .decision, key: stored.number, payload: try canonicalJSON(stored)),
+          NewChange(
+            entity: .decision, key: stored.number, payload: try CanonicalJSON.string(stored)),
           at: now, action: action, reason: nil)
       }
       for (number, ledger) in ledgers {
         try tx.save(ledger, for: number)
         try tx.append(
-          NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger)),
+          NewChange(entity: .points, key: number.value, payload: try CanonicalJSON.string(ledger)),
           at: now,
           action: action, reason: nil)
       }
@@ -373,7 +375,7 @@ public struct CentralService {
       if after != before {
         try tx.update(after)
         try tx.append(
-          NewChange(entity: .licence, key: number.value, payload: try canonicalJSON(after)),
+          NewChange(entity: .licence, key: number.value, payload: try CanonicalJSON.string(after)),
           at: now,
           action: action, reason: reason)
       }
@@ -465,10 +467,10 @@ public struct CentralService {
       var ledger = try currentLedger(licence, at: now, in: tx)
       if let refusal = StudyReduction.refusal(
         licence: licence, ledger: ledger,
-        decisions: try tx.decisions(for: number).filter { $0.state == "effective" }.map {
+        decisions: try tx.decisions(for: number).filter { $0.state == .effective }.map {
           (offence: $0.offence, decidedOn: $0.decidedOn)
         },
-        fullScoreEducations: try tx.educations(of: number).filter { $0.exam == "passed" }.map(
+        fullScoreEducations: try tx.educations(of: number).filter { $0.exam == .passed }.map(
           \.completedOn),
         on: now.chinaDate)
       {
@@ -477,7 +479,8 @@ public struct CentralService {
       _ = try ledger.reduceByStudy(points: points, on: now.chinaDate)
       try tx.save(ledger, for: number)
       return (
-        licence, [NewChange(entity: .points, key: number.value, payload: try canonicalJSON(ledger))]
+        licence,
+        [NewChange(entity: .points, key: number.value, payload: try CanonicalJSON.string(ledger))]
       )
     }
   }
@@ -524,13 +527,13 @@ extension CentralService {
     let now = clock.now()
     return try store.write { tx in
       if try tx.terminal(id) != nil {
-        throw CentralError(.refused("terminal_exists"), "terminal \(id) already exists")
+        throw CentralError(.refused(.terminalExists), "terminal \(id) already exists")
       }
       try tx.insert(TerminalRecord(id: id, unit: unit))
       let state = try requireTerminal(id, in: tx)
       try tx.append(
         NewChange(
-          entity: .terminal, key: id, payload: try canonicalJSON(state), audience: id),
+          entity: .terminal, key: id, payload: try CanonicalJSON.string(state), audience: id),
         at: now,
         action: "terminal.add", reason: reason)
       for officer in try tx.officers() where officer.unit == unit {
@@ -545,15 +548,15 @@ extension CentralService {
     let now = clock.now()
     return try store.write { tx in
       var terminal = try requireTerminal(id, in: tx)
-      if terminal.status == "revoked" {
-        throw CentralError(.refused("terminal_revoked"), "terminal \(id) is already revoked")
+      if terminal.status == .revoked {
+        throw CentralError(.refused(.terminalRevoked), "terminal \(id) is already revoked")
       }
-      terminal.status = "revoked"
+      terminal.status = .revoked
       terminal.revokedAt = now
       try tx.update(terminal)
       try tx.append(
         NewChange(
-          entity: .terminal, key: id, payload: try canonicalJSON(terminal), audience: id),
+          entity: .terminal, key: id, payload: try CanonicalJSON.string(terminal), audience: id),
         at: now,
         action: "terminal.revoke", reason: reason)
       return terminal

@@ -3,33 +3,6 @@ public import RoadsideDomain
 public import RoadsideFixtures
 public import RoadsideProtocol
 
-/// What kind of thing a change-log entry is about. Terminals apply entries by entity.
-public enum ChangeEntity: String, Sendable, Codable, CaseIterable {
-  case licence
-  case vehicle
-  case officer
-  case terminal
-  case offence
-  /// The whole points ledger of one licence (key: the licence number).
-  case points
-  /// The bank mandate of one licence (key: the licence number).
-  case mandate
-  case decision
-  /// A violation a terminal recorded (key: its record id).
-  case violation
-  /// A conflict central detected (key: its id).
-  case conflict
-  /// A trusted issuer key, public part (key: its kid).
-  case issuerKey = "issuer_key"
-  /// Document numbers central allocated to a terminal (key: `terminal/first serial`).
-  case numberRange = "number_range"
-  /// A bank deduction's state (key: the decision number).
-  case deduction
-  /// The holiday calendar (key: `working-days`): terminals count reporting deadlines in
-  /// working days (公安部令第157号 §81).
-  case calendar
-}
-
 /// One entry of the change log: the entity's full state after the change, so that
 /// applying entries in sequence order is idempotent and needs nothing else.
 public struct Change: Sendable, Hashable, Codable {
@@ -38,7 +11,7 @@ public struct Change: Sendable, Hashable, Codable {
   public let at: Timestamp
   public let entity: ChangeEntity
   public let key: String
-  public let op: Operation
+  public let op: ChangeOperation
   /// The administrative action that made the change (`licence.suspend`, `fixtures.load`).
   public let action: String
   public let reason: String?
@@ -47,13 +20,9 @@ public struct Change: Sendable, Hashable, Codable {
   /// The one terminal the entry is for, or nil for every terminal.
   public let audience: String?
 
-  public enum Operation: String, Sendable, Codable {
-    case upsert
-    case delete
-  }
-
   public init(
-    seq: Int64, at: Timestamp, entity: ChangeEntity, key: String, op: Operation, action: String,
+    seq: Int64, at: Timestamp, entity: ChangeEntity, key: String, op: ChangeOperation,
+    action: String,
     reason: String?, payload: String, audience: String? = nil
   ) {
     self.audience = audience
@@ -92,13 +61,13 @@ extension Change {
 public struct NewChange: Sendable, Hashable {
   public let entity: ChangeEntity
   public let key: String
-  public let op: Change.Operation
+  public let op: ChangeOperation
   public let payload: String
   /// The one terminal this entry is for, or nil for every terminal.
   public let audience: String?
 
   public init(
-    entity: ChangeEntity, key: String, op: Change.Operation = .upsert, payload: String,
+    entity: ChangeEntity, key: String, op: ChangeOperation = .upsert, payload: String,
     audience: String? = nil
   ) {
     self.entity = entity
@@ -133,15 +102,14 @@ public struct LicenceFilter: Sendable, Equatable {
 public struct TerminalState: Sendable, Hashable, Codable {
   public let id: String
   public let unit: String
-  /// `active` or `revoked` (reported lost: every later upload is refused).
-  public var status: String
+  public var status: TerminalStatus
   /// The raw Ed25519 public key, base64, once the terminal registered.
   public var publicKey: String?
   public var registeredAt: Timestamp?
   public var revokedAt: Timestamp?
 
   public init(
-    id: String, unit: String, status: String, publicKey: String? = nil,
+    id: String, unit: String, status: TerminalStatus, publicKey: String? = nil,
     registeredAt: Timestamp? = nil, revokedAt: Timestamp? = nil
   ) {
     self.id = id
@@ -272,11 +240,11 @@ public struct StoredDecision: Sendable, Hashable, Codable {
   public let points: Int
   public var paid: Bool
   public let place: String
-  public var state: String
+  public var state: DecisionState
 
   public init(
     number: String, licence: LicenceNumber, plate: String?, offence: String, decidedOn: LocalDate,
-    fine: Money, points: Int, paid: Bool, place: String, state: String
+    fine: Money, points: Int, paid: Bool, place: String, state: DecisionState
   ) {
     self.number = number
     self.licence = licence
@@ -321,13 +289,15 @@ public struct StoredRecord: Sendable, Equatable {
   public let createdAt: Timestamp
   public let receivedAt: Timestamp
   public let payload: String
-  public let outcome: String
+  /// Never `duplicate`: a duplicate is answered from the first record, not stored.
+  public let outcome: RecordOutcome
   public let reason: String?
   public let conflictID: String?
 
   public init(
     recordID: String, terminal: String, terminalSeq: Int64, kind: String, createdAt: Timestamp,
-    receivedAt: Timestamp, payload: String, outcome: String, reason: String?, conflictID: String?
+    receivedAt: Timestamp, payload: String, outcome: RecordOutcome, reason: String?,
+    conflictID: String?
   ) {
     self.recordID = recordID
     self.terminal = terminal
@@ -347,10 +317,11 @@ public struct StoredViolation: Sendable, Equatable, Codable {
   public let recordID: String
   public let terminal: String
   public let violation: ViolationRecord
-  /// `pending`, or `held` for review (a probable duplicate).
-  public let state: String
+  public let state: ViolationState
 
-  public init(recordID: String, terminal: String, violation: ViolationRecord, state: String) {
+  public init(
+    recordID: String, terminal: String, violation: ViolationRecord, state: ViolationState
+  ) {
     self.recordID = recordID
     self.terminal = terminal
     self.violation = violation
@@ -426,7 +397,7 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func dueApplications(at now: Timestamp) throws -> [(ELicenceApplication, [UInt8])]
   func applications(_ number: LicenceNumber) throws -> [ELicenceApplication]
   /// Applications across all licences, newest first (`state` nil: every state).
-  func applications(state: String?, limit: Int) throws -> [ELicenceApplication]
+  func applications(state: ApplicationState?, limit: Int) throws -> [ELicenceApplication]
   /// The e-licences issued for `number`, newest first, judged against the licence's
   /// current epoch and `now`.
   func issuedELicences(_ number: LicenceNumber, currentEpoch: Int, at now: Timestamp) throws
@@ -460,7 +431,8 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
     _ number: LicenceNumber, deviceKey: [UInt8], appliedAt: Timestamp, readyAt: Timestamp
   ) throws
     -> ELicenceApplication
-  func completeApplication(_ id: Int, state: String, reason: String?) throws -> ELicenceApplication
+  func completeApplication(_ id: Int, state: ApplicationState, reason: String?) throws
+    -> ELicenceApplication
   /// Records an issued e-licence.
   func insertELicence(
     licence: LicenceNumber, epoch: Int, kid: String, deviceKey: [UInt8], issuedAt: Timestamp,
@@ -482,7 +454,8 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
   func startNewDevice(terminal: String) throws
   /// Stores a new conflict, numbering it `C-n`.
   func insertConflict(
-    kind: String, terminal: String, records: [String], licence: String?, detectedAt: Timestamp,
+    kind: ConflictKind, terminal: String, records: [String], licence: String?,
+    detectedAt: Timestamp,
     description: String, resolution: String
   ) throws -> ConflictReport
   /// Appends to the change log; returns the new sequence number.

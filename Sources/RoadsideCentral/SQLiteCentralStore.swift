@@ -63,17 +63,6 @@ public final class SQLiteCentralStore: CentralStore {
   public func integrityCheck() throws -> [String] { try db.integrityCheck() }
 }
 
-let changeEncoder: JSONEncoder = {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-  return encoder
-}()
-
-/// Encodes a value as the compact, key-sorted JSON the change log and `--json` use.
-public func canonicalJSON(_ value: some Encodable) throws -> String {
-  String(decoding: try changeEncoder.encode(value), as: UTF8.self)
-}
-
 /// Reads and writes rows; used only inside a transaction of ``SQLiteCentralStore``.
 struct Access: CentralWriting {
   let db: Connection
@@ -170,9 +159,9 @@ struct Access: CentralWriting {
 
   static let terminalColumns = "id, unit, status, public_key, registered_at, revoked_at"
 
-  func terminalRow(_ row: Row) -> TerminalState {
+  func terminalRow(_ row: Row) throws -> TerminalState {
     TerminalState(
-      id: row.text(0), unit: row.text(1), status: row.text(2),
+      id: row.text(0), unit: row.text(1), status: try row.value(2),
       publicKey: row.optionalBlob(3).map { Data($0).base64EncodedString() },
       registeredAt: row.optionalText(4).flatMap { Timestamp(iso: $0) },
       revokedAt: row.optionalText(5).flatMap { Timestamp(iso: $0) })
@@ -180,13 +169,13 @@ struct Access: CentralWriting {
 
   func terminals() throws -> [TerminalState] {
     try db.fetchAll("SELECT \(Access.terminalColumns) FROM terminals ORDER BY id") {
-      terminalRow($0)
+      try terminalRow($0)
     }
   }
 
   func terminal(_ id: String) throws -> TerminalState? {
     try db.fetchOne("SELECT \(Access.terminalColumns) FROM terminals WHERE id = ?", id) {
-      terminalRow($0)
+      try terminalRow($0)
     }
   }
 
@@ -207,7 +196,7 @@ struct Access: CentralWriting {
       StoredDecision(
         number: row.text(0), licence: try CitizenID(row.text(1)), plate: row.optionalText(2),
         offence: row.text(3), decidedOn: try date(row.text(4)), fine: Money(fen: row.int64(5)),
-        points: row.int(6), paid: row.bool(7), place: row.text(8), state: row.text(9))
+        points: row.int(6), paid: row.bool(7), place: row.text(8), state: try row.value(9))
     }
   }
 
@@ -272,7 +261,7 @@ struct Access: CentralWriting {
       Change(
         seq: row.int64(0), at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
         entity: ChangeEntity(rawValue: row.text(2)) ?? .licence, key: row.text(3),
-        op: Change.Operation(rawValue: row.text(4)) ?? .upsert, action: row.text(5),
+        op: ChangeOperation(rawValue: row.text(4)) ?? .upsert, action: row.text(5),
         reason: row.optionalText(6), payload: row.text(7), audience: row.optionalText(8))
     }
   }
@@ -307,18 +296,18 @@ struct Access: CentralWriting {
     record_id, terminal, terminal_seq, kind, created_at, received_at, payload, outcome, reason, conflict
     """
 
-  func recordRow(_ row: Row) -> StoredRecord {
+  func recordRow(_ row: Row) throws -> StoredRecord {
     StoredRecord(
       recordID: row.text(0), terminal: row.text(1), terminalSeq: row.int64(2), kind: row.text(3),
       createdAt: Timestamp(iso: row.text(4)) ?? Timestamp(secondsSinceEpoch: 0),
       receivedAt: Timestamp(iso: row.text(5)) ?? Timestamp(secondsSinceEpoch: 0),
       payload: row.text(6),
-      outcome: row.text(7), reason: row.optionalText(8), conflictID: row.optionalText(9))
+      outcome: try row.value(7), reason: row.optionalText(8), conflictID: row.optionalText(9))
   }
 
   func record(_ id: String) throws -> StoredRecord? {
     try db.fetchOne("SELECT \(Access.recordColumns) FROM records WHERE record_id = ?", id) {
-      recordRow($0)
+      try recordRow($0)
     }
   }
 
@@ -328,7 +317,7 @@ struct Access: CentralWriting {
       SELECT \(Access.recordColumns) FROM records WHERE terminal = ? AND terminal_seq < ?
       ORDER BY terminal_seq DESC LIMIT 1
       """, terminal, seq
-    ) { recordRow($0) }
+    ) { try recordRow($0) }
   }
 
   func violations(licence: String, fromSeconds: Int64, toSeconds: Int64) throws -> [StoredViolation]
@@ -345,7 +334,7 @@ struct Access: CentralWriting {
           licence: row.text(2), plate: row.text(3), offence: row.text(4), points: row.int(5),
           at: Timestamp(iso: row.text(6)) ?? Timestamp(secondsSinceEpoch: 0), officer: row.text(7),
           place: row.text(8)),
-        state: row.text(9))
+        state: try row.value(9))
     }
   }
 
@@ -360,9 +349,9 @@ struct Access: CentralWriting {
     return try payload.map { try JSONDecoder().decode(Licence.self, from: Data($0.utf8)) }
   }
 
-  func conflictRow(_ row: Row) -> ConflictReport {
+  func conflictRow(_ row: Row) throws -> ConflictReport {
     ConflictReport(
-      id: row.text(0), kind: row.text(1), terminal: row.text(2),
+      id: row.text(0), kind: try row.value(1), terminal: row.text(2),
       records: row.text(3).split(separator: ",").map(String.init), licence: row.optionalText(4),
       detectedAt: Timestamp(iso: row.text(5)) ?? Timestamp(secondsSinceEpoch: 0),
       description: row.text(6),
@@ -375,14 +364,14 @@ struct Access: CentralWriting {
       SELECT id, kind, terminal, records, licence, detected_at, description, resolution FROM conflicts
       WHERE ?1 IS NULL OR terminal = ?1 ORDER BY number
       """, terminal
-    ) { conflictRow($0) }
+    ) { try conflictRow($0) }
   }
 
   func conflict(_ id: String) throws -> ConflictReport? {
     try db.fetchOne(
       "SELECT id, kind, terminal, records, licence, detected_at, description, resolution FROM conflicts WHERE id = ?",
       id
-    ) { conflictRow($0) }
+    ) { try conflictRow($0) }
   }
 
   func auditEntries(terminal: String) throws -> [AuditEntry] {
@@ -452,7 +441,7 @@ struct Access: CentralWriting {
         kid: row.text(0), publicKey: row.blob(1),
         validFrom: Timestamp(iso: row.text(2)) ?? Timestamp(secondsSinceEpoch: 0),
         validUntil: Timestamp(iso: row.text(3)) ?? Timestamp(secondsSinceEpoch: 0),
-        state: row.text(4))
+        state: try row.value(4))
     }
   }
 
@@ -473,7 +462,7 @@ struct Access: CentralWriting {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       """, licence.value, epoch, kid, deviceKey, issuedAt.description, expiresAt.description,
       credential.issuerPart,
-      try canonicalJSON(credential.disclosures))
+      try CanonicalJSON.string(credential.disclosures))
   }
 
   func insert(_ key: IssuerKey, privateKey: [UInt8]) throws {
@@ -482,14 +471,13 @@ struct Access: CentralWriting {
       INSERT INTO issuer_keys (kid, public_key, private_key, valid_from, valid_until, state)
       VALUES (?, ?, ?, ?, ?, ?)
       """, key.kid, key.publicKey, privateKey, key.validFrom.description,
-      key.validUntil.description, key.state)
+      key.validUntil.description, key.state.rawValue)
   }
 
   func update(_ key: IssuerKey) throws {
     try db.execute(
       "UPDATE issuer_keys SET valid_until = ?, state = ? WHERE kid = ?", key.validUntil.description,
-      key.state,
-      key.kid)
+      key.state.rawValue, key.kid)
   }
 
   func insert(_ r: StoredRecord) throws {
@@ -497,7 +485,7 @@ struct Access: CentralWriting {
       "INSERT INTO records (\(Access.recordColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       r.recordID, r.terminal, r.terminalSeq, r.kind, r.createdAt.description,
       r.receivedAt.description,
-      r.payload, r.outcome, r.reason, r.conflictID)
+      r.payload, r.outcome.rawValue, r.reason, r.conflictID)
   }
 
   func insert(_ v: StoredViolation) throws {
@@ -507,7 +495,7 @@ struct Access: CentralWriting {
       INSERT INTO violations (record_id, terminal, licence, plate, offence, points, at, at_seconds, officer,
         place, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """, v.recordID, v.terminal, x.licence, x.plate, x.offence, x.points, x.at.description,
-      x.at.secondsSinceEpoch, x.officer, x.place, v.state)
+      x.at.secondsSinceEpoch, x.officer, x.place, v.state.rawValue)
   }
 
   func insert(_ e: AuditEntry, recordID: String) throws {
@@ -563,8 +551,8 @@ struct Access: CentralWriting {
   }
 
   func insertConflict(
-    kind: String, terminal: String, records: [String], licence: String?, detectedAt: Timestamp,
-    description: String, resolution: String
+    kind: ConflictKind, terminal: String, records: [String], licence: String?,
+    detectedAt: Timestamp, description: String, resolution: String
   ) throws -> ConflictReport {
     let number =
       (try db.fetchOne("SELECT coalesce(max(number), 0) + 1 FROM conflicts") { $0.int(0) }) ?? 1
@@ -575,7 +563,7 @@ struct Access: CentralWriting {
       """
       INSERT INTO conflicts (id, number, kind, terminal, records, licence, detected_at, description, resolution)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """, report.id, number, kind, terminal, records.joined(separator: ","), licence,
+      """, report.id, number, kind.rawValue, terminal, records.joined(separator: ","), licence,
       detectedAt.description, description, resolution)
     return report
   }
@@ -640,7 +628,7 @@ struct Access: CentralWriting {
     let key = t.publicKey.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
     let changed = try db.execute(
       "UPDATE terminals SET status = ?, public_key = ?, registered_at = ?, revoked_at = ? WHERE id = ?",
-      t.status, key, t.registeredAt?.description, t.revokedAt?.description, t.id)
+      t.status.rawValue, key, t.registeredAt?.description, t.revokedAt?.description, t.id)
     if changed != 1 { throw CentralError(.notFound, "no terminal \(t.id) in the central store") }
   }
 
@@ -650,7 +638,7 @@ struct Access: CentralWriting {
       INSERT INTO offences (code, catalogue_version, points, body) VALUES (?, ?, ?, ?)
       ON CONFLICT (code) DO UPDATE SET catalogue_version = excluded.catalogue_version,
         points = excluded.points, body = excluded.body
-      """, offence.code, catalogueVersion, offence.points, try canonicalJSON(offence))
+      """, offence.code, catalogueVersion, offence.points, try CanonicalJSON.string(offence))
   }
 
   func insert(_ d: StoredDecision) throws {
@@ -659,7 +647,7 @@ struct Access: CentralWriting {
       INSERT INTO decisions (number, licence, plate, offence, decided_on, fine_fen, points, paid, place, state)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """, d.number, d.licence.value, d.plate, d.offence, d.decidedOn.description, d.fine.fen,
-      d.points, d.paid, d.place, d.state)
+      d.points, d.paid, d.place, d.state.rawValue)
   }
 
   func insert(_ m: MandateRecord) throws {

@@ -99,7 +99,7 @@ public actor CentralEndpoint {
       return ChangesResponse(
         changes: changes.map {
           WireChange(
-            seq: $0.seq, at: $0.at, entity: $0.entity.rawValue, key: $0.key, op: $0.op.rawValue,
+            seq: $0.seq, at: $0.at, entity: $0.entity, key: $0.key, op: $0.op,
             payload: $0.payload)
         },
         latest: latest, hasMore: changes.count == limit && (changes.last?.seq ?? latest) < latest)
@@ -149,9 +149,9 @@ public actor CentralEndpoint {
       switch error.kind {
       case .notFound:
         throw APIError.unauthorized("unknown_terminal", error.description)
-      case .refused(let code):
+      case .refused(let refusal):
         throw APIError(
-          status: code == "terminal_revoked" ? 403 : 409, code: code, message: error.description)
+          status: refusal.httpStatus, code: refusal.rawValue, message: error.description)
       case .unusableStore, .alreadyExists:
         throw APIError(status: 500, code: "store_unavailable", message: error.description)
       }

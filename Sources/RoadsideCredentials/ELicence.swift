@@ -20,6 +20,16 @@ public enum Ed25519 {
   }
 }
 
+/// Where an issuer key stands in the key ring.
+public enum IssuerKeyState: String, Sendable, Hashable, Codable, CaseIterable, SpeltByRawValue {
+  /// Signs new e-licences.
+  case active
+  /// No longer signs; still verifies what it signed while valid.
+  case retired
+  /// Verifies nothing.
+  case revoked
+}
+
 /// A trusted issuer key: what terminals sync from central.
 public struct IssuerKey: Sendable, Hashable, Codable {
   public let kid: String
@@ -27,12 +37,11 @@ public struct IssuerKey: Sendable, Hashable, Codable {
   /// The key may sign credentials issued in [validFrom, validUntil].
   public let validFrom: Timestamp
   public let validUntil: Timestamp
-  /// `active`, `retired` (no longer signs; still verifies what it signed while valid) or
-  /// `revoked` (verifies nothing).
-  public let state: String
+  public let state: IssuerKeyState
 
   public init(
-    kid: String, publicKey: [UInt8], validFrom: Timestamp, validUntil: Timestamp, state: String
+    kid: String, publicKey: [UInt8], validFrom: Timestamp, validUntil: Timestamp,
+    state: IssuerKeyState
   ) {
     self.kid = kid
     self.publicKey = publicKey

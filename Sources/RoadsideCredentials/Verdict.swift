@@ -83,6 +83,9 @@ public struct Verdict: Sendable, Codable, Equatable {
     return Reason(failure.rawValue, sentence)
   }
 
+  /// How long a synced cache may support status-dependent conclusions (DESIGN §4): 24 h.
+  public static let defaultStalenessBudgetSeconds: Int64 = 24 * 3600
+
   /// Decides a check from the presentation result and what the cache knows.
   ///
   /// - `facts` is nil when the licence is not in the cache (UNDETERMINED, never INVALID);
@@ -93,7 +96,8 @@ public struct Verdict: Sendable, Codable, Equatable {
   public static func decide(
     presentation: Result<PresentedCredential, PresentationFailure>, facts: LicenceFacts?,
     cacheAgeSeconds: Int64?,
-    stalenessBudgetSeconds: Int64 = 24 * 3600, vehicle: LicenceClass?, today: LocalDate,
+    stalenessBudgetSeconds: Int64 = defaultStalenessBudgetSeconds, vehicle: LicenceClass?,
+    today: LocalDate,
     table: PermittedClassTable = .current
   ) -> Verdict {
     let presented: PresentedCredential

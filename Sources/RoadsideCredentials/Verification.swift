@@ -116,7 +116,7 @@ extension ELicence {
 
     guard let claims = strictClaims(claimsBytes) else { return .failure(.malformed) }
     guard let key = keys.first(where: { $0.kid == kid }) else { return .failure(.unknownKey) }
-    guard key.state != "revoked" else { return .failure(.keyRevoked) }
+    guard key.state != .revoked else { return .failure(.keyRevoked) }
     guard claims.iat >= key.validFrom.secondsSinceEpoch,
       claims.iat <= key.validUntil.secondsSinceEpoch
     else {

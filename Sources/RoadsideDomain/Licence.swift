@@ -340,6 +340,17 @@ extension Licence {
     return copy
   }
 
+  /// The licence marked as having reached 12 points after a decision scored `outcome`, or
+  /// nil when it is not to be marked: the cycle the decision counts in must be the current
+  /// one on `today` and total 12 or more (公安部令第163号 §17), and the licence neither marked
+  /// already nor ended (cancelled or revoked).
+  public func markedPointsFull(after outcome: PointsOutcome, today: LocalDate) -> Licence? {
+    guard outcome.after >= PointsLedger.fullScore, outcome.cycle.contains(today),
+      !status.contains(.pointsFull), !status.isTerminal
+    else { return nil }
+    return markingPointsFull()
+  }
+
   /// Status B after 12 points (公安部令第163号 §17), with the licence withheld (U).
   public func markingPointsFull() -> Licence {
     var copy = self

@@ -13,7 +13,12 @@ public struct FineRule: Sendable, Hashable, Codable {
   /// Where the default amount comes from.
   public let defaultBasis: String
 
-  /// Checks a fine an officer chose. 0 means a warning.
+  /// Whether a fine of `yuan` is a warning in place of the fine (道路交通安全法 §90): 0 yuan
+  /// for an offence whose fine a warning may replace. For an offence that carries no fine at
+  /// all (a maximum of 0), 0 yuan is simply its fine: no warning, and its points count.
+  public func isWarning(_ yuan: Int) -> Bool { yuan == 0 && warningAllowed && maximumYuan > 0 }
+
+  /// Checks a fine an officer chose. 0 means a warning (``isWarning(_:)``).
   public func check(_ yuan: Int, offence code: String) throws(DomainError) {
     if yuan == 0 {
       guard warningAllowed || maximumYuan == 0 else {

@@ -132,7 +132,7 @@ public enum PenaltyPlanner {
     for (offence, fineYuan) in offences {
       let yuan = fineYuan ?? offence.fine.defaultYuan
       try offence.fine.check(yuan, offence: offence.code)
-      let warning = yuan == 0 && offence.fine.maximumYuan > 0
+      let warning = offence.fine.isWarning(yuan)
       drafts.append((offence, Money(yuan: yuan), warning))
     }
     let added = drafts.reduce(0) { $0 + ($1.2 ? 0 : $1.0.points) }
@@ -179,17 +179,6 @@ public enum PenaltyPlanner {
   }
 }
 
-/// The kinds of document a stop (or the unit) issues.
-public enum DocumentKind {
-  /// 简易程序处罚决定书 on the spot, or 行政处罚决定书 decided at the unit.
-  public static let decision = "decision"
-  /// 违法行为处理通知书: the general procedure's notice to report.
-  public static let notice = "notice"
-  /// 行政强制措施凭证: the certificate of a compulsory measure (here, 扣留 of the paper licence).
-  public static let certificate = "certificate"
-  public static let all = [decision, notice, certificate]
-}
-
 /// One document issued for one offence: an electronic penalty decision (simple procedure on
 /// the spot, or the general procedure's decision at the unit), a processing notice (general
 /// procedure), or the certificate of the compulsory measure of withholding the paper licence.
@@ -199,8 +188,7 @@ public enum DocumentKind {
 /// the officer, the payment or reporting deadline, and the driver's signature or the note that
 /// they refused to sign (§44(四), §46(四), §25(四)).
 public struct PenaltyDocument: Sendable, Hashable, Codable {
-  /// `decision`, `notice` or `certificate` (``DocumentKind``).
-  public let kind: String
+  public let kind: DocumentKind
   public let number: String
   /// The stop it was served with (documents of one stop are served together).
   public let stop: String
@@ -227,7 +215,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
   public let reportBy: LocalDate?
 
   public init(
-    kind: String, number: String, stop: String, terminal: String, licence: String,
+    kind: DocumentKind, number: String, stop: String, terminal: String, licence: String,
     holder: String, plate: String, vehicleClass: String, charge: Charge, at: Timestamp,
     place: String, locationCode: String?, authority: String, officer: String,
     signature: String, note: String?, withholding: Withholding? = nil,
@@ -251,9 +239,9 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     self.note = note
     self.withholding = withholding
     let served = at.chinaDate
-    self.payBy = kind == DocumentKind.decision ? Payment.deadline(servedOn: served) : nil
+    self.payBy = kind == .decision ? Payment.deadline(servedOn: served) : nil
     self.reportBy =
-      kind == DocumentKind.decision
+      kind == .decision
       ? nil : Notice.reportBy(servedOn: served, calendar: calendar)
   }
 
@@ -264,7 +252,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
 
   /// The penalty as the document states it (for a certificate: the measure taken).
   public var penalty: String {
-    if kind == DocumentKind.certificate { return "扣留机动车驾驶证 (paper licence withheld)" }
+    if kind == .certificate { return "扣留机动车驾驶证 (paper licence withheld)" }
     let fine = charge.warning ? "警告 (warning)" : "罚款 \(charge.fine.yuanText)"
     let measure = charge.measure == .none ? "" : "，\(charge.measure.chinese)"
     return "\(fine)，记 \(charge.points) 分\(measure)"
@@ -277,11 +265,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     guard offence.code == charge.offence else {
       throw .invalid("document \(number) is for offence \(charge.offence), not \(offence.code)")
     }
-    guard DocumentKind.all.contains(kind) else {
-      throw .invalid(
-        "document \(number) is a \"\(kind)\"; documents are decisions, notices or certificates")
-    }
-    if kind == DocumentKind.certificate, withholding == nil {
+    if kind == .certificate, withholding == nil {
       throw .invalid("certificate \(number) states no compulsory measure")
     }
     let yuan = charge.warning ? 0 : Int(charge.fine.fen / 100)
@@ -297,7 +281,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     guard signature == "signed" || signature == "refused" else {
       throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
     }
-    if kind == DocumentKind.decision {
+    if kind == .decision {
       switch charge.procedure {
       case .simple:
         let gate = Procedure.gate(

@@ -82,7 +82,7 @@ public struct PointsOutcome: Sendable, Equatable {
   public let after: Int
   /// The total reached 12 with this decision: the licence is withheld, status B, and the
   /// holder must study and pass an exam (§17).
-  public var reachedTwelve: Bool { before < 12 && after >= 12 }
+  public var reachedTwelve: Bool { PointsLedger.reachesFullScore(from: before, to: after) }
 }
 
 /// What closing a cycle did.
@@ -131,6 +131,12 @@ public struct PointsLedger: Sendable, Hashable, Codable {
   public static let maximumStudyReductionPerCycle = 6
   /// The full score (§17).
   public static let fullScore = 12
+
+  /// Whether going from `before` to `after` points in one cycle reaches the full score
+  /// (§17): below 12 before, 12 or more after.
+  public static func reachesFullScore(from before: Int, to after: Int) -> Bool {
+    before < fullScore && after >= fullScore
+  }
 
   public init(
     firstIssued: LocalDate, entries: [PointsEntry] = [], reductions: [PointsReduction] = [],

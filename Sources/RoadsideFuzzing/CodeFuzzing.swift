@@ -32,11 +32,11 @@ public struct CodeFuzzing: Sendable {
       IssuerKey(
         kid: "FZ-01", publicKey: [UInt8](retired.publicKey.rawRepresentation),
         validFrom: CodeFuzzing.now.adding(seconds: -400 * day),
-        validUntil: CodeFuzzing.now.adding(seconds: -30 * day), state: "retired"),
+        validUntil: CodeFuzzing.now.adding(seconds: -30 * day), state: .retired),
       IssuerKey(
         kid: "FZ-02", publicKey: [UInt8](issuer.publicKey.rawRepresentation),
         validFrom: CodeFuzzing.now.adding(seconds: -30 * day),
-        validUntil: CodeFuzzing.now.adding(seconds: 1000 * day), state: "active"),
+        validUntil: CodeFuzzing.now.adding(seconds: 1000 * day), state: .active),
     ]
     let licence = Licence(
       number: try! CitizenID("110114197811271869"), fileNumber: try! FileNumber("110000000001"),

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import RoadsideDomain
 
 /// Version 1 of the sync protocol between terminals and the central store. Every type
@@ -39,10 +39,10 @@ public struct RegisterRequest: Sendable, Codable, Equatable {
 public struct RegisterResponse: Sendable, Codable, Equatable {
   public let terminal: String
   public let unit: String
-  public let status: String
+  public let status: TerminalStatus
   public let registeredAt: Timestamp
 
-  public init(terminal: String, unit: String, status: String, registeredAt: Timestamp) {
+  public init(terminal: String, unit: String, status: TerminalStatus, registeredAt: Timestamp) {
     self.terminal = terminal
     self.unit = unit
     self.status = status
@@ -54,15 +54,16 @@ public struct RegisterResponse: Sendable, Codable, Equatable {
 public struct WireChange: Sendable, Codable, Equatable {
   public let seq: Int64
   public let at: Timestamp
-  /// `licence vehicle officer terminal offence points mandate decision`.
-  public let entity: String
+  public let entity: ChangeEntity
   public let key: String
-  /// `upsert` or `delete`.
-  public let op: String
-  /// The entity's JSON after the change.
+  public let op: ChangeOperation
+  /// The entity's JSON after the change: the ``ChangePayloads`` type its entity names.
   public let payload: String
 
-  public init(seq: Int64, at: Timestamp, entity: String, key: String, op: String, payload: String) {
+  public init(
+    seq: Int64, at: Timestamp, entity: ChangeEntity, key: String, op: ChangeOperation,
+    payload: String
+  ) {
     self.seq = seq
     self.at = at
     self.entity = entity
@@ -202,8 +203,9 @@ public enum OfficerRules {
 /// the terminal; central applies each id exactly once, forever.
 public struct PushRecord: Sendable, Codable, Equatable {
   public let recordID: String
-  /// `audit`, `check`, `violation`, `decision`, `notice`, `certificate`, `void` or
-  /// `pin_change`.
+  /// A ``RecordKind``'s raw value. It stays open on the wire so that a record of a kind this
+  /// central does not apply (a newer terminal's) is refused on its own, with the kinds it
+  /// does apply, and the rest of its batch goes through; read it as ``recordKind``.
   public let kind: String
   /// The terminal's own order of its records (1, 2, 3, …).
   public let terminalSeq: Int64
@@ -221,6 +223,17 @@ public struct PushRecord: Sendable, Codable, Equatable {
     self.createdAt = createdAt
     self.payload = payload
   }
+
+  public init(
+    recordID: String, kind: RecordKind, terminalSeq: Int64, createdAt: Timestamp, payload: String
+  ) {
+    self.init(
+      recordID: recordID, kind: kind.rawValue, terminalSeq: terminalSeq, createdAt: createdAt,
+      payload: payload)
+  }
+
+  /// The record's kind, or nil for a kind this protocol version does not define.
+  public var recordKind: RecordKind? { RecordKind(rawValue: kind) }
 }
 
 /// `POST /v1/push`: records signed by the terminal's Ed25519 key.
@@ -229,7 +242,7 @@ public struct PushBatch: Sendable, Codable, Equatable {
   public let batchID: String
   public let sentAt: Timestamp
   public let records: [PushRecord]
-  /// Base64 Ed25519 signature over ``signingBytes``.
+  /// Base64 Ed25519 signature over ``signingBytes()``.
   public var signature: String
 
   public init(
@@ -243,15 +256,26 @@ public struct PushBatch: Sendable, Codable, Equatable {
     self.signature = signature
   }
 
-  /// What the signature covers: the batch without its signature, as key-sorted JSON with
-  /// unescaped slashes. Signer and verifier both derive it from the decoded values, so the
-  /// bytes on the wire may differ in spacing or key order without breaking it.
-  public var signingBytes: [UInt8] {
+  /// What the signature covers: the batch without its signature, in ``CanonicalJSON``.
+  /// Signer and verifier both derive it from the decoded values, so the bytes on the wire
+  /// may differ in spacing or key order without breaking it.
+  public func signingBytes() throws(SigningError) -> Data {
     var unsigned = self
     unsigned.signature = ""
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return [UInt8]((try? encoder.encode(unsigned)) ?? Data())
+    return try CanonicalJSON.data(unsigned)
+  }
+
+  /// The batch signed by `key`.
+  public func signed(by key: SigningKey) throws(SigningError) -> PushBatch {
+    var batch = self
+    batch.signature = try key.sign(signingBytes())
+    return batch
+  }
+
+  /// Whether the signature is by `publicKey` (base64, as central keeps it).
+  public func isSigned(byBase64Key publicKey: String?) -> Bool {
+    guard let bytes = try? signingBytes() else { return false }
+    return SignatureCheck.isValid(signature, byBase64Key: publicKey, over: bytes)
   }
 }
 
@@ -259,9 +283,7 @@ public struct PushBatch: Sendable, Codable, Equatable {
 public struct ConflictReport: Sendable, Codable, Equatable {
   /// `C-1`, `C-2`, … assigned by central.
   public let id: String
-  /// `duplicate_event`, `stale_status`, `superseded_epoch`, `points_cross_12`,
-  /// `clock_skew`, `revoked_terminal`.
-  public let kind: String
+  public let kind: ConflictKind
   public let terminal: String
   /// The record ids involved, the triggering one last.
   public let records: [String]
@@ -271,7 +293,7 @@ public struct ConflictReport: Sendable, Codable, Equatable {
   public let resolution: String
 
   public init(
-    id: String, kind: String, terminal: String, records: [String], licence: String?,
+    id: String, kind: ConflictKind, terminal: String, records: [String], licence: String?,
     detectedAt: Timestamp,
     description: String, resolution: String
   ) {
@@ -289,15 +311,16 @@ public struct ConflictReport: Sendable, Codable, Equatable {
 /// Central's answer for one record.
 public struct RecordAcknowledgement: Sendable, Codable, Equatable {
   public let recordID: String
-  /// `accepted`, `duplicate` (already applied: `first` is the first acknowledgement),
-  /// `rejected` (with `reason`) or `conflict` (applied or held, see `conflict`).
-  public let outcome: String
+  /// `duplicate` means already applied: `first` is the first acknowledgement; `rejected`
+  /// comes with `reason`, `conflict` (applied or held) with `conflict`.
+  public let outcome: RecordOutcome
   public let reason: String?
   public let conflict: ConflictReport?
   public let first: FirstAcknowledgement?
 
   public init(
-    recordID: String, outcome: String, reason: String? = nil, conflict: ConflictReport? = nil,
+    recordID: String, outcome: RecordOutcome, reason: String? = nil,
+    conflict: ConflictReport? = nil,
     first: FirstAcknowledgement? = nil
   ) {
     self.recordID = recordID
@@ -310,12 +333,15 @@ public struct RecordAcknowledgement: Sendable, Codable, Equatable {
 
 /// The acknowledgement a record got the first time, repeated for its duplicates.
 public struct FirstAcknowledgement: Sendable, Codable, Equatable {
-  public let outcome: String
+  /// Never `duplicate`.
+  public let outcome: RecordOutcome
   public let reason: String?
   public let conflict: ConflictReport?
   public let receivedAt: Timestamp
 
-  public init(outcome: String, reason: String?, conflict: ConflictReport?, receivedAt: Timestamp) {
+  public init(
+    outcome: RecordOutcome, reason: String?, conflict: ConflictReport?, receivedAt: Timestamp
+  ) {
     self.outcome = outcome
     self.reason = reason
     self.conflict = conflict
@@ -398,11 +424,20 @@ public struct DocumentSubmission: Sendable, Codable, Equatable {
     self.signature = signature
   }
 
-  /// The document as key-sorted JSON with unescaped slashes.
-  public static func signingBytes(of document: PenaltyDocument) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return [UInt8]((try? encoder.encode(document)) ?? Data())
+  /// What the signature covers: the document's ``CanonicalJSON``.
+  public static func signingBytes(of document: PenaltyDocument) throws(SigningError) -> Data {
+    try CanonicalJSON.data(document)
+  }
+
+  /// The document signed by `key`.
+  public init(signing document: PenaltyDocument, with key: SigningKey) throws(SigningError) {
+    self.init(document: document, signature: try key.sign(canonical: document))
+  }
+
+  /// Whether the signature is by `publicKey` (raw, or base64 as central keeps it).
+  public func isSigned(byBase64Key publicKey: String?) -> Bool {
+    guard let bytes = try? CanonicalJSON.data(document) else { return false }
+    return SignatureCheck.isValid(signature, byBase64Key: publicKey, over: bytes)
   }
 }
 

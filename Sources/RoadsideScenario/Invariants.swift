@@ -1,7 +1,8 @@
 import Foundation
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideDomain
-import RoadsideProtocol
+public import RoadsideProtocol
 public import RoadsideStorage
 
 /// The invariants of issue 7, read from the SQLite files themselves — central's, each
@@ -111,20 +112,21 @@ public enum Invariants {
     let atCentral = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
         "SELECT decision, state, amount_fen FROM deductions",
-        map: { ($0.text(0), ($0.text(1), $0.optionalInt64(2))) }))
+        map: { ($0.text(0), (try $0.value(1, as: DeductionState.self), $0.optionalInt64(2))) }))
     let counterPaid = Set(
       try central.fetchAll(
         "SELECT DISTINCT key FROM change_log WHERE entity = 'decision' AND action = 'decision.paid'",
         map: { $0.text(0) }))
     let decisions = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
-        "SELECT number, state FROM decisions", map: { ($0.text(0), $0.text(1)) }))
+        "SELECT number, state FROM decisions",
+        map: { ($0.text(0), try $0.value(1, as: DecisionState.self)) }))
     let held = Set(
       try central.fetchAll("SELECT number FROM documents WHERE state = 'held'", map: { $0.text(0) })
     )
     for (key, amount, outcome) in try bank.fetchAll(
       "SELECT key, amount_fen, outcome FROM deductions ORDER BY key",
-      map: { ($0.text(0), $0.int64(1), $0.text(2)) })
+      map: { ($0.text(0), $0.int64(1), try $0.value(2, as: BankOutcome.self)) })
     {
       guard let (state, centralAmount) = atCentral[key] else {
         fail("fine once", "the bank has a deduction \(key) central never asked for")
@@ -132,26 +134,26 @@ public enum Invariants {
       }
       if held.contains(key) { fail("fine once", "held duplicate \(key) reached the bank") }
       switch outcome {
-      case "settled":
+      case .settled:
         if counterPaid.contains(key) {
           fail("fine once", "decision \(key) was paid at a counter and its deduction kept")
-        } else if decisions[key] == "revoked" && settled {
+        } else if decisions[key] == .revoked && settled {
           fail("fine once", "decision \(key) is voided but its deduction was not refunded")
         }
-        if settled && (state != "settled" || centralAmount != amount) {
+        if settled && (state != .settled || centralAmount != amount) {
           fail("fine once", "decision \(key): the bank settled \(amount) fen, central has \(state)")
         }
-      case "reversed":
-        if settled && state != "reversed" {
+      case .reversed:
+        if settled && state != .reversed {
           fail("fine once", "decision \(key): refunded by the bank but \(state) at central")
         }
-      default:
-        if state == "settled" || state == "reversed" {
+      case .failed, .cancelled:
+        if state == .settled || state == .reversed {
           fail("fine once", "decision \(key): \(state) at central, \(outcome) at the bank")
         }
       }
     }
-    for (key, entry) in atCentral where entry.0 == "settled" || entry.0 == "reversed" {
+    for (key, entry) in atCentral where entry.0 == .settled || entry.0 == .reversed {
       if try bank.fetchOne("SELECT count(*) FROM deductions WHERE key = ?", key, map: { $0.int(0) })
         != 1
       {
@@ -159,9 +161,9 @@ public enum Invariants {
       }
     }
     if settled {
-      let open = atCentral.values.filter {
-        ["requested", "unknown", "cancel_pending", "refund_pending"].contains($0.0)
-      }.count
+      // Pending is allowed: a deduction is created with its decision and waits for a run.
+      let open = atCentral.values.filter { $0.0 != .pending && DeductionState.open.contains($0.0) }
+        .count
       if open > 0 { fail("bank settles", "\(open) deductions still open") }
     }
     return violations
@@ -171,7 +173,7 @@ public enum Invariants {
   public struct Divergences: Sendable, Equatable {
     /// Expected conflicts by kind (`stale_status`, `superseded_epoch`, `duplicate_event`,
     /// `points_cross_12`, `void_after_deduction`, `paid_before_deduction`, `clock_skew`).
-    public var byKind: [String: Int] = [:]
+    public var byKind: [ConflictKind: Int] = [:]
     /// Fines the bank took and gave back; each must be explained by a void or a payment
     /// conflict naming the decision.
     public var refunds = 0
@@ -199,12 +201,12 @@ public enum Invariants {
       let id: String
       let terminal: String
       let seq: Int64
-      let kind: String
+      let kind: RecordKind?
       let payload: String
       let created: Timestamp?
       let received: Timestamp?
       let rejected: Bool
-      let conflict: String?
+      let conflict: ConflictKind?
     }
     let records = try central.fetchAll(
       """
@@ -214,57 +216,60 @@ public enum Invariants {
       """
     ) {
       Record(
-        id: $0.text(0), terminal: $0.text(1), seq: $0.int64(2), kind: $0.text(3),
+        id: $0.text(0), terminal: $0.text(1), seq: $0.int64(2),
+        kind: RecordKind(rawValue: $0.text(3)),
         payload: $0.text(4), created: Timestamp(iso: $0.text(5)),
-        received: Timestamp(iso: $0.text(6)), rejected: $0.text(7) == "rejected",
-        conflict: $0.optionalText(8))
+        received: Timestamp(iso: $0.text(6)),
+        rejected: try $0.value(7, as: RecordOutcome.self) == .rejected,
+        conflict: try $0.optionalValue(8))
     }
-    var expected: [String: String] = [:]  // record id → the conflict kind it must carry
+    var expected: [String: ConflictKind] = [:]  // record id → the conflict it must carry
 
     // The change log as history: each licence's status and epoch, each deduction's state,
     // and the moments decisions were voided or paid at a counter.
     var licences: [String: [(seq: Int64, at: Timestamp, status: String, epoch: Int)]] = [:]
-    var deductionStates: [String: [(seq: Int64, state: String)]] = [:]
+    var deductionStates: [String: [(seq: Int64, state: DeductionState)]] = [:]
     var voidedAt: [String: Int64] = [:]
     var counterPaid: [(number: String, seq: Int64)] = []
-    var changes: [Int64: (entity: String, key: String)] = [:]
+    var changes: [Int64: (entity: ChangeEntity?, key: String)] = [:]
     try central.forEachRow(
       "SELECT seq, at, entity, key, action, payload FROM change_log ORDER BY seq"
     ) {
       let (seq, key, action, payload) = ($0.int64(0), $0.text(3), $0.text(4), $0.text(5))
-      changes[seq] = ($0.text(2), key)
-      switch $0.text(2) {
-      case "licence":
+      let entity = ChangeEntity(rawValue: $0.text(2))
+      changes[seq] = (entity, key)
+      switch entity {
+      case .licence:
         if let at = Timestamp(iso: $0.text(1)), let licence = decode(Licence.self, payload) {
           licences[key, default: []].append((seq, at, licence.status.code, licence.epoch))
         }
-      case "deduction":
+      case .deduction:
         if let deduction = decode(Deduction.self, payload) {
           deductionStates[key, default: []].append((seq, deduction.state))
         }
-      case "decision" where action == "decision.voided":
+      case .decision where action == "decision.voided":
         if voidedAt[key] == nil { voidedAt[key] = seq }
-      case "decision" where action == "decision.paid":
+      case .decision where action == "decision.paid":
         counterPaid.append((key, seq))
       default: break
       }
     }
-    func deductionState(_ number: String, before seq: Int64) -> String? {
+    func deductionState(_ number: String, before seq: Int64) -> DeductionState? {
       deductionStates[number]?.last { $0.seq < seq }?.state
     }
 
     // Checks: what the terminal knew is central's licence as of the terminal's cursor; what
     // central knew at the check's time is its latest licence change dated no later.
-    for record in records where !record.rejected && record.kind == "check" {
+    for record in records where !record.rejected && record.kind == .check {
       guard let check = decode(CheckRecord.self, record.payload), check.found,
         let changes = licences[check.licence],
         let known = changes.last(where: { $0.seq <= check.cursor }),
         let truth = changes.filter({ $0.at <= check.at }).max(by: { $0.seq < $1.seq })
       else { continue }
       if known.status != truth.status || check.statusSeen != known.status {
-        expected[record.id] = "stale_status"
+        expected[record.id] = .staleStatus
       } else if let epoch = check.epochSeen, epoch < truth.epoch {
-        expected[record.id] = "superseded_epoch"
+        expected[record.id] = .supersededEpoch
       }
     }
 
@@ -274,7 +279,9 @@ public enum Invariants {
     let documents = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
         "SELECT number, record_id, state, body FROM documents WHERE record_id IS NOT NULL",
-        map: { ($0.text(0), (record: $0.text(1), state: $0.text(2), body: $0.text(3))) }))
+        map: {
+          ($0.text(0), (record: $0.text(1), state: try $0.value(2, as: DocumentState.self)))
+        }))
     let cycleOf = Dictionary(
       uniqueKeysWithValues: try central.fetchAll(
         "SELECT decision, counts_in_cycle FROM points_entries", map: { ($0.text(0), $0.text(1)) }))
@@ -291,7 +298,7 @@ public enum Invariants {
     let window = ConflictRules.duplicateWindowSeconds
     for record in records where !record.rejected {
       switch record.kind {
-      case "decision", "notice", "certificate":
+      case .decision, .notice, .certificate:
         guard let document = decode(DocumentSubmission.self, record.payload)?.document,
           documents[document.number]?.record == record.id
         else { continue }
@@ -300,20 +307,20 @@ public enum Invariants {
             && $0.plate == document.plate && $0.charge.offence == document.charge.offence
             && abs($0.at.secondsSinceEpoch - document.at.secondsSinceEpoch) <= window
         }) {
-          expected[record.id] = "duplicate_event"
+          expected[record.id] = .duplicateEvent
           // Held, or held and voided since; never effective.
-          if documents[document.number]?.state == "effective" {
+          if documents[document.number]?.state == .effective {
             fail(
               "\(document.number) repeats an effective decision of another terminal but was not held"
             )
           }
           continue
         }
-        if documents[document.number]?.state == "held" {
+        if documents[document.number]?.state == .held {
           fail(
             "\(document.number) is held, but no effective decision of another terminal matches it")
         }
-        guard document.kind == "decision" else { continue }
+        guard document.kind == .decision else { continue }
         standing.append(document)
         guard let cycle = cycleOf[document.number] else { continue }
         let key = "\(document.licence)|\(cycle)"
@@ -322,9 +329,9 @@ public enum Invariants {
         if document.charge.points > 0, document.withholding == nil,
           before < PointsLedger.fullScore, before + document.charge.points >= PointsLedger.fullScore
         {
-          expected[record.id] = "points_cross_12"
+          expected[record.id] = .pointsCross12
         }
-      case "void":
+      case .void:
         guard let void = decode(VoidRecord.self, record.payload),
           let index = standing.firstIndex(where: { $0.number == void.number })
         else { continue }
@@ -333,11 +340,12 @@ public enum Invariants {
           running["\(document.licence)|\(cycle)", default: 0] -= document.charge.points
         }
         if let seq = voidedAt[void.number],
-          ["settled", "requested", "unknown"].contains(deductionState(void.number, before: seq))
+          let state = deductionState(void.number, before: seq),
+          [.settled, .requested, .unknown].contains(state)
         {
-          expected[record.id] = "void_after_deduction"
+          expected[record.id] = .voidAfterDeduction
         }
-      default: continue
+      case .audit, .check, .violation, .pinChange, nil: continue
       }
     }
 
@@ -360,14 +368,14 @@ public enum Invariants {
         || (previous.map { $0.created.secondsSinceEpoch > created.secondsSinceEpoch + skew }
           ?? false)
       {
-        expected[record.id] = "clock_skew"
+        expected[record.id] = .clockSkew
       }
     }
 
     // Each record carries exactly the conflict expected of it.
     for record in records where !record.rejected && record.conflict != expected[record.id] {
       fail(
-        "record \(record.id) (\(record.kind)) has \(record.conflict ?? "no conflict"), expected \(expected[record.id] ?? "none")"
+        "record \(record.id) (\(record.kind.map(\.rawValue) ?? "?")) has \(record.conflict?.rawValue ?? "no conflict"), expected \(expected[record.id]?.rawValue ?? "none")"
       )
     }
     for kind in expected.values { found.byKind[kind, default: 0] += 1 }
@@ -379,23 +387,21 @@ public enum Invariants {
       // The payment's own transaction stops the deduction, then logs its conflict, just
       // before marking the decision paid: the state that counts is the one before those.
       var seq = paid
-      if changes[seq - 1]?.entity == "conflict" {
+      if changes[seq - 1]?.entity == .conflict {
         seq -= 1
-        if let stop = changes[seq - 1], stop.entity == "deduction", stop.key == number { seq -= 1 }
+        if let stop = changes[seq - 1], stop.entity == .deduction, stop.key == number { seq -= 1 }
       }
-      guard
-        ["pending", "requested", "unknown", "failed"].contains(deductionState(number, before: seq))
-      else { continue }
-      found.byKind["paid_before_deduction", default: 0] += 1
+      guard deductionState(number, before: seq)?.mayStillSettle == true else { continue }
+      found.byKind[.paidBeforeDeduction, default: 0] += 1
       if !paymentConflicts.contains(where: { $0.contains(number) }) {
         fail(
           "decision \(number) was paid at a counter while its deduction was open, without a conflict"
         )
       }
     }
-    if paymentConflicts.count != found.byKind["paid_before_deduction", default: 0] {
+    if paymentConflicts.count != found.byKind[.paidBeforeDeduction, default: 0] {
       fail(
-        "\(paymentConflicts.count) paid_before_deduction conflicts for \(found.byKind["paid_before_deduction", default: 0]) counter payments over an open deduction"
+        "\(paymentConflicts.count) paid_before_deduction conflicts for \(found.byKind[.paidBeforeDeduction, default: 0]) counter payments over an open deduction"
       )
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import RoadsideBank
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideCredentials
 import RoadsideDomain
@@ -461,7 +462,8 @@ public struct ScenarioRunner: Sendable {
     case "points": return "\(try need(state.lookup?.points, "lookup of a cached licence").total)"
     case "cache-stale": return "\(try need(state.lookup, "lookup").cacheStale)"
     case "documents":
-      return "[\(try need(state.stop, "record").documents.map(\.kind).joined(separator: ", "))]"
+      return
+        "[\(try need(state.stop, "record").documents.map(\.kind.rawValue).joined(separator: ", "))]"
     case "paper-licence": return "\(try need(state.stop, "record").paperLicenceRequired)"
     case "error": return state.error ?? "no error"
     case "outbox":
@@ -473,7 +475,9 @@ public struct ScenarioRunner: Sendable {
       let conflicts = try world.central().conflicts()
       if case .map(let wanted) = e.value {
         var actual: [String: Int] = [:]
-        for kind in wanted.keys { actual[kind] = conflicts.filter { $0.kind == kind }.count }
+        for kind in wanted.keys {
+          actual[kind] = conflicts.filter { $0.kind.rawValue == kind }.count
+        }
         return ExpectedValue.map(actual).description
       }
       return "\(conflicts.count)"
@@ -481,7 +485,7 @@ public struct ScenarioRunner: Sendable {
       let all = try world.central().deductions()
       if case .map(let wanted) = e.value {
         var actual: [String: Int] = [:]
-        for kind in wanted.keys { actual[kind] = all.filter { $0.state == kind }.count }
+        for kind in wanted.keys { actual[kind] = all.filter { $0.state.rawValue == kind }.count }
         return ExpectedValue.map(actual).description
       }
       return "\(all.count)"
@@ -508,7 +512,7 @@ public struct ScenarioRunner: Sendable {
     case "decisions":
       let licence = try need(state.licence, "`licence:` naming the licence")
       return
-        "\(try world.central().dossier(try CitizenID(licence)).decisions.filter { $0.state == "effective" }.count)"
+        "\(try world.central().dossier(try CitizenID(licence)).decisions.filter { $0.state == .effective }.count)"
     default: return "unknown expectation"
     }
   }

@@ -394,9 +394,9 @@ public enum ScenarioParser {
       case "education":
         let e = try r.mapping(
           v, "education", required: ["licence", "completed", "exam"], optional: [])
-        let exam = try r.string(e["exam"]!, "exam")
-        guard exam == "passed" || exam == "failed" else {
-          throw r.error(e["exam"]!, "exam is passed or failed, not \"\(exam)\"")
+        let text = try r.string(e["exam"]!, "exam")
+        guard let exam = ExamResult(rawValue: text) else {
+          throw r.error(e["exam"]!, "exam is passed or failed, not \"\(text)\"")
         }
         let completed = try r.string(e["completed"]!, "completed")
         guard LocalDate(iso: completed) != nil else {
@@ -404,7 +404,7 @@ public enum ScenarioParser {
         }
         action = .central(
           .education(
-            try r.string(e["licence"]!, "licence"), completed: completed, passed: exam == "passed"))
+            try r.string(e["licence"]!, "licence"), completed: completed, passed: exam == .passed))
       default:
         let cc = try r.mapping(v, "change-class", required: ["licence", "to"], optional: [])
         action = .central(

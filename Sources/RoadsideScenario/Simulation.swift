@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import RoadsideBank
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideCredentials
 import RoadsideDomain
@@ -259,8 +260,10 @@ public struct Simulation: Sendable {
       records: try Connection(path: world.centralPath).fetchOne(
         "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
       documents: documents.values.reduce(0) { $0 + $1.count },
-      conflicts: try service.conflicts().count, divergences: divergences.byKind,
-      settled: try service.deductions().filter { $0.state == "settled" }.count, kills: kills,
+      conflicts: try service.conflicts().count,
+      divergences: Dictionary(
+        uniqueKeysWithValues: divergences.byKind.map { ($0.key.rawValue, $0.value) }),
+      settled: try service.deductions().filter { $0.state == .settled }.count, kills: kills,
       traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
         .joined(),
       violations: violations)

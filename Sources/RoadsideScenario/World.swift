@@ -1,5 +1,6 @@
 import Foundation
 import RoadsideBank
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideCentralServer
 public import RoadsideDomain

@@ -88,6 +88,27 @@ public struct Row {
   public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
   public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
   public func optionalBlob(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : blob(column) }
+
+  /// A value of a closed set (a state, a kind) stored as its raw text. A text outside the set
+  /// means the file was written by something else: it is an error, never a guess.
+  public func value<T: RawRepresentable>(_ column: Int32, as type: T.Type = T.self)
+    throws(SQLiteError) -> T where T.RawValue == String
+  {
+    let raw = text(column)
+    guard let value = T(rawValue: raw) else {
+      throw SQLiteError(
+        extendedCode: SQLITE_MISMATCH,
+        message: "column \(column) holds \"\(raw)\", which is not a \(T.self)", sql: nil)
+    }
+    return value
+  }
+
+  /// The same for a column that may be NULL.
+  public func optionalValue<T: RawRepresentable>(_ column: Int32, as type: T.Type = T.self)
+    throws(SQLiteError) -> T? where T.RawValue == String
+  {
+    isNull(column) ? nil : try value(column, as: type)
+  }
 }
 
 extension Int: SQLiteBindable {

@@ -26,8 +26,7 @@ public struct StopReport: Sendable, Codable, Equatable {
 /// One issued document with its state on this terminal.
 public struct IssuedDocument: Sendable, Codable, Equatable {
   public let document: PenaltyDocument
-  /// `issued` or `voided`.
-  public let state: String
+  public let state: IssuedState
   public let voidReason: String?
   /// The stop's withholding, when the licence was withheld at it.
   public let withholding: Withholding?
@@ -64,20 +63,20 @@ extension Terminal {
       let before = try pointsNow(number, firstIssued: cached.firstIssued, today: today)
       let plan = try PenaltyPlanner.plan(charged, pointsBefore: before, classes: cached.classes)
       let stop = identifiers.nextUUID()
-      let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+      let key = try SigningKey(seed: identity.privateKey)
       let calendar = try store.calendar()
       var documents: [PenaltyDocument] = []
       // Each offence decided separately; then, when the paper licence is withheld, the
       // certificate of that compulsory measure (公安部令第157号 §25, §26) as the stop's
       // last document, stating the facts of the offence that occasioned it.
       var issues = plan.charges.map {
-        (kind: $0.procedure == .simple ? DocumentKind.decision : DocumentKind.notice, charge: $0)
+        (kind: $0.procedure == .simple ? DocumentKind.decision : .notice, charge: $0)
       }
       if let withholding = plan.withholding,
         let cause = plan.charges.first(where: { $0.offence == withholding.offence })
           ?? plan.charges.last
       {
-        issues.append((kind: DocumentKind.certificate, charge: cause))
+        issues.append((kind: .certificate, charge: cause))
       }
       for (kind, charge) in issues {
         let document = PenaltyDocument(
@@ -88,7 +87,7 @@ extension Terminal {
           locationCode: locationCode, authority: identity.unit, officer: officer,
           signature: refusedToSign ? "refused" : "signed", note: note,
           withholding: plan.withholding, calendar: calendar)
-        let signature = try key.signature(for: DocumentSubmission.signingBytes(of: document))
+        let submission = try DocumentSubmission(signing: document, with: key)
         documents.append(document)
         try store.db.execute(
           "INSERT OR IGNORE INTO stops (id, at, licence, plate, points_before, points_after, withholding, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,13 +97,11 @@ extension Terminal {
           },
           note)
         let recordID = try appendOutbox(
-          kind: document.kind,
-          DocumentSubmission(document: document, signature: signature.base64EncodedString()),
-          at: now)
+          kind: RecordKind(document.kind), submission, at: now)
         try store.db.execute(
           "INSERT INTO documents (number, stop, kind, licence, points, body, record_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          document.number, stop, document.kind, number.value,
-          kind == DocumentKind.certificate ? 0 : charge.points,
+          document.number, stop, document.kind.rawValue, number.value,
+          kind == .certificate ? 0 : charge.points,
           String(decoding: try JSONEncoder().encode(document), as: UTF8.self), recordID)
       }
       try appendAudit(
@@ -133,13 +130,13 @@ extension Terminal {
         throw TerminalError(
           .notFound, "document \(number) was not issued by this terminal; check the number")
       }
-      guard issued.state == "issued" else {
+      guard issued.state == .issued else {
         throw DomainError(.notPermitted, "document \(number) is already void")
       }
       try store.db.execute(
         "UPDATE documents SET state = 'voided', void_reason = ? WHERE number = ?", reason, number)
       try appendOutbox(
-        kind: "void", VoidRecord(number: number, reason: reason, at: now, officer: officer),
+        kind: .void, VoidRecord(number: number, reason: reason, at: now, officer: officer),
         at: now)
       try appendAudit(
         officer: officer, action: "void", subject: number, result: reason, at: now)
@@ -167,7 +164,8 @@ extension Terminal {
     guard
       let (body, state, reason, stop) = try store.db.fetchOne(
         "SELECT body, state, void_reason, stop FROM documents WHERE number = ?", number,
-        map: { ($0.text(0), $0.text(1), $0.optionalText(2), $0.text(3)) })
+        map: { ($0.text(0), try $0.value(1, as: IssuedState.self), $0.optionalText(2), $0.text(3)) }
+      )
     else { return nil }
     let withholding =
       try store.db.fetchOne(

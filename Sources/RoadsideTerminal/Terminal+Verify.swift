@@ -107,7 +107,7 @@ extension Terminal {
         at: now)
       if let licence = report.licence {
         try appendOutbox(
-          kind: "check",
+          kind: .check,
           CheckRecord(
             licence: licence, at: now, officer: officer, found: facts != nil,
             statusSeen: facts?.status.code,

@@ -72,10 +72,10 @@ public struct PushReport: Sendable, Equatable, Codable {
 
   mutating func count(_ ack: RecordAcknowledgement) {
     switch ack.outcome {
-    case "accepted": accepted += 1
-    case "duplicate": duplicates += 1
-    case "rejected": rejected += 1
-    default: conflicts += 1
+    case .accepted: accepted += 1
+    case .duplicate: duplicates += 1
+    case .rejected: rejected += 1
+    case .conflict: conflicts += 1
     }
   }
 }
@@ -97,12 +97,12 @@ public struct Terminal {
   /// simulated worlds whose central was told to accept fewer (their PINs protect nothing).
   public var pinIterations: Int = OfficerRules.chosenPINIterations
 
-  /// 30 minutes of inactivity end a session.
+  /// Inactivity that ends a session (30 minutes).
   public static let sessionTimeoutSeconds: Int64 = OfficerRules.sessionTimeoutSeconds
   /// Wrong PINs before the officer is locked out on this terminal.
   public static let maximumPINFailures = OfficerRules.maximumPINFailures
   /// A cache older than this cannot support a status-dependent verdict (DESIGN §4).
-  public static let stalenessBudgetSeconds: Int64 = 24 * 3600
+  public static let stalenessBudgetSeconds = Verdict.defaultStalenessBudgetSeconds
 
   public init(store: TerminalStore, clock: any Clock, identifiers: any IdentifierSource) {
     self.store = store
@@ -152,27 +152,26 @@ public struct Terminal {
         "terminal \(terminal) already exists in this home (\(path)); use it, or another --home")
     }
     let partial = path + ".partial"
-    var privateKey: Curve25519.Signing.PrivateKey
+    var privateKey: SigningKey
     if fm.fileExists(atPath: partial),
       let earlier = try? TerminalStore.open(path: partial, terminal: terminal).identity(),
       earlier.terminal == terminal
     {
-      privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: earlier.privateKey)
+      privateKey = try SigningKey(seed: earlier.privateKey)
     } else {
       for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
-      privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: keySeed)
+      privateKey = try SigningKey(seed: keySeed)
       let identity = TerminalIdentity(
-        terminal: terminal, unit: "", central: centralName,
-        privateKey: [UInt8](privateKey.rawRepresentation),
-        publicKey: [UInt8](privateKey.publicKey.rawRepresentation), createdAt: clock.now())
+        terminal: terminal, unit: "", central: centralName, privateKey: privateKey.seed,
+        publicKey: privateKey.publicKey, createdAt: clock.now())
       _ = try TerminalStore.create(path: partial, identity: identity)
     }
     let answer = try await transport.register(
       RegisterRequest(
-        terminal: terminal, publicKey: privateKey.publicKey.rawRepresentation.base64EncodedString(),
+        terminal: terminal, publicKey: Data(privateKey.publicKey).base64EncodedString(),
         enrolmentCode: enrolmentCode),
       signer: RequestSigner(
-        terminal: terminal, privateKey: [UInt8](privateKey.rawRepresentation), clock: clock))
+        terminal: terminal, privateKey: privateKey.seed, clock: clock))
     do {
       let store = try TerminalStore.open(path: partial, terminal: terminal)
       try store.db.execute("UPDATE identity SET unit = ? WHERE id = 1", answer.unit)
@@ -238,16 +237,16 @@ public struct Terminal {
     sleep: (Double) async -> Void = { seconds in try? await Task.sleep(for: .seconds(seconds)) }
   ) async throws -> PushReport {
     let identity = try store.identity()
-    let key = try Curve25519.Signing.PrivateKey(rawRepresentation: identity.privateKey)
+    let key = try SigningKey(seed: identity.privateKey)
     let signer = try requestSigner()
     var report = PushReport()
     while true {
       let pending = Self.withinBodyLimit(try store.pendingRecords(limit: batchSize))
       if pending.isEmpty { return report }
-      var batch = PushBatch(
+      let batch = try PushBatch(
         terminal: identity.terminal, batchID: identifiers.nextUUID(), sentAt: clock.now(),
-        records: pending)
-      batch.signature = try sign(batch, with: key)
+        records: pending
+      ).signed(by: key)
       var response: PushResponse?
       var delay = 0.2
       for attempt in 1...max(1, attempts) {
@@ -272,25 +271,21 @@ public struct Terminal {
           .protocolViolation,
           "central acknowledged records that were not in the batch, or left some out")
       }
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
       try store.db.transaction {
         for ack in response.acknowledgements {
           // A duplicate's record ends in the state its first acknowledgement gave it.
-          let state = ack.outcome == "duplicate" ? ack.first?.outcome : ack.outcome
-          guard let state, ["accepted", "rejected", "conflict"].contains(state) else {
+          let state = ack.outcome == .duplicate ? ack.first?.outcome : ack.outcome
+          guard let state, state != .duplicate else {
             throw TerminalError(
               .protocolViolation,
               "central acknowledged record \(ack.recordID) with an unknown outcome")
           }
           try store.db.execute(
             "UPDATE outbox SET state = ?, acknowledgement = ? WHERE record_id = ? AND state = 'pending'",
-            state,
-            String(decoding: try encoder.encode(ack), as: UTF8.self), ack.recordID)
+            state.rawValue, try CanonicalJSON.string(ack), ack.recordID)
           try store.acknowledgedPINChange(recordID: ack.recordID)
           if let conflict = ack.conflict ?? ack.first?.conflict {
-            try store.storeConflict(
-              conflict, body: String(decoding: try encoder.encode(conflict), as: UTF8.self))
+            try store.storeConflict(conflict, body: try CanonicalJSON.string(conflict))
           }
           report.count(ack)
         }
@@ -301,13 +296,7 @@ public struct Terminal {
 
   /// The terminal's Ed25519 signature of `batch`, base64.
   public func sign(_ batch: PushBatch) throws -> String {
-    try sign(
-      batch, with: try Curve25519.Signing.PrivateKey(rawRepresentation: store.identity().privateKey)
-    )
-  }
-
-  func sign(_ batch: PushBatch, with key: Curve25519.Signing.PrivateKey) throws -> String {
-    try key.signature(for: batch.signingBytes).base64EncodedString()
+    try batch.signed(by: SigningKey(seed: store.identity().privateKey)).signature
   }
 
   // MARK: - Recording violations
@@ -326,7 +315,7 @@ public struct Terminal {
         licence: number.value, plate: plate.value, offence: offence.code, points: offence.points,
         at: now,
         officer: officer, place: place)
-      let id = try appendOutbox(kind: "violation", violation, at: now)
+      let id = try appendOutbox(kind: .violation, violation, at: now)
       try appendAudit(
         officer: officer, action: "record", subject: number.value,
         result: "violation \(offence.code) \(plate.value)",
@@ -460,7 +449,7 @@ public struct Terminal {
         try appendAudit(
           officer: officer, action: "pin-change", subject: officer, result: "ok", at: now)
         try appendOutbox(
-          kind: "pin_change",
+          kind: .pinChange,
           PINChangeRecord(officer: officer, at: now, pinHash: chosen.encoded), at: now)
       }
       return .success(())
@@ -514,7 +503,8 @@ public struct Terminal {
       try store.db.execute("DELETE FROM session WHERE id = 1")
       throw TerminalError(
         .notAuthorised,
-        "the session of officer \(officer) expired after 30 minutes without activity; log in again")
+        "the session of officer \(officer) expired after \(Terminal.sessionTimeoutSeconds / 60) minutes without activity; log in again"
+      )
     }
     try store.db.execute("UPDATE session SET last_activity_at = ? WHERE id = 1", now.description)
     return officer
@@ -548,7 +538,7 @@ public struct Terminal {
             cycleStart: cycle.start, cycleLastDay: cycle.lastDay,
             total: total, provisional: total - ledger.total(on: today)),
           unpaidDecisions: try store.decisions(number).filter {
-            !$0.paid && $0.state == "effective" && $0.fine > .zero
+            !$0.paid && $0.state == .effective && $0.fine > .zero
           },
           pendingViolations: try store.pendingViolations(number),
           vehicles: try store.vehiclePlates(ownedBy: number), lastSync: sync.lastSuccessAt,
@@ -564,7 +554,7 @@ public struct Terminal {
           lastSync: sync.lastSuccessAt, cacheAgeSeconds: age, cacheStale: stale)
       }
       try appendOutbox(
-        kind: "check",
+        kind: .check,
         CheckRecord(
           licence: number.value, at: now, officer: officer, found: result.found,
           statusSeen: result.licence?.status.code, epochSeen: result.licence?.epoch,
@@ -607,22 +597,20 @@ public struct Terminal {
       """, entry.seq, entry.at.description, entry.officer, entry.action, entry.subject,
       entry.result,
       entry.previousHash, entry.hash, entry.proof)
-    try appendOutbox(kind: "audit", entry, at: now)
+    try appendOutbox(kind: .audit, entry, at: now)
   }
 
   /// Writes a record into the outbox with the next terminal sequence number and a fresh
   /// record id. Call inside the transaction that writes what the record is about.
   @discardableResult
-  func appendOutbox(kind: String, _ value: some Encodable, at now: Timestamp) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let payload = String(decoding: try encoder.encode(value), as: UTF8.self)
+  func appendOutbox(kind: RecordKind, _ value: some Encodable, at now: Timestamp) throws -> String {
+    let payload = try CanonicalJSON.string(value)
     let id = identifiers.nextUUID()
     try store.db.execute(
       """
       INSERT INTO outbox (seq, record_id, kind, created_at, payload)
       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?, ?, ?, ?)
-      """, id, kind, now.description, payload)
+      """, id, kind.rawValue, now.description, payload)
     return id
   }
 
@@ -656,6 +644,6 @@ public struct Terminal {
       cacheStale: age.map { $0 > Terminal.stalenessBudgetSeconds } ?? true,
       outboxDepth: try store.outboxDepth(), openConflicts: try store.openConflicts(),
       officer: try liveSessionOfficer(at: now),
-      revoked: try store.terminalStatus(identity.terminal) == "revoked", cached: try store.counts())
+      revoked: try store.terminalStatus(identity.terminal) == .revoked, cached: try store.counts())
   }
 }

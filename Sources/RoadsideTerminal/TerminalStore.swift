@@ -60,7 +60,7 @@ public struct CachedDecision: Sendable, Equatable, Codable {
   public let fine: Money
   public let points: Int
   public let paid: Bool
-  public let state: String
+  public let state: DecisionState
 }
 
 /// The terminal's SQLite file. Not thread-safe: one owner at a time.
@@ -207,9 +207,9 @@ public final class TerminalStore {
         )
       }
     }
-    let delete = change.op == "delete"
+    let delete = change.op == .delete
     switch change.entity {
-    case "licence":
+    case .licence:
       if delete {
         try db.execute("DELETE FROM licences WHERE number = ?", change.key)
         return
@@ -228,7 +228,7 @@ public final class TerminalStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """, row.number, row.name, row.gender, row.birth, row.firstIssued, row.classes, row.term,
         row.validFrom, row.authority, row.status, row.epoch, row.suspendedUntil)
-    case "vehicle":
+    case .vehicle:
       if delete {
         try db.execute("DELETE FROM vehicles WHERE plate = ?", change.key)
         return
@@ -237,7 +237,7 @@ public final class TerminalStore {
       try db.execute(
         "INSERT OR REPLACE INTO vehicles (plate, class, owner) VALUES (?, ?, ?)", v.plate,
         v.vehicleClass, v.owner)
-    case "officer":
+    case .officer:
       if delete {
         try db.execute("DELETE FROM officers WHERE id = ?", change.key)
         return
@@ -262,7 +262,7 @@ public final class TerminalStore {
       try db.execute(
         "DELETE FROM lockouts WHERE officer = ? AND unlock_generation < ?", o.id, o.unlockGeneration
       )
-    case "terminal":
+    case .terminal:
       if delete {
         try db.execute("DELETE FROM terminals WHERE id = ?", change.key)
         return
@@ -270,9 +270,9 @@ public final class TerminalStore {
       let t = try decode(WireTerminal.self)
       try db.execute(
         "INSERT OR REPLACE INTO terminals (id, status, public_key) VALUES (?, ?, ?)", t.id,
-        t.status,
+        t.status.rawValue,
         t.publicKey)
-    case "offence":
+    case .offence:
       if delete {
         try db.execute("DELETE FROM offences WHERE code = ?", change.key)
         return
@@ -280,7 +280,7 @@ public final class TerminalStore {
       _ = try decode(Offence.self)
       try db.execute(
         "INSERT OR REPLACE INTO offences (code, body) VALUES (?, ?)", change.key, change.payload)
-    case "points":
+    case .points:
       if delete {
         try db.execute("DELETE FROM points WHERE licence = ?", change.key)
         return
@@ -288,7 +288,7 @@ public final class TerminalStore {
       _ = try decode(PointsLedger.self)
       try db.execute(
         "INSERT OR REPLACE INTO points (licence, ledger) VALUES (?, ?)", change.key, change.payload)
-    case "mandate":
+    case .mandate:
       if delete {
         try db.execute("DELETE FROM mandates WHERE licence = ?", change.key)
         return
@@ -297,7 +297,7 @@ public final class TerminalStore {
       try db.execute(
         "INSERT OR REPLACE INTO mandates (licence, bank, account_tail, active) VALUES (?, ?, ?, ?)",
         m.licence, m.bank, m.accountTail, m.revokedOn == nil)
-    case "decision":
+    case .decision:
       if delete {
         try db.execute("DELETE FROM decisions WHERE number = ?", change.key)
         return
@@ -309,8 +309,8 @@ public final class TerminalStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """, d.number, d.licence, d.offence, d.decidedOn.daysSinceEpoch, d.fine.fen, d.points,
         d.paid,
-        d.state)
-    case "violation":
+        d.state.rawValue)
+    case .violation:
       if delete {
         try db.execute("DELETE FROM violations WHERE record_id = ?", change.key)
         return
@@ -318,8 +318,8 @@ public final class TerminalStore {
       let v = try decode(WireViolation.self)
       try db.execute(
         "INSERT OR REPLACE INTO violations (record_id, terminal, licence, body, state) VALUES (?, ?, ?, ?, ?)",
-        v.recordID, v.terminal, v.violation.licence, change.payload, v.state)
-    case "number_range":
+        v.recordID, v.terminal, v.violation.licence, change.payload, v.state.rawValue)
+    case .numberRange:
       let range = try decode(NumberRange.self)
       guard range.terminal == (try identity().terminal) else { return }
       if delete {
@@ -335,14 +335,14 @@ public final class TerminalStore {
         INSERT INTO number_ranges (region, year, first, last, next) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (region, year, first) DO NOTHING
         """, range.region, range.year, range.first, range.last, range.first)
-    case "deduction":
+    case .deduction:
       break
-    case "calendar":
+    case .calendar:
       _ = try decode(WorkingCalendar.self)
       try db.execute(
         "INSERT INTO calendar (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
         change.payload)
-    case "issuer_key":
+    case .issuerKey:
       if delete {
         try db.execute("DELETE FROM issuer_keys WHERE kid = ?", change.key)
         return
@@ -350,19 +350,15 @@ public final class TerminalStore {
       let k = try decode(IssuerKey.self)
       try db.execute(
         "INSERT OR REPLACE INTO issuer_keys (kid, public_key, valid_from, valid_until, state) VALUES (?, ?, ?, ?, ?)",
-        k.kid, k.publicKey, k.validFrom.secondsSinceEpoch, k.validUntil.secondsSinceEpoch, k.state)
-    case "conflict":
+        k.kid, k.publicKey, k.validFrom.secondsSinceEpoch, k.validUntil.secondsSinceEpoch,
+        k.state.rawValue)
+    case .conflict:
       if delete {
         try db.execute("DELETE FROM conflicts WHERE id = ?", change.key)
         return
       }
       let c = try decode(ConflictReport.self)
       try storeConflict(c, body: change.payload)
-    default:
-      throw TerminalError(
-        .protocolViolation,
-        "central sent a change of kind \"\(change.entity)\" this terminal does not know; update roadside"
-      )
     }
   }
 
@@ -379,7 +375,7 @@ public final class TerminalStore {
       """
       INSERT INTO conflicts (id, terminal, kind, body, detected_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET body = excluded.body
-      """, c.id, c.terminal, c.kind, body, c.detectedAt.description)
+      """, c.id, c.terminal, c.kind.rawValue, body, c.detectedAt.description)
   }
 
   // MARK: - Reading the cache
@@ -425,7 +421,8 @@ public final class TerminalStore {
     ) { row in
       CachedDecision(
         number: row.text(0), offence: row.text(1), decidedOn: LocalDate(daysSinceEpoch: row.int(2)),
-        fine: Money(fen: row.int64(3)), points: row.int(4), paid: row.bool(5), state: row.text(6))
+        fine: Money(fen: row.int64(3)), points: row.int(4), paid: row.bool(5),
+        state: try row.value(6))
     }
   }
 
@@ -435,8 +432,8 @@ public final class TerminalStore {
     }
   }
 
-  public func terminalStatus(_ id: String) throws -> String? {
-    try db.fetchOne("SELECT status FROM terminals WHERE id = ?", id) { $0.text(0) }
+  public func terminalStatus(_ id: String) throws -> TerminalStatus? {
+    try db.fetchOne("SELECT status FROM terminals WHERE id = ?", id) { try $0.value(0) }
   }
 
   /// The trusted issuer keys, as synced.
@@ -447,7 +444,7 @@ public final class TerminalStore {
       IssuerKey(
         kid: row.text(0), publicKey: row.blob(1),
         validFrom: Timestamp(secondsSinceEpoch: row.int64(2)),
-        validUntil: Timestamp(secondsSinceEpoch: row.int64(3)), state: row.text(4))
+        validUntil: Timestamp(secondsSinceEpoch: row.int64(3)), state: try row.value(4))
     }
   }
 
@@ -545,7 +542,7 @@ struct WireOfficer: Decodable {
 
 struct WireTerminal: Decodable {
   let id: String
-  let status: String
+  let status: TerminalStatus
   let publicKey: String?
 }
 
@@ -561,7 +558,7 @@ struct WireViolation: Decodable {
   let recordID: String
   let terminal: String
   let violation: ViolationRecord
-  let state: String
+  let state: ViolationState
 }
 
 struct WireDecision: Decodable {
@@ -572,5 +569,5 @@ struct WireDecision: Decodable {
   let fine: Money
   let points: Int
   let paid: Bool
-  let state: String
+  let state: DecisionState
 }

@@ -540,7 +540,9 @@ struct TerminalCommand: ParsableCommand {
       if json { return try printJSON(terminals) }
       printTable(
         ["ID", "STATUS", "REGISTERED", "UNIT"],
-        terminals.map { [$0.id, $0.status, $0.registeredAt?.description ?? "no", $0.unit] })
+        terminals.map {
+          [$0.id, $0.status.rawValue, $0.registeredAt?.description ?? "no", $0.unit]
+        })
     }
   }
 
@@ -690,7 +692,9 @@ struct KeysCommand: ParsableCommand {
       if json { return try printJSON(keys) }
       printTable(
         ["KID", "STATE", "VALID FROM", "VALID UNTIL"],
-        keys.map { [$0.kid, $0.state, $0.validFrom.description, $0.validUntil.description] })
+        keys.map {
+          [$0.kid, $0.state.rawValue, $0.validFrom.description, $0.validUntil.description]
+        })
     }
   }
 

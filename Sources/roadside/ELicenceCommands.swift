@@ -81,7 +81,7 @@ struct ELicenceCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-      if let state, !["pending", "issued", "refused"].contains(state) {
+      if let state, ApplicationState(rawValue: state) == nil {
         throw ValidationError(
           "unknown state \"\(state)\"; the states are pending, issued and refused")
       }
@@ -90,6 +90,7 @@ struct ELicenceCommand: ParsableCommand {
 
     func run() throws {
       let central = try openCentral(global)
+      let state = state.flatMap(ApplicationState.init(rawValue:))
       let applications =
         try licence.map { try central.applications(try licenceNumber($0)) }
         .map { list in list.filter { state == nil || $0.state == state } }
@@ -117,7 +118,7 @@ struct ELicenceCommand: ParsableCommand {
         entries.map {
           [
             "\($0.id)", "\($0.epoch)", $0.kid, $0.issuedAt.description, $0.expiresAt.description,
-            $0.state,
+            $0.state.rawValue,
           ]
         })
     }
@@ -129,7 +130,8 @@ private func printApplications(_ applications: [ELicenceApplication]) {
     ["ID", "LICENCE", "APPLIED", "REVIEW DUE", "STATE", "REASON"],
     applications.map {
       [
-        "\($0.id)", $0.licence.masked, $0.appliedAt.description, $0.readyAt.description, $0.state,
+        "\($0.id)", $0.licence.masked, $0.appliedAt.description, $0.readyAt.description,
+        $0.state.rawValue,
         $0.reason ?? "",
       ]
     })

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadsideBank
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures

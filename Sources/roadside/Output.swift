@@ -100,7 +100,7 @@ func describe(_ dossier: LicenceDossier) -> [String] {
   } else {
     lines.append(field("Bank mandate", "none"))
   }
-  let unpaid = dossier.decisions.filter { !$0.paid && $0.state == "effective" && $0.fine > .zero }
+  let unpaid = dossier.decisions.filter { !$0.paid && $0.state == .effective && $0.fine > .zero }
   lines.append(field("Decisions", "\(dossier.decisions.count) on record, \(unpaid.count) unpaid"))
   lines.append(field("As of", dossier.asOf.description))
   return lines

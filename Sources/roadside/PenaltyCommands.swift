@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideBank
 import RoadsideBankHTTP
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
@@ -148,7 +149,7 @@ struct DecisionCommand: ParsableCommand {
               : doc.kind == DocumentKind.notice
                 ? "违法行为处理通知书 · Processing notice No. \(doc.number)"
                 : "行政强制措施凭证 · Compulsory-measure certificate No. \(doc.number)"))
-        if item.state == "voided" { print(field("VOID", item.voidReason ?? "")) }
+        if item.state == .voided { print(field("VOID", item.voidReason ?? "")) }
         print(field("Facts", doc.facts))
         print(field("Legal basis", doc.charge.basis))
         print(field("Penalty", doc.penalty))
@@ -268,7 +269,7 @@ extension Central {
         all.map {
           [
             $0.decision, $0.licence, $0.fine.description, $0.amount?.description ?? "",
-            $0.state, "\($0.attempts)", $0.reason ?? "",
+            $0.state.rawValue, "\($0.attempts)", $0.reason ?? "",
           ]
         })
     }
@@ -412,7 +413,7 @@ struct BankCommand: AsyncParsableCommand {
       if json { return try printJSON(lines) }
       printTable(
         ["KEY", "KIND", "AMOUNT", "AT"],
-        lines.map { [$0.key, $0.kind, $0.amount.description, $0.at.description] })
+        lines.map { [$0.key, $0.kind.rawValue, $0.amount.description, $0.at.description] })
     }
   }
 

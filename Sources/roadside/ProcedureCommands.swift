@@ -20,13 +20,14 @@ extension Central {
       @Flag(help: "Print JSON.") var json = false
 
       func validate() throws {
-        if let state, !["open", "decided", "overdue"].contains(state) {
+        if let state, NoticeState(rawValue: state) == nil {
           throw ValidationError("--state must be open, decided or overdue, not \"\(state)\"")
         }
       }
 
       func run() throws {
-        let cases = try openCentral(global).notices(state: state)
+        let cases = try openCentral(global).notices(
+          state: state.flatMap(NoticeState.init(rawValue:)))
         if json { return try printJSON(cases) }
         guard !cases.isEmpty else {
           print(state.map { "No \($0) processing notices." } ?? "No processing notices.")
@@ -37,7 +38,7 @@ extension Central {
           cases.map { item in
             let n = item.notice
             return [
-              n.number, item.state, (try? CitizenID(n.licence))?.masked ?? n.licence,
+              n.number, item.state.rawValue, (try? CitizenID(n.licence))?.masked ?? n.licence,
               n.charge.offence,
               n.penalty, n.reportBy?.description ?? "", item.decision ?? "",
             ]
@@ -141,7 +142,7 @@ extension PointsCommand {
       guard LocalDate(iso: completed) != nil else {
         throw ValidationError("--completed must be a date such as 2026-12-01, not \"\(completed)\"")
       }
-      guard ["passed", "failed"].contains(exam) else {
+      guard ExamResult(rawValue: exam) != nil else {
         throw ValidationError("--exam must be passed or failed, not \"\(exam)\"")
       }
     }
@@ -149,9 +150,9 @@ extension PointsCommand {
     func run() throws {
       let outcome = try openCentral(global).completeEducation(
         try licenceNumber(options.number), completed: LocalDate(iso: completed)!,
-        passed: exam == "passed", reason: options.reason)
+        passed: exam == ExamResult.passed.rawValue, reason: options.reason)
       if options.json { return try printJSON(outcome) }
-      if exam == "passed" {
+      if exam == ExamResult.passed.rawValue {
         print(
           "Full-score education passed: the points of licence \(outcome.licence.number) are cleared; status \(outcome.licence.status.code)"
         )

@@ -196,12 +196,12 @@ struct Login: ParsableCommand {
     } catch let error as TerminalError where error.kind == .pinChangeRequired {
       try chooseNewPIN(terminal, pin: pin, after: error)
       print(
-        "Officer \(officer) chose a new PIN and logged in on \(target.terminal); central and the unit's other terminals learn it at the next sync; the session ends after 30 minutes without activity"
+        "Officer \(officer) chose a new PIN and logged in on \(target.terminal); central and the unit's other terminals learn it at the next sync; the session ends after \(Terminal.sessionTimeoutSeconds / 60) minutes without activity"
       )
       return
     }
     print(
-      "Officer \(officer) logged in on \(target.terminal); the session ends after 30 minutes without activity"
+      "Officer \(officer) logged in on \(target.terminal); the session ends after \(Terminal.sessionTimeoutSeconds / 60) minutes without activity"
     )
   }
 
@@ -322,7 +322,7 @@ func describe(_ r: LookupResult) -> [String] {
   lines.append(
     field(
       "Cache",
-      "last sync \(r.lastSync?.description ?? "never"), \(age) old\(r.cacheStale ? " — STALE (over 24 h): status is UNDETERMINED" : "")"
+      "last sync \(r.lastSync?.description ?? "never"), \(age) old\(r.cacheStale ? " — STALE (over \(Terminal.stalenessBudgetSeconds / 3600) h): status is UNDETERMINED" : "")"
     ))
   lines.append(field("Officer", "\(r.officer) on \(r.terminal) at \(r.at)"))
   return lines
@@ -405,7 +405,10 @@ func printConflicts(_ conflicts: [ConflictReport]) {
   printTable(
     ["ID", "KIND", "TERMINAL", "LICENCE", "DETECTED", "RESOLUTION"],
     conflicts.map {
-      [$0.id, $0.kind, $0.terminal, $0.licence ?? "", $0.detectedAt.description, $0.resolution]
+      [
+        $0.id, $0.kind.rawValue, $0.terminal, $0.licence ?? "", $0.detectedAt.description,
+        $0.resolution,
+      ]
     })
   print("\(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s")")
 }
@@ -429,7 +432,7 @@ struct Verify: ParsableCommand {
     help: ArgumentHelp(
       "Hours a synced cache may be relied on for status-dependent conclusions.", valueName: "hours"
     ))
-  var stalenessBudget: Int64 = 24
+  var stalenessBudget: Int64 = Terminal.stalenessBudgetSeconds / 3600
   @Flag(help: "Print JSON.") var json = false
   @Argument(help: "The code, or - to read it from standard input.") var code: String
 

@@ -82,7 +82,7 @@ import Testing
     let decisionJSON = try JSONSerialization.data(withJSONObject: outcome["decision"]!)
     let decision = try JSONDecoder().decode(PenaltyDocument.self, from: decisionJSON)
     #expect(decision.number == "110000202600000656")
-    #expect(decision.kind == "decision" && decision.terminal == "central")
+    #expect(decision.kind == .decision && decision.terminal == "central")
     #expect(decision.charge.procedure == .general)
     #expect(decision.charge.fine == Money(yuan: 1500) && decision.charge.points == 12)
     #expect(decision.charge.measure == .suspend(months: 6))
@@ -93,11 +93,11 @@ import Testing
     let key = try Curve25519.Signing.PublicKey(
       rawRepresentation: Data(base64Encoded: outcome["publicKey"] as! String)!)
     let signature = Data(base64Encoded: outcome["signature"] as! String)!
-    #expect(key.isValidSignature(signature, for: DocumentSubmission.signingBytes(of: decision)))
+    #expect(key.isValidSignature(signature, for: try DocumentSubmission.signingBytes(of: decision)))
     var forged = decisionJSON
     forged.replaceSubrange(forged.range(of: Data("1500".utf8))!, with: Data("1000".utf8))
     let altered = try JSONDecoder().decode(PenaltyDocument.self, from: forged)
-    #expect(!key.isValidSignature(signature, for: DocumentSubmission.signingBytes(of: altered)))
+    #expect(!key.isValidSignature(signature, for: try DocumentSubmission.signingBytes(of: altered)))
 
     let again = try roadside(
       ["central", "notice", "decide", "110000202600000156"] + central(later))

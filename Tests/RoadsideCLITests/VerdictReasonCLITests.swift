@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
-import RoadsideCentral
 import RoadsideCredentials
 import RoadsideDomain
 import Testing
+
+@testable import RoadsideCentral
 
 /// The parts of an EL1 code (docs/elicence-format.md), to tamper with one at a time.
 struct CodeParts {
@@ -53,7 +54,7 @@ extension VerdictCLITests {
     let central = try CentralService.open(
       path: home.appendingPathComponent("central/central.sqlite").path,
       clock: FixedClock(Timestamp(secondsSinceEpoch: 0)))
-    let kid = try #require(try central.issuerKeys().first { $0.state == "active" }?.kid)
+    let kid = try #require(try central.issuerKeys().first { $0.state == .active }?.kid)
     let secret = try #require(try central.store.read { try $0.issuerPrivateKey(kid) })
     return (kid, try Curve25519.Signing.PrivateKey(rawRepresentation: secret))
   }

@@ -2,6 +2,7 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 import RoadsideStorage
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 import Testing
 
 @Suite struct DefaultFixtureTests {

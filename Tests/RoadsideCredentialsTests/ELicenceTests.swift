@@ -18,7 +18,7 @@ let ring = [
   IssuerKey(
     kid: "BJ-2026-01", publicKey: [UInt8](issuerKey.publicKey.rawRepresentation),
     validFrom: Timestamp(iso: "2026-01-01")!, validUntil: Timestamp(iso: "2027-01-01")!,
-    state: "active")
+    state: .active)
 ]
 
 /// Deterministic salts and presentation ids.
@@ -110,17 +110,17 @@ func verify(
     let key = ring[0]
     let retired = IssuerKey(
       kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: issued,
-      state: "retired")
+      state: .retired)
     #expect(
       (try? verify(code, keys: [retired]).get()) != nil,
       "a retired key verifies what it signed while valid")
     let revoked = IssuerKey(
       kid: key.kid, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil,
-      state: "revoked")
+      state: .revoked)
     #expect(verify(code, keys: [revoked]) == .failure(.keyRevoked))
     let later = IssuerKey(
       kid: key.kid, publicKey: key.publicKey, validFrom: issued.adding(seconds: 1),
-      validUntil: key.validUntil, state: "active")
+      validUntil: key.validUntil, state: .active)
     #expect(verify(code, keys: [later]) == .failure(.keyNotValid))
     #expect(verify(code, keys: []) == .failure(.unknownKey))
   }

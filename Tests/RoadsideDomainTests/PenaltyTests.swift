@@ -128,7 +128,7 @@ import Testing
     let stop = try plan([("0906", 201)])
     let range = NumberRange(terminal: "T-1", region: "110000", year: 2026, first: 1, last: 10)
     let forged = PenaltyDocument(
-      kind: "decision", number: range.number(1), stop: "S", terminal: "T-1",
+      kind: .decision, number: range.number(1), stop: "S", terminal: "T-1",
       licence: "110114197811271869", holder: "魏英", plate: "京A12345", vehicleClass: "C1",
       charge: stop.charges[0], at: Timestamp(secondsSinceEpoch: 1_795_140_000), place: "x",
       locationCode: nil, authority: "a", officer: "010001", signature: "signed", note: nil,

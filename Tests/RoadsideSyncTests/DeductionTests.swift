@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 import RoadsideBank
 import RoadsideBankHTTP
-import RoadsideCentral
+import RoadsideBankProtocol
 import RoadsideCentralServer
 import RoadsideDomain
 import RoadsideFixtures
@@ -14,6 +14,8 @@ import RoadsideProtocol
 import RoadsideTerminal
 import Synchronization
 import Testing
+
+@testable import RoadsideCentral
 
 /// A central store, its bank and terminal T-BJ-0001, all in one scratch home.
 struct PenaltyWorld {
@@ -62,7 +64,7 @@ struct PenaltyWorld {
     #expect(result.differences == [], sourceLocation: sourceLocation)
     let lines = try await bank.statement(on: date)
     for key in Set(lines.map(\.key)) {
-      let deductions = lines.filter { $0.key == key && $0.kind == "deduction" }.count
+      let deductions = lines.filter { $0.key == key && $0.kind == .deduction }.count
       #expect(
         deductions <= 1, "\(key) deducted \(deductions) times", sourceLocation: sourceLocation)
     }
@@ -104,7 +106,7 @@ let today = start.chinaDate
     let central = try w.world.central()
     let first = try await central.runDeductions(bank: w.bank)
     #expect(first.unknown == [decision.number])
-    #expect(try central.deductions().first?.state == "unknown")
+    #expect(try central.deductions().first?.state == .unknown)
     // The bank did take the money; central does not know yet.
     #expect(try w.balance() == Money(fen: before.fen - 20_000))
     let second = try await central.runDeductions(bank: w.bank)
@@ -126,10 +128,10 @@ let today = start.chinaDate
     #expect(try await central.runDeductions(bank: w.bank).unknown == [decision.number])
     #expect(try await central.runDeductions(bank: w.bank).failed == [decision.number])
     let failed = try #require(try central.deductions().first)
-    #expect(failed.state == "failed" && failed.reason == "insufficient_funds")
+    #expect(failed.state == .failed && failed.reason == "insufficient_funds")
     // The key keeps its first result: no later run takes the money.
     #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
-    #expect(try await w.bank.deduction(decision.number)?.outcome == "failed")
+    #expect(try await w.bank.deduction(decision.number)?.outcome == .failed)
     #expect(
       try central.dossier(driver).decisions.filter { !$0.paid }.map(\.number).contains(
         decision.number))
@@ -150,7 +152,7 @@ let today = start.chinaDate
     #expect(runs.flatMap(\.settled).count >= 1)
     #expect(try w.balance() == Money(fen: before.fen - 20_000))
     let deduction = try #require(try w.world.central().deductions().first)
-    #expect(deduction.state == "settled")
+    #expect(deduction.state == .settled)
     try await w.expectChargedOnceAndReconciled(today)
   }
 
@@ -165,7 +167,7 @@ let today = start.chinaDate
     let central = try w.world.central()
     try central.store.write { tx in
       try tx.updateDeduction(
-        decision.number, state: "requested", reason: nil, amount: Money(yuan: 200), attempt: true,
+        decision.number, state: .requested, reason: nil, amount: Money(yuan: 200), attempt: true,
         at: w.world.clock.now())
     }
     _ = try await w.bank.deduct(
@@ -194,10 +196,10 @@ let today = start.chinaDate
     _ = try await terminal.push(transport: lossy, sleep: { _ in })
     let replay = try await w.transport.push(
       lossy.delivered[0], signer: try terminal.requestSigner())
-    #expect(replay.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
+    #expect(replay.acknowledgements.allSatisfy { $0.outcome == .duplicate })
     let central = try w.world.central()
     #expect(try central.dossier(driver).points.total == 0)
-    #expect(try central.deductions().first?.state == "cancelled")
+    #expect(try central.deductions().first?.state == .cancelled)
     #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
     #expect(try await w.bank.deduction(decision.number) == nil)
   }
@@ -213,7 +215,7 @@ let today = start.chinaDate
     _ = try terminal.voidDocument(decision.number, reason: "camera shows green")
     let pushed = try await terminal.push(transport: w.transport)
     #expect(pushed.conflicts == 1)
-    #expect(try central.conflicts().map(\.kind) == ["void_after_deduction"])
+    #expect(try central.conflicts().map(\.kind) == [.voidAfterDeduction])
     // The refund fails once (the bank is down), then goes through, once.
     _ = try BankStore.open(path: w.bankPath).addFault(
       .unavailable, after: 0, times: 1, delayMilliseconds: 0)
@@ -234,8 +236,8 @@ let today = start.chinaDate
     let central = try w.world.central()
     let (paid, conflict) = try central.payAtCounter(decision.number)
     #expect(paid.paid)
-    #expect(conflict?.kind == "paid_before_deduction")
-    #expect(try central.deductions().first?.state == "cancelled")
+    #expect(conflict?.kind == .paidBeforeDeduction)
+    #expect(try central.deductions().first?.state == .cancelled)
     #expect(try await central.runDeductions(bank: w.bank) == DeductionRun())
     #expect(try w.balance() == before)
     #expect(throws: DomainError.self) { try central.payAtCounter(decision.number) }
@@ -252,7 +254,7 @@ let today = start.chinaDate
     let central = try w.world.central()
     _ = try await central.runDeductions(bank: w.bank)
     _ = try central.payAtCounter(decision.number)
-    #expect(try central.deductions().first?.state == "cancel_pending")
+    #expect(try central.deductions().first?.state == .cancelPending)
     let run = try await central.runDeductions(bank: w.bank)
     #expect(run.reversed == [decision.number])
     #expect(try w.balance() == before)
@@ -301,7 +303,7 @@ let today = start.chinaDate
       key: "110000202699999999", licence: driver.value, account: account, amount: Money(yuan: 100),
       at: start)
     let first = try await w.bank.deduct(request)
-    #expect(first.outcome == "settled")
+    #expect(first.outcome == .settled)
     #expect(try await w.bank.deduct(request) == first)
     await #expect(throws: BankError.self) {
       _ = try await w.bank.deduct(
@@ -309,13 +311,13 @@ let today = start.chinaDate
           key: request.key, licence: driver.value, account: account, amount: Money(yuan: 101),
           at: start))
     }
-    #expect(try await w.bank.refund(request.key, at: start).outcome == "reversed")
-    #expect(try await w.bank.refund(request.key, at: start).outcome == "reversed")
+    #expect(try await w.bank.refund(request.key, at: start).outcome == .reversed)
+    #expect(try await w.bank.refund(request.key, at: start).outcome == .reversed)
     // Keys never expire: years later the same key still answers with its (now reversed) result.
     let later = DeductionRequest(
       key: request.key, licence: driver.value, account: account, amount: Money(yuan: 100),
       at: Timestamp(iso: "2036-01-01T00:00:00+08:00")!)
-    #expect(try await w.bank.deduct(later).outcome == "reversed")
+    #expect(try await w.bank.deduct(later).outcome == .reversed)
   }
 
   @Test(arguments: [
@@ -331,10 +333,10 @@ let today = start.chinaDate
       DeductionRequest(
         key: key, licence: driver.value, account: account, amount: Money(yuan: 10), at: start)
     }
-    #expect(try await w.bank.deduct(request("K-1")).outcome == "settled")
+    #expect(try await w.bank.deduct(request("K-1")).outcome == .settled)
     let failed = try await w.bank.deduct(request("K-2"))
-    #expect(failed.outcome == "failed" && failed.reason == reason)
-    #expect(try await w.bank.deduct(request("K-3")).outcome == "settled")
+    #expect(failed.outcome == .failed && failed.reason == reason)
+    #expect(try await w.bank.deduct(request("K-3")).outcome == .settled)
   }
 
   @Test func realStatesFailDeductionsToo() async throws {
@@ -374,7 +376,7 @@ let today = start.chinaDate
         .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
       #expect(try await central.runDeductions(bank: http).unknown == [decision.number])
       #expect(try await central.runDeductions(bank: http).settled == [decision.number])
-      #expect(try await http.deduction(decision.number)?.outcome == "settled")
+      #expect(try await http.deduction(decision.number)?.outcome == .settled)
       #expect(try await http.deduction("nothing-here") == nil)
       let result = try await central.reconcile(on: today, bank: http)
       #expect(result.differences.isEmpty && result.bankDeductions == 1)
@@ -417,7 +419,7 @@ let today = start.chinaDate
       DeductionRequest(
         key: "110000202600000001", licence: driver.value, account: account,
         amount: Money(yuan: 200), at: start))
-    #expect(settled.outcome == "settled")
+    #expect(settled.outcome == .settled)
     let balance = try store.accounts().first { $0.number == account }?.balance
     let app = try buildBankApplication(
       bank: w.bank,
@@ -482,7 +484,7 @@ let today = start.chinaDate
         #expect(refused?.kind == .invalid)
         #expect(refused?.description.hasPrefix("a deduction's amount must be more than 0") == true)
       }
-      #expect(try await central.deduction("110000202600000001")?.outcome == "settled")
+      #expect(try await central.deduction("110000202600000001")?.outcome == .settled)
     }
     #expect(try store.accounts().first { $0.number == account }?.balance == balance)
     #expect(try await w.bank.deduction("110000202600000002") == nil)
@@ -539,7 +541,7 @@ final class LossyTransport: CentralTransport {
     let report = try await second.push(transport: w.transport)
     #expect(report.conflicts == 1)
     let central = try w.world.central()
-    #expect(try central.conflicts().map(\.kind) == ["points_cross_12"])
+    #expect(try central.conflicts().map(\.kind) == [.pointsCross12])
     let dossier = try central.dossier(driver)
     #expect(dossier.points.total == 12)
     #expect(dossier.licence.status.contains(.pointsFull))

@@ -2,6 +2,7 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 import Testing
 
 @testable import RoadsideTerminal
@@ -9,7 +10,7 @@ import Testing
 @Suite struct LicencePayloadReaderTests {
   @Test func readsEveryDefaultLicenceExactlyAsTheDecoderDoes() throws {
     for licence in defaultSet.licences {
-      let payload = try canonicalJSON(licence)
+      let payload = try CanonicalJSON.string(licence)
       let fast = try #require(LicencePayloadReader.read(payload), "\(licence.number)")
       #expect(fast == LicenceRow(try JSONDecoder().decode(Licence.self, from: Data(payload.utf8))))
     }
@@ -24,13 +25,13 @@ import Testing
   ])
   func handsAnythingUnexpectedToTheDecoder(_ find: String, _ replace: String) throws {
     let licence = try #require(defaultSet.licences.first)
-    let payload = try canonicalJSON(licence)
+    let payload = try CanonicalJSON.string(licence)
     #expect(payload.contains(find))
     #expect(LicencePayloadReader.read(payload.replacingOccurrences(of: find, with: replace)) == nil)
   }
 
   @Test func rejectsTruncatedAndTrailingText() throws {
-    let payload = try canonicalJSON(try #require(defaultSet.licences.first))
+    let payload = try CanonicalJSON.string(try #require(defaultSet.licences.first))
     #expect(LicencePayloadReader.read(String(payload.dropLast())) == nil)
     #expect(LicencePayloadReader.read(payload + "x") == nil)
     #expect(LicencePayloadReader.read("") == nil)

@@ -28,7 +28,7 @@ import Testing
     batch.signature = try terminal.sign(batch)
     let answer = try await local.push(batch, signer: try terminal.requestSigner())
     #expect(answer.acknowledgements.count == count)
-    #expect(answer.acknowledgements.allSatisfy { $0.outcome == "rejected" })
+    #expect(answer.acknowledgements.allSatisfy { $0.outcome == .rejected })
     let reason =
       "unknown record kind \"junk\"; this central applies audit, check, violation, decision, notice, certificate, void and pin_change"
     #expect(answer.acknowledgements.first?.reason == reason)

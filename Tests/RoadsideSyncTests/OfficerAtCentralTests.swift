@@ -51,7 +51,7 @@ import Testing
         // The decision and the violation-free stop's audit entry: the document is rejected.
         #expect(report.rejected == 1, "\(officer)")
         let conflict = try #require(
-          try world.central().conflicts().last { $0.kind == "unknown_officer" }, "\(officer)")
+          try world.central().conflicts().last { $0.kind == .unknownOfficer }, "\(officer)")
         #expect(conflict.description == reason)
         #expect(conflict.licence == driver.value)
         let number = stop.documents[0].number
@@ -61,7 +61,7 @@ import Testing
           ) { $0.int(0) } == 0, "no decision \(number) for \(officer)")
       }
       #expect(try world.central().dossier(driver).points.total == pointsBefore)
-      #expect(try world.central().conflicts().filter { $0.kind == "unknown_officer" }.count == 3)
+      #expect(try world.central().conflicts().filter { $0.kind == .unknownOfficer }.count == 3)
     }
   }
 
@@ -99,9 +99,9 @@ import Testing
       let report = try await terminal.push(transport: http)
       #expect(report.rejected == 2)  // the PIN change and the violation
       let kinds = try world.central().conflicts().map(\.kind)
-      #expect(kinds.contains("lockout_bypassed") && kinds.contains("unknown_officer"))
+      #expect(kinds.contains(.lockoutBypassed) && kinds.contains(.unknownOfficer))
       let bypass = try #require(
-        try world.central().conflicts().first { $0.kind == "lockout_bypassed" })
+        try world.central().conflicts().first { $0.kind == .lockoutBypassed })
       #expect(
         bypass.description
           == "officer 010007 logged in on T-BJ-0001 at \(world.clock.now()), though its own audit chain showed 5 wrong PINs in a row there and central has not unlocked them: the lockout was removed from the terminal's file"
@@ -144,7 +144,7 @@ import Testing
     try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0111", place: "a")
     let report = try await terminal.push(transport: local)
     #expect(report.rejected == 1 && report.conflicts == 1)
-    let descriptions = try world.central().conflicts().filter { $0.kind == "unknown_officer" }
+    let descriptions = try world.central().conflicts().filter { $0.kind == .unknownOfficer }
       .map(\.description)
     #expect(
       descriptions.contains(

@@ -150,7 +150,7 @@ import Testing
       )
       .changes
       .filter {
-        $0.entity == "violation"
+        $0.entity == .violation
       }
       #expect(violations.count == 1)
     }
@@ -164,14 +164,14 @@ import Testing
       try terminal.recordViolation(licence: driver, plate: plate, offenceCode: "0301", place: "长安街")
       let batch = try signedPendingBatch(terminal)
       let first = try await local.push(batch, signer: try terminal.requestSigner())
-      #expect(first.acknowledgements.allSatisfy { $0.outcome == "accepted" })
+      #expect(first.acknowledgements.allSatisfy { $0.outcome == .accepted })
       let before = try world.central().latestSequence()
 
       // The same batch again (a lost acknowledgement), and again reordered.
       let again = try await local.push(batch, signer: try terminal.requestSigner())
       #expect(
         again.acknowledgements.allSatisfy {
-          $0.outcome == "duplicate" && $0.first?.outcome == "accepted"
+          $0.outcome == .duplicate && $0.first?.outcome == .accepted
         })
       var reordered = batch
       reordered = PushBatch(
@@ -180,7 +180,7 @@ import Testing
       reordered.signature = try sign(reordered, terminal)
       let third = try await local.push(reordered, signer: try terminal.requestSigner())
       #expect(third.acknowledgements.map(\.recordID) == batch.records.reversed().map(\.recordID))
-      #expect(third.acknowledgements.allSatisfy { $0.outcome == "duplicate" })
+      #expect(third.acknowledgements.allSatisfy { $0.outcome == .duplicate })
 
       // Central restarted between the push and the acknowledgement: a new endpoint on the
       // same file answers the retry with the same acknowledgements.
@@ -239,7 +239,7 @@ import Testing
       let second = try await two.push(transport: http)
       #expect(second.conflicts == 1)
       let conflicts = try world.central().conflicts()
-      #expect(conflicts.map(\.kind) == ["duplicate_event"])
+      #expect(conflicts.map(\.kind) == [.duplicateEvent])
       #expect(conflicts[0].records.count == 2)
       // Both terminals learn of it; only one violation stays pending for the licence.
       _ = try await one.pull(transport: http)
@@ -251,7 +251,7 @@ import Testing
       try two.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "长安街建国门")
       #expect(try await two.push(transport: http).conflicts == 1)
       #expect(
-        try world.central().conflicts().map(\.kind) == ["duplicate_event", "points_cross_12"])
+        try world.central().conflicts().map(\.kind) == [.duplicateEvent, .pointsCross12])
     }
   }
 
@@ -268,7 +268,7 @@ import Testing
       let report = try await terminal.push(transport: local)
       #expect(report.conflicts == 1)
       let conflict = try #require(try world.central().conflicts().first)
-      #expect(conflict.kind == "stale_status" && conflict.licence == driver.value)
+      #expect(conflict.kind == .staleStatus && conflict.licence == driver.value)
       #expect(conflict.description.contains("relied on status A, but central already had D"))
     }
   }
@@ -283,7 +283,7 @@ import Testing
       world.clock.advance(seconds: 60)
       _ = try terminal.lookup(driver)
       _ = try await terminal.push(transport: local)
-      #expect(try world.central().conflicts().map(\.kind) == ["superseded_epoch"])
+      #expect(try world.central().conflicts().map(\.kind) == [.supersededEpoch])
     }
   }
 
@@ -299,7 +299,7 @@ import Testing
       #expect(try await one.push(transport: local).conflicts == 0)
       #expect(try await two.push(transport: local).conflicts == 1)
       let conflict = try #require(try world.central().conflicts().first)
-      #expect(conflict.kind == "points_cross_12")
+      #expect(conflict.kind == .pointsCross12)
       #expect(conflict.description.contains("reaches 12 points"))
     }
   }
@@ -324,7 +324,7 @@ import Testing
       clock.set(offsetSeconds: 0)
       let report = try await terminal.push(transport: local)
       #expect(report.conflicts >= 1)
-      #expect(try world.central().conflicts().contains { $0.kind == "clock_skew" })
+      #expect(try world.central().conflicts().contains { $0.kind == .clockSkew })
     }
   }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RoadsideBank
 import RoadsideBankHTTP
+import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideDomain

@@ -45,7 +45,7 @@ struct ELicenceWorld {
   @Test func aGenuineFreshCodeIsValidAndAudited() async throws {
     let w = try ELicenceWorld()
     let terminal = try await w.world.terminal("T-BJ-0001", transport: w.transport)
-    #expect(try terminal.store.issuerKeys().map(\.state) == ["active"])
+    #expect(try terminal.store.issuerKeys().map(\.state) == [.active])
     let report = try terminal.verify(try w.code(try w.issue()), vehicle: .c2, nonce: nil)
     #expect(report.verdict.outcome == .valid, "\(report.verdict)")
     #expect(report.licence == driver.value)
@@ -138,10 +138,10 @@ struct ELicenceWorld {
     // The review is due on Tuesday, but BJ-SHORT may sign only until Monday: it waits.
     w.world.clock.set(application.readyAt)
     #expect(try central.completeDueReviews(salt: salt).isEmpty)
-    #expect(try central.applications(driver).first?.state == "pending")
+    #expect(try central.applications(driver).first?.state == .pending)
     _ = try central.rotateIssuerKey(
       kid: "BJ-NEXT", seed: [UInt8](repeating: 8, count: 32), validDays: 30, reason: "test")
-    #expect(try central.completeDueReviews(salt: salt).map(\.state) == ["issued"])
+    #expect(try central.completeDueReviews(salt: salt).map(\.state) == [.issued])
   }
 
   @Test func anApplicationIsIssuedOneWorkingDayLaterAndNotBefore() throws {
@@ -160,7 +160,7 @@ struct ELicenceWorld {
     w.world.clock.set(Timestamp(iso: "2026-11-23T23:59:59+08:00")!)
     #expect(try central.completeDueReviews(salt: salt).isEmpty)
     w.world.clock.set(Timestamp(iso: "2026-11-24T00:00:00+08:00")!)
-    #expect(try central.completeDueReviews(salt: salt).map(\.state) == ["issued"])
+    #expect(try central.completeDueReviews(salt: salt).map(\.state) == [.issued])
     #expect(
       try central.issuedELicence(
         driver, devicePublicKey: [UInt8](w.phone.publicKey.rawRepresentation)) != nil)
@@ -174,7 +174,7 @@ struct ELicenceWorld {
     _ = try central.suspend(driver, until: nil, reason: "test")
     w.world.clock.advance(seconds: 3 * 86_400)
     let completed = try central.completeDueReviews(salt: { [UInt8](repeating: 1, count: 12) })
-    #expect(completed.map(\.state) == ["refused"])
+    #expect(completed.map(\.state) == [.refused])
     #expect(
       completed.first?.reason
         == "an e-licence cannot be issued: the licence is suspended (D); apply again once the suspension ends"
