@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 public import RoadsideDomain
 import RoadsideFixtures
-import RoadsideProtocol
+public import RoadsideProtocol
 import RoadsideStorage
 
 /// A processing notice as the unit sees it: issued at the roadside, waiting to be decided.

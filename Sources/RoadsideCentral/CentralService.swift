@@ -488,24 +488,6 @@ public struct CentralService {
 
 // MARK: - Terminals
 
-/// A mandate as terminals learn of it: the bank and the account's last four digits, which
-/// the recorder shows; the account number itself leaves central only for the bank.
-public struct MandateNotice: Sendable, Hashable, Codable {
-  public let licence: LicenceNumber
-  public let bank: String
-  public let accountTail: String
-  public let authorisedOn: LocalDate
-  public let revokedOn: LocalDate?
-
-  public init(_ mandate: MandateRecord) {
-    licence = mandate.licence
-    bank = mandate.bank
-    accountTail = String(mandate.account.suffix(4))
-    authorisedOn = mandate.authorisedOn
-    revokedOn = mandate.revokedOn
-  }
-}
-
 extension CentralService {
   func requireTerminal(_ id: String, in tx: any CentralReading) throws -> TerminalState {
     guard let terminal = try tx.terminal(id) else {
@@ -565,4 +547,13 @@ extension CentralService {
 
   /// The newest change-log sequence number.
   public func latestSequence() throws -> Int64 { try store.read { try $0.latestSequence() } }
+}
+
+extension MandateNotice {
+  /// What terminals learn of `mandate`.
+  public init(_ mandate: MandateRecord) {
+    self.init(
+      licence: mandate.licence, bank: mandate.bank, accountTail: String(mandate.account.suffix(4)),
+      authorisedOn: mandate.authorisedOn, revokedOn: mandate.revokedOn)
+  }
 }

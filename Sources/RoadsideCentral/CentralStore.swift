@@ -97,45 +97,6 @@ public struct LicenceFilter: Sendable, Equatable {
   }
 }
 
-/// A terminal as the central store knows it. This is also the `terminal` payload of the
-/// change log, so terminals learn of registrations and revocations by pulling.
-public struct TerminalState: Sendable, Hashable, Codable {
-  public let id: String
-  public let unit: String
-  public var status: TerminalStatus
-  /// The raw Ed25519 public key, base64, once the terminal registered.
-  public var publicKey: String?
-  public var registeredAt: Timestamp?
-  public var revokedAt: Timestamp?
-
-  public init(
-    id: String, unit: String, status: TerminalStatus, publicKey: String? = nil,
-    registeredAt: Timestamp? = nil, revokedAt: Timestamp? = nil
-  ) {
-    self.id = id
-    self.unit = unit
-    self.status = status
-    self.publicKey = publicKey
-    self.registeredAt = registeredAt
-    self.revokedAt = revokedAt
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case id, unit, status, publicKey, registeredAt, revokedAt
-  }
-
-  /// Writes every field, absent ones as `null`.
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(unit, forKey: .unit)
-    try c.encode(status, forKey: .status)
-    try c.encode(publicKey, forKey: .publicKey)
-    try c.encode(registeredAt, forKey: .registeredAt)
-    try c.encode(revokedAt, forKey: .revokedAt)
-  }
-}
-
 /// An officer as the central store knows it. Terminals never receive this: each terminal of
 /// the officer's unit receives an ``OfficerNotice`` with a PIN verifier bound to it.
 public struct OfficerState: Sendable, Hashable, Codable {
@@ -186,21 +147,6 @@ public struct OfficerState: Sendable, Hashable, Codable {
   }
 }
 
-/// The `officer` payload of the change log, sent to one terminal of the officer's unit:
-/// the PIN verifier is bound to that terminal (``TerminalPINVerifier``).
-public struct OfficerNotice: Sendable, Hashable, Codable {
-  public let id: String
-  public let name: String
-  public let unit: String
-  /// `pbkdf2-sha256-terminal$…`, absent when no PIN is set.
-  public let pinVerifier: String?
-  public let pinMustChange: Bool
-  public let pinSetAt: Timestamp?
-  public let unlockGeneration: Int
-  public let lockedAt: Timestamp?
-  public let lockedOn: String?
-}
-
 /// Who is logged in on a terminal, according to the audit chain it pushed.
 public struct TerminalSession: Sendable, Hashable {
   public let terminal: String
@@ -226,57 +172,6 @@ public struct EpochRecord: Sendable, Hashable, Codable {
     self.epoch = epoch
     self.startedAt = startedAt
     self.reason = reason
-  }
-}
-
-/// A decision as the central store keeps it.
-public struct StoredDecision: Sendable, Hashable, Codable {
-  public let number: String
-  public let licence: LicenceNumber
-  public let plate: String?
-  public let offence: String
-  public let decidedOn: LocalDate
-  public let fine: Money
-  public let points: Int
-  public var paid: Bool
-  public let place: String
-  public var state: DecisionState
-
-  public init(
-    number: String, licence: LicenceNumber, plate: String?, offence: String, decidedOn: LocalDate,
-    fine: Money, points: Int, paid: Bool, place: String, state: DecisionState
-  ) {
-    self.number = number
-    self.licence = licence
-    self.plate = plate
-    self.offence = offence
-    self.decidedOn = decidedOn
-    self.fine = fine
-    self.points = points
-    self.paid = paid
-    self.place = place
-    self.state = state
-  }
-}
-
-extension StoredDecision {
-  enum CodingKeys: String, CodingKey {
-    case number, licence, plate, offence, decidedOn, fine, points, paid, place, state
-  }
-
-  /// Writes `plate` always (`null` when unknown).
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(number, forKey: .number)
-    try c.encode(licence, forKey: .licence)
-    try c.encode(plate, forKey: .plate)
-    try c.encode(offence, forKey: .offence)
-    try c.encode(decidedOn, forKey: .decidedOn)
-    try c.encode(fine, forKey: .fine)
-    try c.encode(points, forKey: .points)
-    try c.encode(paid, forKey: .paid)
-    try c.encode(place, forKey: .place)
-    try c.encode(state, forKey: .state)
   }
 }
 
@@ -309,23 +204,6 @@ public struct StoredRecord: Sendable, Equatable {
     self.outcome = outcome
     self.reason = reason
     self.conflictID = conflictID
-  }
-}
-
-/// A violation as central keeps it until the penalty capability decides it.
-public struct StoredViolation: Sendable, Equatable, Codable {
-  public let recordID: String
-  public let terminal: String
-  public let violation: ViolationRecord
-  public let state: ViolationState
-
-  public init(
-    recordID: String, terminal: String, violation: ViolationRecord, state: ViolationState
-  ) {
-    self.recordID = recordID
-    self.terminal = terminal
-    self.violation = violation
-    self.state = state
   }
 }
 

@@ -242,7 +242,7 @@ public final class TerminalStore {
         try db.execute("DELETE FROM officers WHERE id = ?", change.key)
         return
       }
-      let o = try decode(WireOfficer.self)
+      let o = try decode(OfficerNotice.self)
       // A PIN chosen here and not yet acknowledged by central stays until central answers.
       try db.execute(
         """
@@ -256,7 +256,7 @@ public final class TerminalStore {
             THEN officers.pin_must_change ELSE excluded.pin_must_change END,
           pin_set_at = CASE WHEN officers.pin_pending
             THEN officers.pin_set_at ELSE excluded.pin_set_at END
-        """, o.id, o.name, o.unit, o.pinVerifier, o.unlockGeneration, o.pinMustChange ?? false,
+        """, o.id, o.name, o.unit, o.pinVerifier, o.unlockGeneration, o.pinMustChange,
         o.pinSetAt?.description, o.lockedAt?.description, o.lockedOn)
       // Central unlocked the officer: forget failed attempts counted before.
       try db.execute(
@@ -267,7 +267,7 @@ public final class TerminalStore {
         try db.execute("DELETE FROM terminals WHERE id = ?", change.key)
         return
       }
-      let t = try decode(WireTerminal.self)
+      let t = try decode(TerminalState.self)
       try db.execute(
         "INSERT OR REPLACE INTO terminals (id, status, public_key) VALUES (?, ?, ?)", t.id,
         t.status.rawValue,
@@ -293,21 +293,21 @@ public final class TerminalStore {
         try db.execute("DELETE FROM mandates WHERE licence = ?", change.key)
         return
       }
-      let m = try decode(WireMandate.self)
+      let m = try decode(MandateNotice.self)
       try db.execute(
         "INSERT OR REPLACE INTO mandates (licence, bank, account_tail, active) VALUES (?, ?, ?, ?)",
-        m.licence, m.bank, m.accountTail, m.revokedOn == nil)
+        m.licence.value, m.bank, m.accountTail, m.revokedOn == nil)
     case .decision:
       if delete {
         try db.execute("DELETE FROM decisions WHERE number = ?", change.key)
         return
       }
-      let d = try decode(WireDecision.self)
+      let d = try decode(StoredDecision.self)
       try db.execute(
         """
         INSERT OR REPLACE INTO decisions (number, licence, offence, decided_on, fine_fen, points, paid, state)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """, d.number, d.licence, d.offence, d.decidedOn.daysSinceEpoch, d.fine.fen, d.points,
+        """, d.number, d.licence.value, d.offence, d.decidedOn.daysSinceEpoch, d.fine.fen, d.points,
         d.paid,
         d.state.rawValue)
     case .violation:
@@ -315,7 +315,7 @@ public final class TerminalStore {
         try db.execute("DELETE FROM violations WHERE record_id = ?", change.key)
         return
       }
-      let v = try decode(WireViolation.self)
+      let v = try decode(StoredViolation.self)
       try db.execute(
         "INSERT OR REPLACE INTO violations (record_id, terminal, licence, body, state) VALUES (?, ?, ?, ?, ?)",
         v.recordID, v.terminal, v.violation.licence, change.payload, v.state.rawValue)
@@ -501,7 +501,7 @@ public final class TerminalStore {
     let decoder = JSONDecoder()
     var result = try db.fetchAll(
       "SELECT body FROM violations WHERE licence = ? AND state = 'pending'", number.value
-    ) { try decoder.decode(WireViolation.self, from: Data($0.text(0).utf8)).violation }
+    ) { try decoder.decode(StoredViolation.self, from: Data($0.text(0).utf8)).violation }
     let own = try db.fetchAll(
       "SELECT payload FROM outbox WHERE kind = 'violation' AND state = 'pending'"
     ) { try decoder.decode(ViolationRecord.self, from: Data($0.text(0).utf8)) }
@@ -519,55 +519,10 @@ public final class TerminalStore {
   }
 }
 
-// Payload shapes of the change log, read by the terminal (central's types stay central's).
+// The vehicle payload as the terminal reads it: central writes the fixtures' `VehicleRecord`,
+// which this module does not link; the other payloads are `RoadsideProtocol`'s.
 struct WireVehicle: Decodable {
   let plate: String
   let vehicleClass: String
   let owner: String
-}
-
-/// An officer as central sends it to this terminal: the PIN verifier is bound to this
-/// terminal's id (`TerminalPINVerifier`).
-struct WireOfficer: Decodable {
-  let id: String
-  let name: String
-  let unit: String
-  let pinVerifier: String?
-  let pinMustChange: Bool?
-  let pinSetAt: Timestamp?
-  let unlockGeneration: Int
-  let lockedAt: Timestamp?
-  let lockedOn: String?
-}
-
-struct WireTerminal: Decodable {
-  let id: String
-  let status: TerminalStatus
-  let publicKey: String?
-}
-
-/// A mandate as central sends it: the account's last four digits only.
-struct WireMandate: Decodable {
-  let licence: String
-  let bank: String
-  let accountTail: String
-  let revokedOn: String?
-}
-
-struct WireViolation: Decodable {
-  let recordID: String
-  let terminal: String
-  let violation: ViolationRecord
-  let state: ViolationState
-}
-
-struct WireDecision: Decodable {
-  let number: String
-  let licence: String
-  let offence: String
-  let decidedOn: LocalDate
-  let fine: Money
-  let points: Int
-  let paid: Bool
-  let state: DecisionState
 }

@@ -2,6 +2,7 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsideProtocol
 
 /// Pretty, key-sorted JSON for `--json` output. The shapes are documented in README.md.
 func printJSON(_ value: some Encodable) throws {

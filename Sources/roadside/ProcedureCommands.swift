@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideCentral
 import RoadsideDomain
+import RoadsideProtocol
 
 extension Central {
   struct NoticeCommand: ParsableCommand {
