@@ -205,6 +205,13 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // The crash harness: real processes of the roadside binary killed and restarted, the
+    // invariants checked on their files.
+    .target(
+      name: "RoadsideCrashHarness",
+      dependencies: ["RoadsideDomain", "RoadsideScenario", "RoadsideStorage"],
+      swiftSettings: upcoming
+    ),
     .executableTarget(
       name: "roadside",
       dependencies: [
@@ -212,7 +219,7 @@ let package = Package(
         "RoadsideProtocol", "RoadsideSync", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
-        "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing",
+        "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing", "RoadsideCrashHarness",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -271,6 +278,14 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+package.targets.append(
+  .testTarget(
+    name: "RoadsideCrashHarnessTests",
+    // The harness runs the built binary, so the tests need it built first.
+    dependencies: ["RoadsideCrashHarness", "roadside"],
+    swiftSettings: upcoming
+  ))
 
 package.targets.append(
   .testTarget(

@@ -27,7 +27,7 @@ public struct HolderPhone: Codable, Sendable {
   }
 
   public static func url(home: URL, licence: LicenceNumber) -> URL {
-    home.appendingPathComponent("holders/\(licence.value)/phone.json")
+    HomeLayout(home: home).phone(licence: licence.value)
   }
 
   public static func load(home: URL, licence: LicenceNumber) throws -> HolderPhone? {

@@ -7,6 +7,7 @@ public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 import RoadsideProtocol
+import RoadsideStorage
 import RoadsideTerminal
 import Synchronization
 
@@ -151,8 +152,8 @@ final class ScenarioWorld {
     clock = SimulatedClock(scenario.start)
     random = SeededRandom(seed: seed)
     fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
-    centralPath = home.appendingPathComponent("central/central.sqlite").path
-    bankPath = home.appendingPathComponent("bank/bank.sqlite").path
+    centralPath = HomeLayout(home: home).centralStore.path
+    bankPath = HomeLayout(home: home).bankStore.path
     var keyRandom = SeededRandom(seed: seed &+ 1)
     let service = try CentralService.initialise(
       path: centralPath, fixtures: fixtures, source: "default", clock: clock,
@@ -226,7 +227,7 @@ final class ScenarioWorld {
   }
 
   func terminalPath(_ id: String) -> String {
-    home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path
+    HomeLayout(home: home).terminalStore(id).path
   }
 
   func addTerminal(_ spec: TerminalSpec, index: Int, seed: UInt64) async throws {

@@ -7,6 +7,7 @@ import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 import RoadsideProtocol
+import RoadsideStorage
 
 struct Central: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideDomain
 import RoadsideScenario
+import RoadsideStorage
 
 /// `roadside demo`: a curated story on the embedded defaults, told step by step.
 struct Demo: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import NIOSSL
 import RoadsideDomain
 import RoadsideServing
+import RoadsideStorage
 
 /// The system clock. The only place in Roadside that reads the wall clock; every library
 /// receives a `Clock` instead.
@@ -80,36 +81,6 @@ struct GlobalOptions: ParsableArguments {
   }
 
   var layout: HomeLayout { HomeLayout(home: homeDirectory) }
-}
-
-/// Where each part keeps its files under a home directory. Two homes never share a file.
-struct HomeLayout {
-  let home: URL
-
-  var centralDirectory: URL { home.appendingPathComponent("central", isDirectory: true) }
-  var centralStore: URL { centralDirectory.appendingPathComponent("central.sqlite") }
-  /// `$HOME/bank/bank.sqlite`: the simulated bank's own file.
-  var bankStore: URL {
-    home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("bank.sqlite")
-  }
-
-  /// `$HOME/bank/central.secret`: the secret `bank init` made for central to sign its
-  /// requests to `bank serve` with (base64, 0600). Give it to central's home by copying it.
-  var bankSecret: URL {
-    home.appendingPathComponent("bank", isDirectory: true).appendingPathComponent("central.secret")
-  }
-
-  /// `$HOME/terminals/T-…/central-ca.pem`: the certificate the terminal trusts for an
-  /// https:// central, kept from `terminal init --ca`.
-  func terminalCA(_ id: String) -> URL {
-    terminalStore(id).deletingLastPathComponent().appendingPathComponent("central-ca.pem")
-  }
-
-  /// `$HOME/terminals/T-…/terminal.sqlite`.
-  func terminalStore(_ id: String) -> URL {
-    home.appendingPathComponent("terminals", isDirectory: true)
-      .appendingPathComponent(id, isDirectory: true).appendingPathComponent("terminal.sqlite")
-  }
 }
 
 /// `--tls-cert` and `--tls-key` of `central serve` and `bank serve`. Plain HTTP is served

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideCentral
 import RoadsideDomain
+import RoadsideStorage
 
 /// `roadside`: the roadside-enforcement terminal simulator.
 struct Roadside: ParsableCommand {
@@ -19,7 +20,7 @@ struct Roadside: ParsableCommand {
     subcommands: [
       Demo.self, Central.self, TerminalGroup.self, Sync.self, Login.self, Logout.self, Lookup.self,
       Holder.self, Verify.self, Record.self, DecisionCommand.self, BankCommand.self,
-      ScenarioCommand.self, Drill.self, Simulate.self, CrashHarness.self, Status.self,
+      ScenarioCommand.self, Drill.self, Simulate.self, CrashHarnessCommand.self, Status.self,
       Conflicts.self, Audit.self, Fixtures.self,
       Bench.self,
     ])

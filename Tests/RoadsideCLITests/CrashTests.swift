@@ -287,13 +287,3 @@ struct SystemClockForTests: RoadsideDomain.Clock {
     #expect(server.process.terminationStatus == 0)
   }
 }
-
-@Suite struct CrashHarnessTests {
-  /// The short run of `roadside crash-harness`: 50 kills of terminal and central processes.
-  @Test func fiftyKillsAndNoViolations() throws {
-    let run = try roadside(["crash-harness", "--kills", "50", "--seed", "3"])
-    #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-    #expect(run.stdout.contains(" 50 kills, "))
-    #expect(run.stdout.hasSuffix("; 0 violations\n"))
-  }
-}

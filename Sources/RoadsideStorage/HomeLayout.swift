@@ -1,0 +1,46 @@
+public import Foundation
+
+/// Where each part keeps its files under a home directory: the one definition the CLI, the
+/// scenario world, the simulation and the crash harness all use. Two homes never share a
+/// file.
+///
+///     central/central.sqlite          the central store
+///     bank/bank.sqlite                the simulated bank
+///     bank/central.secret             the secret central signs its bank requests with
+///     terminals/T-…/terminal.sqlite   each terminal's cache and outbox
+///     terminals/T-…/central-ca.pem    the certificate a terminal trusts for https:// central
+///     holders/<licence>/phone.json    each holder's phone
+public struct HomeLayout: Sendable, Hashable {
+  public let home: URL
+
+  public init(home: URL) { self.home = home }
+
+  public var centralDirectory: URL { home.appendingPathComponent("central", isDirectory: true) }
+  public var centralStore: URL { centralDirectory.appendingPathComponent("central.sqlite") }
+
+  public var bankDirectory: URL { home.appendingPathComponent("bank", isDirectory: true) }
+  /// The simulated bank's own file.
+  public var bankStore: URL { bankDirectory.appendingPathComponent("bank.sqlite") }
+  /// The secret `bank init` made for central to sign its requests to `bank serve` with
+  /// (base64, 0600). Give it to central's home by copying it.
+  public var bankSecret: URL { bankDirectory.appendingPathComponent("central.secret") }
+
+  public func terminalDirectory(_ id: String) -> URL {
+    home.appendingPathComponent("terminals", isDirectory: true)
+      .appendingPathComponent(id, isDirectory: true)
+  }
+  public func terminalStore(_ id: String) -> URL {
+    terminalDirectory(id).appendingPathComponent("terminal.sqlite")
+  }
+  /// The certificate the terminal trusts for an https:// central, kept from
+  /// `terminal init --ca`.
+  public func terminalCA(_ id: String) -> URL {
+    terminalDirectory(id).appendingPathComponent("central-ca.pem")
+  }
+
+  /// The phone of the holder of licence `number`.
+  public func phone(licence number: String) -> URL {
+    home.appendingPathComponent("holders", isDirectory: true)
+      .appendingPathComponent(number, isDirectory: true).appendingPathComponent("phone.json")
+  }
+}
