@@ -155,18 +155,12 @@ final class ScenarioWorld {
     centralPath = HomeLayout(home: home).centralStore.path
     bankPath = HomeLayout(home: home).bankStore.path
     var keyRandom = SeededRandom(seed: seed &+ 1)
-    let service = try CentralService.initialise(
-      path: centralPath, fixtures: fixtures, source: "default", clock: clock,
+    // The same home as `roadside central init` makes; the bank is called in-process.
+    _ = try WorldAssembly.assemble(
+      HomeLayout(home: home), fixtures: fixtures, source: "default", clock: clock,
       issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
       numbersPerRange: scenario.numbersPerRange,
       minimumPINIterations: ScenarioWorld.pinIterations)
-    // The same phones as `roadside central init` makes, whatever the scenario's seed.
-    _ = try HolderFixtures.provision(central: service, home: home, seed: 2026)
-    _ = try BankStore.create(
-      path: bankPath,
-      mandates: fixtures.mandates.map {
-        (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
-      })
     let store = try BankStore.open(path: bankPath)
     for (licence, yuan) in scenario.balances {
       guard let mandate = fixtures.mandates.first(where: { $0.licence.value == licence }) else {

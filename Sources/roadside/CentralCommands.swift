@@ -7,6 +7,7 @@ import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 import RoadsideProtocol
+import RoadsideScenario
 import RoadsideStorage
 
 struct Central: ParsableCommand {
@@ -51,16 +52,14 @@ extension Central {
         )
       }
       let set = try FixtureLoader().load(directory: directory)
-      let service = try CentralService.initialise(
-        path: path, fixtures: set, source: fixtures == nil ? "default" : directory.path,
+      // Central, the phones and (unless the home has one) the bank, with accounts for the
+      // fixtures' mandates and a secret for central's signed requests.
+      let world = try WorldAssembly.assemble(
+        global.layout, fixtures: set, source: fixtures == nil ? "default" : directory.path,
         clock: try global.clock(), issuerKeySeed: systemRandomBytes(32),
-        numbersPerRange: numbersPerRange)
-      let phones = try HolderFixtures.provision(
-        central: service, home: global.homeDirectory, seed: 2026)
-      // The bank keeps its own file; it opens accounts for the fixtures' mandates.
-      if !FileManager.default.fileExists(atPath: global.layout.bankStore.path) {
-        try createBank(path: global.layout.bankStore.path, mandates: set.mandates, global: global)
-      }
+        numbersPerRange: numbersPerRange, bankClientSecret: systemRandomBytes(32))
+      let service = world.central
+      let phones = world.phones
       // One-time enrolment codes for the fixture fleet, shown here once.
       let enrolments = try service.terminals().map {
         try service.issueEnrolment(

@@ -7,6 +7,7 @@ import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideProtocol
+import RoadsideScenario
 import RoadsideStorage
 import RoadsideTerminal
 
@@ -350,7 +351,9 @@ struct BankCommand: AsyncParsableCommand {
         throw CLIError(
           .cannotCreate, "a bank already exists at \(path); delete it to start again")
       }
-      let store = try createBank(path: path, mandates: set.mandates, global: global)
+      let store = try WorldAssembly.createBank(
+        global.layout, mandates: set.mandates, clientSecret: systemRandomBytes(32),
+        at: try global.clock().now())
       print("Created the bank at \(path) with \(try store.accounts().count) accounts")
     }
   }
@@ -471,23 +474,4 @@ struct BankCommand: AsyncParsableCommand {
       }
     }
   }
-}
-
-/// Creates the bank from the fixtures' mandates.
-@discardableResult
-/// Creates the bank and its client `central` with a fresh secret, written beside the bank
-/// (`bank/central.secret`, 0600) for central to sign its HTTP requests with.
-func createBank(path: String, mandates: [MandateRecord], global: GlobalOptions) throws
-  -> BankStore
-{
-  let store = try BankStore.create(
-    path: path,
-    mandates: mandates.map {
-      (licence: $0.licence.value, bank: $0.bank, account: $0.account, revoked: !$0.isActive)
-    })
-  let secret = systemRandomBytes(32)
-  try store.addClient(BankEndpoint.localClient, secret: secret, at: try global.clock().now())
-  try PrivateFiles.write(
-    Data((Data(secret).base64EncodedString() + "\n").utf8), toPath: global.layout.bankSecret.path)
-  return store
 }
