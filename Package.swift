@@ -252,7 +252,7 @@ let package = Package(
       swiftSettings: upcoming
     ),
     .testTarget(
-      name: "RoadsideSyncTests",
+      name: "RoadsideIntegrationTests",
       dependencies: [
         "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal", "RoadsideSync",
         "RoadsideProtocol", "RoadsideBank", "RoadsideBankProtocol", "RoadsideBankHTTP",
@@ -278,6 +278,24 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+package.targets.append(contentsOf: [
+  .testTarget(
+    name: "RoadsideProtocolTests",
+    dependencies: ["RoadsideProtocol", "RoadsideDomain"],
+    swiftSettings: upcoming
+  ),
+  .testTarget(
+    name: "RoadsideBankTests",
+    dependencies: ["RoadsideBank", "RoadsideBankProtocol", "RoadsideDomain"],
+    swiftSettings: upcoming
+  ),
+  .testTarget(
+    name: "RoadsideTerminalTests",
+    dependencies: ["RoadsideTerminal", "RoadsideFixtures", "RoadsideDomain", "RoadsideProtocol"],
+    swiftSettings: upcoming
+  ),
+])
 
 package.targets.append(
   .testTarget(

@@ -295,50 +295,9 @@ let today = start.chinaDate
   }
 }
 
+/// The bank driven by central, in-process and over HTTP (the bank on its own is
+/// `RoadsideBankTests`).
 @Suite struct BankTests {
-  @Test func aKeyKeepsItsFirstResultAndRefusesAnotherAmount() async throws {
-    let w = try PenaltyWorld()
-    let account = defaultSet.mandates.first { $0.licence == driver }!.account
-    let request = DeductionRequest(
-      key: "110000202699999999", licence: driver.value, account: account, amount: Money(yuan: 100),
-      at: start)
-    let first = try await w.bank.deduct(request)
-    #expect(first.outcome == .settled)
-    #expect(try await w.bank.deduct(request) == first)
-    await #expect(throws: BankError.self) {
-      _ = try await w.bank.deduct(
-        DeductionRequest(
-          key: request.key, licence: driver.value, account: account, amount: Money(yuan: 101),
-          at: start))
-    }
-    #expect(try await w.bank.refund(request.key, at: start).outcome == .reversed)
-    #expect(try await w.bank.refund(request.key, at: start).outcome == .reversed)
-    // Keys never expire: years later the same key still answers with its (now reversed) result.
-    let later = DeductionRequest(
-      key: request.key, licence: driver.value, account: account, amount: Money(yuan: 100),
-      at: Timestamp(iso: "2036-01-01T00:00:00+08:00")!)
-    #expect(try await w.bank.deduct(later).outcome == .reversed)
-  }
-
-  @Test(arguments: [
-    (BankFault.Kind.mandateRevoked, "mandate_revoked"), (.accountClosed, "account_closed"),
-    (.insufficientFunds, "insufficient_funds"),
-  ])
-  func injectedFailuresAreTheFirstResult(_ kind: BankFault.Kind, _ reason: String) async throws {
-    let w = try PenaltyWorld()
-    _ = try BankStore.open(path: w.bankPath).addFault(
-      kind, after: 1, times: 1, delayMilliseconds: 0)
-    let account = defaultSet.mandates.first { $0.licence == driver }!.account
-    func request(_ key: String) -> DeductionRequest {
-      DeductionRequest(
-        key: key, licence: driver.value, account: account, amount: Money(yuan: 10), at: start)
-    }
-    #expect(try await w.bank.deduct(request("K-1")).outcome == .settled)
-    let failed = try await w.bank.deduct(request("K-2"))
-    #expect(failed.outcome == .failed && failed.reason == reason)
-    #expect(try await w.bank.deduct(request("K-3")).outcome == .settled)
-  }
-
   @Test func realStatesFailDeductionsToo() async throws {
     let w = try PenaltyWorld()
     let store = try BankStore.open(path: w.bankPath)

@@ -1,11 +1,12 @@
 import Foundation
-import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideProtocol
 import Testing
 
 @testable import RoadsideTerminal
+
+let defaultSet: FixtureSet = try! FixtureLoader().load(directory: DefaultFixtures.directory)
 
 @Suite struct LicencePayloadReaderTests {
   @Test func readsEveryDefaultLicenceExactlyAsTheDecoderDoes() throws {
