@@ -47,7 +47,7 @@ extension Terminal {
   ) throws -> StopReport {
     let now = clock.now()
     let today = now.chinaDate
-    return try store.db.transaction {
+    return try store.transaction {
       let officer = try requireSession(at: now)
       let identity = try store.identity()
       var charged: [(offence: Offence, fineYuan: Int?)] = []
@@ -89,20 +89,12 @@ extension Terminal {
           withholding: plan.withholding, calendar: calendar)
         let submission = try DocumentSubmission(signing: document, with: key)
         documents.append(document)
-        try store.db.execute(
-          "INSERT OR IGNORE INTO stops (id, at, licence, plate, points_before, points_after, withholding, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          stop, now.description, number.value, plate.value, plan.pointsBefore, plan.pointsAfter,
-          try plan.withholding.map {
-            String(decoding: try JSONEncoder().encode($0), as: UTF8.self)
-          },
-          note)
-        let recordID = try appendOutbox(
-          kind: RecordKind(document.kind), submission, at: now)
-        try store.db.execute(
-          "INSERT INTO documents (number, stop, kind, licence, points, body, record_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          document.number, stop, document.kind.rawValue, number.value,
-          kind == .certificate ? 0 : charge.points,
-          String(decoding: try JSONEncoder().encode(document), as: UTF8.self), recordID)
+        try store.insertStop(
+          stop, at: now, licence: number, plate: plate, pointsBefore: plan.pointsBefore,
+          pointsAfter: plan.pointsAfter, withholding: plan.withholding, note: note)
+        let recordID = try appendOutbox(kind: RecordKind(document.kind), submission, at: now)
+        try store.insertDocument(
+          document, points: kind == .certificate ? 0 : charge.points, recordID: recordID)
       }
       try appendAudit(
         officer: officer, action: "stop", subject: number.value,
@@ -124,7 +116,7 @@ extension Terminal {
     guard !reason.isEmpty else {
       throw DomainError(.invalidData, "a void needs a reason; give --reason")
     }
-    return try store.db.transaction {
+    return try store.transaction {
       let officer = try requireSession(at: now)
       guard let issued = try document(number) else {
         throw TerminalError(
@@ -133,8 +125,7 @@ extension Terminal {
       guard issued.state == .issued else {
         throw DomainError(.notPermitted, "document \(number) is already void")
       }
-      try store.db.execute(
-        "UPDATE documents SET state = 'voided', void_reason = ? WHERE number = ?", reason, number)
+      try store.voidDocument(number, reason: reason)
       try appendOutbox(
         kind: .void, VoidRecord(number: number, reason: reason, at: now, officer: officer),
         at: now)
@@ -146,11 +137,7 @@ extension Terminal {
 
   /// An offence of the synced catalogue, or an error saying the code is unknown.
   func cachedOffence(_ code: String) throws -> Offence {
-    guard
-      let body = try store.db.fetchOne(
-        "SELECT body FROM offences WHERE code = ?", code, map: { $0.text(0) }),
-      let offence = try? JSONDecoder().decode(Offence.self, from: Data(body.utf8))
-    else {
+    guard let offence = try store.offence(code) else {
       throw DomainError(
         .invalidData,
         "unknown offence code \"\(code)\"; the terminal's catalogue has the codes 'roadside central offence list' shows (sync first if it is empty)"
@@ -161,24 +148,7 @@ extension Terminal {
 
   /// A document this terminal issued, with the stop it was served at.
   public func document(_ number: String) throws -> IssuedDocument? {
-    guard
-      let (body, state, reason, stop) = try store.db.fetchOne(
-        "SELECT body, state, void_reason, stop FROM documents WHERE number = ?", number,
-        map: { ($0.text(0), try $0.value(1, as: IssuedState.self), $0.optionalText(2), $0.text(3)) }
-      )
-    else { return nil }
-    let withholding =
-      try store.db.fetchOne(
-        "SELECT withholding FROM stops WHERE id = ?", stop, map: { $0.optionalText(0) }) ?? nil
-    return IssuedDocument(
-      document: try JSONDecoder().decode(PenaltyDocument.self, from: Data(body.utf8)),
-      state: state, voidReason: reason,
-      withholding: try withholding.map {
-        try JSONDecoder().decode(Withholding.self, from: Data($0.utf8))
-      },
-      servedWith: try store.db.fetchAll(
-        "SELECT number FROM documents WHERE stop = ? AND number <> ? ORDER BY number", stop, number
-      ) { $0.text(0) })
+    try store.issuedDocument(number)
   }
 
   /// Points in the current cycle as the officer should see them: central's ledger from the
@@ -189,44 +159,26 @@ extension Terminal {
     let ledger = try store.pointsLedger(number, firstIssued: firstIssued, asOf: today)
     let known = Set(ledger.entries.map(\.decisionNumber))
     let cycle = ledger.cycle(on: today)
-    let provisional = try store.db.fetchAll(
-      "SELECT number, points, body FROM documents WHERE licence = ? AND kind = 'decision' AND state = 'issued'",
-      number.value
-    ) { row in (row.text(0), row.int(1), row.text(2)) }
-    .filter { !known.contains($0.0) }
-    .filter { item in
-      let at = (try? JSONDecoder().decode(PenaltyDocument.self, from: Data(item.2.utf8)))?.at
-      return at.map { cycle.contains($0.chinaDate) } ?? true
-    }
-    .reduce(0) { $0 + $1.1 }
+    let provisional = try store.issuedDecisions(number)
+      .filter { !known.contains($0.number) }
+      .filter { item in item.document.map { cycle.contains($0.at.chinaDate) } ?? true }
+      .reduce(0) { $0 + $1.points }
     return ledger.total(on: today) + provisional
   }
 
   /// Takes the next unused document number; refuses when every allocated number is used.
   func takeNumber(terminal: String) throws -> String {
-    guard
-      let (region, year, first, last, next) = try store.db.fetchOne(
-        "SELECT region, year, first, last, next FROM number_ranges WHERE next <= last ORDER BY year, first LIMIT 1",
-        map: { ($0.text(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) })
-    else {
+    guard let number = try store.takeNumber(terminal: terminal) else {
       throw DomainError(
         .notPermitted,
         "terminal \(terminal) has used every document number central allocated to it; sync to receive a new range, nothing was recorded"
       )
     }
-    try store.db.execute(
-      "UPDATE number_ranges SET next = next + 1 WHERE region = ? AND year = ? AND first = ?",
-      region, year, first)
-    return NumberRange(terminal: terminal, region: region, year: year, first: first, last: last)
-      .number(next)
+    return number
   }
 
   /// Numbers left of those allocated.
-  public func numbersLeft() throws -> (left: Int, allocated: Int) {
-    try store.db.fetchOne(
-      "SELECT coalesce(sum(last + 1 - next), 0), coalesce(sum(last + 1 - first), 0) FROM number_ranges",
-      map: { ($0.int(0), $0.int(1)) }) ?? (0, 0)
-  }
+  public func numbersLeft() throws -> (left: Int, allocated: Int) { try store.numbersLeft() }
 
   func lowStockWarning() throws -> String? {
     let (left, allocated) = try numbersLeft()

@@ -76,7 +76,7 @@ extension Terminal {
   ) throws -> VerificationReport {
     let now = clock.now()
     let today = now.chinaDate
-    return try store.db.transaction {
+    return try store.transaction {
       let officer = try requireSession(at: now)
       let identity = try store.identity()
       var replays = StoredReplayGuard(db: store.db)

@@ -174,7 +174,7 @@ public struct Terminal {
         terminal: terminal, privateKey: privateKey.seed, clock: clock))
     do {
       let store = try TerminalStore.open(path: partial, terminal: terminal)
-      try store.db.execute("UPDATE identity SET unit = ? WHERE id = 1", answer.unit)
+      try store.setUnit(answer.unit)
     }
     try fm.moveItem(atPath: partial, toPath: path)
     return Terminal(
@@ -271,7 +271,7 @@ public struct Terminal {
           .protocolViolation,
           "central acknowledged records that were not in the batch, or left some out")
       }
-      try store.db.transaction {
+      try store.transaction {
         for ack in response.acknowledgements {
           // A duplicate's record ends in the state its first acknowledgement gave it.
           let state = ack.outcome == .duplicate ? ack.first?.outcome : ack.outcome
@@ -280,9 +280,8 @@ public struct Terminal {
               .protocolViolation,
               "central acknowledged record \(ack.recordID) with an unknown outcome")
           }
-          try store.db.execute(
-            "UPDATE outbox SET state = ?, acknowledgement = ? WHERE record_id = ? AND state = 'pending'",
-            state.rawValue, try CanonicalJSON.string(ack), ack.recordID)
+          try store.acknowledge(
+            recordID: ack.recordID, state: state, acknowledgement: try CanonicalJSON.string(ack))
           try store.acknowledgedPINChange(recordID: ack.recordID)
           if let conflict = ack.conflict ?? ack.first?.conflict {
             try store.storeConflict(conflict, body: try CanonicalJSON.string(conflict))
@@ -308,7 +307,7 @@ public struct Terminal {
     licence number: LicenceNumber, plate: Plate, offenceCode: String, place: String
   ) throws -> (recordID: String, violation: ViolationRecord) {
     let now = clock.now()
-    return try store.db.transaction {
+    return try store.transaction {
       let officer = try requireSession(at: now)
       let offence = try cachedOffence(offenceCode)
       let violation = ViolationRecord(
@@ -329,9 +328,7 @@ public struct Terminal {
   /// What a login on this terminal needs for `officer`: whether the PIN in force is initial
   /// (a new one must be chosen), as the terminal's cache says.
   public func mustChangePIN(officer: String) throws -> Bool {
-    try store.db.fetchOne("SELECT pin_must_change FROM officers WHERE id = ?", officer) {
-      $0.bool(0)
-    } ?? false
+    try store.mustChangePIN(officer: officer)
   }
 
   /// Logs an officer in with their PIN, checked offline against the verifier central bound
@@ -343,7 +340,7 @@ public struct Terminal {
   public func login(officer: String, pin: String, newPIN: String? = nil) throws {
     let now = clock.now()
     let terminalID = try store.identity().terminal
-    let outcome: Result<Void, TerminalError> = try store.db.transaction {
+    let outcome: Result<Void, TerminalError> = try store.transaction {
       func refuse(_ result: String, _ kind: TerminalError.Kind, _ message: String) throws
         -> Result<Void, TerminalError>
       {
@@ -351,29 +348,16 @@ public struct Terminal {
           officer: officer, action: "login", subject: officer, result: result, at: now)
         return .failure(TerminalError(kind, message))
       }
-      guard
-        let (verifierText, generation, mustChange, lockedAt, lockedOn, version) =
-          try store.db.fetchOne(
-            """
-            SELECT pin_hash, unlock_generation, pin_must_change, locked_at, locked_on,
-              coalesce(pin_set_at, '-') FROM officers WHERE id = ?
-            """, officer,
-            map: {
-              (
-                $0.optionalText(0), $0.int(1), $0.bool(2), $0.optionalText(3),
-                $0.optionalText(4), $0.text(5)
-              )
-            })
-      else {
+      guard let known = try store.officerLogin(officer) else {
         return try refuse(
           "unknown-officer", .notAuthorised,
           "officer \(officer) is not known to this terminal; sync it with central first")
       }
-      let failures =
-        try store.db.fetchOne(
-          "SELECT failures FROM lockouts WHERE officer = ? AND unlock_generation >= ?", officer,
-          generation
-        ) { $0.int(0) } ?? 0
+      let (verifierText, generation, mustChange, lockedAt, lockedOn, version) = (
+        known.verifier, known.unlockGeneration, known.mustChangePIN, known.lockedAt,
+        known.lockedOn, known.pinVersion
+      )
+      let failures = try store.wrongPINs(officer: officer, since: generation)
       if failures >= Terminal.maximumPINFailures {
         return try refuse(
           "locked", .notAuthorised,
@@ -394,13 +378,7 @@ public struct Terminal {
         )
       }
       guard let derived = verifier.derivedHash(of: pin, terminal: terminalID) else {
-        try store.db.execute(
-          """
-          INSERT INTO lockouts (officer, failures, unlock_generation) VALUES (?, 1, ?)
-          ON CONFLICT (officer) DO UPDATE SET
-            failures = CASE WHEN unlock_generation < excluded.unlock_generation THEN 1 ELSE failures + 1 END,
-            unlock_generation = excluded.unlock_generation
-          """, officer, generation)
+        try store.countWrongPIN(officer: officer, generation: generation)
         let left = Terminal.maximumPINFailures - failures - 1
         return try refuse(
           "wrong-pin", .notAuthorised,
@@ -425,13 +403,7 @@ public struct Terminal {
           return .failure(TerminalError(.badInput, "\(error.description); choose another"))
         }
       }
-      try store.db.execute("DELETE FROM lockouts WHERE officer = ?", officer)
-      try store.db.execute(
-        """
-        INSERT INTO session (id, officer, started_at, last_activity_at) VALUES (1, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET officer = excluded.officer, started_at = excluded.started_at,
-          last_activity_at = excluded.last_activity_at
-        """, officer, now.description, now.description)
+      try store.startSession(officer: officer, at: now)
       // The entry proves the PIN to central, which keeps the key this proof needs.
       try appendAudit(officer: officer, action: "login", subject: officer, result: "ok", at: now) {
         LoginProof.make(
@@ -439,13 +411,8 @@ public struct Terminal {
           version: version)
       }
       if let chosen {
-        // Pending until central acknowledges the change: central's notices do not replace it.
-        try store.db.execute(
-          """
-          UPDATE officers SET pin_hash = ?, pin_must_change = 0, pin_set_at = ?, pin_pending = 1
-          WHERE id = ?
-          """,
-          chosen.bound(to: terminalID).encoded, now.description, officer)
+        try store.setChosenPIN(
+          officer: officer, verifier: chosen.bound(to: terminalID).encoded, at: now)
         try appendAudit(
           officer: officer, action: "pin-change", subject: officer, result: "ok", at: now)
         try appendOutbox(
@@ -465,48 +432,42 @@ public struct Terminal {
 
   public func logout() throws {
     let now = clock.now()
-    try store.db.transaction {
+    try store.transaction {
       if let officer = try currentOfficer() {
         try appendAudit(officer: officer, action: "logout", subject: officer, result: "ok", at: now)
       }
-      try store.db.execute("DELETE FROM session WHERE id = 1")
+      try store.endSession()
     }
   }
 
   /// The logged-in officer, whatever the session's age.
   public func currentOfficer() throws -> String? {
-    try store.db.fetchOne("SELECT officer FROM session WHERE id = 1") { $0.text(0) }
+    try store.session()?.officer
   }
 
   /// The officer of a session that has not expired, without marking activity.
   func liveSessionOfficer(at now: Timestamp) throws -> String? {
-    try store.db.fetchOne("SELECT officer, last_activity_at FROM session WHERE id = 1") { row in
-      let last = Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0)
-      return now.secondsSinceEpoch - last.secondsSinceEpoch > Terminal.sessionTimeoutSeconds
-        ? nil : row.text(0)
-    } ?? nil
+    guard let (officer, last) = try store.session() else { return nil }
+    return now.secondsSinceEpoch - last.secondsSinceEpoch > Terminal.sessionTimeoutSeconds
+      ? nil : officer
   }
 
   /// The officer of a live session, marking activity; refuses when there is none or it
   /// expired (30 minutes without activity, by the injected clock).
   func requireSession(at now: Timestamp) throws -> String {
-    guard
-      let (officer, last) = try store.db.fetchOne(
-        "SELECT officer, last_activity_at FROM session WHERE id = 1",
-        map: { ($0.text(0), Timestamp(iso: $0.text(1)) ?? Timestamp(secondsSinceEpoch: 0)) })
-    else {
+    guard let (officer, last) = try store.session() else {
       throw TerminalError(
         .notAuthorised,
         "no officer is logged in on this terminal; run 'roadside login --terminal … --officer …'")
     }
     if now.secondsSinceEpoch - last.secondsSinceEpoch > Terminal.sessionTimeoutSeconds {
-      try store.db.execute("DELETE FROM session WHERE id = 1")
+      try store.endSession()
       throw TerminalError(
         .notAuthorised,
         "the session of officer \(officer) expired after \(Terminal.sessionTimeoutSeconds / 60) minutes without activity; log in again"
       )
     }
-    try store.db.execute("UPDATE session SET last_activity_at = ? WHERE id = 1", now.description)
+    try store.touchSession(at: now)
     return officer
   }
 
@@ -518,7 +479,7 @@ public struct Terminal {
   public func lookup(_ number: LicenceNumber) throws -> LookupResult {
     let now = clock.now()
     let today = now.chinaDate
-    return try store.db.transaction {
+    return try store.transaction {
       let officer = try requireSession(at: now)
       let identity = try store.identity()
       let sync = try store.syncState()
@@ -577,26 +538,10 @@ public struct Terminal {
     officer: String, action: String, subject: String, result: String, at now: Timestamp,
     proof: ((Int64) throws -> String)? = nil
   ) throws {
-    let terminal = try store.identity().terminal
-    let previous = try store.db.fetchOne(
-      "SELECT seq, at, officer, action, subject, result, previous_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-    ) { row in
-      AuditEntry(
-        seq: row.int64(0), terminal: terminal, at: Timestamp(iso: row.text(1))!,
-        officer: row.text(2),
-        action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
-        hash: row.text(7))
-    }
     let entry = try AuditEntry.next(
-      after: previous, terminal: terminal, at: now, officer: officer, action: action,
-      subject: subject, result: result, proof: proof)
-    try store.db.execute(
-      """
-      INSERT INTO audit_log (seq, at, officer, action, subject, result, previous_hash, hash, proof)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """, entry.seq, entry.at.description, entry.officer, entry.action, entry.subject,
-      entry.result,
-      entry.previousHash, entry.hash, entry.proof)
+      after: try store.lastAuditEntry(), terminal: try store.identity().terminal, at: now,
+      officer: officer, action: action, subject: subject, result: result, proof: proof)
+    try store.insert(entry)
     try appendOutbox(kind: .audit, entry, at: now)
   }
 
@@ -606,26 +551,13 @@ public struct Terminal {
   func appendOutbox(kind: RecordKind, _ value: some Encodable, at now: Timestamp) throws -> String {
     let payload = try CanonicalJSON.string(value)
     let id = identifiers.nextUUID()
-    try store.db.execute(
-      """
-      INSERT INTO outbox (seq, record_id, kind, created_at, payload)
-      VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?, ?, ?, ?)
-      """, id, kind.rawValue, now.description, payload)
+    try store.appendOutbox(id: id, kind: kind, payload: payload, at: now)
     return id
   }
 
   /// The whole audit log, oldest first.
   public func auditLog() throws -> [AuditEntry] {
-    let terminal = try store.identity().terminal
-    return try store.db.fetchAll(
-      "SELECT seq, at, officer, action, subject, result, previous_hash, hash, proof FROM audit_log ORDER BY seq"
-    ) { row in
-      AuditEntry(
-        seq: row.int64(0), terminal: terminal, at: Timestamp(iso: row.text(1))!,
-        officer: row.text(2),
-        action: row.text(3), subject: row.text(4), result: row.text(5), previousHash: row.text(6),
-        hash: row.text(7), proof: row.optionalText(8))
-    }
+    try store.auditEntries()
   }
 
   // MARK: - Status
