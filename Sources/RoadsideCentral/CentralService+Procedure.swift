@@ -253,7 +253,7 @@ extension CentralService {
         terminal: PenaltyDocument.unit, licence: notice.licence, holder: notice.holder,
         plate: notice.plate, vehicleClass: notice.vehicleClass, charge: charge, at: now,
         place: notice.place, locationCode: notice.locationCode, authority: notice.authority,
-        officer: notice.officer, signature: "signed", note: note, withholding: nil,
+        officer: notice.officer, signature: .signed, note: note, withholding: nil,
         calendar: try tx.calendar())
       try document.check(against: offence)
       let key = try documentKey(in: tx)

@@ -203,8 +203,11 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
   public let locationCode: String?
   public let authority: String
   public let officer: String
-  /// `signed`, or `refused` (the officer noted the refusal; 公安部令第157号 §44(四)).
+  /// A ``PartySignature``'s raw value, kept as text in the signed document so that central's
+  /// re-check names a document that carries neither (read it as ``partySignature``).
   public let signature: String
+
+  public var partySignature: PartySignature? { PartySignature(rawValue: signature) }
   public let note: String?
   /// Set on every document of a stop at which the paper licence was withheld.
   public let withholding: Withholding?
@@ -218,7 +221,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     kind: DocumentKind, number: String, stop: String, terminal: String, licence: String,
     holder: String, plate: String, vehicleClass: String, charge: Charge, at: Timestamp,
     place: String, locationCode: String?, authority: String, officer: String,
-    signature: String, note: String?, withholding: Withholding? = nil,
+    signature: PartySignature, note: String?, withholding: Withholding? = nil,
     calendar: WorkingCalendar
   ) {
     self.kind = kind
@@ -235,7 +238,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
     self.locationCode = locationCode
     self.authority = authority
     self.officer = officer
-    self.signature = signature
+    self.signature = signature.rawValue
     self.note = note
     self.withholding = withholding
     let served = at.chinaDate
@@ -278,7 +281,7 @@ public struct PenaltyDocument: Sendable, Hashable, Codable {
         "document \(number) gives \(charge.points) points for offence \(offence.code), which scores \(offence.points)"
       )
     }
-    guard signature == "signed" || signature == "refused" else {
+    guard partySignature != nil else {
       throw .invalid("document \(number) has neither the driver's signature nor a refusal note")
     }
     if kind == .decision {

@@ -87,6 +87,14 @@ public enum DeductionState: String, Sendable, Hashable, Codable, CaseIterable, S
   }
 }
 
+/// How the party acknowledged a document (公安部令第157号 §44(四), §46(四), §25(四)).
+public enum PartySignature: String, Sendable, Hashable, Codable, CaseIterable, SpeltByRawValue {
+  /// Signed by the party.
+  case signed
+  /// The party refused to sign; the officer noted the refusal.
+  case refused
+}
+
 /// A full-score education exam's result (公安部令第163号 §22).
 public enum ExamResult: String, Sendable, Hashable, Codable, CaseIterable, SpeltByRawValue {
   case passed

@@ -85,7 +85,7 @@ extension Terminal {
           licence: number.value, holder: cached.name, plate: plate.value,
           vehicleClass: vehicle.rawValue, charge: charge, at: now, place: place,
           locationCode: locationCode, authority: identity.unit, officer: officer,
-          signature: refusedToSign ? "refused" : "signed", note: note,
+          signature: refusedToSign ? .refused : .signed, note: note,
           withholding: plan.withholding, calendar: calendar)
         let submission = try DocumentSubmission(signing: document, with: key)
         documents.append(document)

@@ -80,22 +80,7 @@ struct Record: ParsableCommand {
       offences: zip(offenceCodes, fines).map { (code: $0, fineYuan: $1) }, place: place,
       locationCode: locationCode, note: note, refusedToSign: refusedToSign)
     if json { return try printJSON(report) }
-    for document in report.documents {
-      switch document.kind {
-      case DocumentKind.decision:
-        print(
-          "Decision \(document.number): \(document.charge.offence) \(document.charge.chinese) — \(document.penalty); pay by \(document.payBy!)"
-        )
-      case DocumentKind.notice:
-        print(
-          "Processing notice \(document.number): \(document.charge.offence) \(document.charge.chinese) — \(document.penalty); report within 15 working days (by \(document.reportBy!))"
-        )
-      default:
-        print(
-          "Compulsory-measure certificate \(document.number): \(document.penalty) — \(document.withholding?.basis ?? ""); report within 15 working days (by \(document.reportBy!))"
-        )
-      }
-    }
+    for document in report.documents { print(document.issuedLine) }
     print(
       "Points in the cycle: \(report.pointsBefore) → \(report.pointsAfter) (provisional until central applies them)"
     )
@@ -133,7 +118,7 @@ struct DecisionCommand: ParsableCommand {
       let all = ([issued] + (try issued.servedWith.compactMap { try terminal.document($0) }))
         .sorted { $0.document.number < $1.document.number }
       let d = issued.document
-      print("道路交通安全违法行为处理文书 · Roadside penalty documents, served together")
+      print(PenaltyDocument.servedTogether)
       print(field("Party", "\(d.holder), licence \(d.licence)"))
       print(field("Vehicle", "\(d.plate) (\(d.vehicleClass))"))
       print(field("Time", d.at.description))
@@ -143,29 +128,14 @@ struct DecisionCommand: ParsableCommand {
       for (index, item) in all.enumerated() {
         let doc = item.document
         print("")
-        print(
-          "\(index + 1). "
-            + (doc.kind == DocumentKind.decision
-              ? "简易程序处罚决定书 · Electronic penalty decision No. \(doc.number)"
-              : doc.kind == DocumentKind.notice
-                ? "违法行为处理通知书 · Processing notice No. \(doc.number)"
-                : "行政强制措施凭证 · Compulsory-measure certificate No. \(doc.number)"))
+        print("\(index + 1). \(doc.title)")
         if item.state == .voided { print(field("VOID", item.voidReason ?? "")) }
         print(field("Facts", doc.facts))
         print(field("Legal basis", doc.charge.basis))
         print(field("Penalty", doc.penalty))
-        print(
-          field(
-            "Procedure", doc.charge.procedure == .simple ? "simple (简易程序)" : "general (一般程序)"))
-        if let payBy = doc.payBy {
-          print(
-            field(
-              "Payment",
-              "by \(payBy); after that 3 % of the fine a day, at most the fine (行政处罚法 §72)"))
-        }
-        if let reportBy = doc.reportBy {
-          print(field("Report", "to the traffic police unit by \(reportBy)"))
-        }
+        print(field("Procedure", doc.procedureText))
+        if let payment = doc.paymentText { print(field("Payment", payment)) }
+        if let report = doc.reportText { print(field("Report", report)) }
       }
       print("")
       if let withholding = issued.withholding ?? d.withholding {
@@ -173,14 +143,8 @@ struct DecisionCommand: ParsableCommand {
           field("Withheld", "\(withholding.reason) (\(withholding.basis)); paper licence required"))
       }
       if let note = d.note { print(field("Note", note)) }
-      print(
-        field(
-          "Signature",
-          d.signature == "signed" ? "signed by the party" : "the party refused to sign (noted)"))
-      print(
-        field(
-          "Remedies",
-          "administrative review within 60 days or a lawsuit within 6 months (行政复议法, 行政诉讼法)"))
+      print(field("Signature", d.signatureText))
+      print(field("Remedies", PenaltyDocument.remedies))
     }
   }
 

@@ -131,7 +131,7 @@ import Testing
       kind: .decision, number: range.number(1), stop: "S", terminal: "T-1",
       licence: "110114197811271869", holder: "魏英", plate: "京A12345", vehicleClass: "C1",
       charge: stop.charges[0], at: Timestamp(secondsSinceEpoch: 1_795_140_000), place: "x",
-      locationCode: nil, authority: "a", officer: "010001", signature: "signed", note: nil,
+      locationCode: nil, authority: "a", officer: "010001", signature: .signed, note: nil,
       calendar: WorkingCalendar())
     #expect(throws: DomainError.self) { try forged.check(against: try catalogue.require("0906")) }
     #expect(range.contains("110000202600000010"))
