@@ -64,6 +64,17 @@ let package = Package(
       resources: [.copy("default")],
       swiftSettings: upcoming
     ),
+    // The scenarios the binary ships (the demo's story), as resources of the library folder.
+    .target(
+      name: "RoadsideScenarioLibrary",
+      path: "Scenarios",
+      exclude: [
+        "README.md", "bank", "checks", "conflicts", "drills", "fixtures", "penalties", "points",
+      ],
+      sources: ["Sources"],
+      resources: [.copy("demo")],
+      swiftSettings: upcoming
+    ),
     // The central store: schema, the store interface and its SQLite implementation,
     // and the administrative service every change goes through.
     .target(
@@ -220,6 +231,7 @@ let package = Package(
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
         "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing", "RoadsideCrashHarness",
+        "RoadsideScenarioLibrary",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

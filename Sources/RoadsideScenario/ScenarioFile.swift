@@ -35,6 +35,16 @@ public struct Scenario: Sendable {
   public let steps: [Step]
 }
 
+extension Scenario {
+  /// The same scenario started at `start` (the demo tells its story at the current time).
+  public func starting(at start: Timestamp) -> Scenario {
+    Scenario(
+      file: file, name: name, description: description, seed: seed, start: start,
+      terminals: terminals, numbersPerRange: numbersPerRange, fixtures: fixtures,
+      records: records, balances: balances, steps: steps)
+  }
+}
+
 /// A fixture record written inline in a scenario (`world.records`).
 public struct InlineRecord: Sendable, Equatable {
   /// `licences.jsonl`, `vehicles.jsonl`, …
