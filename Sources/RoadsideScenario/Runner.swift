@@ -220,11 +220,6 @@ public struct ScenarioRunner: Sendable {
       if p.replay, let previous = state.codes[p.holder] {
         code = previous
       } else {
-        guard var phone = try HolderPhone.load(home: world.home, licence: number) else {
-          throw ScenarioFailure("holder \(number.masked) has no phone in this world")
-        }
-        try phone.refresh(from: try world.central(), salt: { world.bytes(12) })
-        try phone.save(home: world.home)
         let claims = try (p.disclose ?? ClaimName.allCases.map(\.rawValue)).map { text in
           guard let claim = ClaimName(rawValue: text) else {
             throw ScenarioFailure("unknown claim \"\(text)\"")
@@ -232,10 +227,13 @@ public struct ScenarioRunner: Sendable {
           return claim
         }
         guard
-          let presented = try phone.present(
-            at: clock.now().adding(seconds: p.phoneClockSeconds), disclose: claims,
-            presentationID: world.bytes(12), nonce: p.nonce)
+          let shown = try world.holder().present(
+            number, at: clock.now().adding(seconds: p.phoneClockSeconds), disclose: claims,
+            nonce: p.nonce)
         else {
+          throw ScenarioFailure("holder \(number.masked) has no phone in this world")
+        }
+        guard let presented = shown.code else {
           throw ScenarioFailure("holder \(number.masked) has no e-licence to show")
         }
         code = presented
@@ -318,13 +316,11 @@ public struct ScenarioRunner: Sendable {
     switch action {
     case .present(let p):
       let number = try CitizenID(p.holder)
-      guard var phone = try HolderPhone.load(home: world.home, licence: number) else {
+      let holder = try world.holder()
+      guard let phone = try holder.refreshedPhone(number, save: false) else {
         return "the driver has no e-licence on their phone"
       }
-      try phone.refresh(from: try world.central(), salt: { world.bytes(12) })
-      let screen = PhoneScreen.render(
-        phone: phone, dossier: try world.central().dossier(number), at: world.clock.now(),
-        code: nil)
+      let screen = try holder.screen(phone, at: world.clock.now(), code: nil)
       return """
         phone: \(screen.colour == "black" ? "black (normal)" : "RED"), \(screen.name), classes \(screen.classes), validity \(screen.validity), status \(screen.status), \(screen.points) points\(screen.reapply ? ", says: superseded, re-apply" : "")
         vehicle stopped: class \(p.vehicle ?? "not checked")\(p.delaySeconds > 60 ? "; the code was shown \(p.delaySeconds) s before the check" : "")
@@ -404,13 +400,7 @@ public struct ScenarioRunner: Sendable {
       return "paid \(decision.number) at a counter"
         + (conflict.map { "; conflict \($0.kind)" } ?? "")
     case .apply(let n):
-      let number = try CitizenID(n)
-      let phone =
-        try HolderPhone.load(home: world.home, licence: number)
-        ?? HolderPhone(licence: number, deviceKey: world.bytes(32))
-      let application = try central.applyForELicence(
-        number, devicePublicKey: try phone.devicePublicKey)
-      try phone.save(home: world.home)
+      let application = try world.holder().apply(try CitizenID(n))
       return "applied; review completes \(application.readyAt)"
     case .revokeTerminal(let id):
       return

@@ -111,13 +111,7 @@ public struct Simulation: Sendable {
         switch roll {
         case 0..<22:
           let holder = pick(holders)
-          guard var phone = try HolderPhone.load(home: world.home, licence: holder) else { break }
-          try phone.refresh(from: try central(), salt: { world.bytes(12) })
-          try phone.save(home: world.home)
-          guard
-            let code = try phone.present(
-              at: world.clock.now(), disclose: ClaimName.allCases,
-              presentationID: world.bytes(12), nonce: nil)
+          guard let code = try world.holder().present(holder, at: world.clock.now())?.code
           else { break }
           let verdict = try withSession(id).verify(code, vehicle: nil, nonce: nil).verdict
           note(

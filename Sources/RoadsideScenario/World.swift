@@ -220,6 +220,11 @@ final class ScenarioWorld {
     try CentralService.open(path: centralPath, clock: clock)
   }
 
+  /// The holders' phones of this world, drawing from the world's seeded randomness.
+  func holder() throws -> HolderService {
+    HolderService(home: home, central: try central(), bytes: { self.bytes($0) })
+  }
+
   func terminalPath(_ id: String) -> String {
     HomeLayout(home: home).terminalStore(id).path
   }

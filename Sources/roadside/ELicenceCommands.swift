@@ -9,16 +9,9 @@ import RoadsideHolder
 /// holder applies from the phone) and `central elicence apply` (the counter applies for them).
 func applyForELicence(_ number: LicenceNumber, global: GlobalOptions) throws -> ELicenceApplication
 {
-  let central = try openCentral(global)
-  let phone =
-    try HolderPhone.load(home: global.homeDirectory, licence: number)
-    ?? HolderPhone(licence: number, deviceKey: systemRandomBytes(32))
-  let application = try central.applyForELicence(
-    number, devicePublicKey: try phone.devicePublicKey)
-  // A phone that holds an e-licence of the current epoch keeps showing it during the review
-  // (it still verifies); a superseded one says "re-apply" until the new one is issued.
-  try phone.save(home: global.homeDirectory)
-  return application
+  try HolderService(
+    home: global.homeDirectory, central: try openCentral(global), bytes: systemRandomBytes
+  ).apply(number)
 }
 
 /// `roadside central elicence …`: issuance as the vehicle administration office runs it.

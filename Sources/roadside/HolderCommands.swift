@@ -59,19 +59,17 @@ struct Holder: ParsableCommand {
         claims = ClaimName.allCases
       }
       let central = try openCentral(global)
-      guard var phone = try HolderPhone.load(home: global.homeDirectory, licence: number) else {
+      let holder = HolderService(
+        home: global.homeDirectory, central: central, bytes: systemRandomBytes)
+      let now = try global.clock().now()
+      guard let (phone, code) = try holder.present(number, at: now, disclose: claims, nonce: nonce)
+      else {
         throw CLIError(
           .notFound,
           "no phone for licence \(number.masked) in this home; run 'roadside holder apply \(number)' first"
         )
       }
-      try phone.refresh(from: central, salt: { systemRandomBytes(12) })
-      try phone.save(home: global.homeDirectory)
-      let now = try global.clock().now()
-      let code = try phone.present(
-        at: now, disclose: claims, presentationID: systemRandomBytes(12), nonce: nonce)
-      let screen = PhoneScreen.render(
-        phone: phone, dossier: try central.dossier(number), at: now, code: code)
+      let screen = try holder.screen(phone, at: now, code: code)
       if json { return try printJSON(screen) }
       print("┌ 电子驾驶证 · \(screen.colour == "black" ? "正常 (black)" : "异常 (RED)")")
       print(field("Name", screen.name))
