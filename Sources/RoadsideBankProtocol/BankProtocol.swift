@@ -1,7 +1,7 @@
 public import RoadsideDomain
 
 // What central and a bank say to each other, whichever bank it is: the deduction API
-// (`POST /v1/deductions` and the rest, `docs/bank-openapi.json`), its values and errors, and
+// (`POST /v1/deductions` and the rest; README, "Penalties and the bank"), its values and errors, and
 // the client protocol central drives deductions through. The simulated bank
 // (`RoadsideBank`) implements it in-process and over HTTP (`RoadsideBankHTTP`); central links
 // only this.

@@ -218,7 +218,7 @@ extension CentralService {
       }
       let yuan = fineYuan ?? (notice.charge.warning ? 0 : Int(notice.charge.fine.fen / 100))
       try offence.fine.check(yuan, offence: offence.code)
-      let warning = yuan == 0 && offence.fine.maximumYuan > 0
+      let warning = offence.fine.isWarning(yuan)
       let chosen = measure ?? offence.measure
       if chosen != offence.measure {
         let mayRevoke = offence.fine.basis.contains("第99条第1款第4项") && chosen == .revoke
@@ -249,7 +249,7 @@ extension CentralService {
       let note = [reason, "decided at the unit on processing notice \(number) (公安部令第157号 §48–§51)"]
         .compactMap { $0 }.joined(separator: "; ")
       let document = PenaltyDocument(
-        kind: DocumentKind.decision, number: decisionNumber, stop: notice.stop,
+        kind: .decision, number: decisionNumber, stop: notice.stop,
         terminal: PenaltyDocument.unit, licence: notice.licence, holder: notice.holder,
         plate: notice.plate, vehicleClass: notice.vehicleClass, charge: charge, at: now,
         place: notice.place, locationCode: notice.locationCode, authority: notice.authority,
@@ -257,8 +257,7 @@ extension CentralService {
         calendar: try tx.calendar())
       try document.check(against: offence)
       let key = try documentKey(in: tx)
-      let signature = try key.signature(for: DocumentSubmission.signingBytes(of: document))
-        .base64EncodedString()
+      let signature = try DocumentSubmission(signing: document, with: key).signature
       let paid = charge.fine == .zero
       let stored = StoredDecision(
         number: decisionNumber, licence: licence.number, plate: notice.plate,
@@ -308,7 +307,7 @@ extension CentralService {
       }
       return UnitDecision(
         notice: number, decision: document, signature: signature,
-        publicKey: key.publicKey.rawRepresentation.base64EncodedString(), licence: licence,
+        publicKey: Data(key.publicKey).base64EncodedString(), licence: licence,
         pointsAfter: pointsAfter, deductionQueued: queued)
     }
   }
@@ -346,12 +345,12 @@ extension CentralService {
   }
 
   /// Central's Ed25519 key for the documents it signs itself, made on first use.
-  func documentKey(in tx: any CentralWriting) throws -> Curve25519.Signing.PrivateKey {
+  func documentKey(in tx: any CentralWriting) throws -> SigningKey {
     if let text = try tx.meta("document_key"), let raw = Data(base64Encoded: text) {
-      return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+      return try SigningKey(seed: raw)
     }
-    let key = Curve25519.Signing.PrivateKey()
-    try tx.setMeta("document_key", key.rawRepresentation.base64EncodedString())
+    let key = SigningKey.generate()
+    try tx.setMeta("document_key", Data(key.seed).base64EncodedString())
     return key
   }
 

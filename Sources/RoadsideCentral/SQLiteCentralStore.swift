@@ -260,8 +260,7 @@ struct Access: CentralWriting {
     ) { row in
       Change(
         seq: row.int64(0), at: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
-        entity: ChangeEntity(rawValue: row.text(2)) ?? .licence, key: row.text(3),
-        op: ChangeOperation(rawValue: row.text(4)) ?? .upsert, action: row.text(5),
+        entity: try row.value(2), key: row.text(3), op: try row.value(4), action: row.text(5),
         reason: row.optionalText(6), payload: row.text(7), audience: row.optionalText(8))
     }
   }

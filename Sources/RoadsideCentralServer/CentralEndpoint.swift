@@ -178,7 +178,7 @@ public struct InProcessTransport: CentralTransport {
     -> RegisterResponse
   {
     let body = try JSONEncoder().encode(request)
-    let signed = signer.sign(method: "POST", target: "/v1/terminals/register", body: body)
+    let signed = try signer.sign(method: "POST", target: "/v1/terminals/register", body: body)
     return try roundTrip(
       try await endpoint.register(
         try JSONDecoder().decode(RegisterRequest.self, from: body), signed: signed))
@@ -187,7 +187,7 @@ public struct InProcessTransport: CentralTransport {
   public func changes(terminal: String, after: Int64, limit: Int, signer: RequestSigner)
     async throws -> ChangesResponse
   {
-    let signed = signer.sign(
+    let signed = try signer.sign(
       method: "GET",
       target: ProtocolV1.changesTarget(terminal: terminal, after: after, limit: limit),
       body: Data())
@@ -197,7 +197,7 @@ public struct InProcessTransport: CentralTransport {
 
   public func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
     let body = try JSONEncoder().encode(batch)
-    let signed = signer.sign(method: "POST", target: "/v1/push", body: body)
+    let signed = try signer.sign(method: "POST", target: "/v1/push", body: body)
     return try roundTrip(
       try await endpoint.push(
         try JSONDecoder().decode(PushBatch.self, from: body), signed: signed))

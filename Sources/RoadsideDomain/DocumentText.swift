@@ -1,5 +1,4 @@
-/// What a served document says to the party, in the words the terminal prints and the
-/// scenario transcripts record: its title, the procedure, payment and reporting terms, the
+/// What a served document says to the party, in the words the terminal prints: its title, the procedure, payment and reporting terms, the
 /// signature and the remedies. Rendering is presentation, but these sentences state the law
 /// (行政处罚法 §72, 公安部令第157号 §44–§47, 行政复议法, 行政诉讼法), so they are written once, here.
 extension PenaltyDocument {

@@ -130,3 +130,44 @@ public enum TerminalStatus: String, Sendable, Hashable, Codable, CaseIterable, S
   /// Reported lost: every later upload is refused.
   case revoked
 }
+
+/// A value of a closed set central sent that this build does not know: central speaks a newer
+/// protocol than this terminal reads. Decoding a change or an acknowledgement stops with it
+/// (a protocol error, not a network one: retrying does not help; updating does).
+public struct UnknownProtocolValue: Error, Sendable, Equatable, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Decodes a closed-set value from its raw text, or throws ``UnknownProtocolValue``.
+func decodeClosed<T: RawRepresentable>(
+  _ decoder: any Decoder, _ message: (String) -> String
+) throws -> T where T.RawValue == String {
+  let raw = try decoder.singleValueContainer().decode(String.self)
+  guard let value = T(rawValue: raw) else { throw UnknownProtocolValue(message(raw)) }
+  return value
+}
+
+extension ChangeEntity {
+  public init(from decoder: any Decoder) throws {
+    self = try decodeClosed(decoder) {
+      "central sent a change of kind \"\($0)\" this terminal does not know; update roadside"
+    }
+  }
+}
+
+extension ChangeOperation {
+  public init(from decoder: any Decoder) throws {
+    self = try decodeClosed(decoder) {
+      "central sent a change operation \"\($0)\" this terminal does not know; update roadside"
+    }
+  }
+}
+
+extension RecordOutcome {
+  public init(from decoder: any Decoder) throws {
+    self = try decodeClosed(decoder) {
+      "central acknowledged a record with the outcome \"\($0)\", which this terminal does not know; update roadside"
+    }
+  }
+}

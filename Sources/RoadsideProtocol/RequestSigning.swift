@@ -79,13 +79,10 @@ public enum RequestSigning {
 
   /// Whether `request` carries a signature by `publicKey` (raw 32 bytes).
   public static func isValid(_ request: SignedRequest, publicKey: [UInt8]) -> Bool {
-    guard let credentials = request.credentials,
-      let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
-      let signature = Data(base64Encoded: credentials.signature)
-    else { return false }
-    return key.isValidSignature(
-      signature,
-      for: message(
+    guard let credentials = request.credentials else { return false }
+    return SignatureCheck.isValid(
+      credentials.signature, by: publicKey,
+      over: message(
         method: request.method, target: request.target, body: request.body,
         terminal: credentials.terminal, timestamp: credentials.timestamp,
         nonce: credentials.nonce))
@@ -106,14 +103,14 @@ public struct RequestSigner: Sendable {
 
   /// The raw public key that goes with the signing key.
   public var publicKey: [UInt8] {
-    (try? Curve25519.Signing.PrivateKey(rawRepresentation: privateKey)).map {
-      [UInt8]($0.publicKey.rawRepresentation)
-    } ?? []
+    get throws(SigningError) { try SigningKey(seed: privateKey).publicKey }
   }
 
   /// Signs one request. The nonce comes from the system's random source, so that a
   /// terminal restarted from its file never repeats one.
-  public func sign(method: String, target: String, body: Data) -> SignedRequest {
+  public func sign(method: String, target: String, body: Data) throws(SigningError)
+    -> SignedRequest
+  {
     var generator = SystemRandomNumberGenerator()
     let nonce = Hex.encode(
       (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
@@ -121,9 +118,7 @@ public struct RequestSigner: Sendable {
     let text = RequestSigning.message(
       method: method, target: target, body: body, terminal: terminal, timestamp: timestamp,
       nonce: nonce)
-    let signature =
-      (try? Curve25519.Signing.PrivateKey(rawRepresentation: privateKey).signature(for: text))
-      .map { Data($0).base64EncodedString() } ?? ""
+    let signature = try SigningKey(seed: privateKey).sign(text)
     return SignedRequest(
       method: method, target: target, body: body,
       credentials: RequestCredentials(

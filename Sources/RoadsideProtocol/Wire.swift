@@ -434,7 +434,7 @@ public struct DocumentSubmission: Sendable, Codable, Equatable {
     self.init(document: document, signature: try key.sign(canonical: document))
   }
 
-  /// Whether the signature is by `publicKey` (raw, or base64 as central keeps it).
+  /// Whether the signature is by `publicKey` (base64, as central keeps it).
   public func isSigned(byBase64Key publicKey: String?) -> Bool {
     guard let bytes = try? CanonicalJSON.data(document) else { return false }
     return SignatureCheck.isValid(signature, byBase64Key: publicKey, over: bytes)

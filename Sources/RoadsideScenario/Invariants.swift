@@ -327,7 +327,7 @@ public enum Invariants {
         let before = running[key, default: 0]
         running[key] = before + document.charge.points
         if document.charge.points > 0, document.withholding == nil,
-          before < PointsLedger.fullScore, before + document.charge.points >= PointsLedger.fullScore
+          PointsLedger.reachesFullScore(from: before, to: before + document.charge.points)
         {
           expected[record.id] = .pointsCross12
         }

@@ -58,9 +58,10 @@ public struct HTTPTransport: CentralTransport {
       request.headers.add(name: "Content-Type", value: "application/json")
       request.body = .bytes(ByteBuffer(data: body))
     }
-    if let credentials = signer?.sign(method: method.rawValue, target: target, body: body ?? Data())
-      .credentials
-    {
+    if let credentials = try signer?.sign(
+      method: method.rawValue, target: target, body: body ?? Data()
+    )
+    .credentials {
       for (name, value) in credentials.headers { request.headers.add(name: name, value: value) }
     }
     let response: HTTPClientResponse
@@ -83,6 +84,8 @@ public struct HTTPTransport: CentralTransport {
     }
     do {
       return try JSONDecoder().decode(Answer.self, from: data)
+    } catch let unknown as UnknownProtocolValue {
+      throw unknown
     } catch {
       throw TransportError(
         "\(baseURL) answered with a body that is not a v1 \(Answer.self): \(error)")

@@ -91,6 +91,7 @@ enum Failure {
       case .unauthenticated: (status, message) = (.notAuthorised, error.description)
       case .internal: (status, message) = (.unavailable, error.description)
       }
+    case let error as UnknownProtocolValue: (status, message) = (.protocolError, error.description)
     case let error as TransportError:
       (status, message) = (
         .unavailable, "\(error.description); the terminal keeps working offline, try again later"

@@ -16,6 +16,9 @@ import Testing
     #expect(run.stdout.contains("  ✓ conflicts {stale_status: 1}\n"))
     #expect(!run.stdout.contains("✗"))
     #expect(run.stdout.contains("\nThe story held: 13 steps, every check as expected (transcript "))
+    // The story left the CLI for Scenarios/demo/the-demo.yaml with its lines kept: the
+    // transcript is the one the embedded story told.
+    #expect(run.stdout.contains("(transcript 5f34a52234898fd2)."))
     #expect(
       run.stdout.hasSuffix(
         "Temporary home removed. Run with --keep to explore it with the other commands.\n"))

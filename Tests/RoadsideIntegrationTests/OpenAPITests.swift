@@ -107,7 +107,7 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
     var request = HTTPClientRequest(url: base + target)
     request.method = method
     let sent = try body.map { try JSONEncoder().encode($0) } ?? rawBody.map { Data($0) } ?? Data()
-    if let credentials = signer?.sign(method: method.rawValue, target: target, body: sent)
+    if let credentials = try signer?.sign(method: method.rawValue, target: target, body: sent)
       .credentials
     {
       for (name, value) in credentials.headers { request.headers.add(name: name, value: value) }
@@ -149,7 +149,7 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
       // Registration: unsigned, an unknown terminal, a bad key, a malformed body.
       let stranger = RequestSigner(
         terminal: "T-BJ-0001", privateKey: [UInt8](repeating: 7, count: 32), clock: clock)
-      let strangerKey = Data(stranger.publicKey).base64EncodedString()
+      let strangerKey = Data(try stranger.publicKey).base64EncodedString()
       let wrongCode = "0000-0000-0000-0000"
       _ = try await exchange(
         .POST, url, "/v1/terminals/register",

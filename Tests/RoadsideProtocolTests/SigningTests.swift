@@ -95,3 +95,43 @@ import Testing
     #expect("\(ChangeEntity.numberRange)" == "number_range")
   }
 }
+
+/// What a terminal does with a closed-set value it does not know: a protocol error that says
+/// to update, never a guess.
+@Suite struct UnknownValueTests {
+  func changes(entity: String = "licence", op: String = "upsert") -> Data {
+    Data(
+      """
+      {"changes": [{"seq": 1, "at": "2026-11-22T09:30:00+08:00", "entity": "\(entity)",
+      "key": "k", "op": "\(op)", "payload": "{}"}], "latest": 1, "hasMore": false}
+      """.utf8)
+  }
+
+  @Test func aKnownChangeDecodes() throws {
+    let response = try JSONDecoder().decode(ChangesResponse.self, from: changes())
+    #expect(response.changes.first?.entity == .licence)
+  }
+
+  @Test func anUnknownEntitySaysToUpdate() {
+    #expect(
+      throws: UnknownProtocolValue(
+        "central sent a change of kind \"hologram\" this terminal does not know; update roadside")
+    ) { _ = try JSONDecoder().decode(ChangesResponse.self, from: changes(entity: "hologram")) }
+  }
+
+  @Test func anUnknownOperationSaysToUpdate() {
+    #expect(
+      throws: UnknownProtocolValue(
+        "central sent a change operation \"merge\" this terminal does not know; update roadside")
+    ) { _ = try JSONDecoder().decode(ChangesResponse.self, from: changes(op: "merge")) }
+  }
+
+  @Test func anUnknownOutcomeSaysToUpdate() {
+    let body = Data(#"{"recordID": "r", "outcome": "deferred"}"#.utf8)
+    #expect(
+      throws: UnknownProtocolValue(
+        "central acknowledged a record with the outcome \"deferred\", which this terminal does not know; update roadside"
+      )
+    ) { _ = try JSONDecoder().decode(RecordAcknowledgement.self, from: body) }
+  }
+}
