@@ -244,41 +244,38 @@ struct LicenceCommand: ParsableCommand {
     }
   }
 
-  struct Withhold: ParsableCommand {
+  struct Withhold: LicenceChange {
     static let configuration = CommandConfiguration(abstract: "Withhold a licence (扣留, status U).")
+    static let done = "Withheld"
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ChangeOptions
 
-    func run() throws {
-      let outcome = try openCentral(global).withhold(
-        try licenceNumber(options.number), reason: options.reason)
-      try report(outcome, "Withheld", json: options.json)
-    }
+    static func change(_ central: CentralService, _ number: LicenceNumber, reason: String?)
+      throws -> AdminOutcome
+    { try central.withhold(number, reason: reason) }
   }
 
-  struct Reinstate: ParsableCommand {
+  struct Reinstate: LicenceChange {
     static let configuration = CommandConfiguration(
       abstract: "End a suspension or withholding (removes D and U).")
+    static let done = "Reinstated"
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ChangeOptions
 
-    func run() throws {
-      let outcome = try openCentral(global).reinstate(
-        try licenceNumber(options.number), reason: options.reason)
-      try report(outcome, "Reinstated", json: options.json)
-    }
+    static func change(_ central: CentralService, _ number: LicenceNumber, reason: String?)
+      throws -> AdminOutcome
+    { try central.reinstate(number, reason: reason) }
   }
 
-  struct Revoke: ParsableCommand {
+  struct Revoke: LicenceChange {
     static let configuration = CommandConfiguration(abstract: "Revoke a licence (吊销, status F).")
+    static let done = "Revoked"
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ChangeOptions
 
-    func run() throws {
-      let outcome = try openCentral(global).revoke(
-        try licenceNumber(options.number), reason: options.reason)
-      try report(outcome, "Revoked", json: options.json)
-    }
+    static func change(_ central: CentralService, _ number: LicenceNumber, reason: String?)
+      throws -> AdminOutcome
+    { try central.revoke(number, reason: reason) }
   }
 
   struct Renew: ParsableCommand {
@@ -315,6 +312,26 @@ struct LicenceCommand: ParsableCommand {
         try licenceNumber(options.number), to: classes, reason: options.reason)
       try report(outcome, "Changed the classes of", json: options.json)
     }
+  }
+}
+
+/// A `central licence` command that changes one licence with one call of the service and
+/// reports the outcome ("Withheld licence …", its change-log entries, or `--json`).
+protocol LicenceChange: ParsableCommand {
+  var global: GlobalOptions { get }
+  var options: LicenceCommand.ChangeOptions { get }
+  /// The report's first word: `Withheld`, `Reinstated`, …
+  static var done: String { get }
+  static func change(_ central: CentralService, _ number: LicenceNumber, reason: String?)
+    throws -> AdminOutcome
+}
+
+extension LicenceChange {
+  func run() throws {
+    let central = try openCentral(global)
+    let outcome = try Self.change(
+      central, try licenceNumber(options.number), reason: options.reason)
+    try report(outcome, Self.done, json: options.json)
   }
 }
 
