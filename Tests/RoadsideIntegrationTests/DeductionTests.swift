@@ -330,7 +330,8 @@ let today = start.chinaDate
       let central = try CentralService.open(path: path, clock: clock)
       let port = try #require(client.port)
       let http = HTTPBankClient(
-        baseURL: "http://127.0.0.1:\(port)", secret: secret, clock: clock)
+        baseURL: "http://127.0.0.1:\(port)", secret: secret, clock: clock,
+        timeoutSeconds: liveDeadlineSeconds)
       _ = try BankStore.open(path: bankPath).addFault(
         .timeoutAfterCommit, after: 0, times: 1, delayMilliseconds: 0)
       #expect(try await central.runDeductions(bank: http).unknown == [decision.number])
@@ -399,20 +400,24 @@ let today = start.chinaDate
       #expect(status == 401)
 
       // Signed with a wrong secret, or with a time ten minutes off.
-      let forged = HTTPBankClient(baseURL: url, secret: other, clock: clock)
+      let forged = HTTPBankClient(
+        baseURL: url, secret: other, clock: clock, timeoutSeconds: liveDeadlineSeconds)
       let forgedError = await #expect(throws: BankError.self) {
         _ = try await forged.statement(on: today)
       }
       #expect(forgedError?.kind == .unauthenticated)
       let late = HTTPBankClient(
-        baseURL: url, secret: secret, clock: FixedClock(clock.now().adding(seconds: 600)))
+        baseURL: url, secret: secret, clock: FixedClock(clock.now().adding(seconds: 600)),
+        timeoutSeconds: liveDeadlineSeconds)
       let lateError = await #expect(throws: BankError.self) {
         _ = try await late.statement(on: today)
       }
       #expect(lateError?.kind == .unauthenticated)
 
       // Another client: central's keys are not its to see, cancel or refund.
-      let mallory = HTTPBankClient(baseURL: url, name: "mallory", secret: other, clock: clock)
+      let mallory = HTTPBankClient(
+        baseURL: url, name: "mallory", secret: other, clock: clock,
+        timeoutSeconds: liveDeadlineSeconds)
       #expect(try await mallory.deduction("110000202600000001") == nil)
       #expect(try await mallory.statement(on: today).isEmpty)
       let refund = await #expect(throws: BankError.self) {
@@ -432,7 +437,8 @@ let today = start.chinaDate
       #expect(reuse?.kind == .keyReused)
 
       // Central itself: an amount of zero or less is a JSON 400, not a 500.
-      let central = HTTPBankClient(baseURL: url, secret: secret, clock: clock)
+      let central = HTTPBankClient(
+        baseURL: url, secret: secret, clock: clock, timeoutSeconds: liveDeadlineSeconds)
       for fen in [0, -20_000] as [Int64] {
         let refused = await #expect(throws: BankError.self) {
           _ = try await central.deduct(

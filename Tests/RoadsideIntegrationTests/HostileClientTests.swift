@@ -86,7 +86,7 @@ import Testing
       #expect(try world.central().latestSequence() == before)
 
       // The real terminal is not locked out by the squatter: it enrols with its code.
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let real = try await world.terminal("T-BJ-0003", transport: http, officer: "010003", seed: 3)
       let signer = try real.requestSigner()
 

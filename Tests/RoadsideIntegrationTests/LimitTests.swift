@@ -53,7 +53,7 @@ import Testing
       let terminal = try await world.terminal("T-BJ-0001", transport: local)
       let other = try await world.terminal(
         "T-BJ-0002", transport: local, officer: "010002", seed: 2)
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let signer = try terminal.requestSigner()
       for _ in 1...3 {
         _ = try await http.changes(terminal: "T-BJ-0001", after: 0, limit: 1, signer: signer)

@@ -25,7 +25,7 @@ import Testing
   @Test func aForgedSessionMakesNothingCentralAccepts() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let terminal = try await world.terminal("T-BJ-0001", transport: http)
       _ = try await terminal.push(transport: http)
       let pointsBefore = try world.central().dossier(driver).points.total
@@ -68,7 +68,7 @@ import Testing
   @Test func fiveWrongPINsLockTheOfficerOnEveryTerminalAndARemovedLockoutIsSeen() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let terminal = try await world.terminal("T-BJ-0001", transport: http)
       for _ in 1...5 {
         #expect(throws: TerminalError.self) {
@@ -180,7 +180,7 @@ import Testing
     _ = try world.central().addTerminal(
       id: "T-BJ-0101", unit: "北京市公安局公安交通管理局东城交通支队", reason: "test")
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let one = try await world.terminal("T-BJ-0001", transport: http)
       // A second terminal of the unit, synced, nobody logged in yet.
       let two = try await Terminal.initialise(
@@ -229,7 +229,7 @@ import Testing
   @Test func aWeakPINChangeIsRefusedAtCentral() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       var terminal = try await world.terminal("T-BJ-0001", transport: http)
       _ = try await terminal.push(transport: http)
       // A terminal whose code was changed to hash a new PIN with 1,000 iterations.

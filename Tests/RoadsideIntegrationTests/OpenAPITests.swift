@@ -181,7 +181,7 @@ struct OpenAPISpec: @unchecked Sendable {  // immutable after init
       _ = try await exchange(.GET, url, "/v1/conflicts", expect: 401)
 
       // Real terminals, with records that produce every acknowledgement.
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let one = try await world.terminal("T-BJ-0001", transport: http, seed: 1)
       let two = try await world.terminal("T-BJ-0002", transport: http, officer: "010002", seed: 2)
       let (signOne, signTwo) = (try one.requestSigner(), try two.requestSigner())

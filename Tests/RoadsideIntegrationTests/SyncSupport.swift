@@ -120,6 +120,13 @@ extension Terminal {
 }
 
 /// Runs `body` with the central application served on a real loopback port.
+/// The request deadline of the tests' HTTP clients. The terminal's own is 10 s
+/// (`HTTPTransport`), a budget for one request on an idle handheld; here the live servers
+/// share two cores with some eighty suites running at once, and a request may wait longer
+/// than that for a thread without anything being wrong. What the tests check is the
+/// protocol, so they allow two minutes; the tests of deadlines set their own.
+let liveDeadlineSeconds: Int64 = 120
+
 func withLiveServer(
   _ endpoint: CentralEndpoint, idleTimeoutSeconds: Int64 = 30, headerTimeoutSeconds: Int64 = 10,
   _ body: @Sendable @escaping (String) async throws -> Void
@@ -172,6 +179,8 @@ func withTransport(
   case .inProcess:
     try await body(InProcessTransport(endpoint: world.endpoint))
   case .http:
-    try await withLiveServer(world.endpoint) { url in try await body(HTTPTransport(baseURL: url)) }
+    try await withLiveServer(world.endpoint) { url in
+      try await body(HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds))
+    }
   }
 }

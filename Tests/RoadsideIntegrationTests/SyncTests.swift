@@ -17,7 +17,7 @@ import Testing
   @Test func twoTerminalsPullEverythingOverHTTP() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let one = try await world.terminal("T-BJ-0001", transport: http, seed: 1)
       let two = try await world.terminal("T-BJ-0002", transport: http, officer: "010002", seed: 2)
       // Each registration is itself a change; pull once more so both are level.
@@ -229,7 +229,7 @@ import Testing
   @Test func theSameEventFromTwoTerminalsIsHeldNotCountedTwice() async throws {
     let world = try World()
     try await withLiveServer(world.endpoint) { url in
-      let http = HTTPTransport(baseURL: url)
+      let http = HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
       let one = try await world.terminal("T-BJ-0001", transport: http, seed: 1)
       let two = try await world.terminal("T-BJ-0002", transport: http, officer: "010002", seed: 2)
       try one.recordViolation(licence: driver, plate: plate, offenceCode: "0601", place: "长安街建国门")
@@ -471,7 +471,8 @@ import Testing
           "{\"terminal\":\"T-BJ-0001\",\"publicKey\":\"!!\",\"enrolmentCode\":\"0000-0000-0000-0000\"}"
             .utf8))
       #expect(status == 400 && error?.error.code == "bad_public_key")
-      let health = try await HTTPTransport(baseURL: url).health()
+      let health = try await HTTPTransport(baseURL: url, timeoutSeconds: liveDeadlineSeconds)
+        .health()
       #expect(health.apiVersion == 1 && health.latest == before)
     }
     #expect(try world.central().latestSequence() == before)

@@ -74,7 +74,9 @@ import Testing
       tls: try TLSFiles.serverConfiguration(certificate: files.certificate, key: files.key))
     try await app.test(.live) { client in
       let url = "https://127.0.0.1:\(try #require(client.port))"
-      let https = HTTPTransport(baseURL: url, client: try TLSFiles.client(trusting: files.ca))
+      let https = HTTPTransport(
+        baseURL: url, client: try TLSFiles.client(trusting: files.ca),
+        timeoutSeconds: liveDeadlineSeconds)
       // Enrolment, the whole pull, a lookup and its push, all over TLS.
       let terminal = try await world.terminal("T-BJ-0001", transport: https)
       _ = try terminal.lookup(driver)
