@@ -23,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     // The system SQLite library (libsqlite3), linked as it is installed on the machine.
@@ -36,6 +37,20 @@ let package = Package(
     .target(
       name: "RoadsideStorage",
       dependencies: ["CSQLite"],
+      swiftSettings: upcoming
+    ),
+    // A PostgreSQL connection (postgres-nio) behind the same SQL interface as SQLite, for
+    // the central store of a deployment with several central nodes.
+    .target(
+      name: "RoadsidePostgres",
+      dependencies: [
+        "RoadsideStorage",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: upcoming
     ),
     // Pure domain: values and rules. No I/O, no clock reads, no randomness of its own.
@@ -75,12 +90,13 @@ let package = Package(
       resources: [.copy("demo")],
       swiftSettings: upcoming
     ),
-    // The central store: schema, the store interface and its SQLite implementation,
-    // and the administrative service every change goes through.
+    // The central store: schema, the store interface and its SQLite and PostgreSQL
+    // implementations, and the administrative service every change goes through.
     .target(
       name: "RoadsideCentral",
       dependencies: [
-        "RoadsideDomain", "RoadsideStorage", "RoadsideFixtures", "RoadsideCredentials",
+        "RoadsideDomain", "RoadsideStorage", "RoadsidePostgres", "RoadsideFixtures",
+        "RoadsideCredentials",
         "RoadsideProtocol", "RoadsideBankProtocol",
       ],
       swiftSettings: upcoming
@@ -125,6 +141,7 @@ let package = Package(
       name: "RoadsideCentralServer",
       dependencies: [
         "RoadsideDomain", "RoadsideCentral", "RoadsideProtocol", "RoadsideServing",
+        "RoadsidePostgres",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -231,7 +248,7 @@ let package = Package(
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
         "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing", "RoadsideCrashHarness",
-        "RoadsideScenarioLibrary",
+        "RoadsideScenarioLibrary", "RoadsidePostgres",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -260,6 +277,7 @@ let package = Package(
       name: "RoadsideCentralTests",
       dependencies: [
         "RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol",
+        "RoadsidePostgres",
       ],
       swiftSettings: upcoming
     ),
@@ -270,6 +288,7 @@ let package = Package(
         "RoadsideProtocol", "RoadsideBank", "RoadsideBankProtocol", "RoadsideBankHTTP",
         "RoadsideCredentials",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideServing",
+        "RoadsidePostgres",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -382,12 +382,23 @@ extension CentralService {
   /// committed before the bank is called, and its answer recorded in its own transaction:
   /// if central stops in between, the attempt is `requested` and the next run asks again
   /// with the same key, which the bank answers with its first result.
+  ///
+  /// Several runs may go at once, on one node or several: each deduction is claimed
+  /// (``CentralStore/claimDeduction(_:)``) before the bank hears of it.
   public func runDeductions(bank: any BankClient) async throws -> DeductionRun {
     var run = DeductionRun()
     let open = try store.read {
       try $0.deductions(states: DeductionState.open)
     }
-    for deduction in open {
+    for listed in open {
+      // One worker at a time per deduction: one that another `central deduct` holds (on
+      // this node or another) is left to it, and is never sent to the bank twice at once.
+      guard let claim = try store.claimDeduction(listed.decision) else { continue }
+      defer { claim.release() }
+      // Read again under the claim: another worker may have finished it since the listing.
+      guard let deduction = try store.read({ try $0.deduction(listed.decision) }),
+        deduction.state == listed.state, deduction.attempts == listed.attempts
+      else { continue }
       let now = clock.now()
       switch deduction.state {
       case .pending, .requested, .unknown:

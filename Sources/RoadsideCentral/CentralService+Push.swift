@@ -61,6 +61,9 @@ extension CentralService {
           status: 400, code: "malformed_batch",
           description: "a record id appears twice in the batch")
       }
+      try tx.lockForPush(
+        records: batch.records.map(\.recordID).sorted(),
+        licences: Set(batch.records.compactMap(Self.lockedLicence)).sorted())
       var acknowledgements: [RecordAcknowledgement] = []
       var revokedConflict: ConflictReport?
       var state = BatchState(storedRejections: try tx.rejectedRecordCount(terminal: terminal.id))
@@ -110,6 +113,21 @@ extension CentralService {
       _ = try requireTerminal(terminal, in: tx)
       let entries = try tx.auditEntries(terminal: terminal)
       return (entries, AuditChain.verify(entries))
+    }
+  }
+
+  /// The licence a record is about, for the locks of ``CentralWriting/lockForPush``: a
+  /// violation's or a penalty document's. Nil for any other record, and for a payload that
+  /// does not decode (it is rejected, and needs no lock).
+  static func lockedLicence(of record: PushRecord) -> String? {
+    let payload = Data(record.payload.utf8)
+    switch record.recordKind {
+    case .violation?:
+      return (try? JSONDecoder().decode(ViolationRecord.self, from: payload))?.licence
+    case .decision?, .notice?, .certificate?:
+      return (try? JSONDecoder().decode(DocumentSubmission.self, from: payload))?.document.licence
+    default:
+      return nil
     }
   }
 

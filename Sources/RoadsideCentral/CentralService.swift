@@ -115,19 +115,45 @@ public struct CentralService {
 
   /// Opens the store at `path`.
   public static func open(path: String, clock: any Clock) throws -> CentralService {
-    let service = CentralService(
-      store: try SQLiteCentralStore.open(path: path), path: path, clock: clock)
+    try open(.file(path), clock: clock)
+  }
+
+  /// Opens the store at `location`: a SQLite file or a PostgreSQL database.
+  public static func open(_ location: CentralStoreLocation, clock: any Clock) throws
+    -> CentralService
+  {
+    let store: any CentralStore =
+      switch location {
+      case .file(let path): try SQLiteCentralStore.open(path: path)
+      case .postgresql(let url): try PostgresCentralStore.open(url)
+      }
+    let service = CentralService(store: store, path: location.description, clock: clock)
     try service.bindVerifiersIfNeeded()
     return service
   }
 
-  /// Creates a store at `path` from `fixtures`. The store is built in a temporary file
-  /// beside `path` and moved into place only when complete, so a failure leaves nothing.
+  /// Creates a store at `path` from `fixtures`
+  /// (``initialise(_:fixtures:source:clock:catalogue:issuerKeySeed:numbersPerRange:minimumPINIterations:)``).
+  public static func initialise(
+    path: String, fixtures: FixtureSet, source: String, clock: any Clock,
+    catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil,
+    numbersPerRange: Int = NumberRange.standardSize,
+    minimumPINIterations: Int = OfficerRules.chosenPINIterations
+  ) throws -> CentralService {
+    try initialise(
+      .file(path), fixtures: fixtures, source: source, clock: clock, catalogue: catalogue,
+      issuerKeySeed: issuerKeySeed, numbersPerRange: numbersPerRange,
+      minimumPINIterations: minimumPINIterations)
+  }
+
+  /// Creates a store at `location` from `fixtures`, whole or not at all: a SQLite store is
+  /// built in a temporary file beside its path and moved into place only when complete; a
+  /// PostgreSQL store is created and filled in one transaction of an empty database.
   ///
   /// With `issuerKeySeed` (32 random bytes) the store starts with an active issuer key,
   /// `BJ-<year>-01`, so that e-licences can be issued at once.
   public static func initialise(
-    path: String, fixtures: FixtureSet, source: String, clock: any Clock,
+    _ location: CentralStoreLocation, fixtures: FixtureSet, source: String, clock: any Clock,
     catalogue: OffenceCatalogue = .current, issuerKeySeed: [UInt8]? = nil,
     numbersPerRange: Int = NumberRange.standardSize,
     minimumPINIterations: Int = OfficerRules.chosenPINIterations
@@ -136,43 +162,50 @@ public struct CentralService {
       throw DomainError(
         .invalidData, "numbers per range must be between 1 and 100000, not \(numbersPerRange)")
     }
-    let fm = FileManager.default
-    guard !fm.fileExists(atPath: path) else {
-      throw CentralError(
-        .alreadyExists,
-        "a central store already exists at \(path); use another --home, or delete that file to start again"
-      )
+    func fill(_ store: any CentralStore) throws {
+      let service = CentralService(
+        store: store, path: location.description, clock: clock, catalogue: catalogue)
+      try service.load(fixtures, source: source)
+      try store.write {
+        try $0.storeCalendar(fixtures.calendar)
+        try $0.append(
+          NewChange(
+            entity: .calendar, key: "working-days",
+            payload: try CanonicalJSON.string($0.calendar())),
+          at: clock.now(), action: "fixtures.load", reason: nil)
+        try $0.setMeta("numbers_per_range", String(numbersPerRange))
+        try $0.setMeta(Self.minimumPINIterationsMeta, String(minimumPINIterations))
+      }
+      if let issuerKeySeed {
+        _ = try service.rotateIssuerKey(
+          kid: "BJ-\(clock.now().chinaDate.year)-01", seed: issuerKeySeed, reason: "initial key")
+      }
     }
-    let directory = (path as NSString).deletingLastPathComponent
-    try PrivateFiles.createDirectory(atPath: directory)
-    let partial = path + ".partial"
-    for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
-    do {
-      do {
-        let store = try SQLiteCentralStore.create(path: partial)
-        let service = CentralService(store: store, path: path, clock: clock, catalogue: catalogue)
-        try service.load(fixtures, source: source)
-        try store.write {
-          try $0.storeCalendar(fixtures.calendar)
-          try $0.append(
-            NewChange(
-              entity: .calendar, key: "working-days",
-              payload: try CanonicalJSON.string($0.calendar())),
-            at: clock.now(), action: "fixtures.load", reason: nil)
-          try $0.setMeta("numbers_per_range", String(numbersPerRange))
-          try $0.setMeta(Self.minimumPINIterationsMeta, String(minimumPINIterations))
-        }
-        if let issuerKeySeed {
-          _ = try service.rotateIssuerKey(
-            kid: "BJ-\(clock.now().chinaDate.year)-01", seed: issuerKeySeed, reason: "initial key")
-        }
-      }  // the connection closes here, checkpointing the WAL into the file
-      try fm.moveItem(atPath: partial, toPath: path)
-    } catch {
+    switch location {
+    case .postgresql(let url):
+      try PostgresCentralStore.create(url) { try fill($0) }
+    case .file(let path):
+      let fm = FileManager.default
+      guard !fm.fileExists(atPath: path) else {
+        throw CentralError(
+          .alreadyExists,
+          "a central store already exists at \(path); use another --home, or delete that file to start again"
+        )
+      }
+      let directory = (path as NSString).deletingLastPathComponent
+      try PrivateFiles.createDirectory(atPath: directory)
+      let partial = path + ".partial"
       for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
-      throw error
+      do {
+        // The connection closes when `fill` returns, checkpointing the WAL into the file.
+        try fill(try SQLiteCentralStore.create(path: partial))
+        try fm.moveItem(atPath: partial, toPath: path)
+      } catch {
+        for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
+        throw error
+      }
     }
-    return try open(path: path, clock: clock)
+    return try open(location, clock: clock)
   }
 
   // MARK: - Loading fixtures

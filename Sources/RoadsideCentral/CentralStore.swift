@@ -336,14 +336,42 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
     detectedAt: Timestamp,
     description: String, resolution: String
   ) throws -> ConflictReport
+  /// Takes, until the transaction ends, what lets several central nodes apply pushes at
+  /// once: the record ids (a batch replayed to two nodes is applied once), then the rows
+  /// of the licences the records are about (`duplicate_event` and `points_cross_12` read
+  /// the licence's other records before they decide). Both lists come sorted, so two
+  /// transactions lock in the same order and the change-log lock, taken last, cannot close
+  /// a cycle. On SQLite, whose one writer excludes every other, it takes nothing.
+  func lockForPush(records: [String], licences: [String]) throws
   /// Appends to the change log; returns the new sequence number.
   @discardableResult
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64
 }
 
+/// A deduction one worker holds while it talks to the bank about it
+/// (``CentralStore/claimDeduction(_:)``). Released by ``release()``, or by the end of the
+/// worker's process or database session, so a killed worker holds nothing.
+public final class DeductionClaim {
+  private var releasing: (() -> Void)?
+
+  public init(release: @escaping () -> Void) { self.releasing = release }
+
+  public func release() {
+    releasing?()
+    releasing = nil
+  }
+
+  deinit { releasing?() }
+}
+
 /// The central store: the narrow interface that callers use, so that another engine
 /// (PostgreSQL) can implement it without touching them.
 public protocol CentralStore: AnyObject {
+  /// Claims the deduction of `decision` for this worker, or nil when another worker (another
+  /// `central deduct`, on this node or another) holds it: a deduction is sent to the bank by
+  /// one worker at a time. The claim is not a transaction: it is held across the bank's
+  /// answer, and the worker re-reads the deduction once it holds it.
+  func claimDeduction(_ decision: String) throws -> DeductionClaim?
   /// Runs `body` on a consistent snapshot.
   func read<T>(_ body: (any CentralReading) throws -> T) throws -> T
   /// Runs `body` in one transaction: everything it writes, change-log entries included,

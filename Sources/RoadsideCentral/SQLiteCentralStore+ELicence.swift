@@ -19,7 +19,10 @@ extension Access {
   func storeCalendar(_ days: [CalendarDay]) throws {
     for day in days {
       try db.execute(
-        "INSERT OR REPLACE INTO calendar_days (date, kind, name) VALUES (?, ?, ?)",
+        """
+        INSERT INTO calendar_days (date, kind, name) VALUES (?, ?, ?)
+        ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, name = excluded.name
+        """,
         day.date.description, day.kind,
         day.name)
     }
@@ -49,13 +52,17 @@ extension Access {
   ) throws
     -> ELicenceApplication
   {
-    try db.execute(
-      "INSERT INTO elicence_applications (licence, device_key, applied_at, ready_at, state) VALUES (?, ?, ?, ?, 'pending')",
-      number.value, deviceKey, appliedAt.description, readyAt.description)
-    let id = db.lastInsertRowID
-    return try db.fetchOne(
-      "SELECT \(Access.applicationColumns) FROM elicence_applications WHERE id = ?", id
-    ) { try applicationRow($0) }!
+    let inserted = try db.fetchOne(
+      """
+      INSERT INTO elicence_applications (licence, device_key, applied_at, ready_at, state)
+      VALUES (?, ?, ?, ?, 'pending') RETURNING \(Access.applicationColumns)
+      """,
+      number.value, deviceKey, appliedAt.description, readyAt.description
+    ) { try applicationRow($0) }
+    guard let inserted else {
+      throw CentralError(.unusableStore, "the central store returned no new application")
+    }
+    return inserted
   }
 
   func dueApplications(at now: Timestamp) throws -> [(ELicenceApplication, [UInt8])] {
@@ -93,7 +100,7 @@ extension Access {
     try db.fetchAll(
       """
       SELECT \(Access.applicationColumns) FROM elicence_applications
-      WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2
+      WHERE CAST(?1 AS TEXT) IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2
       """, state?.rawValue, limit
     ) { try applicationRow($0) }
   }

@@ -21,6 +21,7 @@ extension Access: CentralPenaltyStore {
   }
 
   func highestSerial(region: String, year: Int) throws -> Int {
+    try lockChangeLog()  // two nodes allocating ranges at once must not read the same highest
     let prefix = region + String(year)
     let allocated =
       try db.fetchOne(

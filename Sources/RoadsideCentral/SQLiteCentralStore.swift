@@ -2,6 +2,7 @@ import Foundation
 import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsidePostgres
 import RoadsideProtocol
 import RoadsideStorage
 
@@ -59,13 +60,27 @@ public final class SQLiteCentralStore: CentralStore {
     try db.transaction(.immediate) { try body(Access(db: db)) }
   }
 
+  /// The lock file of deduction claims, beside the store (`central.sqlite.claims`).
+  private var claims: ClaimFile?
+
+  /// A byte of `<store>.claims` locked for the decision (``ClaimFile``): another
+  /// `central deduct` on the same file, in this process or another, skips it.
+  public func claimDeduction(_ decision: String) throws -> DeductionClaim? {
+    if claims == nil { claims = try ClaimFile(path: path + ".claims") }
+    guard let release = claims?.tryClaim(decision) else { return nil }
+    return DeductionClaim(release: release)
+  }
+
   /// `PRAGMA integrity_check` of the file.
   public func integrityCheck() throws -> [String] { try db.integrityCheck() }
 }
 
-/// Reads and writes rows; used only inside a transaction of ``SQLiteCentralStore``.
+/// Reads and writes rows; used only inside a transaction of ``SQLiteCentralStore`` or
+/// ``PostgresCentralStore``. One query text serves both engines: the schemas keep the same
+/// tables, columns and types (booleans as 0 and 1), and what SQLite alone spells
+/// (`INSERT OR …`, `instr`, `last_insert_rowid`) is written the portable way.
 struct Access: CentralWriting {
-  let db: Connection
+  let db: any SQLDatabase
 
   static let licenceColumns = """
     number, file_number, name, gender, birth_date, nationality, address, photo, first_issued,
@@ -103,13 +118,16 @@ struct Access: CentralWriting {
   }
 
   func licences(_ filter: LicenceFilter) throws -> [Licence] {
-    var sql = "SELECT \(Access.licenceColumns) FROM licences WHERE instr(status, ?) > 0"
+    var sql = "SELECT \(Access.licenceColumns) FROM licences WHERE status LIKE '%' || ? || '%'"
     if filter.withMandate {
       sql +=
         " AND EXISTS (SELECT 1 FROM mandates m WHERE m.licence = number AND m.revoked_on IS NULL)"
     }
     sql += " ORDER BY number LIMIT ? OFFSET ?"
-    return try db.fetchAll(sql, filter.status?.rawValue ?? "", filter.limit ?? -1, filter.offset) {
+    return try db.fetchAll(
+      sql, filter.status?.rawValue ?? "", filter.limit.map(Int64.init) ?? Int64.max,
+      filter.offset
+    ) {
       try licenceRow($0)
     }
   }
@@ -254,7 +272,7 @@ struct Access: CentralWriting {
     try db.fetchAll(
       """
       SELECT seq, at, entity, key, op, action, reason, payload, audience FROM change_log
-      WHERE seq > ?1 AND (?2 IS NULL OR audience IS NULL OR audience = ?2) ORDER BY seq LIMIT ?3
+      WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR audience IS NULL OR audience = ?2) ORDER BY seq LIMIT ?3
       """,
       seq, terminal, limit
     ) { row in
@@ -281,8 +299,11 @@ struct Access: CentralWriting {
     counts.activeMandates = try count("SELECT count(*) FROM mandates WHERE revoked_on IS NULL")
     counts.changes = try count("SELECT count(*) FROM change_log")
     counts.latestSequence = try latestSequence()
-    try db.forEachRow("SELECT status, count(*) FROM licences GROUP BY status ORDER BY status") {
-      counts.byStatus[$0.text(0)] = $0.int(1)
+    for (status, count) in try db.fetchAll(
+      "SELECT status, count(*) FROM licences GROUP BY status ORDER BY status",
+      map: { ($0.text(0), $0.int(1)) })
+    {
+      counts.byStatus[status] = count
     }
     return counts
   }
@@ -361,7 +382,7 @@ struct Access: CentralWriting {
     try db.fetchAll(
       """
       SELECT id, kind, terminal, records, licence, detected_at, description, resolution FROM conflicts
-      WHERE ?1 IS NULL OR terminal = ?1 ORDER BY number
+      WHERE CAST(?1 AS TEXT) IS NULL OR terminal = ?1 ORDER BY number
       """, terminal
     ) { try conflictRow($0) }
   }
@@ -553,6 +574,7 @@ struct Access: CentralWriting {
     kind: ConflictKind, terminal: String, records: [String], licence: String?,
     detectedAt: Timestamp, description: String, resolution: String
   ) throws -> ConflictReport {
+    try lockChangeLog()  // conflict numbers are taken in the same order as sequence numbers
     let number =
       (try db.fetchOne("SELECT coalesce(max(number), 0) + 1 FROM conflicts") { $0.int(0) }) ?? 1
     let report = ConflictReport(
@@ -677,7 +699,7 @@ struct Access: CentralWriting {
     }
     for cycle in ledger.closedCycles {
       try db.execute(
-        "INSERT OR IGNORE INTO points_closed_cycles (licence, cycle_start) VALUES (?, ?)",
+        "INSERT INTO points_closed_cycles (licence, cycle_start) VALUES (?, ?) ON CONFLICT DO NOTHING",
         licence.value, cycle.description)
     }
   }
@@ -694,15 +716,42 @@ struct Access: CentralWriting {
       key, value)
   }
 
+  func lockForPush(records: [String], licences: [String]) throws {
+    guard db.dialect == .postgresql else { return }
+    if !records.isEmpty {
+      try db.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(id, \(PostgresLocks.recordSeed))) FROM (VALUES "
+          + Array(repeating: "(?)", count: records.count).joined(separator: ", ") + ") AS r (id)",
+        arguments: records.map { .text($0) })
+    }
+    for licence in licences {
+      try db.execute("SELECT 1 FROM licences WHERE number = ? FOR NO KEY UPDATE", licence)
+    }
+  }
+
+  /// On PostgreSQL, takes the change-log lock (``append(_:at:action:reason:)``).
+  func lockChangeLog() throws {
+    // The change-log watermark (docs/scale.md): a sequence number is taken under this
+    // transaction-scoped lock, held until commit, so entries become visible in sequence
+    // order and a pulling cursor never passes a number a slower transaction still holds.
+    guard let postgres = db as? PostgresDatabase else { return }
+    try postgres.advisoryLock(PostgresLocks.changeLog)
+  }
+
   @discardableResult
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64 {
-    try db.execute(
+    try lockChangeLog()
+    let seq = try db.fetchOne(
       """
       INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
       """,
       at.description, change.entity.rawValue, change.key, change.op.rawValue, action, reason,
-      change.payload, change.audience)
-    return db.lastInsertRowID
+      change.payload, change.audience
+    ) { $0.int64(0) }
+    guard let seq else {
+      throw CentralError(.unusableStore, "the central store gave no sequence number to a change")
+    }
+    return seq
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideCentral
 public import RoadsideDomain
+import RoadsidePostgres
 public import RoadsideProtocol
 
 /// The protocol handler: takes v1 requests, runs them against the central store, and
@@ -20,7 +21,14 @@ public actor CentralEndpoint {
 
   /// Opens the store at `path`.
   public init(path: String, clock: any Clock, rateLimiter: RateLimiter? = nil) throws {
-    self.service = try CentralService.open(path: path, clock: clock)
+    try self.init(location: .file(path), clock: clock, rateLimiter: rateLimiter)
+  }
+
+  /// Opens the store at `location`.
+  public init(location: CentralStoreLocation, clock: any Clock, rateLimiter: RateLimiter? = nil)
+    throws
+  {
+    self.service = try CentralService.open(location, clock: clock)
     self.rateLimiter = rateLimiter
   }
 
@@ -157,6 +165,12 @@ public actor CentralEndpoint {
       }
     } catch let error as DomainError {
       throw APIError.badRequest("invalid", error.description)
+    } catch let error as PostgresStoreError where error.isUnavailable {
+      // The node lost its database: the terminal keeps working offline and retries; the
+      // connection is opened again by the next request.
+      throw APIError(
+        status: 503, code: "store_unavailable",
+        message: "central's store is unavailable (\(error.description)); retry later")
     } catch {
       throw APIError(status: 500, code: "internal", message: "central failed: \(error)")
     }

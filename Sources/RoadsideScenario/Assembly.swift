@@ -22,17 +22,19 @@ public enum WorldAssembly {
     public let phones: HolderFixtures.Summary
   }
 
-  /// Creates the central store and the phones in `layout`, and the bank unless one is there.
-  /// With `bankClientSecret`, the bank accepts central's signed HTTP requests with it, and
-  /// the secret is written to `layout.bankSecret` (0600) for central's home to take.
+  /// Creates the central store (at `store`, else the home's SQLite file) and the phones in
+  /// `layout`, and the bank unless one is there. With `bankClientSecret`, the bank accepts
+  /// central's signed HTTP requests with it, and the secret is written to
+  /// `layout.bankSecret` (0600) for central's home to take.
   public static func assemble(
-    _ layout: HomeLayout, fixtures: FixtureSet, source: String, clock: any Clock,
+    _ layout: HomeLayout, store: CentralStoreLocation? = nil, fixtures: FixtureSet,
+    source: String, clock: any Clock,
     issuerKeySeed: [UInt8], numbersPerRange: Int = NumberRange.standardSize,
     minimumPINIterations: Int = OfficerRules.chosenPINIterations,
     bankClientSecret: [UInt8]? = nil
   ) throws -> Assembled {
     let central = try CentralService.initialise(
-      path: layout.centralStore.path, fixtures: fixtures, source: source, clock: clock,
+      store ?? .file(layout.centralStore.path), fixtures: fixtures, source: source, clock: clock,
       issuerKeySeed: issuerKeySeed, numbersPerRange: numbersPerRange,
       minimumPINIterations: minimumPINIterations)
     let phones = try HolderFixtures.provision(central: central, home: layout.home, seed: phoneSeed)
@@ -44,7 +46,7 @@ public enum WorldAssembly {
   }
 
   /// Creates the bank of `layout` with an account for every mandate (`bank init` alone, or
-  /// as part of ``assemble(_:fixtures:source:clock:issuerKeySeed:numbersPerRange:minimumPINIterations:bankClientSecret:)``).
+  /// as part of ``assemble(_:store:fixtures:source:clock:issuerKeySeed:numbersPerRange:minimumPINIterations:bankClientSecret:)``).
   public static func createBank(
     _ layout: HomeLayout, mandates: [MandateRecord], clientSecret: [UInt8]?, at now: Timestamp
   ) throws -> BankStore {

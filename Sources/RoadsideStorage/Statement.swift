@@ -1,9 +1,23 @@
 internal import CSQLite
 
-/// A value that can be bound to a statement parameter.
+/// A value bound to a statement parameter or read from a result column, independent of
+/// the engine: what the PostgreSQL connection sends and receives.
+public enum SQLValue: Sendable, Hashable {
+  case null
+  case integer(Int64)
+  case real(Double)
+  case text(String)
+  case blob([UInt8])
+}
+
+/// A value that can be bound to a statement parameter, on SQLite (``bind(to:at:)``) or on
+/// another engine (``sqlValue``). Booleans are the integers 0 and 1 on every engine, so
+/// that one schema's `CHECK (x IN (0, 1))` and one query text serve both.
 public protocol SQLiteBindable {
   /// Binds the value at the 1-based parameter `index`; returns SQLite's result code.
   func bind(to statement: Statement, at index: Int32) -> Int32
+  /// The value as another engine receives it.
+  var sqlValue: SQLValue { get }
 }
 
 /// A prepared statement, owned by its ``Connection`` and reused through its cache.
@@ -48,6 +62,12 @@ public final class Statement {
     }
   }
 
+  /// Binds one value at the 1-based parameter `index`.
+  public func bind(_ value: some SQLiteBindable, at index: Int32) throws(SQLiteError) {
+    let rc = value.bind(to: self, at: index)
+    if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+  }
+
   /// Steps once. Returns `true` when a row is available, `false` when the statement is done.
   @discardableResult
   public func step() throws(SQLiteError) -> Bool {
@@ -60,29 +80,90 @@ public final class Statement {
   }
 
   /// The current row. Valid only until the next `step()` or `reset()`.
-  public var row: Row { Row(handle: handle) }
+  public var row: Row { Row(storage: .statement(handle)) }
 }
 
-/// A read view of the current result row of a statement. Columns are 0-based.
+/// A read view of one result row: the current row of a SQLite statement, or the decoded
+/// values of a row another engine returned. Columns are 0-based. A column read as another
+/// type than it holds converts as SQLite does (text to number, number to text).
 public struct Row {
-  let handle: OpaquePointer
+  enum Storage {
+    case statement(OpaquePointer)
+    case values([SQLValue])
+  }
+  let storage: Storage
+
+  init(storage: Storage) { self.storage = storage }
+
+  /// A row of values another engine returned.
+  public init(values: [SQLValue]) { self.storage = .values(values) }
+
+  func value(at column: Int32) -> SQLValue {
+    guard case .values(let values) = storage else { return .null }
+    return values.indices.contains(Int(column)) ? values[Int(column)] : .null
+  }
 
   public func isNull(_ column: Int32) -> Bool {
-    sqlite3_column_type(handle, column) == SQLITE_NULL
+    switch storage {
+    case .statement(let handle): sqlite3_column_type(handle, column) == SQLITE_NULL
+    case .values: value(at: column) == .null
+    }
   }
-  public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
-  public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-  public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
-  public func bool(_ column: Int32) -> Bool { sqlite3_column_int64(handle, column) != 0 }
+  public func int(_ column: Int32) -> Int { Int(int64(column)) }
+  public func int64(_ column: Int32) -> Int64 {
+    switch storage {
+    case .statement(let handle): return sqlite3_column_int64(handle, column)
+    case .values:
+      switch value(at: column) {
+      case .integer(let v): return v
+      case .real(let v): return Int64(v)
+      case .text(let v): return Int64(v) ?? 0
+      case .null, .blob: return 0
+      }
+    }
+  }
+  public func double(_ column: Int32) -> Double {
+    switch storage {
+    case .statement(let handle): return sqlite3_column_double(handle, column)
+    case .values:
+      switch value(at: column) {
+      case .real(let v): return v
+      case .integer(let v): return Double(v)
+      case .text(let v): return Double(v) ?? 0
+      case .null, .blob: return 0
+      }
+    }
+  }
+  public func bool(_ column: Int32) -> Bool { int64(column) != 0 }
   public func text(_ column: Int32) -> String {
-    guard let bytes = sqlite3_column_text(handle, column) else { return "" }
-    let count = Int(sqlite3_column_bytes(handle, column))
-    return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    switch storage {
+    case .statement(let handle):
+      guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+      let count = Int(sqlite3_column_bytes(handle, column))
+      return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    case .values:
+      switch value(at: column) {
+      case .text(let v): return v
+      case .integer(let v): return String(v)
+      case .real(let v): return String(v)
+      case .blob(let v): return String(decoding: v, as: UTF8.self)
+      case .null: return ""
+      }
+    }
   }
   public func blob(_ column: Int32) -> [UInt8] {
-    let count = Int(sqlite3_column_bytes(handle, column))
-    guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
-    return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    switch storage {
+    case .statement(let handle):
+      let count = Int(sqlite3_column_bytes(handle, column))
+      guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
+      return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    case .values:
+      switch value(at: column) {
+      case .blob(let v): return v
+      case .text(let v): return Array(v.utf8)
+      case .null, .integer, .real: return []
+      }
+    }
   }
   public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
   public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
@@ -112,36 +193,42 @@ public struct Row {
 }
 
 extension Int: SQLiteBindable {
+  public var sqlValue: SQLValue { .integer(Int64(self)) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_int64(statement.handle, index, Int64(self))
   }
 }
 
 extension Int64: SQLiteBindable {
+  public var sqlValue: SQLValue { .integer(self) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_int64(statement.handle, index, self)
   }
 }
 
 extension Int32: SQLiteBindable {
+  public var sqlValue: SQLValue { .integer(Int64(self)) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_int(statement.handle, index, self)
   }
 }
 
 extension Bool: SQLiteBindable {
+  public var sqlValue: SQLValue { .integer(self ? 1 : 0) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_int(statement.handle, index, self ? 1 : 0)
   }
 }
 
 extension Double: SQLiteBindable {
+  public var sqlValue: SQLValue { .real(self) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_double(statement.handle, index, self)
   }
 }
 
 extension String: SQLiteBindable {
+  public var sqlValue: SQLValue { .text(self) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     var copy = self
     return copy.withUTF8 { utf8 in
@@ -156,12 +243,14 @@ extension String: SQLiteBindable {
 }
 
 extension Substring: SQLiteBindable {
+  public var sqlValue: SQLValue { .text(String(self)) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     String(self).bind(to: statement, at: index)
   }
 }
 
 extension Array: SQLiteBindable where Element == UInt8 {
+  public var sqlValue: SQLValue { .blob(self) }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     withUnsafeBytes { bytes in
       sqlite3_bind_blob(
@@ -172,6 +261,7 @@ extension Array: SQLiteBindable where Element == UInt8 {
 }
 
 extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
+  public var sqlValue: SQLValue { self?.sqlValue ?? .null }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     switch self {
     case .none: sqlite3_bind_null(statement.handle, index)
@@ -183,6 +273,7 @@ extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
 /// Binds SQL NULL.
 public struct SQLNull: SQLiteBindable, Sendable {
   public init() {}
+  public var sqlValue: SQLValue { .null }
   public func bind(to statement: Statement, at index: Int32) -> Int32 {
     sqlite3_bind_null(statement.handle, index)
   }

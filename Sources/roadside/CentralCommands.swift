@@ -44,18 +44,21 @@ extension Central {
     func run() throws {
       let directory =
         fixtures.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DefaultFixtures.directory
-      let path = global.layout.centralStore.path
-      if FileManager.default.fileExists(atPath: path) {
+      let location = try global.storeLocation()
+      if case .file(let path) = location, FileManager.default.fileExists(atPath: path) {
         throw CLIError(
           .cannotCreate,
-          "a central store already exists in \(global.layout.home.path); use another --home, or delete \(path) to start again"
+          global.storeIsTheHomes
+            ? "a central store already exists in \(global.layout.home.path); use another --home, or delete \(path) to start again"
+            : "a central store already exists at \(path); use another --store, or delete that file to start again"
         )
       }
       let set = try FixtureLoader().load(directory: directory)
       // Central, the phones and (unless the home has one) the bank, with accounts for the
       // fixtures' mandates and a secret for central's signed requests.
       let world = try WorldAssembly.assemble(
-        global.layout, fixtures: set, source: fixtures == nil ? "default" : directory.path,
+        global.layout, store: location, fixtures: set,
+        source: fixtures == nil ? "default" : directory.path,
         clock: try global.clock(), issuerKeySeed: systemRandomBytes(32),
         numbersPerRange: numbersPerRange, bankClientSecret: systemRandomBytes(32))
       let service = world.central
@@ -68,7 +71,7 @@ extension Central {
       }
       let summary = try service.summary()
       if json { return try printJSON(InitOutput(summary: summary, enrolments: enrolments)) }
-      print("Created the central store at \(path)")
+      print("Created the central store at \(location)")
       printSummary(summary)
       print(
         field(
@@ -640,15 +643,9 @@ extension Central {
     }
 
     func run() async throws {
-      let layout = global.layout
-      guard FileManager.default.fileExists(atPath: layout.centralStore.path) else {
-        throw CLIError(
-          .notFound,
-          "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first"
-        )
-      }
+      let location = try centralStore(global)
       let endpoint = try CentralEndpoint(
-        path: layout.centralStore.path, clock: try global.clock(),
+        location: location, clock: try global.clock(),
         rateLimiter: rateLimit == 0
           ? nil : RateLimiter(burst: Double(20 * rateLimit), perSecond: Double(rateLimit)))
       let host = host
@@ -657,7 +654,7 @@ extension Central {
       try await serve(endpoint: endpoint, host: host, port: port, tls: configuration) { port in
         FileHandle.standardOutput.write(
           Data(
-            "Serving the central store of \(layout.home.path) on \(scheme)://\(host):\(port)\n"
+            "Serving the central store \(global.storeIsTheHomes ? "of \(global.layout.home.path)" : "at \(location)") on \(scheme)://\(host):\(port)\n"
               .utf8))
       }
     }

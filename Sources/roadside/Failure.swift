@@ -5,6 +5,7 @@ import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideFixtures
+import RoadsidePostgres
 import RoadsideProtocol
 import RoadsideStorage
 import RoadsideTerminal
@@ -97,6 +98,12 @@ enum Failure {
         .unavailable, "\(error.description); the terminal keeps working offline, try again later"
       )
     case let error as SchemaError: (status, message) = (.dataError, error.description)
+    case let error as PostgresStoreError:
+      switch error.kind {
+      case .malformedURL: (status, message) = (.usage, error.description)
+      case .unavailable, .connectionLost: (status, message) = (.unavailable, error.description)
+      case .server: (status, message) = (.software, "internal storage error: \(error)")
+      }
     case let error as SQLiteError where error.isNotADatabase:
       (status, message) = (
         .dataError, "the file is not a SQLite database or is damaged: \(error.message)"

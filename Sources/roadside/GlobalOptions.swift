@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import NIOSSL
+import RoadsideCentral
 import RoadsideDomain
+import RoadsidePostgres
 import RoadsideServing
 import RoadsideStorage
 
@@ -46,8 +48,16 @@ struct GlobalOptions: ParsableArguments {
       valueName: "file"))
   var ca: String?
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The central store, for the commands that open it: a SQLite file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE shared by several central nodes (default: $ROADSIDE_STORE, else central.sqlite under the home).",
+      valueName: "path|url"))
+  var store: String?
+
   func validate() throws {
     _ = try clock()
+    _ = try storeLocation()
     if let home, home.isEmpty { throw ValidationError("--home needs a directory path") }
   }
 
@@ -81,6 +91,31 @@ struct GlobalOptions: ParsableArguments {
   }
 
   var layout: HomeLayout { HomeLayout(home: homeDirectory) }
+
+  /// The central store: `--store`, else `ROADSIDE_STORE`, else the home's SQLite file.
+  func storeLocation() throws -> CentralStoreLocation {
+    let (text, source): (String, String)
+    if let store {
+      (text, source) = (store, "--store")
+    } else if let env = ProcessInfo.processInfo.environment["ROADSIDE_STORE"], !env.isEmpty {
+      (text, source) = (env, "ROADSIDE_STORE")
+    } else {
+      return .file(layout.centralStore.path)
+    }
+    guard !text.isEmpty else {
+      throw ValidationError("--store needs a file path or a postgresql:// URL")
+    }
+    do {
+      return try CentralStoreLocation(text)
+    } catch {
+      throw ValidationError("\(source): \(error.description)")
+    }
+  }
+
+  /// Whether the central store is the home's own file (no --store, no ROADSIDE_STORE).
+  var storeIsTheHomes: Bool {
+    store == nil && (ProcessInfo.processInfo.environment["ROADSIDE_STORE"] ?? "").isEmpty
+  }
 }
 
 /// `--tls-cert` and `--tls-key` of `central serve` and `bank serve`. Plain HTTP is served

@@ -28,15 +28,22 @@ struct Roadside: ParsableCommand {
 
 /// Opens the central store of the home, or says how to create one.
 func openCentral(_ global: GlobalOptions) throws -> CentralService {
-  let layout = global.layout
-  let clock = try global.clock()
-  guard FileManager.default.fileExists(atPath: layout.centralStore.path) else {
+  try CentralService.open(try centralStore(global), clock: try global.clock())
+}
+
+/// The central store `global` names, checked to exist when it is a file (a PostgreSQL
+/// store is checked when it is opened).
+func centralStore(_ global: GlobalOptions) throws -> CentralStoreLocation {
+  let location = try global.storeLocation()
+  if case .file(let path) = location, !FileManager.default.fileExists(atPath: path) {
+    let home = global.layout.home.path
     throw CLIError(
       .notFound,
-      "no central store in \(layout.home.path); run 'roadside central init --home \(layout.home.path)' first"
-    )
+      global.storeIsTheHomes
+        ? "no central store in \(home); run 'roadside central init --home \(home)' first"
+        : "no central store at \(path); run 'roadside central init --store \(path)' first")
   }
-  return try CentralService.open(path: layout.centralStore.path, clock: clock)
+  return location
 }
 
 /// Parses a licence number argument with the domain's checks.

@@ -40,14 +40,15 @@ func transport(for central: String, _ global: GlobalOptions, trusting kept: Stri
   throws -> any CentralTransport
 {
   if central == "local" {
-    let path = global.layout.centralStore.path
-    guard FileManager.default.fileExists(atPath: path) else {
+    let location = try global.storeLocation()
+    if case .file(let path) = location, !FileManager.default.fileExists(atPath: path) {
       throw CLIError(
         .notFound,
         "no central store in \(global.layout.home.path) for --central local; run 'roadside central init' first"
       )
     }
-    return InProcessTransport(endpoint: try CentralEndpoint(path: path, clock: try global.clock()))
+    return InProcessTransport(
+      endpoint: try CentralEndpoint(location: location, clock: try global.clock()))
   }
   guard let url = URL(string: central), url.scheme == "http" || url.scheme == "https",
     url.host != nil

@@ -24,8 +24,8 @@ struct PenaltyWorld {
   let bank: BankEndpoint
   let transport: InProcessTransport
 
-  init() throws {
-    world = try World()
+  init(store: CentralStoreLocation? = nil) throws {
+    world = try World(store: store)
     bankPath = world.home.appendingPathComponent("bank/bank.sqlite").path
     _ = try BankStore.create(
       path: bankPath,
@@ -510,5 +510,66 @@ final class LossyTransport: CentralTransport {
     let dossier = try central.dossier(driver)
     #expect(dossier.points.total == 12)
     #expect(dossier.licence.status.contains(.pointsFull))
+  }
+}
+
+/// A bank that counts the deductions it is asked for, and answers slowly: the window in
+/// which a second worker would send the same deduction again.
+final class CountingBank: BankClient {
+  let bank: any BankClient
+  let delay: Duration
+  let asked = Mutex<[String: Int]>([:])
+
+  init(bank: any BankClient, delay: Duration) {
+    self.bank = bank
+    self.delay = delay
+  }
+
+  func deduct(_ request: DeductionRequest) async throws -> DeductionResult {
+    asked.withLock { $0[request.key, default: 0] += 1 }
+    try await Task.sleep(for: delay)
+    return try await bank.deduct(request)
+  }
+  func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
+  func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.cancel(key, at: at)
+  }
+  func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.refund(key, at: at)
+  }
+  func statement(on date: LocalDate) async throws -> [StatementLine] {
+    try await bank.statement(on: date)
+  }
+}
+
+/// `central deduct` on several nodes (or twice on one) at once: each deduction is sent to
+/// the bank once, by whichever worker claimed it.
+@Suite struct ConcurrentDeductionTests {
+  static var engines: [String] { TestPostgres.available ? ["sqlite", "postgresql"] : ["sqlite"] }
+
+  @Test(arguments: engines)
+  func twoRunsAtOnceSendEachDeductionOnce(_ engine: String) async throws {
+    let w = try PenaltyWorld(
+      store: engine == "postgresql" ? .postgresql(try TestPostgres.freshDatabase("deduct")) : nil)
+    let terminal = try await w.terminal()
+    // Three stops 20 minutes apart (past the 10-minute window of one event), a seat belt each (1 point, 50 yuan): three decisions,
+    // three deductions through the driver's mandate.
+    for _ in 0..<3 {
+      _ = try terminal.recordStop(
+        licence: driver, plate: try Plate("京AD00000"), vehicle: .c2, offences: [("0111", 50)],
+        place: "长安街", locationCode: nil, note: nil, refusedToSign: false)
+      w.world.clock.advance(seconds: 1_200)
+    }
+    _ = try await terminal.push(transport: w.transport)
+    let bank = CountingBank(bank: w.bank, delay: .milliseconds(150))
+    let (one, two) = (Node(try w.world.central()), Node(try w.world.central()))
+    async let first = one.service.runDeductions(bank: bank)
+    async let second = two.service.runDeductions(bank: bank)
+    let runs = try await [first, second]
+    let asked = bank.asked.withLock { $0 }
+    #expect(asked.count == 3)
+    #expect(asked.values.allSatisfy { $0 == 1 }, "each deduction was sent once: \(asked)")
+    #expect(runs.flatMap(\.settled).sorted() == asked.keys.sorted())
+    try await w.expectChargedOnceAndReconciled(w.world.clock.now().chinaDate)
   }
 }

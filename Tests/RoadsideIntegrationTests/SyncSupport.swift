@@ -47,20 +47,23 @@ func scratch(_ label: String) -> URL {
   return dir
 }
 
-/// A central store from the default fixtures and its endpoint.
+/// A central store from the default fixtures and its endpoint: a SQLite file in the home,
+/// or the PostgreSQL database `store` names.
 struct World {
   let home: URL
   let clock: TestClock
   let centralPath: String
+  let location: CentralStoreLocation
   let endpoint: CentralEndpoint
 
-  init(clock: TestClock = TestClock(start)) throws {
+  init(clock: TestClock = TestClock(start), store: CentralStoreLocation? = nil) throws {
     home = scratch("world")
     self.clock = clock
     centralPath = home.appendingPathComponent("central.sqlite").path
+    location = store ?? .file(centralPath)
     _ = try CentralService.initialise(
-      path: centralPath, fixtures: defaultSet, source: "default", clock: clock)
-    endpoint = try CentralEndpoint(path: centralPath, clock: clock)
+      location, fixtures: defaultSet, source: "default", clock: clock)
+    endpoint = try CentralEndpoint(location: location, clock: clock)
   }
 
   /// A world over a central store made elsewhere.
@@ -68,12 +71,13 @@ struct World {
     self.home = home
     self.clock = clock
     self.centralPath = centralPath
+    location = .file(centralPath)
     endpoint = try CentralEndpoint(path: centralPath, clock: clock)
   }
 
-  /// A second look at the store, for assertions.
+  /// A second look at the store, for assertions (on PostgreSQL: another node).
   func central() throws -> CentralService {
-    try CentralService.open(path: centralPath, clock: clock)
+    try CentralService.open(location, clock: clock)
   }
 
   func terminalPath(_ id: String) -> String {
@@ -119,7 +123,6 @@ extension Terminal {
   }
 }
 
-/// Runs `body` with the central application served on a real loopback port.
 /// The request deadline of the tests' HTTP clients. The terminal's own is 10 s
 /// (`HTTPTransport`), a budget for one request on an idle handheld; here the live servers
 /// share two cores with some eighty suites running at once, and a request may wait longer
@@ -127,6 +130,7 @@ extension Terminal {
 /// protocol, so they allow two minutes; the tests of deadlines set their own.
 let liveDeadlineSeconds: Int64 = 120
 
+/// Runs `body` with the central application served on a real loopback port.
 func withLiveServer(
   _ endpoint: CentralEndpoint, idleTimeoutSeconds: Int64 = 30, headerTimeoutSeconds: Int64 = 10,
   _ body: @Sendable @escaping (String) async throws -> Void

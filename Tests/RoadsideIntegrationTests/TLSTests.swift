@@ -115,7 +115,7 @@ import Testing
       let url = "https://127.0.0.1:\(try #require(client.port))"
       let bank = HTTPBankClient(
         baseURL: url, secret: secret, clock: clock,
-        client: try TLSFiles.client(trusting: files.ca))
+        client: try TLSFiles.client(trusting: files.ca), timeoutSeconds: liveDeadlineSeconds)
       _ = try await bank.statement(on: clock.now().chinaDate)
       // The connection pool retries a failed handshake until the deadline: keep it short.
       let untrusting = HTTPBankClient(

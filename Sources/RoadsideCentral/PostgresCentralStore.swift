@@ -1,0 +1,141 @@
+import Foundation
+public import RoadsidePostgres
+import RoadsideStorage
+
+/// Advisory-lock keys of the central store on PostgreSQL (one 64-bit key space per
+/// database; the values spell "RdsdChg1" and "RdsdSch1" so that nothing else collides).
+enum PostgresLocks {
+  /// Held from a transaction's first change-log entry to its commit (``Access/append``).
+  static let changeLog: Int64 = 0x5264_7364_4368_6731
+  /// Held while a schema is created or migrated, so that two nodes starting at once do
+  /// not both do it.
+  static let schema: Int64 = 0x5264_7364_5363_6831
+  /// The seed of `hashtextextended` for record-id locks (``Access/lockForPush``).
+  static let recordSeed: Int64 = 0x5264_7364_5265_6331
+  /// The seed for deduction claims (``PostgresCentralStore/claimDeduction(_:)``).
+  static let deductionSeed: Int64 = 0x5264_7364_4465_6431
+}
+
+/// The central store in a PostgreSQL database, for a deployment of several central nodes.
+/// The same query layer as ``SQLiteCentralStore`` (``Access``) runs on it; what differs is
+/// how transactions isolate and lock:
+///
+/// - a write runs at READ COMMITTED, and what must not race takes a lock before it reads:
+///   the licence row (``CentralWriting/lockLicence(_:)``) before the checks a record's
+///   licence decides (`duplicate_event`, `points_cross_12`), the change-log lock before a
+///   sequence number or a conflict number is taken;
+/// - a read runs on one snapshot (REPEATABLE READ, READ ONLY).
+///
+/// A database holds one store; every node opens the same URL.
+public final class PostgresCentralStore: CentralStore {
+  let db: PostgresDatabase
+  public var url: PostgresURL { db.url }
+
+  init(db: PostgresDatabase) { self.db = db }
+
+  /// Opens the store in the database at `url`, checking that it is one and that its
+  /// schema is one this build knows.
+  public static func open(_ url: PostgresURL) throws -> PostgresCentralStore {
+    let db = try PostgresDatabase(url)
+    let version = try db.transaction { () throws -> Int? in
+      try db.execute("SELECT pg_advisory_xact_lock(?)", PostgresLocks.schema)
+      return try appliedVersion(db)
+    }
+    guard let version else {
+      throw CentralError(
+        .notFound,
+        "no central store in \(url); run 'roadside central init --store \(url)' to create one")
+    }
+    guard version <= PostgresCentralSchema.version else {
+      throw CentralError(
+        .unusableStore,
+        "\(url) has schema version \(version), newer than this build knows (\(PostgresCentralSchema.version)); update roadside"
+      )
+    }
+    return PostgresCentralStore(db: db)
+  }
+
+  /// Creates the schema in the empty database at `url` and runs `fill` in the same
+  /// transaction: a store is created whole or not at all.
+  public static func create<T>(
+    _ url: PostgresURL, fill: (PostgresCentralStore) throws -> T
+  ) throws -> T {
+    let db = try PostgresDatabase(url)
+    let store = PostgresCentralStore(db: db)
+    return try db.transaction {
+      try db.execute("SELECT pg_advisory_xact_lock(?)", PostgresLocks.schema)
+      if try appliedVersion(db) != nil {
+        throw CentralError(
+          .alreadyExists,
+          "a central store already exists in \(url); use another database, or drop and recreate that one to start again"
+        )
+      }
+      let tables =
+        try db.fetchOne(
+          "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ) { $0.int(0) } ?? 0
+      guard tables == 0 else {
+        throw CentralError(
+          .unusableStore,
+          "the database of \(url) is not empty: it holds \(tables) table(s) of something else; give central an empty database"
+        )
+      }
+      try db.execute(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+      for statement in PostgresCentralSchema.statements { try db.execute(statement) }
+      try db.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+        PostgresCentralSchema.version, PostgresCentralSchema.name)
+      return try fill(store)
+    }
+  }
+
+  /// The schema version the database holds, or nil when it holds no central store.
+  static func appliedVersion(_ db: PostgresDatabase) throws -> Int? {
+    let exists =
+      try db.fetchOne("SELECT to_regclass('schema_migrations') IS NOT NULL") { $0.bool(0) }
+      ?? false
+    guard exists else { return nil }
+    return try db.fetchOne("SELECT max(version) FROM schema_migrations") { $0.optionalInt(0) }
+      ?? nil
+  }
+
+  public func read<T>(_ body: (any CentralReading) throws -> T) throws -> T {
+    try db.transaction(.read) { try body(Access(db: db)) }
+  }
+
+  /// A session-level advisory lock on the decision (`pg_try_advisory_lock`: a worker that
+  /// finds it taken skips the deduction, as `FOR UPDATE SKIP LOCKED` skips a row). Unlike a
+  /// row lock it outlives the transaction, so it covers the bank's answer; the server
+  /// releases it when the node's connection ends, so a node killed mid-call holds nothing.
+  public func claimDeduction(_ decision: String) throws -> DeductionClaim? {
+    let claimed =
+      try db.fetchOne(
+        "SELECT pg_try_advisory_lock(hashtextextended(?, ?))", decision, PostgresLocks.deductionSeed
+      ) { $0.bool(0) } ?? false
+    guard claimed else { return nil }
+    let db = self.db
+    return DeductionClaim {
+      _ = try? db.execute(
+        "SELECT pg_advisory_unlock(hashtextextended(?, ?))", decision, PostgresLocks.deductionSeed)
+    }
+  }
+
+  /// Runs `body` in one transaction. A deadlock between nodes (PostgreSQL aborts one of
+  /// the two) runs it again from the start, up to ``retries`` times: `body` only reads and
+  /// writes the store, so running it again is safe.
+  public func write<T>(_ body: (any CentralWriting) throws -> T) throws -> T {
+    // Inside another transaction a deadlock dooms the outer one: only it may start again.
+    let retries = db.isInTransaction ? 0 : Self.retries
+    var attempt = 0
+    while true {
+      do {
+        return try db.transaction(.write) { try body(Access(db: db)) }
+      } catch let error as PostgresStoreError where error.isRetryable && attempt < retries {
+        attempt += 1
+      }
+    }
+  }
+
+  static let retries = 8
+}

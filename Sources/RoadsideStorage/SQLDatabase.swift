@@ -1,0 +1,70 @@
+internal import CSQLite
+
+/// The SQL engines a store's queries are written for.
+public enum SQLDialect: Sendable, Equatable {
+  /// The embedded engine (``Connection``).
+  case sqlite
+  /// A PostgreSQL server (the `RoadsidePostgres` module).
+  case postgresql
+}
+
+/// One connection to a SQL engine, as a store's query layer uses it: statements with `?`
+/// parameters, run to completion, rows mapped as they come. One query text serves every
+/// dialect; where the engines differ the query layer asks ``dialect``.
+///
+/// Connections are not thread-safe: one owner (an actor, a command) uses each.
+public protocol SQLDatabase: AnyObject {
+  var dialect: SQLDialect { get }
+
+  /// Runs `sql` with the values bound, to completion. Returns the number of rows changed.
+  @discardableResult
+  func execute<each V: SQLiteBindable>(_ sql: String, _ values: repeat each V) throws -> Int
+
+  /// Runs a query and maps every row.
+  func fetchAll<T, each V: SQLiteBindable>(
+    _ sql: String, _ values: repeat each V, map: (Row) throws -> T
+  ) throws -> [T]
+
+  /// Runs a query and maps the first row, if any.
+  func fetchOne<T, each V: SQLiteBindable>(
+    _ sql: String, _ values: repeat each V, map: (Row) throws -> T
+  ) throws -> T?
+
+  /// Runs `sql` with a list of values whose length is known only at run time (`IN (…)`,
+  /// `VALUES (…), (…)`). Returns the number of rows changed.
+  @discardableResult
+  func execute(_ sql: String, arguments: [SQLValue]) throws -> Int
+}
+
+extension Connection: SQLDatabase {
+  public var dialect: SQLDialect { .sqlite }
+
+  @discardableResult
+  public func execute(_ sql: String, arguments: [SQLValue]) throws -> Int {
+    let statement = try self.statement(sql)
+    statement.inUse = true
+    defer {
+      statement.reset()
+      statement.inUse = false
+    }
+    for (offset, value) in arguments.enumerated() {
+      try statement.bind(value, at: Int32(offset + 1))
+    }
+    while try statement.step() {}
+    return Int(sqlite3_changes64(handle))
+  }
+}
+
+extension SQLValue: SQLiteBindable {
+  public var sqlValue: SQLValue { self }
+
+  public func bind(to statement: Statement, at index: Int32) -> Int32 {
+    switch self {
+    case .null: SQLNull().bind(to: statement, at: index)
+    case .integer(let v): v.bind(to: statement, at: index)
+    case .real(let v): v.bind(to: statement, at: index)
+    case .text(let v): v.bind(to: statement, at: index)
+    case .blob(let v): v.bind(to: statement, at: index)
+    }
+  }
+}
