@@ -24,6 +24,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // The system SQLite library (libsqlite3), linked as it is installed on the machine.
@@ -174,8 +175,11 @@ let package = Package(
       dependencies: [
         "CSQLite", "RoadsideDomain", "RoadsideFixtures", "RoadsideCentral",
         "RoadsideCentralServer", "RoadsideProtocol", "RoadsideSync", "RoadsideTerminal",
-        "RoadsideCredentials",
+        "RoadsideCredentials", "RoadsidePostgres", "RoadsideStorage",
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming
     ),
@@ -217,7 +221,7 @@ let package = Package(
         "RoadsideDomain", "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideProtocol", "RoadsideCredentials", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
-        "RoadsideFixtures", "RoadsideStorage",
+        "RoadsideFixtures", "RoadsideStorage", "RoadsidePostgres",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
@@ -237,7 +241,9 @@ let package = Package(
     // invariants checked on their files.
     .target(
       name: "RoadsideCrashHarness",
-      dependencies: ["RoadsideDomain", "RoadsideScenario", "RoadsideStorage"],
+      dependencies: [
+        "RoadsideDomain", "RoadsideScenario", "RoadsideStorage", "RoadsidePostgres",
+      ],
       swiftSettings: upcoming
     ),
     .executableTarget(
@@ -332,14 +338,14 @@ package.targets.append(
   .testTarget(
     name: "RoadsideCrashHarnessTests",
     // The harness runs the built binary, so the tests need it built first.
-    dependencies: ["RoadsideCrashHarness", "roadside"],
+    dependencies: ["RoadsideCrashHarness", "RoadsidePostgres", "roadside"],
     swiftSettings: upcoming
   ))
 
 package.targets.append(
   .testTarget(
     name: "RoadsideScenarioTests",
-    dependencies: ["RoadsideScenario", "RoadsideStorage"],
+    dependencies: ["RoadsideScenario", "RoadsideStorage", "RoadsidePostgres"],
     swiftSettings: upcoming
   ))
 

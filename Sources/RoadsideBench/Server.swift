@@ -22,3 +22,14 @@ func withServer<T: Sendable>(
     return result
   }
 }
+
+/// Runs `body` with each endpoint served on its own loopback port (one node each).
+func withServers<T: Sendable>(
+  _ endpoints: [CentralEndpoint], _ body: @escaping @Sendable ([String]) async throws -> T
+) async throws -> T {
+  guard let first = endpoints.first else { return try await body([]) }
+  let rest = Array(endpoints.dropFirst())
+  return try await withServer(first) { url in
+    try await withServers(rest) { urls in try await body([url] + urls) }
+  }
+}

@@ -4,7 +4,9 @@ import Foundation
 /// the SQLite schema at its version 9 (``CentralSchema``), in PostgreSQL's words —
 /// `BIGINT` for SQLite's integers (booleans stay 0 and 1), `BYTEA` for blobs, regular
 /// expressions for `GLOB`, identity columns for rowids, and `COLLATE "C"` on text so that
-/// `ORDER BY` sorts bytewise as SQLite does, whatever the server's locale.
+/// `ORDER BY` sorts bytewise as SQLite does, whatever the server's locale. `records` has a
+/// `rowid` column as SQLite's table has one: the order central stored them in, which the
+/// simulation's invariants replay.
 ///
 /// A PostgreSQL store starts at version 9; a later migration is written for both engines,
 /// with the same number.
@@ -162,7 +164,8 @@ enum PostgresCentralSchema {
       payload TEXT COLLATE "C" NOT NULL,
       outcome TEXT COLLATE "C" NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'conflict')),
       reason TEXT COLLATE "C",
-      conflict TEXT COLLATE "C" REFERENCES conflicts (id)
+      conflict TEXT COLLATE "C" REFERENCES conflicts (id),
+      rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
     );
     CREATE INDEX records_terminal ON records (terminal, terminal_seq);
     CREATE TABLE violations (

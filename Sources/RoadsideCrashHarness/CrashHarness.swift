@@ -1,5 +1,6 @@
 public import Foundation
 import RoadsideDomain
+public import RoadsidePostgres
 import RoadsideScenario
 import RoadsideStorage
 
@@ -55,12 +56,27 @@ public struct CrashHarness: Sendable {
   public let home: URL
   public let kills: Int
   public let seed: UInt64
+  /// The empty PostgreSQL database central lives in, or nil for the home's SQLite file.
+  public let store: PostgresURL?
+  /// `central serve` processes on the store: each is killed in its turn, and each sync goes
+  /// through one of them chosen at random (`sync --via`).
+  public let nodes: Int
 
-  public init(binary: URL, home: URL, kills: Int, seed: UInt64) {
+  public init(
+    binary: URL, home: URL, kills: Int, seed: UInt64, store: PostgresURL? = nil, nodes: Int = 1
+  ) {
     self.binary = binary
     self.home = home
     self.kills = kills
     self.seed = seed
+    self.store = store
+    self.nodes = max(1, nodes)
+  }
+
+  /// Central's store, opened for the checks.
+  func openCentral() throws -> any SQLDatabase {
+    if let store { return try PostgresDatabase(store) }
+    return try Connection(path: HomeLayout(home: home).centralStore.path)
   }
 
   /// Runs until `kills` kills have landed (or more than 20 violations were found).
@@ -69,7 +85,8 @@ public struct CrashHarness: Sendable {
     let home = self.home
     let kills = self.kills
     let seed = self.seed
-    let base = ["--home", home.path]
+    let storeArguments = store.map { ["--store", $0.connectionString] } ?? []
+    let base = ["--home", home.path] + storeArguments
     func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String) {
       let process = Process()
       process.executableURL = binary
@@ -96,8 +113,10 @@ public struct CrashHarness: Sendable {
       let code = initOutput.split(separator: "\n").first(where: { $0.hasPrefix("  T-BJ-0001  ") })
         .map({ String($0.split(separator: " ")[1]) })
     else { throw CrashHarnessError(.setup, "central init showed no enrolment code for T-BJ-0001") }
-    var server = try startServer(binary, home: home, port: 0)
-    let port = server.port
+    var servers = try (0..<nodes).map { _ in
+      try startServer(binary, home: home, port: 0, store: storeArguments)
+    }
+    let port = servers[0].port
     guard
       try run(
         [
@@ -115,9 +134,7 @@ public struct CrashHarness: Sendable {
         == 0
     else { throw CrashHarnessError(.setup, "the officer could not log in on T-BJ-0001") }
 
-    let drivers = try Connection(
-      path: HomeLayout(home: home).centralStore.path
-    ).fetchAll(
+    let drivers = try openCentral().fetchAll(
       "SELECT l.number, v.plate, v.vehicle_class FROM licences l JOIN vehicles v ON v.owner = l.number WHERE l.status = 'A' ORDER BY l.number LIMIT 40"
     ) { ($0.text(0), $0.text(1), $0.text(2)) }
     var random = SeededRandom(seed: seed)
@@ -163,15 +180,19 @@ public struct CrashHarness: Sendable {
       switch choice {
       case 0...4: process.arguments = record()
       case 5...6, 9:
-        process.arguments = ["sync", "--attempts", "1", "--push-batch", "5"] + terminal
+        let node = servers[random.int(in: 0...(servers.count - 1))].port
+        process.arguments =
+          ["sync", "--attempts", "1", "--push-batch", "5", "--via", "http://127.0.0.1:\(node)"]
+          + terminal
       default: process.arguments = ["central", "deduct"] + base
       }
       try process.run()
       try await Task.sleep(for: .milliseconds(random.int(in: 1...90)))
       var killed = false
+      let victim = random.int(in: 0...(servers.count - 1))
       if killServer {
-        kill(server.process.processIdentifier, SIGKILL)
-        server.process.waitUntilExit()
+        kill(servers[victim].process.processIdentifier, SIGKILL)
+        servers[victim].process.waitUntilExit()
         killed = true
       } else if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
@@ -190,7 +211,10 @@ public struct CrashHarness: Sendable {
       guard killed else { continue }
       landed += 1
       // Restart what is down, finish the work, and check.
-      if killServer { server = try startServer(binary, home: home, port: port) }
+      if killServer {
+        servers[victim] = try startServer(
+          binary, home: home, port: servers[victim].port, store: storeArguments)
+      }
       try finish(run, terminal: terminal, base: base)
       for violation in try check(home: home, acknowledged: acknowledged) {
         violations.append(
@@ -199,9 +223,11 @@ public struct CrashHarness: Sendable {
       }
       if violations.count > 20 { break }
     }
-    server.process.terminate()
-    server.process.waitUntilExit()
-    let central = try Connection(path: HomeLayout(home: home).centralStore.path)
+    for server in servers {
+      server.process.terminate()
+      server.process.waitUntilExit()
+    }
+    let central = try openCentral()
     let remote =
       try central.fetchOne("SELECT count(*) FROM records WHERE terminal = 'T-BJ-0001'") {
         $0.int(0)
@@ -234,11 +260,13 @@ public struct CrashHarness: Sendable {
   /// The invariants on the three files (see ``Invariants``), and every stop shown to the
   /// officer present at central exactly once.
   private func check(home: URL, acknowledged: Set<String>) throws -> [String] {
-    let central = try Connection(path: HomeLayout(home: home).centralStore.path)
+    let central = try openCentral()
     let terminal = try Connection(
       path: HomeLayout(home: home).terminalStore("T-BJ-0001").path)
     let bank = try Connection(path: HomeLayout(home: home).bankStore.path)
-    var found = try Invariants.integrity(central, "central.sqlite")
+    // PostgreSQL keeps its own files sound; a SQLite central is checked like the others.
+    var found =
+      try (central as? Connection).map { try Invariants.integrity($0, "central.sqlite") } ?? []
     found += try Invariants.integrity(terminal, "terminal.sqlite")
     found += try Invariants.integrity(bank, "bank.sqlite")
     found += try Invariants.recordsOnce(terminal: terminal, id: "T-BJ-0001", central: central)
@@ -264,11 +292,13 @@ public struct CrashHarness: Sendable {
     let port: Int
   }
 
-  private func startServer(_ binary: URL, home: URL, port: Int) throws -> Server {
+  private func startServer(_ binary: URL, home: URL, port: Int, store: [String]) throws
+    -> Server
+  {
     for _ in 0..<50 {
       let process = Process()
       process.executableURL = binary
-      process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"]
+      process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"] + store
       let out = Pipe()
       process.standardOutput = out
       process.standardError = FileHandle.nullDevice
@@ -278,7 +308,8 @@ public struct CrashHarness: Sendable {
       while !text.contains("Serving the central store"), process.isRunning, Date() < deadline {
         text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
       }
-      if let range = text.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+      if let range = text.range(
+        of: #"on https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
         let bound = Int(text[range].split(separator: ":").last!)
       {
         return Server(process: process, port: bound)

@@ -75,6 +75,17 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     "postgresql://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)"
   }
 
+  /// The URL with its password, percent-encoded: what a child process is given to connect
+  /// (never what a message shows; that is ``description``).
+  public var connectionString: String {
+    func encoded(_ part: String) -> String {
+      part.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? part
+    }
+    let credentials = encoded(user) + (password.map { ":" + encoded($0) } ?? "")
+    let query = requireTLS ? "?sslmode=require" : ""
+    return "postgresql://\(credentials)@\(host):\(port)/\(encoded(database))\(query)"
+  }
+
   /// The same URL naming another database on the same server.
   public func database(_ name: String) -> PostgresURL {
     PostgresURL(

@@ -27,7 +27,8 @@ public enum Invariants {
 
   /// Every record the terminal made reached central exactly once, nothing else came from it,
   /// and nothing still waits in its outbox.
-  public static func recordsOnce(terminal db: Connection, id: String, central: Connection) throws
+  public static func recordsOnce(terminal db: Connection, id: String, central: any SQLDatabase)
+    throws
     -> [InvariantViolation]
   {
     var violations: [InvariantViolation] = []
@@ -54,7 +55,9 @@ public enum Invariants {
   /// The terminal's cache equals central at the terminal's cursor: the cursor is central's
   /// latest change, and the licences, vehicles and decisions it holds are central's, column
   /// for column where both keep the value.
-  public static func cacheConverged(terminal db: Connection, id: String, central: Connection)
+  public static func cacheConverged(
+    terminal db: Connection, id: String, central: any SQLDatabase
+  )
     throws -> [InvariantViolation]
   {
     var violations: [InvariantViolation] = []
@@ -98,7 +101,7 @@ public enum Invariants {
   /// decision both paid at a counter and left deducted, nor voided and left deducted.
   /// With `settled` false, deductions still open at central are allowed (the harness checks
   /// between kills while work may remain); at the end of a run they are a violation.
-  public static func chargedOnce(central: Connection, bank: Connection, settled: Bool) throws
+  public static func chargedOnce(central: any SQLDatabase, bank: Connection, settled: Bool) throws
     -> [InvariantViolation]
   {
     var violations: [InvariantViolation] = []
@@ -185,7 +188,7 @@ public enum Invariants {
   /// record, in the order central applied them — and requires exactly those: a conflict of
   /// the right kind on every diverging record, none on any other, and as many of each kind
   /// as there were divergences.
-  public static func conflictsRecorded(central: Connection, bank: Connection) throws -> (
+  public static func conflictsRecorded(central: any SQLDatabase, bank: Connection) throws -> (
     Divergences, [InvariantViolation]
   ) {
     var found = Divergences()

@@ -7,6 +7,7 @@ import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
+public import RoadsidePostgres
 import RoadsideProtocol
 import RoadsideStorage
 import RoadsideTerminal
@@ -58,12 +59,22 @@ public struct Simulation: Sendable {
   public let terminals: Int
   public let hours: Int
   public let faults: Set<SimulationFault>
+  /// A PostgreSQL server to put central on (each run in a new database of its own, dropped
+  /// afterwards), or nil for the home's SQLite file.
+  public let server: PostgresURL?
+  /// Central nodes: endpoints with their own connections, the terminals spread over them.
+  public let nodes: Int
 
-  public init(seed: UInt64, terminals: Int, hours: Int, faults: Set<SimulationFault>) {
+  public init(
+    seed: UInt64, terminals: Int, hours: Int, faults: Set<SimulationFault>,
+    server: PostgresURL? = nil, nodes: Int = 1
+  ) {
     self.seed = seed
     self.terminals = terminals
     self.hours = hours
     self.faults = faults
+    self.server = server
+    self.nodes = nodes
   }
 
   /// Runs the simulation in a temporary home, or in `home` (kept afterwards, for
@@ -77,7 +88,16 @@ public struct Simulation: Sendable {
       file: "simulation", name: "simulation", description: "", seed: seed, start: start,
       terminals: specs, numbersPerRange: 200, fixtures: nil, records: [], balances: [:],
       steps: [])
-    let world = try await ScenarioWorld(scenario, seed: seed, home: home)
+    var store: CentralStoreLocation?
+    var database: String?
+    if let server {
+      let name = "roadside_sim_\(seed)_\(UUID().uuidString.lowercased().prefix(8))"
+      store = .postgresql(try server.creatingDatabase(name))
+      database = name
+    }
+    defer { if let server, let database { try? server.droppingDatabase(database) } }
+    let world = try await ScenarioWorld(
+      scenario, seed: seed, home: home, store: store, nodes: nodes)
     var random = SeededRandom(seed: seed ^ 0x5EED)
     var trace: [String] = []
     var documents: [String: [String]] = [:]
@@ -251,7 +271,7 @@ public struct Simulation: Sendable {
     return SimulationReport(
       seed: seed, terminals: terminals, hours: hours,
       faults: SimulationFault.allCases.filter { faults.contains($0) }, events: events,
-      records: try Connection(path: world.centralPath).fetchOne(
+      records: try world.centralDatabase().fetchOne(
         "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
       documents: documents.values.reduce(0) { $0 + $1.count },
       conflicts: try service.conflicts().count,
@@ -271,9 +291,11 @@ public struct Simulation: Sendable {
     func fail(_ invariant: String, _ detail: String) {
       violations.append(InvariantViolation(invariant: invariant, detail: detail))
     }
-    let centralDB = try Connection(path: world.centralPath)
+    let centralDB = try world.centralDatabase()
     let bankDB = try Connection(path: world.bankPath)
-    violations += try Invariants.integrity(centralDB, "central.sqlite")
+    if let sqlite = centralDB as? Connection {
+      violations += try Invariants.integrity(sqlite, "central.sqlite")
+    }
     violations += try Invariants.integrity(bankDB, "bank.sqlite")
     for id in ids {
       let db = try Connection(path: world.terminalPath(id))

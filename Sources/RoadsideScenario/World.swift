@@ -6,6 +6,7 @@ import RoadsideCentralServer
 public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
+import RoadsidePostgres
 import RoadsideProtocol
 import RoadsideStorage
 import RoadsideTerminal
@@ -129,8 +130,12 @@ final class ScenarioWorld {
   let clock: SimulatedClock
   var random: SeededRandom
   let centralPath: String
+  /// Where central lives: the home's SQLite file, or a PostgreSQL database.
+  let location: CentralStoreLocation
   let bankPath: String
-  private let endpointBox: EndpointBox
+  /// One box per central node, each an endpoint with its own connection to the store;
+  /// terminal i syncs through node i mod count.
+  private let endpointBoxes: [EndpointBox]
   var bank: BankEndpoint
   var terminals: [String: Terminal] = [:]
   var links: [String: SimulatedLink] = [:]
@@ -142,7 +147,10 @@ final class ScenarioWorld {
   /// Whether the home is removed with the world (a temporary one is; a given one is kept).
   let ownsHome: Bool
 
-  init(_ scenario: Scenario, seed: UInt64, home given: URL? = nil) async throws {
+  init(
+    _ scenario: Scenario, seed: UInt64, home given: URL? = nil,
+    store: CentralStoreLocation? = nil, nodes: Int = 1
+  ) async throws {
     ownsHome = given == nil
     home =
       given
@@ -153,11 +161,13 @@ final class ScenarioWorld {
     random = SeededRandom(seed: seed)
     fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
     centralPath = HomeLayout(home: home).centralStore.path
+    location = store ?? .file(centralPath)
     bankPath = HomeLayout(home: home).bankStore.path
     var keyRandom = SeededRandom(seed: seed &+ 1)
     // The same home as `roadside central init` makes; the bank is called in-process.
     _ = try WorldAssembly.assemble(
-      HomeLayout(home: home), fixtures: fixtures, source: "default", clock: clock,
+      HomeLayout(home: home), store: location, fixtures: fixtures, source: "default",
+      clock: clock,
       issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
       numbersPerRange: scenario.numbersPerRange,
       minimumPINIterations: ScenarioWorld.pinIterations)
@@ -169,7 +179,10 @@ final class ScenarioWorld {
       try store.setBalance(mandate.account, Money(yuan: yuan))
     }
     bank = try BankEndpoint(path: bankPath)
-    endpointBox = EndpointBox(try CentralEndpoint(path: centralPath, clock: clock))
+    let location = self.location
+    endpointBoxes = try (0..<max(1, nodes)).map { [clock] _ in
+      EndpointBox(try CentralEndpoint(location: location, clock: clock))
+    }
     for (index, spec) in scenario.terminals.enumerated() {
       try await addTerminal(spec, index: index, seed: seed)
     }
@@ -214,10 +227,18 @@ final class ScenarioWorld {
     return try loaded.get()
   }
 
-  var endpoint: CentralEndpoint { endpointBox.current }
+  var endpoint: CentralEndpoint { endpointBoxes[0].current }
 
   func central() throws -> CentralService {
-    try CentralService.open(path: centralPath, clock: clock)
+    try CentralService.open(location, clock: clock)
+  }
+
+  /// Central's store, for the invariants' queries.
+  func centralDatabase() throws -> any SQLDatabase {
+    switch location {
+    case .file(let path): try Connection(path: path)
+    case .postgresql(let url): try PostgresDatabase(url)
+    }
   }
 
   /// The holders' phones of this world, drawing from the world's seeded randomness.
@@ -230,7 +251,7 @@ final class ScenarioWorld {
   }
 
   func addTerminal(_ spec: TerminalSpec, index: Int, seed: UInt64) async throws {
-    let box = endpointBox
+    let box = endpointBoxes[index % endpointBoxes.count]
     let link = SimulatedLink(seed: seed &+ 100 &+ UInt64(index), clock: clock) {
       InProcessTransport(endpoint: box.current)
     }
@@ -275,8 +296,9 @@ final class ScenarioWorld {
   /// central) is opened again from its file.
   func crash(_ id: String) throws {
     if id == "central" {
-      let fresh = try CentralEndpoint(path: centralPath, clock: clock)
-      endpointBox.replace(fresh)
+      for box in endpointBoxes {
+        box.replace(try CentralEndpoint(location: location, clock: clock))
+      }
       bank = try BankEndpoint(path: bankPath)
       return
     }

@@ -68,3 +68,13 @@ extension SQLValue: SQLiteBindable {
     }
   }
 }
+
+extension SQLDatabase {
+  /// Runs a query and visits every row (through ``fetchAll(_:_:map:)`` on engines that
+  /// have no cursor of their own here).
+  public func forEachRow<each V: SQLiteBindable>(
+    _ sql: String, _ values: repeat each V, body: (Row) throws -> Void
+  ) throws {
+    _ = try fetchAll(sql, repeat each values, map: body)
+  }
+}

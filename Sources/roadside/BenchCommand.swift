@@ -20,6 +20,12 @@ struct Bench: AsyncParsableCommand {
       sync: an incremental pull of --changes central changes and a push of --records records,
       over HTTP to a central server on loopback (push: the push alone).
       scenario: the whole scenario suite (--scenarios, default Scenarios), each in its own world.
+      central: --terminals N terminals (default 200), each enrolled with its own key, push
+      --records records in signed batches over HTTP to --nodes K central nodes at once, then
+      pull; beside it the same number of rows inserted by one connection with a prepared
+      statement. Central is a SQLite file in a scratch folder, or with --store (or
+      $ROADSIDE_STORE) a postgresql:// server, on which the bench makes its own database and
+      drops it at the end. Not part of `all`.
       Build with -c release for figures worth quoting.
       """)
 
@@ -30,11 +36,12 @@ struct Bench: AsyncParsableCommand {
     case scenario
     case pull
     case sync
+    case central
     case all
   }
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Which benchmark: verify, lookup, pull, sync, push, scenario or all.")
+  @Argument(help: "Which benchmark: verify, lookup, pull, sync, push, scenario, central or all.")
   var which: Which = .all
   @Option(help: "The scenario folder for `bench scenario`.") var scenarios = "Scenarios"
   @Option(help: "Licences: of the full pull, and of the cache verify and lookup read.")
@@ -48,9 +55,16 @@ struct Bench: AsyncParsableCommand {
   var cacheLicences: Int { cache ?? licences }
   @Option(help: "Rounds the verification loops take turns for; each keeps its fastest.")
   var rounds: Int = 3
+  @Option(help: "Terminals of `bench central`.") var terminals: Int = 200
+  @Option(help: "Central nodes of `bench central`, each its own connection and HTTP server.")
+  var nodes: Int = 1
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
+    guard (1...2_000).contains(terminals) else {
+      throw ValidationError("--terminals must be 1 to 2000")
+    }
+    guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1 to 16") }
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
     guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
     guard presentations >= 1, cacheLicences >= presentations || ![.verify, .all].contains(which)
@@ -86,6 +100,12 @@ struct Bench: AsyncParsableCommand {
         .filter { $0.name == "push" }
     }
     if which == .scenario || which == .all { results.append(try await scenarioSuite()) }
+    if which == .central {
+      results += try await CentralBench(
+        store: global.storeIsTheHomes ? nil : try global.storeLocation(), terminals: terminals,
+        nodes: nodes, records: records, clock: try global.clock()
+      ).run()
+    }
     if json { return try printJSON(results) }
     printTable(
       ["BENCHMARK", "VALUE", "REFERENCE", "RATIO", "GOAL", "MET"],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadsidePostgres
 import RoadsideScenario
 import Synchronization
 
@@ -232,6 +233,9 @@ struct Simulate: AsyncParsableCommand {
       and bank reconciled for every day.
       The same seed gives the same trace hash; a failing seed prints the command that replays it.
       Faults: partition, drop, duplicate, reorder, delay, crash, bank, skew (default: all).
+      With --store postgresql://…, central lives on that PostgreSQL server, in a new database
+      per seed (dropped afterwards), and --nodes N spreads the terminals over N central nodes
+      (endpoints with their own connections); the trace of a seed is the same as on SQLite.
       Exit 0 when every seed held, 1 otherwise.
       """)
 
@@ -245,6 +249,13 @@ struct Simulate: AsyncParsableCommand {
     help: ArgumentHelp(
       "Run in this folder and keep its files for inspection (one seed).", valueName: "dir"))
   var keep: String?
+  @Option(
+    help: ArgumentHelp(
+      "A PostgreSQL server (postgresql://USER@HOST[:PORT]/DATABASE) to put central on, a new database per seed.",
+      valueName: "url"))
+  var store: String?
+  @Option(help: "Central nodes the terminals are spread over (with --store; 1 without).")
+  var nodes = 1
   @Flag(help: "Print JSON.") var json = false
 
   var faultSet: Set<SimulationFault> {
@@ -258,6 +269,13 @@ struct Simulate: AsyncParsableCommand {
     }
     guard (1...240).contains(hours) else { throw ValidationError("--hours must be 1 to 240") }
     guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
+    if nodes > 1, store == nil {
+      throw ValidationError("--nodes above 1 needs --store: several nodes share a PostgreSQL store")
+    }
+    if let store {
+      do { _ = try PostgresURL(store) } catch { throw ValidationError("--store: \(error)") }
+    }
     if let keep {
       guard seeds == 1 else { throw ValidationError("--keep takes one seed; drop --seeds") }
       guard !FileManager.default.fileExists(atPath: keep) else {
@@ -278,7 +296,8 @@ struct Simulate: AsyncParsableCommand {
     var reports: [SimulationReport] = []
     for offset in 0..<UInt64(seeds) {
       let report = try await Simulation(
-        seed: seed + offset, terminals: terminals, hours: hours, faults: faultSet
+        seed: seed + offset, terminals: terminals, hours: hours, faults: faultSet,
+        server: try store.map { try PostgresURL($0) }, nodes: nodes
       ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) })
       reports.append(report)
       if !json {

@@ -136,8 +136,16 @@ struct Sync: AsyncParsableCommand {
   @Option(help: "Records per push batch (1–5000).") var pushBatch: Int = 500
   @Option(help: "Attempts per push batch before giving up (records stay in the outbox).")
   var attempts: Int = 5
+  @Option(
+    help: ArgumentHelp(
+      "Sync through this central node instead of the terminal's own URL (another node of the same central store).",
+      valueName: "url"))
+  var via: String?
 
   func validate() throws {
+    if let via, !(via.hasPrefix("http://") || via.hasPrefix("https://")) {
+      throw ValidationError("--via must be an http:// or https:// URL of a central node")
+    }
     guard (1...ProtocolV1.maximumBatch).contains(batch) else {
       throw ValidationError("--batch must be 1 to \(ProtocolV1.maximumBatch)")
     }
@@ -153,7 +161,7 @@ struct Sync: AsyncParsableCommand {
     let terminal = try openTerminal(global, target.terminal)
     let kept = global.layout.terminalCA(target.terminal).path
     let transport = try transport(
-      for: try terminal.store.identity().central, global,
+      for: via ?? terminal.store.identity().central, global,
       trusting: FileManager.default.fileExists(atPath: kept) ? kept : nil)
     // A failed push does not stop the pull: the terminal still learns of suspensions and
     // revocations; the push's error decides the exit code afterwards.

@@ -1,5 +1,6 @@
 import Foundation
 import RoadsideCrashHarness
+import RoadsidePostgres
 import Testing
 
 /// The built `roadside` binary: it sits next to the test bundle in the build directory.
@@ -13,6 +14,11 @@ let roadsideBinary: URL = {
   }
   fatalError("cannot find the roadside binary near \(exe.path); run 'swift build' first")
 }()
+
+/// The PostgreSQL server of the tests, when there is one.
+let postgresServer: PostgresURL? = ProcessInfo.processInfo.environment[
+  "ROADSIDE_TEST_POSTGRES_URL"
+].flatMap { $0.isEmpty ? nil : try? PostgresURL($0) }
 
 @Suite struct CrashHarnessTests {
   func home() -> URL {
@@ -30,6 +36,24 @@ let roadsideBinary: URL = {
     #expect(report.violations == [], "\(report.violations)")
     #expect(report.acknowledged > 0 && report.records >= report.acknowledged)
     #expect(report.summary.hasSuffix("; 0 violations"))
+  }
+
+  /// Central on PostgreSQL with two `central serve` nodes: syncs through either, kills of
+  /// either, the same invariants. Runs when `ROADSIDE_TEST_POSTGRES_URL` names a server.
+  @Test(.enabled(if: postgresServer != nil, "needs ROADSIDE_TEST_POSTGRES_URL"))
+  func killsOfTwoNodesOnPostgreSQLAndNoViolations() async throws {
+    let home = home()
+    defer { try? FileManager.default.removeItem(at: home) }
+    let server = try #require(postgresServer)
+    let name = "roadside_harness_\(UUID().uuidString.lowercased().prefix(8))"
+    let store = try server.creatingDatabase(name)
+    defer { try? server.droppingDatabase(name) }
+    let report = try await CrashHarness(
+      binary: roadsideBinary, home: home, kills: 8, seed: 4, store: store, nodes: 2
+    ).run()
+    #expect(report.kills == 8)
+    #expect(report.violations == [], "\(report.violations)")
+    #expect(report.acknowledged > 0 && report.records >= report.acknowledged)
   }
 
   /// The command prints the same summary and exits 0.

@@ -1,4 +1,5 @@
 import Foundation
+import RoadsidePostgres
 import RoadsideScenario
 import RoadsideStorage
 import Synchronization
@@ -198,6 +199,26 @@ final class Counter: Sendable {
     #expect(first == second)
     let other = try await Simulation(seed: 100, terminals: 3, hours: 6, faults: faults).run()
     #expect(other.traceHash != first.traceHash)
+  }
+
+  /// Central on PostgreSQL, on one node or spread over two, lives the same day as on
+  /// SQLite: the same trace, record for record, and the invariants hold.
+  @Test(
+    .enabled(
+      if: !(ProcessInfo.processInfo.environment["ROADSIDE_TEST_POSTGRES_URL"] ?? "").isEmpty,
+      "needs ROADSIDE_TEST_POSTGRES_URL"),
+    arguments: [1, 2])
+  func onPostgreSQLTheSameSeedGivesTheSameTrace(_ nodes: Int) async throws {
+    let server = try PostgresURL(
+      ProcessInfo.processInfo.environment["ROADSIDE_TEST_POSTGRES_URL"] ?? "")
+    let faults = Set(SimulationFault.allCases)
+    let sqlite = try await Simulation(seed: 7, terminals: 3, hours: 3, faults: faults).run()
+    let postgresql = try await Simulation(
+      seed: 7, terminals: 3, hours: 3, faults: faults, server: server, nodes: nodes
+    ).run()
+    #expect(postgresql.violations == [])
+    #expect(postgresql.traceHash == sqlite.traceHash)
+    #expect(postgresql.records == sqlite.records && postgresql.conflicts == sqlite.conflicts)
   }
 }
 
