@@ -222,4 +222,22 @@ struct MultiNodeTests {
     #expect(report.accepted >= 2)
     #expect(try terminal.store.pendingRecords(limit: 100).isEmpty)
   }
+
+  /// Two nodes allocating document numbers at the same instant, for two terminals, round
+  /// after round: no number is given twice.
+  @Test func numberRangesAtTwoNodesAtOnceNeverOverlap() throws {
+    let world = try World(store: .postgresql(try TestPostgres.freshDatabase("ranges")))
+    let (nodeA, nodeB) = (Node(try world.central()), Node(try world.central()))
+    var ranges: [NumberRange] = []
+    for _ in 0..<Self.rounds {
+      let results = simultaneously(
+        { try nodeA.service.allocateNumbers(terminal: "T-BJ-0001", size: 50) },
+        { try nodeB.service.allocateNumbers(terminal: "T-BJ-0002", size: 50) })
+      ranges += try results.map { try $0.get() }
+    }
+    let numbers = ranges.flatMap { range in (range.first...range.last).map { "\(range.year)-\($0)" }
+    }
+    #expect(numbers.count == Self.rounds * 2 * 50)
+    #expect(Set(numbers).count == numbers.count, "a number was allocated twice")
+  }
 }
