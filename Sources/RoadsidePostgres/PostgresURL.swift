@@ -65,9 +65,9 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
       throw malformed("the store URL's port is not 1 to 65535")
     }
     self.init(
-      user: user.removingPercentEncoding ?? user,
-      password: components.password.map { $0.removingPercentEncoding ?? $0 }, host: host,
-      port: port, database: database.removingPercentEncoding ?? database, requireTLS: requireTLS)
+      // URLComponents has already decoded the percent-escapes of each part, once.
+      user: user, password: components.password, host: host, port: port, database: database,
+      requireTLS: requireTLS)
   }
 
   /// The URL with any password replaced by `***`: what messages and logs show.

@@ -165,6 +165,10 @@ struct StoreContents: Equatable {
     let url = try PostgresURL("postgresql://central:s3cret@db.example:6543/roadside")
     #expect(url.description == "postgresql://central:***@db.example:6543/roadside")
     #expect(url.password == "s3cret" && url.port == 6543 && url.database == "roadside")
+    // A percent-escape is decoded once, and written back as it came.
+    let escaped = try PostgresURL("postgresql://central:p%2541@db.example/roadside")
+    #expect(escaped.password == "p%41")
+    #expect(escaped.connectionString == "postgresql://central:p%2541@db.example:5432/roadside")
     #expect(try CentralStoreLocation("central.sqlite") == .file("central.sqlite"))
   }
 
