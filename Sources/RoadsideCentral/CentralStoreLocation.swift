@@ -12,6 +12,11 @@ public enum CentralStoreLocation: Sendable, Hashable, CustomStringConvertible {
     self = PostgresURL.isURL(text) ? .postgresql(try PostgresURL(text)) : .file(text)
   }
 
+  /// Whether the store is a PostgreSQL database (else a SQLite file).
+  public var isPostgreSQL: Bool {
+    if case .postgresql = self { true } else { false }
+  }
+
   /// The path, or the URL without its password.
   public var description: String {
     switch self {

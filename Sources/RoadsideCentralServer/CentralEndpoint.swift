@@ -8,55 +8,95 @@ public import RoadsideProtocol
 /// answers v1 responses or ``APIError``s. The HTTP routes and the in-process transport
 /// both call it, so both wires run the same checks.
 ///
-/// An actor: the central store has one writer, and requests arrive concurrently.
-public actor CentralEndpoint {
-  let service: CentralService
+/// Requests run on the node's connections to its store (``ServicePool``): one at a time
+/// on a SQLite file, which has one writer; up to `connections` at once on PostgreSQL,
+/// where the store's own locks keep concurrent transactions apart as they keep nodes apart.
+public final class CentralEndpoint: Sendable {
+  let pool: ServicePool
   /// Requests per terminal, for `central serve` (the in-process wire of scenarios has none).
   let rateLimiter: RateLimiter?
 
+  /// Connections a node opens to a PostgreSQL store unless told otherwise: enough that
+  /// while one request waits on a round trip another runs, on a machine of a few cores.
+  public static let defaultPostgresConnections = 4
+
   public init(service: sending CentralService, rateLimiter: RateLimiter? = nil) {
-    self.service = service
+    self.pool = ServicePool([service])
     self.rateLimiter = rateLimiter
   }
 
   /// Opens the store at `path`.
-  public init(path: String, clock: any Clock, rateLimiter: RateLimiter? = nil) throws {
+  public convenience init(path: String, clock: any Clock, rateLimiter: RateLimiter? = nil)
+    throws
+  {
     try self.init(location: .file(path), clock: clock, rateLimiter: rateLimiter)
   }
 
-  /// Opens the store at `location`.
-  public init(location: CentralStoreLocation, clock: any Clock, rateLimiter: RateLimiter? = nil)
-    throws
-  {
-    self.service = try CentralService.open(location, clock: clock)
+  /// Opens the store at `location` with `connections` connections (nil: one for a SQLite
+  /// file, ``defaultPostgresConnections`` for PostgreSQL). A SQLite file takes exactly one.
+  public init(
+    location: CentralStoreLocation, clock: any Clock, rateLimiter: RateLimiter? = nil,
+    connections: Int? = nil
+  ) throws {
+    let count: Int
+    switch location {
+    case .file:
+      precondition(connections ?? 1 == 1, "a SQLite central store is served by one connection")
+      count = 1
+    case .postgresql:
+      count = connections ?? Self.defaultPostgresConnections
+      precondition(count >= 1, "a node needs at least one connection to its store")
+    }
+    var services: [CentralService] = []
+    for _ in 0..<count { services.append(try CentralService.open(location, clock: clock)) }
+    self.pool = ServicePool(services)
     self.rateLimiter = rateLimiter
   }
 
-  /// The signed request's terminal, within its rate.
-  private func authenticated(_ signed: SignedRequest) throws -> TerminalState {
-    let terminal = try service.authenticate(signed)
-    if let rateLimiter, let wait = rateLimiter.admit(terminal.id) {
-      throw APIError(
-        status: 429, code: "rate_limited",
-        message:
-          "terminal \(terminal.id) sent more than \(Int(rateLimiter.burst)) requests in a burst; wait \(wait) s and retry"
-      )
-    }
-    return terminal
+  /// How many requests this node runs against its store at once.
+  public var connections: Int { pool.count }
+
+  /// Runs `body` on a free connection, turning store and domain errors into protocol
+  /// errors.
+  private func serve<T: Sendable>(
+    _ body: @escaping @Sendable (CentralService, Checks) throws -> T
+  ) async throws -> T {
+    let checks = Checks(rateLimiter: rateLimiter)
+    return try await pool.run { service in try Self.guarded { try body(service, checks) } }
   }
 
-  public func health() throws -> HealthResponse {
-    try guarded {
+  /// What every signed request goes through before its own checks.
+  private struct Checks: Sendable {
+    let rateLimiter: RateLimiter?
+
+    /// The signed request's terminal, within its rate.
+    func authenticated(_ signed: SignedRequest, by service: CentralService) throws
+      -> TerminalState
+    {
+      let terminal = try service.authenticate(signed)
+      if let rateLimiter, let wait = rateLimiter.admit(terminal.id) {
+        throw APIError(
+          status: 429, code: "rate_limited",
+          message:
+            "terminal \(terminal.id) sent more than \(Int(rateLimiter.burst)) requests in a burst; wait \(wait) s and retry"
+        )
+      }
+      return terminal
+    }
+  }
+
+  public func health() async throws -> HealthResponse {
+    try await serve { service, _ in
       HealthResponse(
         status: "ok", apiVersion: ProtocolV1.version, latest: try service.latestSequence())
     }
   }
 
   /// Binds a terminal's key with its enrolment code; the request must be signed by that key.
-  public func register(_ request: RegisterRequest, signed: SignedRequest) throws
+  public func register(_ request: RegisterRequest, signed: SignedRequest) async throws
     -> RegisterResponse
   {
-    try guarded {
+    try await serve { service, _ in
       guard let key = Data(base64Encoded: request.publicKey), key.count == 32 else {
         throw APIError.badRequest(
           "bad_public_key", "publicKey is the raw 32-byte Ed25519 public key in base64")
@@ -78,10 +118,10 @@ public actor CentralEndpoint {
 
   /// The changes after `after`, for the enrolled terminal that signed the request.
   public func changes(terminal id: String, after: Int64, limit: Int, signed: SignedRequest)
-    throws -> ChangesResponse
+    async throws -> ChangesResponse
   {
-    try guarded {
-      let terminal = try authenticated(signed)
+    try await serve { service, checks in
+      let terminal = try checks.authenticated(signed, by: service)
       guard terminal.id == id else {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(terminal.id) may pull only its own changes, not \(id)'s")
@@ -115,9 +155,9 @@ public actor CentralEndpoint {
   }
 
   /// Applies a signed batch of records from the terminal that signed the request.
-  public func push(_ batch: PushBatch, signed: SignedRequest) throws -> PushResponse {
-    try guarded {
-      let terminal = try authenticated(signed)
+  public func push(_ batch: PushBatch, signed: SignedRequest) async throws -> PushResponse {
+    try await serve { service, checks in
+      let terminal = try checks.authenticated(signed, by: service)
       guard terminal.id == batch.terminal else {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(terminal.id) may push only its own records")
@@ -136,9 +176,11 @@ public actor CentralEndpoint {
   }
 
   /// The conflicts of the terminal that signed the request (a terminal sees only its own).
-  public func conflicts(terminal: String?, signed: SignedRequest) throws -> [ConflictReport] {
-    try guarded {
-      let caller = try authenticated(signed)
+  public func conflicts(terminal: String?, signed: SignedRequest) async throws
+    -> [ConflictReport]
+  {
+    try await serve { service, checks in
+      let caller = try checks.authenticated(signed, by: service)
       if let terminal, terminal != caller.id {
         throw APIError.forbidden(
           "not_your_terminal", "terminal \(caller.id) may read only its own conflicts")
@@ -148,7 +190,7 @@ public actor CentralEndpoint {
   }
 
   /// Runs `body`, turning store and domain errors into protocol errors.
-  func guarded<T>(_ body: () throws -> T) throws -> T {
+  static func guarded<T>(_ body: () throws -> T) throws -> T {
     do {
       return try body()
     } catch let error as APIError {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadsideBench
+import RoadsideCentral
 import RoadsideScenario
 
 /// `roadside bench`: measurements beside bare references, in one run.
@@ -23,7 +24,10 @@ struct Bench: AsyncParsableCommand {
       central: --terminals N terminals (default 200), each enrolled with its own key, push
       --records records in signed batches over HTTP to --nodes K central nodes at once, then
       pull; beside it the same number of rows inserted by one connection with a prepared
-      statement. Central is a SQLite file in a scratch folder, or with --store (or
+      statement. Then the steady load the latency goal is about: each terminal pushes one
+      check every --steady-pace seconds (default 1), --steady-rounds times (default 10), the
+      terminals' schedules spread over the pace, each push timed from when it was due.
+      --connections is each node's connections to a PostgreSQL store (default 4). Central is a SQLite file in a scratch folder, or with --store (or
       $ROADSIDE_STORE) a postgresql:// server, on which the bench makes its own database and
       drops it at the end. Not part of `all`.
       Build with -c release for figures worth quoting.
@@ -58,6 +62,12 @@ struct Bench: AsyncParsableCommand {
   @Option(help: "Terminals of `bench central`.") var terminals: Int = 200
   @Option(help: "Central nodes of `bench central`, each its own connection and HTTP server.")
   var nodes: Int = 1
+  @Option(help: "Connections of each node of `bench central` to a PostgreSQL store (default 4).")
+  var connections: Int?
+  @Option(help: "Seconds between one terminal's pushes in the steady phase of `bench central`.")
+  var steadyPace: Double = 1
+  @Option(help: "Pushes of each terminal in the steady phase of `bench central`.")
+  var steadyRounds: Int = 10
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
@@ -65,6 +75,15 @@ struct Bench: AsyncParsableCommand {
       throw ValidationError("--terminals must be 1 to 2000")
     }
     guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1 to 16") }
+    if let connections, !(1...64).contains(connections) {
+      throw ValidationError("--connections must be 1 to 64")
+    }
+    guard (0.01...60).contains(steadyPace) else {
+      throw ValidationError("--steady-pace must be 0.01 to 60 seconds")
+    }
+    guard (1...1_000).contains(steadyRounds) else {
+      throw ValidationError("--steady-rounds must be 1 to 1000")
+    }
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
     guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
     guard presentations >= 1, cacheLicences >= presentations || ![.verify, .all].contains(which)
@@ -101,9 +120,20 @@ struct Bench: AsyncParsableCommand {
     }
     if which == .scenario || which == .all { results.append(try await scenarioSuite()) }
     if which == .central {
+      let store: CentralStoreLocation? =
+        global.storeIsTheHomes ? nil : try global.storeLocation()
+      let onPostgres = store?.isPostgreSQL ?? false
+      if !onPostgres, let connections, connections != 1 {
+        throw CLIError(
+          .usage,
+          "--connections \(connections) needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection"
+        )
+      }
       results += try await CentralBench(
-        store: global.storeIsTheHomes ? nil : try global.storeLocation(), terminals: terminals,
-        nodes: nodes, records: records, clock: try global.clock()
+        store: store, terminals: terminals, nodes: nodes, records: records,
+        connections: onPostgres ? connections : nil,
+        steady: CentralBench.Steady(pace: steadyPace, rounds: steadyRounds),
+        clock: try global.clock()
       ).run()
     }
     if json { return try printJSON(results) }

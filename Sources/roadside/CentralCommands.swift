@@ -633,9 +633,17 @@ extension Central {
         "Requests a second each terminal may make, after a burst of 20 seconds' worth (0: no limit).",
         valueName: "n"))
     var rateLimit = 10
+    @Option(
+      help: ArgumentHelp(
+        "Requests this node runs against a PostgreSQL store at once, each on its own connection (default 4; a SQLite file takes 1).",
+        valueName: "n"))
+    var connections: Int?
 
     func validate() throws {
       guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+      if let connections, !(1...64).contains(connections) {
+        throw ValidationError("--connections must be 1 to 64")
+      }
       guard (0...10_000).contains(rateLimit) else {
         throw ValidationError("--rate-limit must be 0 (no limit) to 10000 requests a second")
       }
@@ -643,11 +651,18 @@ extension Central {
     }
 
     func run() async throws {
+      if let connections, connections != 1, !(try global.storeLocation().isPostgreSQL) {
+        throw CLIError(
+          .usage,
+          "--connections \(connections) needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection"
+        )
+      }
       let location = try centralStore(global)
       let endpoint = try CentralEndpoint(
         location: location, clock: try global.clock(),
         rateLimiter: rateLimit == 0
-          ? nil : RateLimiter(burst: Double(20 * rateLimit), perSecond: Double(rateLimit)))
+          ? nil : RateLimiter(burst: Double(20 * rateLimit), perSecond: Double(rateLimit)),
+        connections: connections)
       let host = host
       let configuration = try tls.configuration()
       let scheme = configuration == nil ? "http" : "https"

@@ -386,6 +386,25 @@ import Testing
     #expect(missing.stderr == "error: Missing expected argument '<number>' (see 'roadside help')\n")
   }
 
+  @Test func connectionsAreForPostgreSQL() throws {
+    let home = newHome().path
+    let serve = try roadside(["central", "serve", "--home", home, "--connections", "2"])
+    #expect(serve.status == 64)
+    #expect(
+      serve.stderr
+        == "error: --connections 2 needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection\n"
+    )
+    let bench = try roadside(["bench", "central", "--connections", "3"])
+    #expect(bench.status == 64)
+    #expect(
+      bench.stderr
+        == "error: --connections 3 needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection\n"
+    )
+    let zero = try roadside(["central", "serve", "--connections", "0"])
+    #expect(zero.status == 64)
+    #expect(zero.stderr == "error: --connections must be 1 to 64 (see 'roadside help')\n")
+  }
+
   @Test func generateRefusesToOverwrite() throws {
     let dir = newHome()
     #expect(

@@ -31,6 +31,8 @@ enum TestPostgres {
 /// that one push gives batch after batch of new records.
 final class CapturingTransport: CentralTransport, Sendable {
   let captured = Mutex<[PushBatch]>([])
+  /// Each captured batch's signed request, as the in-process wire signs it.
+  let signed = Mutex<[SignedRequest]>([])
   let underlying: any CentralTransport
   let acknowledging: Bool
 
@@ -50,6 +52,9 @@ final class CapturingTransport: CentralTransport, Sendable {
   { try await underlying.changes(terminal: terminal, after: after, limit: limit, signer: signer) }
   func push(_ batch: PushBatch, signer: RequestSigner) async throws -> PushResponse {
     captured.withLock { $0.append(batch) }
+    let request = try signer.sign(
+      method: "POST", target: "/v1/push", body: try JSONEncoder().encode(batch))
+    signed.withLock { $0.append(request) }
     guard acknowledging else { throw TransportError("captured for the test") }
     return PushResponse(
       batchID: batch.batchID,
