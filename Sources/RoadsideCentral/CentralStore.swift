@@ -343,9 +343,9 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
   /// transactions lock in the same order and the change-log lock, taken last, cannot close
   /// a cycle. On SQLite, whose one writer excludes every other, it takes nothing.
   func lockForPush(records: [String], licences: [String]) throws
-  /// Appends to the change log; returns the new sequence number.
-  @discardableResult
-  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64
+  /// Appends to the change log. On PostgreSQL the entry takes its sequence number when the
+  /// transaction ends (or when it next reads the change log): ``ChangeLogBuffer``.
+  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws
 }
 
 /// A deduction one worker holds while it talks to the bank about it

@@ -30,6 +30,9 @@ enum PostgresLocks {
 public final class PostgresCentralStore: CentralStore {
   let db: PostgresDatabase
   public var url: PostgresURL { db.url }
+  /// The change-log entries of the open write transaction (nil outside one); nested
+  /// transactions share it, so entries keep the order they were appended in.
+  private var openBuffer: ChangeLogBuffer?
 
   init(db: PostgresDatabase) { self.db = db }
 
@@ -101,7 +104,10 @@ public final class PostgresCentralStore: CentralStore {
   }
 
   public func read<T>(_ body: (any CentralReading) throws -> T) throws -> T {
-    try db.transaction(.read) { try body(Access(db: db)) }
+    // Inside a write, what it has appended is inserted first, so that the read sees it and
+    // a read that fails cannot roll it back.
+    if db.isInTransaction { try Access(db: db, pending: openBuffer).flushChangeLog() }
+    return try db.transaction(.read) { try body(Access(db: db)) }
   }
 
   /// A session-level advisory lock on the decision (`pg_try_advisory_lock`: a worker that
@@ -125,15 +131,43 @@ public final class PostgresCentralStore: CentralStore {
   /// the two) runs it again from the start, up to ``retries`` times: `body` only reads and
   /// writes the store, so running it again is safe.
   public func write<T>(_ body: (any CentralWriting) throws -> T) throws -> T {
-    // Inside another transaction a deadlock dooms the outer one: only it may start again.
-    let retries = db.isInTransaction ? 0 : Self.retries
+    if db.isInTransaction {
+      guard let buffer = openBuffer else {
+        // The first write inside a transaction that is not one (`create` fills the store
+        // in its own): a deadlock dooms that outer transaction, so no retry here.
+        return try writeOnce(body)
+      }
+      // A write inside another: only the outer one may start again after a deadlock. The
+      // outer one's entries are inserted before the savepoint, so that rolling it back
+      // takes the nested transaction's entries alone, buffered or inserted.
+      try Access(db: db, pending: buffer).flushChangeLog()
+      do {
+        return try db.transaction(.write) { try body(Access(db: db, pending: buffer)) }
+      } catch {
+        buffer.entries.removeAll()
+        throw error
+      }
+    }
     var attempt = 0
     while true {
       do {
-        return try db.transaction(.write) { try body(Access(db: db)) }
-      } catch let error as PostgresStoreError where error.isRetryable && attempt < retries {
+        return try writeOnce(body)
+      } catch let error as PostgresStoreError where error.isRetryable && attempt < Self.retries {
         attempt += 1
       }
+    }
+  }
+
+  /// One write transaction with a change-log buffer of its own, inserted before it commits.
+  private func writeOnce<T>(_ body: (any CentralWriting) throws -> T) throws -> T {
+    let buffer = ChangeLogBuffer()
+    openBuffer = buffer
+    defer { openBuffer = nil }
+    return try db.transaction(.write) {
+      let access = Access(db: db, pending: buffer)
+      let result = try body(access)
+      try access.flushChangeLog()
+      return result
     }
   }
 

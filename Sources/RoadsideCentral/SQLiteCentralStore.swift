@@ -81,6 +81,8 @@ public final class SQLiteCentralStore: CentralStore {
 /// (`INSERT OR …`, `instr`, `last_insert_rowid`) is written the portable way.
 struct Access: CentralWriting {
   let db: any SQLDatabase
+  /// On PostgreSQL, the open write transaction's change-log entries, not yet inserted.
+  var pending: ChangeLogBuffer? = nil
 
   static let licenceColumns = """
     number, file_number, name, gender, birth_date, nationality, address, photo, first_issued,
@@ -269,7 +271,8 @@ struct Access: CentralWriting {
   }
 
   func changes(after seq: Int64, limit: Int, for terminal: String?) throws -> [Change] {
-    try db.fetchAll(
+    try flushChangeLog()
+    return try db.fetchAll(
       """
       SELECT seq, at, entity, key, op, action, reason, payload, audience FROM change_log
       WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR audience IS NULL OR audience = ?2) ORDER BY seq LIMIT ?3
@@ -284,10 +287,12 @@ struct Access: CentralWriting {
   }
 
   func latestSequence() throws -> Int64 {
-    try db.fetchOne("SELECT coalesce(max(seq), 0) FROM change_log") { $0.int64(0) } ?? 0
+    try flushChangeLog()
+    return try db.fetchOne("SELECT coalesce(max(seq), 0) FROM change_log") { $0.int64(0) } ?? 0
   }
 
   func counts() throws -> StoreCounts {
+    try flushChangeLog()
     var counts = StoreCounts()
     func count(_ sql: String) throws -> Int { try db.fetchOne(sql) { $0.int(0) } ?? 0 }
     counts.licences = try count("SELECT count(*) FROM licences")
@@ -360,6 +365,7 @@ struct Access: CentralWriting {
 
   func licence(_ number: String, asOf at: Timestamp) throws -> Licence? {
     // Change times are ISO strings in one zone and format, so they order as text.
+    try flushChangeLog()
     let payload = try db.fetchOne(
       """
       SELECT payload FROM change_log WHERE entity = 'licence' AND key = ? AND at <= ?
@@ -738,20 +744,69 @@ struct Access: CentralWriting {
     try postgres.advisoryLock(PostgresLocks.changeLog)
   }
 
-  @discardableResult
-  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws -> Int64 {
-    try lockChangeLog()
-    let seq = try db.fetchOne(
+  func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws {
+    if let pending {
+      pending.entries.append(
+        ChangeLogBuffer.Entry(change: change, at: at, action: action, reason: reason))
+      return
+    }
+    try db.execute(
       """
       INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       """,
       at.description, change.entity.rawValue, change.key, change.op.rawValue, action, reason,
-      change.payload, change.audience
-    ) { $0.int64(0) }
-    guard let seq else {
-      throw CentralError(.unusableStore, "the central store gave no sequence number to a change")
-    }
-    return seq
+      change.payload, change.audience)
   }
+
+  /// Inserts the buffered entries, in the order they were appended, under the change-log
+  /// lock, which the transaction then holds to its commit.
+  func flushChangeLog() throws {
+    guard let pending, !pending.entries.isEmpty else { return }
+    try lockChangeLog()
+    let entries = pending.entries
+    pending.entries.removeAll()
+    // A multi-row VALUES list is inserted row by row in its order, so the entries take
+    // their sequence numbers in the order they were appended.
+    for start in stride(from: 0, to: entries.count, by: ChangeLogBuffer.rowsPerStatement) {
+      let chunk = entries[start..<min(entries.count, start + ChangeLogBuffer.rowsPerStatement)]
+      var arguments: [SQLValue] = []
+      for entry in chunk {
+        arguments += [
+          .text(entry.at.description), .text(entry.change.entity.rawValue),
+          .text(entry.change.key), .text(entry.change.op.rawValue), .text(entry.action),
+          entry.reason.map(SQLValue.text) ?? .null, .text(entry.change.payload),
+          entry.change.audience.map(SQLValue.text) ?? .null,
+        ]
+      }
+      try db.execute(
+        "INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience) VALUES "
+          + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(
+            separator: ", "),
+        arguments: arguments)
+    }
+  }
+}
+
+/// The change-log entries of one PostgreSQL write transaction, held back until it ends.
+///
+/// The change-log lock (``Access/lockChangeLog()``) is what keeps a pulling cursor from
+/// passing a sequence number a slower transaction still holds, and it is held from the
+/// first entry to the commit. Inserting a transaction's entries at its end, all in one
+/// statement, makes that span the insert and the commit alone, so concurrent pushes do
+/// their checks and record inserts at once and take turns only to log. Reads of the change
+/// log within the transaction insert what is buffered first, so a transaction always sees
+/// its own entries.
+final class ChangeLogBuffer {
+  struct Entry {
+    let change: NewChange
+    let at: Timestamp
+    let action: String
+    let reason: String?
+  }
+
+  var entries: [Entry] = []
+
+  /// Eight parameters a row; PostgreSQL takes up to 65,535 parameters a statement.
+  static let rowsPerStatement = 500
 }
