@@ -22,6 +22,8 @@ public enum ConflictRules {
 struct BatchState {
   var storedRejections: Int
   var officerConflicts: [String: ConflictReport] = [:]
+  /// The record this batch stored last, for the clock check's "previous record".
+  var lastStored: StoredRecord?
 }
 
 /// Why a whole push batch was refused before any record was looked at. Nothing is stored.
@@ -67,8 +69,11 @@ extension CentralService {
       var acknowledgements: [RecordAcknowledgement] = []
       var revokedConflict: ConflictReport?
       var state = BatchState(storedRejections: try tx.rejectedRecordCount(terminal: terminal.id))
+      // Ids are unique within the batch (above), so what this batch inserts never makes
+      // another of its records a duplicate: one query finds them all.
+      let alreadyStored = try tx.records(batch.records.map(\.recordID))
       for record in batch.records {
-        if let first = try tx.record(record.recordID) {
+        if let first = alreadyStored[record.recordID] {
           acknowledgements.append(
             try duplicateAcknowledgement(record, terminal: batch.terminal, first: first, in: tx))
           continue
@@ -180,9 +185,10 @@ extension CentralService {
         return
           "\(reason) (not kept: central keeps at most \(ConflictRules.maximumStoredRejections) rejected records of a terminal)"
       }
-      try tx.insert(
-        stored(
-          record, batch: batch, at: now, outcome: .rejected, reason: reason, conflict: conflict))
+      let kept = stored(
+        record, batch: batch, at: now, outcome: .rejected, reason: reason, conflict: conflict)
+      try tx.insert(kept)
+      state.lastStored = kept
       state.storedRejections += 1
       return reason
     }
@@ -436,7 +442,14 @@ extension CentralService {
     // against the terminal's own previous record.
     if conflict == nil {
       let skew = ConflictRules.clockSkewSeconds
-      let previous = try tx.lastRecord(terminal: batch.terminal, before: record.terminalSeq)
+      // The record this batch stored just before, when it is the one right before in the
+      // terminal's order (nothing can lie between two consecutive numbers); else a query.
+      let previous =
+        if let last = state.lastStored, last.terminalSeq == record.terminalSeq - 1 {
+          last
+        } else {
+          try tx.lastRecord(terminal: batch.terminal, before: record.terminalSeq)
+        }
       if record.createdAt.secondsSinceEpoch > now.secondsSinceEpoch + skew {
         conflict = ConflictDraft(
           kind: .clockSkew, licence: nil,
@@ -465,8 +478,10 @@ extension CentralService {
       try log(report!, at: now, in: tx)
     }
     let outcome: RecordOutcome = report == nil ? .accepted : .conflict
-    try tx.insert(
-      stored(record, batch: batch, at: now, outcome: outcome, reason: nil, conflict: report))
+    let kept = stored(
+      record, batch: batch, at: now, outcome: outcome, reason: nil, conflict: report)
+    try tx.insert(kept)
+    state.lastStored = kept
     try afterInsert?()
     return RecordAcknowledgement(recordID: record.recordID, outcome: outcome, conflict: report)
   }

@@ -248,6 +248,8 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func counts() throws -> StoreCounts
   func meta(_ key: String) throws -> String?
   func record(_ id: String) throws -> StoredRecord?
+  /// The stored records among `ids`, by id: one query for a batch's duplicate check.
+  func records(_ ids: [String]) throws -> [String: StoredRecord]
   /// The terminal's newest record before `seq` in its own order.
   func lastRecord(terminal: String, before seq: Int64) throws -> StoredRecord?
   func violations(licence: String, fromSeconds: Int64, toSeconds: Int64) throws -> [StoredViolation]

@@ -336,6 +336,22 @@ struct Access: CentralWriting {
     }
   }
 
+  func records(_ ids: [String]) throws -> [String: StoredRecord] {
+    var found: [String: StoredRecord] = [:]
+    // 500 ids a statement keeps within SQLite's and PostgreSQL's parameter limits.
+    for start in stride(from: 0, to: ids.count, by: 500) {
+      let chunk = Array(ids[start..<min(ids.count, start + 500)])
+      for record in try db.fetchAll(
+        "SELECT \(Access.recordColumns) FROM records WHERE record_id IN ("
+          + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+        arguments: chunk.map { .text($0) }, map: recordRow)
+      {
+        found[record.recordID] = record
+      }
+    }
+    return found
+  }
+
   func lastRecord(terminal: String, before seq: Int64) throws -> StoredRecord? {
     try db.fetchOne(
       """

@@ -85,12 +85,16 @@ public struct CrashHarness: Sendable {
     let home = self.home
     let kills = self.kills
     let seed = self.seed
-    let storeArguments = store.map { ["--store", $0.connectionString] } ?? []
-    let base = ["--home", home.path] + storeArguments
+    // The store reaches the children in ROADSIDE_STORE, not on their command lines, where
+    // any user of the machine could read its password (`ps`).
+    var environment = ProcessInfo.processInfo.environment
+    environment["ROADSIDE_STORE"] = store?.connectionString
+    let base = ["--home", home.path]
     func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String) {
       let process = Process()
       process.executableURL = binary
       process.arguments = arguments
+      process.environment = environment
       let out = Pipe()
       process.standardOutput = out
       process.standardError = FileHandle.nullDevice
@@ -114,7 +118,7 @@ public struct CrashHarness: Sendable {
         .map({ String($0.split(separator: " ")[1]) })
     else { throw CrashHarnessError(.setup, "central init showed no enrolment code for T-BJ-0001") }
     var servers = try (0..<nodes).map { _ in
-      try startServer(binary, home: home, port: 0, store: storeArguments)
+      try startServer(binary, home: home, port: 0, environment: environment)
     }
     let port = servers[0].port
     guard
@@ -174,6 +178,7 @@ public struct CrashHarness: Sendable {
       }
       let process = Process()
       process.executableURL = binary
+      process.environment = environment
       let output = Pipe()
       process.standardOutput = output
       process.standardError = FileHandle.nullDevice
@@ -213,7 +218,7 @@ public struct CrashHarness: Sendable {
       // Restart what is down, finish the work, and check.
       if killServer {
         servers[victim] = try startServer(
-          binary, home: home, port: servers[victim].port, store: storeArguments)
+          binary, home: home, port: servers[victim].port, environment: environment)
       }
       try finish(run, terminal: terminal, base: base)
       for violation in try check(home: home, acknowledged: acknowledged) {
@@ -292,13 +297,16 @@ public struct CrashHarness: Sendable {
     let port: Int
   }
 
-  private func startServer(_ binary: URL, home: URL, port: Int, store: [String]) throws
+  private func startServer(
+    _ binary: URL, home: URL, port: Int, environment: [String: String]
+  ) throws
     -> Server
   {
     for _ in 0..<50 {
       let process = Process()
       process.executableURL = binary
-      process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"] + store
+      process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"]
+      process.environment = environment
       let out = Pipe()
       process.standardOutput = out
       process.standardError = FileHandle.nullDevice

@@ -171,6 +171,14 @@ public final class PostgresDatabase: SQLDatabase {
     }
   }
 
+  public func fetchAll<T>(_ sql: String, arguments: [SQLValue], map: (Row) throws -> T) throws
+    -> [T]
+  {
+    try run(sql, arguments: arguments).rows.map {
+      try map(Row(values: try PostgresDatabase.values(of: $0)))
+    }
+  }
+
   public func fetchOne<T, each V: SQLiteBindable>(
     _ sql: String, _ values: repeat each V, map: (Row) throws -> T
   ) throws -> T? {
@@ -283,6 +291,15 @@ public final class PostgresDatabase: SQLDatabase {
       return PostgresStoreError(
         .server(sqlState: state),
         "PostgreSQL error \(state): \(message)\(constraint)\(statement)")
+    }
+    let connectionCodes: [PSQLError.Code] = [
+      .clientClosedConnection, .serverClosedConnection, .connectionError, .uncleanShutdown,
+      .poolClosed, .sslUnsupported, .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest,
+    ]
+    guard connectionCodes.contains(error.code) else {
+      let statement = sql.map { ", in statement: \($0)" } ?? ""
+      return PostgresStoreError(
+        .client, "the PostgreSQL client failed (\(error.code))\(statement)")
     }
     return PostgresStoreError(
       .connectionLost, "the connection to the PostgreSQL store at \(url) failed: \(reason(error))")

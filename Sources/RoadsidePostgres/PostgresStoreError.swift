@@ -11,6 +11,10 @@ public struct PostgresStoreError: Error, Sendable, Equatable, CustomStringConver
     case server(sqlState: String)
     /// The connection was lost or closed (the node answers 503 and reconnects).
     case connectionLost
+    /// The client library failed on a connection that is still there: a message it could
+    /// not read, too many parameters, a cancelled query. A fault of this program, not of
+    /// the server's reach (exit 70; a node answers 500).
+    case client
   }
 
   public let kind: Kind
@@ -34,7 +38,7 @@ public struct PostgresStoreError: Error, Sendable, Equatable, CustomStringConver
   public var isUnavailable: Bool {
     switch kind {
     case .unavailable, .connectionLost: true
-    case .malformedURL, .server: false
+    case .malformedURL, .server, .client: false
     }
   }
 }

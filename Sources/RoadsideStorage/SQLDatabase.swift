@@ -34,6 +34,10 @@ public protocol SQLDatabase: AnyObject {
   /// `VALUES (…), (…)`). Returns the number of rows changed.
   @discardableResult
   func execute(_ sql: String, arguments: [SQLValue]) throws -> Int
+
+  /// Runs a query with a list of values whose length is known only at run time, and maps
+  /// every row.
+  func fetchAll<T>(_ sql: String, arguments: [SQLValue], map: (Row) throws -> T) throws -> [T]
 }
 
 extension Connection: SQLDatabase {
@@ -52,6 +56,23 @@ extension Connection: SQLDatabase {
     }
     while try statement.step() {}
     return Int(sqlite3_changes64(handle))
+  }
+
+  public func fetchAll<T>(_ sql: String, arguments: [SQLValue], map: (Row) throws -> T) throws
+    -> [T]
+  {
+    let statement = try self.statement(sql)
+    statement.inUse = true
+    defer {
+      statement.reset()
+      statement.inUse = false
+    }
+    for (offset, value) in arguments.enumerated() {
+      try statement.bind(value, at: Int32(offset + 1))
+    }
+    var result: [T] = []
+    while try statement.step() { result.append(try map(statement.row)) }
+    return result
   }
 }
 

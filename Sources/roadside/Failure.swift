@@ -102,7 +102,7 @@ enum Failure {
       switch error.kind {
       case .malformedURL: (status, message) = (.usage, error.description)
       case .unavailable, .connectionLost: (status, message) = (.unavailable, error.description)
-      case .server: (status, message) = (.software, "internal storage error: \(error)")
+      case .server, .client: (status, message) = (.software, "internal storage error: \(error)")
       }
     case let error as SQLiteError where error.isNotADatabase:
       (status, message) = (

@@ -120,6 +120,28 @@ struct MultiNodeTests {
     }
   }
 
+  /// An officer at one node suspends a licence while another, at another node, withholds
+  /// it: each locks the licence row before it reads it, so the second builds on the first
+  /// and the licence ends both suspended and withheld, never with one change lost.
+  @Test func twoAdministrativeChangesAtTwoNodesAtOnceAreBothKept() async throws {
+    let world = try World(store: .postgresql(try TestPostgres.freshDatabase("admin")))
+    let (nodeA, nodeB) = (Node(try world.central()), Node(try world.central()))
+    for round in 0..<Self.rounds {
+      let licence = cleanDrivers[round].licence
+      let results = simultaneously(
+        { try nodeA.service.suspend(licence, until: nil, reason: "round \(round)") },
+        { try nodeB.service.withhold(licence, reason: "round \(round)") })
+      _ = try results.map { try $0.get() }
+      let final = try nodeA.service.dossier(licence).licence
+      #expect(final.status.contains(.suspended), "round \(round)")
+      #expect(final.status.contains(.withheld), "round \(round)")
+      let logged = try nodeB.service.changes(after: 0, limit: 100_000).last {
+        $0.entity == ChangeEntity.licence && $0.key == licence.value
+      }
+      #expect(logged?.payload == (try CanonicalJSON.string(final)), "the log's last word")
+    }
+  }
+
   @Test func twoSixPointRecordsAtTwoNodesAtOnceCrossTwelveOnce() async throws {
     let (world, one, two, toA, toB, nodeA, nodeB, local) = try await world("points")
     for round in 0..<Self.rounds {
