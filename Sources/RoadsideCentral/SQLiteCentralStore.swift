@@ -766,6 +766,8 @@ struct Access: CentralWriting {
         ChangeLogBuffer.Entry(change: change, at: at, action: action, reason: reason))
       return
     }
+    // Unbuffered (SQLite; a PostgreSQL writer always has a buffer): the lock is taken here.
+    try lockChangeLog()
     try db.execute(
       """
       INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience)
