@@ -294,10 +294,14 @@ struct Simulate: AsyncParsableCommand {
 
   func run() async throws {
     var reports: [SimulationReport] = []
+    let server = try store.map { try PostgresURL($0) }
+    // The replay line names the same store and nodes; the URL without its password.
+    let storeFlags =
+      (server.map { " --store \($0)" } ?? "") + (nodes == 1 ? "" : " --nodes \(nodes)")
     for offset in 0..<UInt64(seeds) {
       let report = try await Simulation(
         seed: seed + offset, terminals: terminals, hours: hours, faults: faultSet,
-        server: try store.map { try PostgresURL($0) }, nodes: nodes
+        server: server, nodes: nodes
       ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) })
       reports.append(report)
       if !json {
@@ -305,7 +309,7 @@ struct Simulate: AsyncParsableCommand {
           "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
         )
         for violation in report.violations { print("  \(violation)") }
-        if !report.passed { print("  replay: \(report.replay)") }
+        if !report.passed { print("  replay: \(report.replay)\(storeFlags)") }
       }
     }
     if json { try printJSON(reports) }
