@@ -45,22 +45,26 @@ extension Connection: SQLDatabase {
 
   @discardableResult
   public func execute(_ sql: String, arguments: [SQLValue]) throws -> Int {
-    let statement = try self.statement(sql)
-    statement.inUse = true
-    defer {
-      statement.reset()
-      statement.inUse = false
+    try withStatement(sql, bound: arguments) { statement in
+      while try statement.step() {}
+      return Int(sqlite3_changes64(handle))
     }
-    for (offset, value) in arguments.enumerated() {
-      try statement.bind(value, at: Int32(offset + 1))
-    }
-    while try statement.step() {}
-    return Int(sqlite3_changes64(handle))
   }
 
   public func fetchAll<T>(_ sql: String, arguments: [SQLValue], map: (Row) throws -> T) throws
     -> [T]
   {
+    try withStatement(sql, bound: arguments) { statement in
+      var result: [T] = []
+      while try statement.step() { result.append(try map(statement.row)) }
+      return result
+    }
+  }
+
+  /// The cached statement of `sql` with `arguments` bound, for `body`, reset afterwards.
+  private func withStatement<T>(
+    _ sql: String, bound arguments: [SQLValue], _ body: (Statement) throws -> T
+  ) throws -> T {
     let statement = try self.statement(sql)
     statement.inUse = true
     defer {
@@ -70,9 +74,7 @@ extension Connection: SQLDatabase {
     for (offset, value) in arguments.enumerated() {
       try statement.bind(value, at: Int32(offset + 1))
     }
-    var result: [T] = []
-    while try statement.step() { result.append(try map(statement.row)) }
-    return result
+    return try body(statement)
   }
 }
 

@@ -27,9 +27,10 @@ struct Bench: AsyncParsableCommand {
       statement. Then the steady load the latency goal is about: each terminal pushes one
       check every --steady-pace seconds (default 1), --steady-rounds times (default 10), the
       terminals' schedules spread over the pace, each push timed from when it was due.
-      --connections is each node's connections to a PostgreSQL store (default 4). Central is a SQLite file in a scratch folder, or with --store (or
-      $ROADSIDE_STORE) a postgresql:// server, on which the bench makes its own database and
-      drops it at the end. Not part of `all`.
+      --connections is each node's connections to a PostgreSQL store (default 4). Central is
+      a SQLite file in a scratch folder, or with --store (or $ROADSIDE_STORE) a postgresql://
+      server, on which the bench makes its own database and drops it at the end. Not part of
+      `all`.
       Build with -c release for figures worth quoting.
       """)
 
@@ -62,8 +63,7 @@ struct Bench: AsyncParsableCommand {
   @Option(help: "Terminals of `bench central`.") var terminals: Int = 200
   @Option(help: "Central nodes of `bench central`, each its own connection and HTTP server.")
   var nodes: Int = 1
-  @Option(help: "Connections of each node of `bench central` to a PostgreSQL store (default 4).")
-  var connections: Int?
+  @OptionGroup var connections: ConnectionOptions
   @Option(help: "Seconds between one terminal's pushes in the steady phase of `bench central`.")
   var steadyPace: Double = 1
   @Option(help: "Pushes of each terminal in the steady phase of `bench central`.")
@@ -75,9 +75,6 @@ struct Bench: AsyncParsableCommand {
       throw ValidationError("--terminals must be 1 to 2000")
     }
     guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1 to 16") }
-    if let connections, !(1...64).contains(connections) {
-      throw ValidationError("--connections must be 1 to 64")
-    }
     guard (0.01...60).contains(steadyPace) else {
       throw ValidationError("--steady-pace must be 0.01 to 60 seconds")
     }
@@ -122,16 +119,9 @@ struct Bench: AsyncParsableCommand {
     if which == .central {
       let store: CentralStoreLocation? =
         global.storeIsTheHomes ? nil : try global.storeLocation()
-      let onPostgres = store?.isPostgreSQL ?? false
-      if !onPostgres, let connections, connections != 1 {
-        throw CLIError(
-          .usage,
-          "--connections \(connections) needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection"
-        )
-      }
       results += try await CentralBench(
         store: store, terminals: terminals, nodes: nodes, records: records,
-        connections: onPostgres ? connections : nil,
+        connections: try connections.count(onPostgreSQL: store?.isPostgreSQL ?? false),
         steady: CentralBench.Steady(pace: steadyPace, rounds: steadyRounds),
         clock: try global.clock()
       ).run()

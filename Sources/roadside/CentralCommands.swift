@@ -633,17 +633,10 @@ extension Central {
         "Requests a second each terminal may make, after a burst of 20 seconds' worth (0: no limit).",
         valueName: "n"))
     var rateLimit = 10
-    @Option(
-      help: ArgumentHelp(
-        "Requests this node runs against a PostgreSQL store at once, each on its own connection (default 4; a SQLite file takes 1).",
-        valueName: "n"))
-    var connections: Int?
+    @OptionGroup var connections: ConnectionOptions
 
     func validate() throws {
       guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-      if let connections, !(1...64).contains(connections) {
-        throw ValidationError("--connections must be 1 to 64")
-      }
       guard (0...10_000).contains(rateLimit) else {
         throw ValidationError("--rate-limit must be 0 (no limit) to 10000 requests a second")
       }
@@ -651,12 +644,7 @@ extension Central {
     }
 
     func run() async throws {
-      if let connections, connections != 1, !(try global.storeLocation().isPostgreSQL) {
-        throw CLIError(
-          .usage,
-          "--connections \(connections) needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection"
-        )
-      }
+      let connections = try connections.count(onPostgreSQL: global.storeLocation().isPostgreSQL)
       let location = try centralStore(global)
       let endpoint = try CentralEndpoint(
         location: location, clock: try global.clock(),
@@ -792,5 +780,33 @@ func printEnrolments(_ enrolments: [IssuedEnrolment]) {
   )
   for enrolment in enrolments {
     print("  \(enrolment.terminal)  \(enrolment.code)  valid until \(enrolment.expiresAt)")
+  }
+}
+
+/// `--connections`: how many requests a central node runs against its store at once.
+struct ConnectionOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Requests each central node runs against a PostgreSQL store at once, each on its own connection (default 4; a SQLite file takes 1).",
+      valueName: "n"))
+  var connections: Int?
+
+  func validate() throws {
+    if let connections, !(1...64).contains(connections) {
+      throw ValidationError("--connections must be 1 to 64")
+    }
+  }
+
+  /// The connections for the store (nil: the endpoint's default). A SQLite file has one
+  /// writer, so more than one for it is a usage error.
+  func count(onPostgreSQL: Bool) throws -> Int? {
+    guard let connections, !onPostgreSQL else { return connections }
+    guard connections == 1 else {
+      throw CLIError(
+        .usage,
+        "--connections \(connections) needs a PostgreSQL store; a SQLite file has one writer, so a node serves it over one connection"
+      )
+    }
+    return nil
   }
 }

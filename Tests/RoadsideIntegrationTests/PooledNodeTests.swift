@@ -47,15 +47,12 @@ struct PooledNodeTests {
   /// The same event from two terminals, sent to one node of several connections at the
   /// same instant, round after round: held once, the other a `duplicate_event` conflict.
   @Test func theSameEventAtOnceOnOneNodeOfSeveralConnectionsIsHeldOnce() async throws {
-    let world = try World(store: .postgresql(try TestPostgres.freshDatabase("pool_duplicate")))
-    let node = try CentralEndpoint(location: world.location, clock: world.clock, connections: 4)
-    let local = InProcessTransport(endpoint: node)
-    let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
-    let two = try await world.terminal("T-BJ-0002", transport: local, officer: "010002", seed: 2)
-    _ = try await one.push(transport: local)
-    _ = try await two.push(transport: local)
-    let (toA, toB) = (CapturingTransport(local), CapturingTransport(local))
-    let observer = try world.central()
+    let races = MultiNodeTests()
+    let (world, one, two, toA, toB, observer, _, local) = try await races.world("pool_duplicate")
+    // The world's own endpoint: one node, with the default connections to PostgreSQL.
+    let node = local.endpoint
+    #expect(node.connections == CentralEndpoint.defaultPostgresConnections)
+    #expect(node.connections > 1)
     for round in 0..<MultiNodeTests.rounds {
       let (licence, plate) = cleanDrivers[round]
       try one.recordViolation(licence: licence, plate: plate, offenceCode: "0601", place: "东单")
@@ -67,15 +64,12 @@ struct PooledNodeTests {
       async let first = node.push(a, signed: signedA)
       async let second = node.push(b, signed: signedB)
       let (ra, rb) = try await (first, second)
-      let violationIDs = Set(
-        (a.records + b.records).filter { $0.recordKind == .violation }.map(\.recordID))
-      let outcomes = (ra.acknowledgements + rb.acknowledgements)
-        .filter { violationIDs.contains($0.recordID) }.map { $0.outcome.rawValue }.sorted()
+      let outcomes = (races.violations(ra, of: a) + races.violations(rb, of: b))
+        .map { $0.outcome.rawValue }.sorted()
       #expect(outcomes == ["accepted", "conflict"], "round \(round)")
-      let conflicts = try observer.conflicts().filter { $0.licence == licence.value }
+      let conflicts = try observer.service.conflicts().filter { $0.licence == licence.value }
       #expect(conflicts.map(\.kind) == [.duplicateEvent], "round \(round)")
-      _ = try await one.push(transport: local)
-      _ = try await two.push(transport: local)
+      try await races.settle(one, two, through: local)
       world.clock.advance(seconds: 60)
     }
   }
