@@ -62,6 +62,8 @@ extension CentralService {
   ) throws -> OfficerState {
     let now = clock.now()
     return try store.write { tx in
+      // Locked before it is read, as a push that counts a wrong PIN locks it.
+      try tx.lock(officers: [id])
       guard var officer = try tx.officer(id) else {
         throw CentralError(
           .notFound,

@@ -469,6 +469,9 @@ extension CentralService {
     let now = clock.now()
     // nil: nothing new (no such deduction, or the outcome was already recorded).
     let state: DeductionState? = try store.write { tx in
+      // The licence is locked as a void of the decision locks it, so that an answer and a
+      // void at two nodes take turns: whichever comes second sees the other's outcome.
+      try tx.lock(document: decision)
       guard let deduction = try tx.deduction(decision) else { return nil }
       // Another run (or an earlier answer to the same key) already recorded this outcome.
       if deduction.state == .settled, result.outcome == .settled { return nil }

@@ -24,6 +24,9 @@ struct BatchState {
   var officerConflicts: [String: ConflictReport] = [:]
   /// The record this batch stored last, for the clock check's "previous record".
   var lastStored: StoredRecord?
+  /// The terminal's audit entries central holds with the numbers this batch carries, and
+  /// those the batch has stored: one query for the batch, not one per entry.
+  var auditEntries: [Int64: AuditEntry] = [:]
 }
 
 /// Why a whole push batch was refused before any record was looked at. Nothing is stored.
@@ -63,12 +66,18 @@ extension CentralService {
           status: 400, code: "malformed_batch",
           description: "a record id appears twice in the batch")
       }
-      try tx.lockForPush(
-        records: batch.records.map(\.recordID).sorted(),
-        licences: Set(batch.records.compactMap(Self.lockedLicence)).sorted())
+      let auditEntries = batch.records.compactMap(Self.auditEntry)
+      try tx.lockInOrder(
+        records: batch.records.map(\.recordID),
+        licences: batch.records.compactMap(Self.lockedLicence),
+        documents: batch.records.compactMap(Self.voidedDocument),
+        officers: auditEntries.filter { $0.action == "login" }.map(\.officer)
+          + batch.records.compactMap(Self.pinChangeOfficer))
       var acknowledgements: [RecordAcknowledgement] = []
       var revokedConflict: ConflictReport?
       var state = BatchState(storedRejections: try tx.rejectedRecordCount(terminal: terminal.id))
+      state.auditEntries = try tx.auditEntries(
+        terminal: batch.terminal, seqs: auditEntries.map(\.seq))
       // Ids are unique within the batch (above), so what this batch inserts never makes
       // another of its records a duplicate: one query finds them all.
       let alreadyStored = try tx.records(batch.records.map(\.recordID))
@@ -121,7 +130,7 @@ extension CentralService {
     }
   }
 
-  /// The licence a record is about, for the locks of ``CentralWriting/lockForPush``: a
+  /// The licence a record is about, for the locks of ``CentralWriting/lockInOrder``: a
   /// violation's or a penalty document's. Nil for any other record, and for a payload that
   /// does not decode (it is rejected, and needs no lock).
   static func lockedLicence(of record: PushRecord) -> String? {
@@ -134,6 +143,27 @@ extension CentralService {
     default:
       return nil
     }
+  }
+
+  /// The penalty document a void record voids, for its licence's lock; nil for any other.
+  static func voidedDocument(of record: PushRecord) -> String? {
+    guard record.recordKind == .void else { return nil }
+    return (try? JSONDecoder().decode(VoidRecord.self, from: Data(record.payload.utf8)))?.number
+  }
+
+  /// An audit record's entry, decoded once for the locks (a login may change its officer's
+  /// row: wrong PINs, lockout) and the lookup of entries already held; nil for any other
+  /// record and for a payload that does not decode.
+  static func auditEntry(of record: PushRecord) -> AuditEntry? {
+    guard record.recordKind == .audit else { return nil }
+    return try? JSONDecoder().decode(AuditEntry.self, from: Data(record.payload.utf8))
+  }
+
+  /// The officer whose PIN a PIN-change record changes, for the officer's lock.
+  static func pinChangeOfficer(of record: PushRecord) -> String? {
+    guard record.recordKind == .pinChange else { return nil }
+    return (try? JSONDecoder().decode(PINChangeRecord.self, from: Data(record.payload.utf8)))?
+      .officer
   }
 
   private func duplicateAcknowledgement(
@@ -242,13 +272,14 @@ extension CentralService {
       guard entry.computedHash == entry.hash else {
         return try reject("audit entry \(entry.seq) does not match its own hash (edited)")
       }
-      if let existing = try tx.auditEntry(terminal: batch.terminal, seq: entry.seq) {
+      if let existing = state.auditEntries[entry.seq] {
         return try reject(
           "audit entry \(entry.seq) of \(batch.terminal) is already recorded with hash \(existing.hash.prefix(12))…; this one differs (edited)"
         )
       }
       conflict = try self.conflict(revealedBy: entry, terminal: terminal, in: tx)
       let bypassed = conflict != nil
+      state.auditEntries[entry.seq] = entry
       afterInsert = {
         try tx.insert(entry, recordID: record.recordID)
         try self.follow(entry, terminal: terminal, bypassed: bypassed, at: now, in: tx)

@@ -404,7 +404,7 @@ public struct CentralService {
     return try store.write { tx in
       // On PostgreSQL the licence row is locked before it is read, as a push locks it: two
       // nodes changing one licence at once take turns instead of one losing its change.
-      try tx.lockForPush(records: [], licences: [number.value])
+      try tx.lock(licences: [number.value])
       let before = try requireLicence(number, in: tx)
       let first = try tx.latestSequence()
       let (after, extra) = try change(before, tx, now)

@@ -261,7 +261,8 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func rejectedRecordCount(terminal: String) throws -> Int
   /// The audit chain of the terminal's current device.
   func auditEntries(terminal: String) throws -> [AuditEntry]
-  func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry?
+  /// The terminal's entries with these sequence numbers on its current device, by number.
+  func auditEntries(terminal: String, seqs: [Int64]) throws -> [Int64: AuditEntry]
   /// Who is logged in on the terminal according to its audit chain.
   func session(terminal: String) throws -> TerminalSession?
   /// The officer's PIN hash of `version` (when it was set; `-` for the first).
@@ -338,15 +339,25 @@ public protocol CentralWriting: CentralReading, CentralPenaltyStore, CentralProc
     detectedAt: Timestamp,
     description: String, resolution: String
   ) throws -> ConflictReport
-  /// Takes, until the transaction ends, what lets several central nodes apply pushes at
-  /// once: the record ids (a batch replayed to two nodes is applied once), then the rows
-  /// of the licences the records are about (`duplicate_event` and `points_cross_12` read
-  /// the licence's other records before they decide). Both lists come sorted, so two
-  /// transactions lock in the same order and the change-log lock, taken last, cannot close
-  /// a cycle. On SQLite, whose one writer excludes every other, it takes nothing.
-  func lockForPush(records: [String], licences: [String]) throws
+  /// Takes, until the transaction ends, what lets several central nodes write at once, in
+  /// the one order every writer follows:
+  ///
+  /// 1. the record ids (a batch replayed to two nodes is applied once);
+  /// 2. the rows of the licences written about: those named, and those of the penalty
+  ///    documents named (a void, a bank's answer), since `duplicate_event`,
+  ///    `points_cross_12` and a void's deduction check read the licence's other rows
+  ///    before they decide;
+  /// 3. the rows of the officers whose lockout or PIN the transaction may change, so that
+  ///    wrong PINs counted by two nodes at once are both counted;
+  /// 4. then, when it logs, the change-log lock.
+  ///
+  /// Each list is taken in sorted order, so two transactions cannot close a cycle. On
+  /// SQLite, whose one writer excludes every other, it takes nothing.
+  func lockInOrder(
+    records: [String], licences: [String], documents: [String], officers: [String]
+  ) throws
   /// Appends to the change log. On PostgreSQL the entry takes its sequence number when the
-  /// transaction ends (or when it next reads the change log): ``ChangeLogBuffer``.
+  /// transaction ends (or when it next reads the change log): ``WriteBuffer``.
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws
 }
 
@@ -379,4 +390,21 @@ public protocol CentralStore: AnyObject {
   /// Runs `body` in one transaction: everything it writes, change-log entries included,
   /// commits together or not at all.
   func write<T>(_ body: (any CentralWriting) throws -> T) throws -> T
+}
+
+extension CentralWriting {
+  /// Locks the licences' rows alone (``lockInOrder(records:licences:documents:officers:)``).
+  func lock(licences: [String]) throws {
+    try lockInOrder(records: [], licences: licences, documents: [], officers: [])
+  }
+
+  /// Locks the licence of the penalty document alone.
+  func lock(document: String) throws {
+    try lockInOrder(records: [], licences: [], documents: [document], officers: [])
+  }
+
+  /// Locks the officers' rows alone.
+  func lock(officers: [String]) throws {
+    try lockInOrder(records: [], licences: [], documents: [], officers: officers)
+  }
 }

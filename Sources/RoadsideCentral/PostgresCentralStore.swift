@@ -10,7 +10,7 @@ enum PostgresLocks {
   /// Held while a schema is created or migrated, so that two nodes starting at once do
   /// not both do it.
   static let schema: Int64 = 0x5264_7364_5363_6831
-  /// The seed of `hashtextextended` for record-id locks (``Access/lockForPush``).
+  /// The seed of `hashtextextended` for record-id locks (``Access/lockInOrder(records:licences:documents:officers:)``).
   static let recordSeed: Int64 = 0x5264_7364_5265_6331
   /// The seed for deduction claims (``PostgresCentralStore/claimDeduction(_:)``).
   static let deductionSeed: Int64 = 0x5264_7364_4465_6431
@@ -20,19 +20,22 @@ enum PostgresLocks {
 /// The same query layer as ``SQLiteCentralStore`` (``Access``) runs on it; what differs is
 /// how transactions isolate and lock:
 ///
-/// - a write runs at READ COMMITTED, and what must not race takes a lock before it reads:
-///   the licence row (``CentralWriting/lockLicence(_:)``) before the checks a record's
-///   licence decides (`duplicate_event`, `points_cross_12`), the change-log lock before a
-///   sequence number or a conflict number is taken;
+/// - a write runs at READ COMMITTED, and what must not race takes a lock before it reads
+///   (``CentralWriting/lockInOrder(records:licences:documents:officers:)``): the licence row
+///   before the checks a record's licence decides (`duplicate_event`, `points_cross_12`, a
+///   void's deduction), the officer row before wrong PINs are counted, the change-log lock
+///   before a sequence number or a conflict number is taken;
+/// - a write holds back its rows and change-log entries and inserts them in few statements
+///   (``WriteBuffer``);
 /// - a read runs on one snapshot (REPEATABLE READ, READ ONLY).
 ///
 /// A database holds one store; every node opens the same URL.
 public final class PostgresCentralStore: CentralStore {
   let db: PostgresDatabase
   public var url: PostgresURL { db.url }
-  /// The change-log entries of the open write transaction (nil outside one); nested
-  /// transactions share it, so entries keep the order they were appended in.
-  private var openBuffer: ChangeLogBuffer?
+  /// What the open write transaction holds back (nil outside one); nested transactions
+  /// share it, so entries keep the order they were appended in.
+  private var openBuffer: WriteBuffer?
 
   init(db: PostgresDatabase) { self.db = db }
 
@@ -104,9 +107,9 @@ public final class PostgresCentralStore: CentralStore {
   }
 
   public func read<T>(_ body: (any CentralReading) throws -> T) throws -> T {
-    // Inside a write, what it has appended is inserted first, so that the read sees it and
+    // Inside a write, what it holds back is inserted first, so that the read sees it and
     // a read that fails cannot roll it back.
-    if db.isInTransaction { try Access(db: db, pending: openBuffer).flushChangeLog() }
+    if db.isInTransaction { try Access(db: db, buffer: openBuffer).flushAll() }
     return try db.transaction(.read) { try body(Access(db: db)) }
   }
 
@@ -138,13 +141,13 @@ public final class PostgresCentralStore: CentralStore {
         return try writeOnce(body)
       }
       // A write inside another: only the outer one may start again after a deadlock. The
-      // outer one's entries are inserted before the savepoint, so that rolling it back
-      // takes the nested transaction's entries alone, buffered or inserted.
-      try Access(db: db, pending: buffer).flushChangeLog()
+      // outer one's rows and entries are inserted before the savepoint, so that rolling it
+      // back takes the nested transaction's alone, buffered or inserted.
+      try Access(db: db, buffer: buffer).flushAll()
       do {
-        return try db.transaction(.write) { try body(Access(db: db, pending: buffer)) }
+        return try db.transaction(.write) { try body(Access(db: db, buffer: buffer)) }
       } catch {
-        buffer.entries.removeAll()
+        buffer.discard()
         throw error
       }
     }
@@ -158,15 +161,15 @@ public final class PostgresCentralStore: CentralStore {
     }
   }
 
-  /// One write transaction with a change-log buffer of its own, inserted before it commits.
+  /// One write transaction with a buffer of its own, inserted before it commits.
   private func writeOnce<T>(_ body: (any CentralWriting) throws -> T) throws -> T {
-    let buffer = ChangeLogBuffer()
+    let buffer = WriteBuffer()
     openBuffer = buffer
     defer { openBuffer = nil }
     return try db.transaction(.write) {
-      let access = Access(db: db, pending: buffer)
+      let access = Access(db: db, buffer: buffer)
       let result = try body(access)
-      try access.flushChangeLog()
+      try access.flushAll()
       return result
     }
   }

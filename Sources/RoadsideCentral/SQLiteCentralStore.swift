@@ -80,9 +80,20 @@ public final class SQLiteCentralStore: CentralStore {
 /// tables, columns and types (booleans as 0 and 1), and what SQLite alone spells
 /// (`INSERT OR …`, `instr`, `last_insert_rowid`) is written the portable way.
 struct Access: CentralWriting {
+  /// The connection; in a PostgreSQL write transaction, one that inserts the held-back
+  /// rows before each statement (``BufferedDatabase``).
   let db: any SQLDatabase
-  /// On PostgreSQL, the open write transaction's change-log entries, not yet inserted.
-  var pending: ChangeLogBuffer? = nil
+  /// The connection itself, for the reads that touch none of the tables whose rows are
+  /// held back (records, audit entries, sessions) and so need not wait for them.
+  let raw: any SQLDatabase
+  /// On PostgreSQL, what the open write transaction holds back and remembers.
+  let buffer: WriteBuffer?
+
+  init(db: any SQLDatabase, buffer: WriteBuffer? = nil) {
+    self.raw = db
+    self.buffer = buffer
+    self.db = buffer.map { BufferedDatabase(base: db, buffer: $0) } ?? db
+  }
 
   static let licenceColumns = """
     number, file_number, name, gender, birth_date, nationality, address, photo, first_issued,
@@ -172,9 +183,12 @@ struct Access: CentralWriting {
   }
 
   func officer(_ id: String) throws -> OfficerState? {
-    try db.fetchOne("SELECT \(Self.officerColumns) FROM officers WHERE id = ?", id) {
+    if let remembered = buffer?.officers[id] { return remembered }
+    let officer = try raw.fetchOne("SELECT \(Self.officerColumns) FROM officers WHERE id = ?", id) {
       officerRow($0)
     }
+    buffer?.officers[id] = .some(officer)
+    return officer
   }
 
   static let terminalColumns = "id, unit, status, public_key, registered_at, revoked_at"
@@ -382,7 +396,7 @@ struct Access: CentralWriting {
   func licence(_ number: String, asOf at: Timestamp) throws -> Licence? {
     // Change times are ISO strings in one zone and format, so they order as text.
     try flushChangeLog()
-    let payload = try db.fetchOne(
+    let payload = try raw.fetchOne(
       """
       SELECT payload FROM change_log WHERE entity = 'licence' AND key = ? AND at <= ?
       ORDER BY seq DESC LIMIT 1
@@ -426,14 +440,17 @@ struct Access: CentralWriting {
     ) { auditRow($0, terminal: terminal) }
   }
 
-  func auditEntry(terminal: String, seq: Int64) throws -> AuditEntry? {
-    try db.fetchOne(
+  func auditEntries(terminal: String, seqs: [Int64]) throws -> [Int64: AuditEntry] {
+    guard !seqs.isEmpty else { return [:] }
+    let entries = try db.fetchAll(
       """
       SELECT seq, at, officer, action, subject, result, previous_hash, hash, proof
       FROM audit_entries
-      WHERE terminal = ?1 AND device = (SELECT device FROM terminals WHERE id = ?1) AND seq = ?2
-      """, terminal, seq
+      WHERE terminal = ? AND device = (SELECT device FROM terminals WHERE id = ?) AND seq IN (
+      """ + Array(repeating: "?", count: seqs.count).joined(separator: ", ") + ")",
+      arguments: [.text(terminal), .text(terminal)] + seqs.map(SQLValue.integer)
     ) { auditRow($0, terminal: terminal) }
+    return Dictionary(entries.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
   func auditRow(_ row: Row, terminal: String) -> AuditEntry {
@@ -464,7 +481,8 @@ struct Access: CentralWriting {
   }
 
   func session(terminal: String) throws -> TerminalSession? {
-    try db.fetchOne(
+    if let remembered = buffer?.sessions[terminal] { return remembered }
+    let session = try raw.fetchOne(
       "SELECT officer, started_at, last_activity_at FROM terminal_sessions WHERE terminal = ?",
       terminal
     ) { row in
@@ -473,6 +491,8 @@ struct Access: CentralWriting {
         startedAt: Timestamp(iso: row.text(1)) ?? Timestamp(secondsSinceEpoch: 0),
         lastActivityAt: Timestamp(iso: row.text(2)) ?? Timestamp(secondsSinceEpoch: 0))
     }
+    buffer?.sessions[terminal] = .some(session)
+    return session
   }
 
   func issuerKeys() throws -> [IssuerKey] {
@@ -523,6 +543,10 @@ struct Access: CentralWriting {
   }
 
   func insert(_ r: StoredRecord) throws {
+    if let buffer {
+      buffer.records.append(r)
+      return
+    }
     try db.execute(
       "INSERT INTO records (\(Access.recordColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       r.recordID, r.terminal, r.terminalSeq, r.kind, r.createdAt.description,
@@ -541,6 +565,10 @@ struct Access: CentralWriting {
   }
 
   func insert(_ e: AuditEntry, recordID: String) throws {
+    if let buffer {
+      buffer.auditEntries.append((e, recordID))
+      return
+    }
     try db.execute(
       """
       INSERT INTO audit_entries (terminal, device, seq, at, officer, action, subject, result,
@@ -553,6 +581,11 @@ struct Access: CentralWriting {
   }
 
   func save(_ session: TerminalSession) throws {
+    if let buffer {
+      buffer.savedSessions[session.terminal] = session
+      buffer.sessions[session.terminal] = .some(session)
+      return
+    }
     try db.execute(
       """
       INSERT INTO terminal_sessions (terminal, officer, started_at, last_activity_at)
@@ -585,6 +618,7 @@ struct Access: CentralWriting {
 
   func endSession(terminal: String) throws {
     try db.execute("DELETE FROM terminal_sessions WHERE terminal = ?", terminal)
+    buffer?.sessions[terminal] = .some(nil)
   }
 
   func startNewDevice(terminal: String) throws {
@@ -661,6 +695,7 @@ struct Access: CentralWriting {
       """, o.pinHash, o.unlockGeneration, o.pinMustChange, o.pinSetAt?.description, o.pinFailures,
       o.lockedAt?.description, o.lockedOn, o.id)
     if changed != 1 { throw CentralError(.notFound, "no officer \(o.id) in the central store") }
+    buffer?.officers[o.id] = .some(o)
   }
 
   func insert(_ t: TerminalRecord) throws {
@@ -738,16 +773,32 @@ struct Access: CentralWriting {
       key, value)
   }
 
-  func lockForPush(records: [String], licences: [String]) throws {
+  func lockInOrder(
+    records: [String], licences: [String], documents: [String], officers: [String]
+  ) throws {
     guard db.dialect == .postgresql else { return }
     if !records.isEmpty {
       try db.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended(id, \(PostgresLocks.recordSeed))) FROM (VALUES "
           + Array(repeating: "(?)", count: records.count).joined(separator: ", ") + ") AS r (id)",
-        arguments: records.map { .text($0) })
+        arguments: records.sorted().map { .text($0) })
     }
-    for licence in licences {
+    var locked = Set(licences)
+    if !documents.isEmpty {
+      // A document's licence never changes, so reading it before the lock is safe.
+      let list = Array(repeating: "?", count: documents.count).joined(separator: ", ")
+      let numbers = documents.map(SQLValue.text)
+      locked.formUnion(
+        try db.fetchAll(
+          "SELECT licence FROM documents WHERE number IN (\(list)) UNION SELECT licence FROM decisions WHERE number IN (\(list))",
+          arguments: numbers + numbers
+        ) { $0.text(0) })
+    }
+    for licence in locked.sorted() {
       try db.execute("SELECT 1 FROM licences WHERE number = ? FOR NO KEY UPDATE", licence)
+    }
+    for officer in Set(officers).sorted() {
+      try db.execute("SELECT 1 FROM officers WHERE id = ? FOR NO KEY UPDATE", officer)
     }
   }
 
@@ -756,14 +807,14 @@ struct Access: CentralWriting {
     // The change-log watermark (docs/scale.md): a sequence number is taken under this
     // transaction-scoped lock, held until commit, so entries become visible in sequence
     // order and a pulling cursor never passes a number a slower transaction still holds.
-    guard let postgres = db as? PostgresDatabase else { return }
+    guard let postgres = raw as? PostgresDatabase else { return }
     try postgres.advisoryLock(PostgresLocks.changeLog)
   }
 
   func append(_ change: NewChange, at: Timestamp, action: String, reason: String?) throws {
-    if let pending {
-      pending.entries.append(
-        ChangeLogBuffer.Entry(change: change, at: at, action: action, reason: reason))
+    if let buffer {
+      buffer.changeLog.append(
+        WriteBuffer.ChangeLogEntry(change: change, at: at, action: action, reason: reason))
       return
     }
     // Unbuffered (SQLite; a PostgreSQL writer always has a buffer): the lock is taken here.
@@ -777,17 +828,23 @@ struct Access: CentralWriting {
       change.payload, change.audience)
   }
 
+  /// Inserts what the transaction holds back: its rows, then its change-log entries.
+  func flushAll() throws {
+    try buffer?.flushRows(into: raw)
+    try flushChangeLog()
+  }
+
   /// Inserts the buffered entries, in the order they were appended, under the change-log
   /// lock, which the transaction then holds to its commit.
   func flushChangeLog() throws {
-    guard let pending, !pending.entries.isEmpty else { return }
+    guard let buffer, !buffer.changeLog.isEmpty else { return }
     try lockChangeLog()
-    let entries = pending.entries
-    pending.entries.removeAll()
+    let entries = buffer.changeLog
+    buffer.changeLog.removeAll()
     // A multi-row VALUES list is inserted row by row in its order, so the entries take
     // their sequence numbers in the order they were appended.
-    for start in stride(from: 0, to: entries.count, by: ChangeLogBuffer.rowsPerStatement) {
-      let chunk = entries[start..<min(entries.count, start + ChangeLogBuffer.rowsPerStatement)]
+    for start in stride(from: 0, to: entries.count, by: WriteBuffer.rowsPerStatement) {
+      let chunk = entries[start..<min(entries.count, start + WriteBuffer.rowsPerStatement)]
       var arguments: [SQLValue] = []
       for entry in chunk {
         arguments += [
@@ -804,27 +861,4 @@ struct Access: CentralWriting {
         arguments: arguments)
     }
   }
-}
-
-/// The change-log entries of one PostgreSQL write transaction, held back until it ends.
-///
-/// The change-log lock (``Access/lockChangeLog()``) is what keeps a pulling cursor from
-/// passing a sequence number a slower transaction still holds, and it is held from the
-/// first entry to the commit. Inserting a transaction's entries at its end, all in one
-/// statement, makes that span the insert and the commit alone, so concurrent pushes do
-/// their checks and record inserts at once and take turns only to log. Reads of the change
-/// log within the transaction insert what is buffered first, so a transaction always sees
-/// its own entries.
-final class ChangeLogBuffer {
-  struct Entry {
-    let change: NewChange
-    let at: Timestamp
-    let action: String
-    let reason: String?
-  }
-
-  var entries: [Entry] = []
-
-  /// Eight parameters a row; PostgreSQL takes up to 65,535 parameters a statement.
-  static let rowsPerStatement = 500
 }

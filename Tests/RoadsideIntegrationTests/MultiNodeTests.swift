@@ -161,6 +161,45 @@ struct MultiNodeTests {
     }
   }
 
+  /// Two handsets of one unit each take a wrong PIN for the same officer, and their pushes
+  /// reach two nodes at the same instant. Each node locks the officer's row before it
+  /// counts (``CentralWriting/lockInOrder(records:licences:documents:officers:)``), so
+  /// central counts both: the fleet-wide count that locks an officer out at 5 never loses
+  /// one to a node that read the count before the other wrote it. Central unlocks the
+  /// officer after each round, so every round starts from nought.
+  @Test func wrongPINsAtTwoNodesAtOnceAreBothCounted() async throws {
+    let world = try World(store: .postgresql(try TestPostgres.freshDatabase("pins")))
+    let local = InProcessTransport(endpoint: world.endpoint)
+    let unit = try #require(defaultSet.terminals.first { $0.id == "T-BJ-0001" }).unit
+    let target = try #require(
+      defaultSet.officers.first { $0.unit == unit && $0.id != "010001" }?.id)
+    _ = try world.central().addTerminal(id: "T-BJ-0101", unit: unit, reason: "a second handset")
+    let one = try await world.terminal("T-BJ-0001", transport: local, seed: 1)
+    let two = try await world.terminal("T-BJ-0101", transport: local, seed: 3)
+    for terminal in [one, two] { _ = try await terminal.push(transport: local) }
+    let (toA, toB) = (CapturingTransport(local), CapturingTransport(local))
+    let (nodeA, nodeB) = (Node(try world.central()), Node(try world.central()))
+    for round in 0..<Self.rounds {
+      for terminal in [one, two] {
+        #expect(throws: TerminalError.self) { try terminal.login(officer: target, pin: "000000") }
+      }
+      _ = try? await one.push(transport: toA, attempts: 1)
+      _ = try? await two.push(transport: toB, attempts: 1)
+      let (a, b) = (toA.batches.last!, toB.batches.last!)
+      let results = simultaneously({ try nodeA.service.push(a) }, { try nodeB.service.push(b) })
+      for result in results {
+        #expect(try result.get().acknowledgements.allSatisfy { $0.outcome == .accepted })
+      }
+      let counted = try nodeA.service.store.read { try $0.officer(target)?.pinFailures }
+      #expect(counted == 2, "round \(round): both wrong PINs counted")
+      _ = try nodeB.service.unlockOfficer(target, reason: "round \(round)")
+      for terminal in [one, two] {
+        _ = try await terminal.push(transport: local)
+        _ = try await terminal.pull(transport: local)
+      }
+    }
+  }
+
   /// Terminals push to two nodes while a third pulls by cursor the whole time: the
   /// cursor must never pass a sequence number whose transaction commits after a later one.
   /// The two terminals' drivers differ, so no lock of a licence or a record orders the two
