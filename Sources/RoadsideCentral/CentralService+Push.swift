@@ -27,6 +27,11 @@ struct BatchState {
   /// The terminal's audit entries central holds with the numbers this batch carries, and
   /// those the batch has stored: one query for the batch, not one per entry.
   var auditEntries: [Int64: AuditEntry] = [:]
+  /// Each check record's licence as central knew it at the check's time, by record id,
+  /// found for the whole batch in one query. Good while the batch has applied only checks
+  /// and audit entries, which change no licence; the first other record empties it, and the
+  /// checks after it ask one at a time.
+  var licencesAsOf: [String: Licence?] = [:]
 }
 
 /// Why a whole push batch was refused before any record was looked at. Nothing is stored.
@@ -78,6 +83,16 @@ extension CentralService {
       var state = BatchState(storedRejections: try tx.rejectedRecordCount(terminal: terminal.id))
       state.auditEntries = try tx.auditEntries(
         terminal: batch.terminal, seqs: auditEntries.map(\.seq))
+      let checks = batch.records.compactMap { record -> (id: String, check: CheckRecord)? in
+        guard record.recordKind == .check,
+          let check = try? JSONDecoder().decode(CheckRecord.self, from: Data(record.payload.utf8)),
+          check.found, check.statusSeen != nil
+        else { return nil }
+        return (record.recordID, check)
+      }
+      let known = try tx.licences(asOf: checks.map { ($0.check.licence, $0.check.at) })
+      state.licencesAsOf = Dictionary(
+        zip(checks.map(\.id), known).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
       // Ids are unique within the batch (above), so what this batch inserts never makes
       // another of its records a duplicate: one query finds them all.
       let alreadyStored = try tx.records(batch.records.map(\.recordID))
@@ -259,6 +274,10 @@ extension CentralService {
     var conflict: ConflictDraft?
     var afterInsert: (() throws -> Void)?
 
+    if record.recordKind != .check, record.recordKind != .audit {
+      // This record may change a licence: the checks after it ask central afresh.
+      state.licencesAsOf.removeAll()
+    }
     guard let kind = record.recordKind else {
       return try reject(
         "unknown record kind \"\(record.kind)\"; this central applies \(RecordKind.spokenList)"
@@ -292,7 +311,13 @@ extension CentralService {
         return refused
       }
       guard check.found, let seen = check.statusSeen else { break }
-      if let known = try tx.licence(check.licence, asOf: check.at) {
+      let known =
+        if let found = state.licencesAsOf[record.recordID] {
+          found
+        } else {
+          try tx.licence(check.licence, asOf: check.at)
+        }
+      if let known {
         if known.status.code != seen {
           conflict = ConflictDraft(
             kind: .staleStatus, licence: check.licence,

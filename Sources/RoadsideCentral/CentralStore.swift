@@ -255,6 +255,8 @@ public protocol CentralReading: CentralPenaltyReading, CentralProcedureReading,
   func violations(licence: String, fromSeconds: Int64, toSeconds: Int64) throws -> [StoredViolation]
   /// The licence as the change log had it at `at` (nil when it had no entry yet).
   func licence(_ number: String, asOf at: Timestamp) throws -> Licence?
+  /// ``licence(_:asOf:)`` for many licences and times at once, in their order.
+  func licences(asOf queries: [(number: String, at: Timestamp)]) throws -> [Licence?]
   func conflicts(terminal: String?) throws -> [ConflictReport]
   func conflict(_ id: String) throws -> ConflictReport?
   /// How many rejected records of the terminal central keeps.

@@ -405,6 +405,38 @@ struct Access: CentralWriting {
     return try payload.map { try JSONDecoder().decode(Licence.self, from: Data($0.utf8)) }
   }
 
+  func licences(asOf queries: [(number: String, at: Timestamp)]) throws -> [Licence?] {
+    guard !queries.isEmpty else { return [] }
+    try flushChangeLog()
+    // The list's text has the default collation; the log's columns are "C" on PostgreSQL.
+    let collate = raw.dialect == .postgresql ? " COLLATE \"C\"" : ""
+    var licences = [Licence?](repeating: nil, count: queries.count)
+    for start in stride(from: 0, to: queries.count, by: WriteBuffer.rowsPerStatement) {
+      let end = min(queries.count, start + WriteBuffer.rowsPerStatement)
+      let rows = try raw.fetchAll(
+        """
+        SELECT v.column1, (SELECT payload FROM change_log WHERE entity = 'licence'
+            AND key = v.column2\(collate) AND at <= v.column3\(collate) ORDER BY seq DESC LIMIT 1)
+        FROM (VALUES
+        """
+          + Array(repeating: "(CAST(? AS BIGINT), ?, ?)", count: end - start).joined(
+            separator: ", ") + ") AS v",
+        arguments: (start..<end).flatMap { index -> [SQLValue] in
+          [
+            .integer(Int64(index)), .text(queries[index].number),
+            .text(queries[index].at.description),
+          ]
+        }
+      ) { ($0.int(0), $0.optionalText(1)) }
+      for (index, payload) in rows {
+        licences[index] = try payload.map {
+          try JSONDecoder().decode(Licence.self, from: Data($0.utf8))
+        }
+      }
+    }
+    return licences
+  }
+
   func conflictRow(_ row: Row) throws -> ConflictReport {
     ConflictReport(
       id: row.text(0), kind: try row.value(1), terminal: row.text(2),
