@@ -875,22 +875,18 @@ struct Access: CentralWriting {
     buffer.changeLog.removeAll()
     // A multi-row VALUES list is inserted row by row in its order, so the entries take
     // their sequence numbers in the order they were appended.
-    for start in stride(from: 0, to: entries.count, by: WriteBuffer.rowsPerStatement) {
-      let chunk = entries[start..<min(entries.count, start + WriteBuffer.rowsPerStatement)]
-      var arguments: [SQLValue] = []
-      for entry in chunk {
-        arguments += [
-          .text(entry.at.description), .text(entry.change.entity.rawValue),
-          .text(entry.change.key), .text(entry.change.op.rawValue), .text(entry.action),
-          entry.reason.map(SQLValue.text) ?? .null, .text(entry.change.payload),
-          entry.change.audience.map(SQLValue.text) ?? .null,
-        ]
-      }
-      try db.execute(
-        "INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience) VALUES "
-          + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(
-            separator: ", "),
-        arguments: arguments)
+    try WriteBuffer.insert(
+      entries, into: db,
+      head:
+        "INSERT INTO change_log (at, entity, key, op, action, reason, payload, audience) VALUES ",
+      row: "(?, ?, ?, ?, ?, ?, ?, ?)"
+    ) { _, entry in
+      [
+        .text(entry.at.description), .text(entry.change.entity.rawValue),
+        .text(entry.change.key), .text(entry.change.op.rawValue), .text(entry.action),
+        entry.reason.map(SQLValue.text) ?? .null, .text(entry.change.payload),
+        entry.change.audience.map(SQLValue.text) ?? .null,
+      ]
     }
   }
 }

@@ -5,8 +5,9 @@ import RoadsideStorage
 /// What one PostgreSQL write transaction holds back until it ends, and what it has read
 /// once and need not read again (``PostgresCentralStore``).
 ///
-/// Every statement costs a round trip to the server, and a push of 50 records used to run
-/// some 250 of them. Held back, a batch's rows go in a few multi-row statements:
+/// Every statement costs a round trip to the server, and a push used to run about five for
+/// each check record it carried (BENCHMARKS.md, "Fewer statements a push"). Held back, a
+/// batch's rows go in a few multi-row statements:
 ///
 /// - **Change-log entries.** The change-log lock (``Access/lockChangeLog()``) is what keeps
 ///   a pulling cursor from passing a sequence number a slower transaction still holds, and
@@ -85,8 +86,9 @@ final class WriteBuffer {
       head: """
         INSERT INTO audit_entries (terminal, device, seq, at, officer, action, subject, result,
           previous_hash, hash, record_id, proof)
-        SELECT v.terminal, (SELECT device FROM terminals WHERE id = v.terminal), v.seq, v.at, v.officer, v.action, v.subject, v.result,
-          v.previous_hash, v.hash, v.record_id, v.proof
+        SELECT v.terminal, (SELECT device FROM terminals WHERE id = v.terminal), v.seq, v.at,
+          v.officer, v.action, v.subject, v.result, v.previous_hash, v.hash, v.record_id,
+          v.proof
         FROM (VALUES
         """,
       row: "(?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT))",
@@ -123,8 +125,8 @@ final class WriteBuffer {
 
   /// Inserts `rows` in statements of up to ``rowsPerStatement`` rows: `head`, then `row`
   /// once per row, then `tail`; `values` gives a row's parameters from its position and
-  /// itself.
-  private static func insert<T>(
+  /// itself. A multi-row VALUES list is inserted in its order.
+  static func insert<T>(
     _ rows: [T], into db: any SQLDatabase, head: String, row: String, tail: String = "",
     values: (Int, T) -> [SQLValue]
   ) throws {

@@ -126,6 +126,52 @@ struct StoreContents: Equatable {
     #expect(try service.summary().fixtures == "default")
   }
 
+  /// What a write has written is there for its own reads, for a read inside it and at its
+  /// commit; what a failed nested write wrote is gone, from the store and from what the
+  /// write remembers. On PostgreSQL this is ``WriteBuffer`` holding rows back; on SQLite,
+  /// plain statements and a savepoint.
+  @Test(arguments: StoreEngine.available)
+  func aWriteSeesWhatItHoldsBackAndAFailedNestedWriteLeavesNothing(_ engine: StoreEngine)
+    throws
+  {
+    let service = try engine.initialise("buffer")
+    func record(_ id: String, seq: Int64) -> StoredRecord {
+      StoredRecord(
+        recordID: id, terminal: "T-BJ-0001", terminalSeq: seq, kind: "check",
+        createdAt: fixedNow, receivedAt: fixedNow, payload: "{}", outcome: .accepted,
+        reason: nil, conflictID: nil)
+    }
+    func session(at seconds: Int64) -> TerminalSession {
+      let at = Timestamp(secondsSinceEpoch: fixedNow.secondsSinceEpoch + seconds)
+      return TerminalSession(
+        terminal: "T-BJ-0001", officer: "010001", startedAt: fixedNow, lastActivityAt: at)
+    }
+    struct Planned: Error {}
+    try service.store.write { tx throws -> Void in
+      try tx.insert(record("r-outer", seq: 1))
+      try tx.save(session(at: 60))
+      #expect(try tx.record("r-outer") != nil, "its own read")
+      #expect(try service.store.read { try $0.record("r-outer") } != nil, "a read inside it")
+      #expect(
+        try service.store.read { try $0.session(terminal: "T-BJ-0001") } == session(at: 60))
+      #expect(throws: Planned.self) {
+        try service.store.write { nested throws -> Void in
+          try nested.insert(record("r-nested", seq: 2))
+          try nested.save(session(at: 120))
+          #expect(try nested.session(terminal: "T-BJ-0001") == session(at: 120))
+          throw Planned()
+        }
+      }
+      #expect(try tx.session(terminal: "T-BJ-0001") == session(at: 60), "nested save undone")
+      #expect(try tx.record("r-nested") == nil)
+    }
+    try service.store.read { tx throws -> Void in
+      #expect(try tx.record("r-outer") != nil)
+      #expect(try tx.record("r-nested") == nil)
+      #expect(try tx.session(terminal: "T-BJ-0001") == session(at: 60))
+    }
+  }
+
   @Test(arguments: StoreEngine.available)
   func aStoreIsCreatedOnceAndReopened(_ engine: StoreEngine) throws {
     let location = try engine.freshLocation("reopen")
