@@ -237,12 +237,17 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // glibc's posix_spawn file actions that Swift's Glibc module leaves out (closefrom, chdir).
+    .target(name: "CSpawn", path: "Sources/CSpawn"),
+    // Child processes without Foundation's Process (ChildProcess.swift says why).
+    .target(name: "RoadsideSpawn", dependencies: ["CSpawn"], swiftSettings: upcoming),
     // The crash harness: real processes of the roadside binary killed and restarted, the
     // invariants checked on their files.
     .target(
       name: "RoadsideCrashHarness",
       dependencies: [
         "RoadsideDomain", "RoadsideScenario", "RoadsideStorage", "RoadsidePostgres",
+        "RoadsideSpawn",
       ],
       swiftSettings: upcoming
     ),
@@ -294,7 +299,7 @@ let package = Package(
         "RoadsideProtocol", "RoadsideBank", "RoadsideBankProtocol", "RoadsideBankHTTP",
         "RoadsideCredentials",
         "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideServing",
-        "RoadsidePostgres",
+        "RoadsidePostgres", "RoadsideSpawn",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -307,7 +312,7 @@ let package = Package(
       name: "RoadsideCLITests",
       dependencies: [
         "roadside", "RoadsideStorage", "RoadsideTerminal", "RoadsideCentral", "RoadsideDomain",
-        "RoadsideProtocol", "RoadsideCredentials",
+        "RoadsideProtocol", "RoadsideCredentials", "RoadsideSpawn",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -338,7 +343,14 @@ package.targets.append(
   .testTarget(
     name: "RoadsideCrashHarnessTests",
     // The harness runs the built binary, so the tests need it built first.
-    dependencies: ["RoadsideCrashHarness", "RoadsidePostgres", "roadside"],
+    dependencies: ["RoadsideCrashHarness", "RoadsidePostgres", "RoadsideSpawn", "roadside"],
+    swiftSettings: upcoming
+  ))
+
+package.targets.append(
+  .testTarget(
+    name: "RoadsideSpawnTests",
+    dependencies: ["RoadsideSpawn"],
     swiftSettings: upcoming
   ))
 

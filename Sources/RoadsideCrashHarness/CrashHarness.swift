@@ -2,6 +2,7 @@ public import Foundation
 import RoadsideDomain
 public import RoadsidePostgres
 import RoadsideScenario
+import RoadsideSpawn
 import RoadsideStorage
 
 /// What a crash-harness run did.
@@ -91,7 +92,7 @@ public struct CrashHarness: Sendable {
     environment["ROADSIDE_STORE"] = store?.connectionString
     let base = ["--home", home.path]
     func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String) {
-      let process = Process()
+      let process = ChildProcess()
       process.executableURL = binary
       process.arguments = arguments
       process.environment = environment
@@ -176,7 +177,7 @@ public struct CrashHarness: Sendable {
           if status == 0 { acknowledge(output) }
         }
       }
-      let process = Process()
+      let process = ChildProcess()
       process.executableURL = binary
       process.environment = environment
       let output = Pipe()
@@ -293,7 +294,7 @@ public struct CrashHarness: Sendable {
   }
 
   private struct Server {
-    let process: Process
+    let process: ChildProcess
     let port: Int
   }
 
@@ -303,7 +304,7 @@ public struct CrashHarness: Sendable {
     -> Server
   {
     for _ in 0..<50 {
-      let process = Process()
+      let process = ChildProcess()
       process.executableURL = binary
       process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"]
       process.environment = environment

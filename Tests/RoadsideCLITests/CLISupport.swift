@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideSpawn
 import Testing
 
 /// The built `roadside` binary: it sits next to the test bundle in the build directory.
@@ -70,7 +71,7 @@ func enrolmentCode(home: String, terminal: String) -> String? {
 func execute(_ arguments: [String], environment: [String: String], in directory: URL?)
   throws -> Run
 {
-  let process = Process()
+  let process = ChildProcess()
   process.executableURL = roadsideBinary
   process.arguments = arguments
   var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROADSIDE_") }

@@ -2,13 +2,14 @@ import Foundation
 import RoadsideCentral
 import RoadsideDomain
 import RoadsideProtocol
+import RoadsideSpawn
 import RoadsideStorage
 import RoadsideTerminal
 import Testing
 
 /// A central server process (`roadside central serve --port 0`) for the duration of a test.
 final class ServerProcess {
-  let process = Process()
+  let process = ChildProcess()
   let url: String
 
   init(home: URL, arguments extra: [String] = []) throws {
@@ -103,7 +104,7 @@ struct CLIFailure: Error, CustomStringConvertible {
           _ = try? central.reinstate(number, reason: "crash test")
         }
       }
-      let process = Process()
+      let process = ChildProcess()
       process.executableURL = roadsideBinary
       process.arguments = [
         "sync", "--terminal", id, "--home", home.path, "--batch", "40", "--push-batch", "7",
@@ -199,7 +200,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     var iterations = 0
     while kills < 100, iterations < 500 {
       iterations += 1
-      let process = Process()
+      let process = ChildProcess()
       process.executableURL = roadsideBinary
       process.arguments =
         [

@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideSpawn
 import RoadsideStorage
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite(.serialized) struct FileSafetyCLITests {
   /// Runs `roadside` under `umask 000`.
   func roadsideUnderOpenUmask(_ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", "umask 000; exec \"$0\" \"$@\"", roadsideBinary.path] + arguments
     process.environment = ProcessInfo.processInfo.environment.filter {

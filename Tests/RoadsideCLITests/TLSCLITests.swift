@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideSpawn
 import Testing
 
 /// `central serve --tls-cert --tls-key` and a terminal that trusts the certificate it was
@@ -6,7 +7,7 @@ import Testing
 @Suite struct TLSCLITests {
   /// A self-signed certificate for 127.0.0.1, made by the system's openssl.
   func selfSigned(in dir: URL, name: String) throws -> (certificate: String, key: String) {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",

@@ -1,9 +1,10 @@
 import Foundation
+import RoadsideSpawn
 import Testing
 
 /// Runs `roadside` with `input` on standard input.
 func roadside(_ arguments: [String], input: String) throws -> Run {
-  let process = Process()
+  let process = ChildProcess()
   process.executableURL = roadsideBinary
   process.arguments = arguments
   process.environment = ProcessInfo.processInfo.environment.filter {

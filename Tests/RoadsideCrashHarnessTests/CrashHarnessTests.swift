@@ -1,6 +1,7 @@
 import Foundation
 import RoadsideCrashHarness
 import RoadsidePostgres
+import RoadsideSpawn
 import Testing
 
 /// The built `roadside` binary: it sits next to the test bundle in the build directory.
@@ -58,7 +59,7 @@ let postgresServer: PostgresURL? = ProcessInfo.processInfo.environment[
 
   /// The command prints the same summary and exits 0.
   @Test func theCommandPrintsTheSummary() throws {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = roadsideBinary
     process.arguments = ["crash-harness", "--kills", "3", "--seed", "5"]
     let out = Pipe()

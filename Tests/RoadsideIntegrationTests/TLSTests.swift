@@ -9,6 +9,7 @@ import RoadsideCentral
 import RoadsideCentralServer
 import RoadsideDomain
 import RoadsideServing
+import RoadsideSpawn
 import RoadsideSync
 import RoadsideTerminal
 import Testing
@@ -25,7 +26,7 @@ import Testing
   }
 
   func openssl(_ arguments: [String], in dir: URL) throws {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = arguments
     process.currentDirectoryURL = dir
