@@ -288,7 +288,8 @@ let package = Package(
       name: "RoadsideCentralTests",
       dependencies: [
         "RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol",
-        "RoadsidePostgres",
+        "RoadsidePostgres", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
       ],
       swiftSettings: upcoming
     ),

@@ -44,8 +44,26 @@ public final class PostgresDatabase: SQLDatabase {
   }
 
   deinit {
-    if let connection { _ = try? connection.close().wait() }
-    try? group.syncShutdownGracefully()
+    guard MultiThreadedEventLoopGroup.currentEventLoop != nil else {
+      if let connection { _ = try? connection.close().wait() }
+      try? group.syncShutdownGracefully()
+      return
+    }
+    // The last reference went on an event loop thread (a server's that shut down, an HTTP
+    // client's), where NIO forbids waiting (it traps). Close, then shut the connection's
+    // own loop down, without waiting and off that thread.
+    let group = self.group
+    let shutDown: @Sendable () -> Void = {
+      DispatchQueue.global().async { try? group.syncShutdownGracefully() }
+    }
+    if let connection {
+      // The closure holds the connection until it has closed (it must not end open).
+      connection.close().whenComplete { _ in
+        withExtendedLifetime(connection) { shutDown() }
+      }
+    } else {
+      shutDown()
+    }
   }
 
   /// Closes the connection; a later call opens a new one.

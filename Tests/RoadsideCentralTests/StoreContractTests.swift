@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsidePostgres
@@ -259,6 +261,36 @@ struct StoreContents: Equatable {
     // Nothing of a store was left behind by the refused init.
     #expect(
       try other.fetchOne("SELECT to_regclass('licences') IS NULL") { $0.bool(0) } == true)
+  }
+
+  /// A node's connections are released wherever its last reference goes, which may be an
+  /// event loop thread of the HTTP server that shut down (seen in `bench central`). NIO
+  /// traps a wait there; the connection must close without one, and the server must see it
+  /// go.
+  @Test(.enabled(if: StoreEngine.server != nil, "needs ROADSIDE_TEST_POSTGRES_URL"))
+  func aConnectionReleasedOnAnEventLoopClosesWithoutWaitingThere() throws {
+    guard case .postgresql(let url) = try StoreEngine.postgresql.freshLocation("released") else {
+      return
+    }
+    let observer = try PostgresDatabase(try #require(StoreEngine.server))
+    func connections() throws -> Int {
+      try observer.fetchOne(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = ?", url.database
+      ) { $0.int(0) } ?? -1
+    }
+    final class Holder: @unchecked Sendable { var database: PostgresDatabase? }
+    let holder = Holder()
+    holder.database = try PostgresDatabase(url)
+    #expect(try holder.database?.fetchOne("SELECT 1") { $0.int(0) } == 1)
+    #expect(try connections() == 1)
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+    try loop.submit { holder.database = nil }.wait()
+    var waited = 0
+    while try connections() != 0, waited < 100 {
+      Thread.sleep(forTimeInterval: 0.1)
+      waited += 1
+    }
+    #expect(try connections() == 0)
   }
 
   /// `.ci/run` says it started a server: then the PostgreSQL tests must not be skipped.
