@@ -55,8 +55,11 @@ func seconds(_ body: () async throws -> Void) async rethrows -> Double {
   return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
-func scratchDirectory(_ label: String) throws -> URL {
-  let dir = FileManager.default.temporaryDirectory
+func scratchDirectory(
+  _ label: String, in parent: URL = FileManager.default.temporaryDirectory
+) throws -> URL {
+  let dir =
+    parent
     .appendingPathComponent("roadside-bench-\(label)-\(UUID().uuidString)", isDirectory: true)
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   return dir

@@ -181,9 +181,15 @@ extension CentralService {
   /// then only the nonce.
   public func authenticate(_ request: SignedRequest) throws -> TerminalState {
     let now = clock.now()
-    let (terminal, credentials) = try store.read { try verify(request, at: now, in: $0) }
-    try store.write { tx in try recordNonce(credentials, of: terminal.id, at: now, in: tx) }
-    return terminal
+    // One transaction: the checks, then the nonce. A refusal throws before anything is
+    // written and the transaction rolls back, so nothing is written until the signature
+    // verifies; one transaction is one commit and three round trips fewer on PostgreSQL
+    // than a read followed by a write.
+    return try store.write { tx in
+      let (terminal, credentials) = try verify(request, at: now, in: tx)
+      try recordNonce(credentials, of: terminal.id, at: now, in: tx)
+      return terminal
+    }
   }
 
   /// The read-only checks of ``authenticate(_:)``, in an order that says as little as it

@@ -21,8 +21,9 @@ import RoadsideStorage
 ///   them and every constraint is checked in the same transaction; only the reads named
 ///   in ``Access`` as not touching those tables (``Access/raw``) let them wait.
 /// - **Remembered rows**: officers and terminal sessions, read once per transaction. A
-///   statement that is not one of the held-back inserts forgets them, so a write that may
-///   change them is followed by a fresh read. Within one push an officer is therefore what
+///   statement that may write (anything but a plain `SELECT`) forgets them, so a write that
+///   may change them is followed by a fresh read; a `SELECT` cannot change them, and keeps
+///   them. Within one push an officer is therefore what
 ///   it was when the push first read it, as under one snapshot.
 final class WriteBuffer {
   struct ChangeLogEntry {
@@ -154,39 +155,47 @@ final class BufferedDatabase: SQLDatabase {
 
   var dialect: SQLDialect { base.dialect }
 
-  private func settle() throws {
+  /// Inserts what is held back; forgets the remembered rows unless `sql` only reads.
+  private func settle(before sql: String) throws {
     try buffer.flushRows(into: base)
-    buffer.forget()
+    if !Self.onlyReads(sql) { buffer.forget() }
+  }
+
+  /// Whether `sql` is a plain `SELECT`, which reads (and may lock) rows but changes none.
+  /// Anything else — `INSERT … RETURNING`, a `WITH` that may hold a `DELETE` — may write.
+  static func onlyReads(_ sql: String) -> Bool {
+    let start = sql.drop { $0.isWhitespace }.prefix(7).uppercased()
+    return start == "SELECT " || start == "SELECT\n"
   }
 
   @discardableResult
   func execute<each V: SQLiteBindable>(_ sql: String, _ values: repeat each V) throws -> Int {
-    try settle()
+    try settle(before: sql)
     return try base.execute(sql, repeat each values)
   }
 
   func fetchAll<T, each V: SQLiteBindable>(
     _ sql: String, _ values: repeat each V, map: (Row) throws -> T
   ) throws -> [T] {
-    try settle()
+    try settle(before: sql)
     return try base.fetchAll(sql, repeat each values, map: map)
   }
 
   func fetchOne<T, each V: SQLiteBindable>(
     _ sql: String, _ values: repeat each V, map: (Row) throws -> T
   ) throws -> T? {
-    try settle()
+    try settle(before: sql)
     return try base.fetchOne(sql, repeat each values, map: map)
   }
 
   @discardableResult
   func execute(_ sql: String, arguments: [SQLValue]) throws -> Int {
-    try settle()
+    try settle(before: sql)
     return try base.execute(sql, arguments: arguments)
   }
 
   func fetchAll<T>(_ sql: String, arguments: [SQLValue], map: (Row) throws -> T) throws -> [T] {
-    try settle()
+    try settle(before: sql)
     return try base.fetchAll(sql, arguments: arguments, map: map)
   }
 }

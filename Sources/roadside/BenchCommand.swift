@@ -29,8 +29,9 @@ struct Bench: AsyncParsableCommand {
       terminals' schedules spread over the pace, each push timed from when it was due.
       --connections is each node's connections to a PostgreSQL store (default 4). Central is
       a SQLite file in a scratch folder, or with --store (or $ROADSIDE_STORE) a postgresql://
-      server, on which the bench makes its own database and drops it at the end. Not part of
-      `all`.
+      server, on which the bench makes its own database and drops it at the end. The
+      terminals' own files go in --fleet-dir (default /dev/shm when writable, else the
+      temporary folder): they are the load, not what is measured. Not part of `all`.
       Build with -c release for figures worth quoting.
       """)
 
@@ -68,6 +69,11 @@ struct Bench: AsyncParsableCommand {
   var steadyPace: Double = 1
   @Option(help: "Pushes of each terminal in the steady phase of `bench central`.")
   var steadyRounds: Int = 10
+  @Option(
+    help: ArgumentHelp(
+      "The folder where the terminals of `bench central` keep their files (default: /dev/shm when writable, else the temporary folder).",
+      valueName: "dir"))
+  var fleetDir: String?
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
@@ -80,6 +86,15 @@ struct Bench: AsyncParsableCommand {
     }
     guard (1...1_000).contains(steadyRounds) else {
       throw ValidationError("--steady-rounds must be 1 to 1000")
+    }
+    if let fleetDir {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: fleetDir, isDirectory: &isDirectory),
+        isDirectory.boolValue
+      else {
+        throw ValidationError(
+          "--fleet-dir \(fleetDir) is not a folder: make it, or name one that is")
+      }
     }
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }
     guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
@@ -123,6 +138,7 @@ struct Bench: AsyncParsableCommand {
         store: store, terminals: terminals, nodes: nodes, records: records,
         connections: try connections.count(onPostgreSQL: store?.isPostgreSQL ?? false),
         steady: CentralBench.Steady(pace: steadyPace, rounds: steadyRounds),
+        fleetParent: fleetDir.map { URL(fileURLWithPath: $0, isDirectory: true) },
         clock: try global.clock()
       ).run()
     }

@@ -403,6 +403,12 @@ import Testing
     let zero = try roadside(["central", "serve", "--connections", "0"])
     #expect(zero.status == 64)
     #expect(zero.stderr == "error: --connections must be 1 to 64 (see 'roadside help')\n")
+    let fleet = try roadside(["bench", "central", "--fleet-dir", "/nonexistent-roadside-fleet"])
+    #expect(fleet.status == 64)
+    #expect(
+      fleet.stderr
+        == "error: --fleet-dir /nonexistent-roadside-fleet is not a folder: make it, or name one that is (see 'roadside help')\n"
+    )
   }
 
   @Test func generateRefusesToOverwrite() throws {

@@ -301,6 +301,21 @@ struct StoreContents: Equatable {
     #expect(try db.fetchOne("SELECT 1") { $0.int(0) } == 1)
   }
 
+  /// A PostgreSQL write remembers the officers and sessions it read until a statement that
+  /// may write: a plain `SELECT` keeps them, anything else forgets them.
+  @Test(arguments: [
+    ("SELECT officer FROM terminal_sessions WHERE terminal = ?", true),
+    ("  select 1 FROM licences WHERE number = ? FOR NO KEY UPDATE", true),
+    ("SELECT\n  seq, at FROM audit_entries", true),
+    ("INSERT INTO applications (id) VALUES (?) RETURNING id", false),
+    ("WITH gone AS (DELETE FROM request_nonces RETURNING 1) SELECT count(*) FROM gone", false),
+    ("UPDATE officers SET pin_failures = 0", false),
+    ("SELECTED", false),
+  ])
+  func onlyAPlainSelectKeepsTheRememberedRows(sql: String, onlyReads: Bool) {
+    #expect(BufferedDatabase.onlyReads(sql) == onlyReads)
+  }
+
   @Test func thePostgreSQLSchemaIsAtTheSQLiteSchemasVersion() {
     #expect(PostgresCentralSchema.version == CentralSchema.migrator.latestVersion)
   }
