@@ -344,7 +344,10 @@ package.targets.append(
   .testTarget(
     name: "RoadsideCrashHarnessTests",
     // The harness runs the built binary, so the tests need it built first.
-    dependencies: ["RoadsideCrashHarness", "RoadsidePostgres", "RoadsideSpawn", "roadside"],
+    dependencies: [
+      "RoadsideCrashHarness", "RoadsideCentral", "RoadsidePostgres", "RoadsideSpawn", "RoadsideStorage",
+      "roadside",
+    ],
     swiftSettings: upcoming
   ))
 
