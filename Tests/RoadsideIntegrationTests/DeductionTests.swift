@@ -573,3 +573,110 @@ final class CountingBank: BankClient {
     try await w.expectChargedOnceAndReconciled(w.world.clock.now().chinaDate)
   }
 }
+
+/// A bank whose answer to a deduction waits, once the bank has taken the money, until the
+/// test opens the gate: the moment a void may reach another node.
+final class GatedBank: BankClient {
+  struct State {
+    var answered = false
+    var open = false
+    var waiting: CheckedContinuation<Void, Never>?
+  }
+  let bank: any BankClient
+  let state = Mutex(State())
+
+  init(bank: any BankClient) { self.bank = bank }
+
+  /// Whether the bank has settled the deduction and its answer waits at the gate.
+  var hasAnswered: Bool { state.withLock { $0.answered } }
+
+  func open() {
+    let waiting = state.withLock { state in
+      state.open = true
+      defer { state.waiting = nil }
+      return state.waiting
+    }
+    waiting?.resume()
+  }
+
+  func deduct(_ request: DeductionRequest) async throws -> DeductionResult {
+    let result = try await bank.deduct(request)
+    await withCheckedContinuation { continuation in
+      let go = state.withLock { state in
+        state.answered = true
+        if !state.open { state.waiting = continuation }
+        return state.open
+      }
+      if go { continuation.resume() }
+    }
+    return result
+  }
+  func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
+  func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.cancel(key, at: at)
+  }
+  func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.refund(key, at: at)
+  }
+  func statement(on date: LocalDate) async throws -> [StatementLine] {
+    try await bank.statement(on: date)
+  }
+}
+
+/// The bank's answer and a void of the decision at two nodes at the same instant.
+@Suite(.enabled(if: TestPostgres.available, "needs ROADSIDE_TEST_POSTGRES_URL"))
+struct VoidAgainstAnswerTests {
+  /// Node A sends a deduction; the bank takes the money, and its answer is held until the
+  /// terminal's void of the decision is ready for node B; then both are released at once,
+  /// round after round. Recording an answer and applying a void both lock the decision's
+  /// licence, so whichever comes second sees the other. The fine is never both voided and
+  /// kept: each deduction ends refunded, and the driver has every yuan back.
+  @Test func aBankAnswerAndAVoidAtTwoNodesAtOnceNeverKeepAVoidedFine() async throws {
+    let w = try PenaltyWorld(store: .postgresql(try TestPostgres.freshDatabase("voidrace")))
+    let terminal = try await w.terminal()
+    let capture = CapturingTransport(w.transport)
+    let before = try w.balance()
+    let (nodeA, nodeB) = (Node(try w.world.central()), Node(try w.world.central()))
+    var orders: Set<String> = []
+    // Microseconds by which the void (negative) or the answer (positive) is held back after
+    // the release: near nought they race, over the window in which one node has read and
+    // not yet written; the ends make sure each order is met.
+    let offsets = [-200_000, 200_000] + stride(from: -6_000, through: 6_000, by: 500).map { $0 }
+    for (round, offset) in offsets.enumerated() {
+      let decision = try w.redLight(terminal)
+      _ = try await terminal.push(transport: w.transport)
+      let gate = GatedBank(bank: w.bank)
+      async let run = nodeA.service.runDeductions(bank: gate)
+      while !gate.hasAnswered { try await Task.sleep(for: .milliseconds(2)) }
+      _ = try terminal.voidDocument(decision.number, reason: "camera shows green")
+      _ = try? await terminal.push(transport: capture, attempts: 1)
+      let void = try #require(capture.batches.last)
+      let results = simultaneously(
+        { () throws -> PushResponse? in
+          if offset > 0 { Thread.sleep(forTimeInterval: Double(offset) / 1_000_000) }
+          gate.open()
+          return nil
+        },
+        {
+          if offset < 0 { Thread.sleep(forTimeInterval: Double(-offset) / 1_000_000) }
+          return try nodeB.service.push(void)
+        })
+      let pushed = try #require(try results[1].get())
+      _ = try await run
+      #expect(pushed.acknowledgements.allSatisfy { $0.outcome != .rejected }, "round \(round)")
+      _ = try await terminal.push(transport: w.transport)
+      for _ in 0..<3 { _ = try await nodeA.service.runDeductions(bank: w.bank) }
+      let deduction = try nodeA.service.deductions().first { $0.decision == decision.number }
+      #expect(deduction?.state == .reversed, "round \(round): \(String(describing: deduction))")
+      // A void that locked first left the answer to find the fine no longer owed; an answer
+      // that locked first left the void to find it settled.
+      orders.insert(
+        deduction?.reason == "settled after the fine stopped being owed" ? "void" : "answer")
+      #expect(try w.balance() == before, "round \(round)")
+      w.world.clock.advance(seconds: 1_200)
+    }
+    #expect(try nodeA.service.dossier(driver).points.total == 0)
+    try await w.expectChargedOnceAndReconciled(w.world.clock.now().chinaDate)
+    #expect(orders == ["answer", "void"], "each order was met: \(orders.sorted())")
+  }
+}
