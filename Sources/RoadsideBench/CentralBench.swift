@@ -39,21 +39,23 @@ public struct CentralBench: Sendable {
   public let fleetParent: URL?
   public let clock: any Clock
 
-  /// The fleet's default home: `/dev/shm` (tmpfs) when it is a writable folder, else the
-  /// temporary folder.
+  /// The fleet's default home: `/dev/shm` (tmpfs) when it is a writable folder with at
+  /// least 1 GiB free (a container's is often 64 MiB), else the temporary folder.
   ///
   /// The terminals are the load, not what is measured. A real terminal commits to its own
   /// flash; 200 of them committing (`synchronous=FULL`) to this machine's one disk, beside
   /// central's database, wait on one fsync queue, and their fsyncs block the two threads
-  /// Swift's concurrency pool has here, which all 200 terminals share. On 2 December that
-  /// took the steady p50 from 21.7 ms (fleet on tmpfs) to 164.5 ms (fleet on disk) for the
-  /// same central (BENCHMARKS.md). Central's own store never moves: its SQLite file stays
+  /// Swift's concurrency pool has here, which all 200 terminals share. In one pair of runs
+  /// of the same build on 2 December, the steady p50 was 21.7 ms with the fleet on tmpfs
+  /// and 164.5 ms with it on disk (BENCHMARKS.md). Central's own store never moves: its SQLite file stays
   /// in the temporary folder, a PostgreSQL server where it is.
   public static var defaultFleetParent: URL {
     let shm = "/dev/shm"
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: shm, isDirectory: &isDirectory),
-      isDirectory.boolValue, FileManager.default.isWritableFile(atPath: shm)
+      isDirectory.boolValue, FileManager.default.isWritableFile(atPath: shm),
+      let free = try? FileManager.default.attributesOfFileSystem(forPath: shm)[.systemFreeSize]
+        as? NSNumber, free.int64Value >= 1 << 30
     {
       return URL(fileURLWithPath: shm, isDirectory: true)
     }

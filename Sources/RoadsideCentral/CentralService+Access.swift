@@ -183,8 +183,8 @@ extension CentralService {
     let now = clock.now()
     // One transaction: the checks, then the nonce. A refusal throws before anything is
     // written and the transaction rolls back, so nothing is written until the signature
-    // verifies; one transaction is one commit and three round trips fewer on PostgreSQL
-    // than a read followed by a write.
+    // verifies; one transaction is one commit and two round trips (a BEGIN and a COMMIT)
+    // fewer on PostgreSQL than a read followed by a write.
     return try store.write { tx in
       let (terminal, credentials) = try verify(request, at: now, in: tx)
       try recordNonce(credentials, of: terminal.id, at: now, in: tx)

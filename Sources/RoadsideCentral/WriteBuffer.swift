@@ -21,9 +21,9 @@ import RoadsideStorage
 ///   them and every constraint is checked in the same transaction; only the reads named
 ///   in ``Access`` as not touching those tables (``Access/raw``) let them wait.
 /// - **Remembered rows**: officers and terminal sessions, read once per transaction. A
-///   statement that may write (anything but a plain `SELECT`) forgets them, so a write that
-///   may change them is followed by a fresh read; a `SELECT` cannot change them, and keeps
-///   them. Within one push an officer is therefore what
+///   statement that may write or lock (anything but a plain, non-locking `SELECT`) forgets
+///   them, so a write that may change them, or a lock that may have waited for another
+///   transaction's change, is followed by a fresh read; a plain `SELECT` keeps them. Within one push an officer is therefore what
 ///   it was when the push first read it, as under one snapshot.
 final class WriteBuffer {
   struct ChangeLogEntry {
@@ -141,9 +141,9 @@ final class WriteBuffer {
 }
 
 /// The connection of a PostgreSQL write transaction as ``Access`` sees it: every statement
-/// first inserts the rows the transaction holds back (``WriteBuffer``) and forgets the rows
-/// it remembers, so no query can miss a held-back row and no write can leave a remembered
-/// one stale.
+/// first inserts the rows the transaction holds back (``WriteBuffer``), and every statement
+/// but a plain, non-locking `SELECT` (``onlyReads(_:)``) forgets the rows it remembers, so
+/// no query can miss a held-back row and no write or lock can leave a remembered one stale.
 final class BufferedDatabase: SQLDatabase {
   let base: any SQLDatabase
   let buffer: WriteBuffer
@@ -161,11 +161,18 @@ final class BufferedDatabase: SQLDatabase {
     if !Self.onlyReads(sql) { buffer.forget() }
   }
 
-  /// Whether `sql` is a plain `SELECT`, which reads (and may lock) rows but changes none.
-  /// Anything else — `INSERT … RETURNING`, a `WITH` that may hold a `DELETE` — may write.
+  /// Whether `sql` is a plain `SELECT`, which changes no row. Anything else — `INSERT …
+  /// RETURNING`, a `WITH` that may hold a `DELETE` — may write. A locking `SELECT … FOR
+  /// UPDATE` (or `NO KEY UPDATE`, `SHARE`, `KEY SHARE`) counts as a write: at READ
+  /// COMMITTED it may wait for another transaction and then see a newer row than the one
+  /// remembered.
   static func onlyReads(_ sql: String) -> Bool {
     let start = sql.drop { $0.isWhitespace }.prefix(7).uppercased()
-    return start == "SELECT " || start == "SELECT\n"
+    guard start == "SELECT " || start == "SELECT\n" else { return false }
+    let text = sql.uppercased()
+    return !["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE", "FOR KEY SHARE"].contains {
+      text.contains($0)
+    }
   }
 
   @discardableResult

@@ -30,8 +30,9 @@ struct Bench: AsyncParsableCommand {
       --connections is each node's connections to a PostgreSQL store (default 4). Central is
       a SQLite file in a scratch folder, or with --store (or $ROADSIDE_STORE) a postgresql://
       server, on which the bench makes its own database and drops it at the end. The
-      terminals' own files go in --fleet-dir (default /dev/shm when writable, else the
-      temporary folder): they are the load, not what is measured. Not part of `all`.
+      terminals' own files go in --fleet-dir (default /dev/shm when writable with 1 GiB
+      free, else the temporary folder): they are the load, not what is measured. Not part of
+      `all`.
       Build with -c release for figures worth quoting.
       """)
 
@@ -71,7 +72,7 @@ struct Bench: AsyncParsableCommand {
   var steadyRounds: Int = 10
   @Option(
     help: ArgumentHelp(
-      "The folder where the terminals of `bench central` keep their files (default: /dev/shm when writable, else the temporary folder).",
+      "The folder where the terminals of `bench central` keep their files (default: /dev/shm when writable with 1 GiB free, else the temporary folder).",
       valueName: "dir"))
   var fleetDir: String?
   @Flag(help: "Print JSON.") var json = false
@@ -94,6 +95,10 @@ struct Bench: AsyncParsableCommand {
       else {
         throw ValidationError(
           "--fleet-dir \(fleetDir) is not a folder: make it, or name one that is")
+      }
+      guard FileManager.default.isWritableFile(atPath: fleetDir) else {
+        throw ValidationError(
+          "--fleet-dir \(fleetDir) is not writable: name a folder you may write in")
       }
     }
     guard licences >= 1_000 else { throw ValidationError("--licences must be at least 1000") }

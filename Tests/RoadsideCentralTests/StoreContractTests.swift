@@ -302,10 +302,13 @@ struct StoreContents: Equatable {
   }
 
   /// A PostgreSQL write remembers the officers and sessions it read until a statement that
-  /// may write: a plain `SELECT` keeps them, anything else forgets them.
+  /// may write or lock a row: a plain `SELECT` keeps them, anything else forgets them.
   @Test(arguments: [
     ("SELECT officer FROM terminal_sessions WHERE terminal = ?", true),
-    ("  select 1 FROM licences WHERE number = ? FOR NO KEY UPDATE", true),
+    ("  select number FROM licences WHERE number = ?", true),
+    ("SELECT pg_advisory_xact_lock(?)", true),
+    ("SELECT 1 FROM licences WHERE number = ? FOR NO KEY UPDATE", false),
+    ("SELECT 1 FROM officers WHERE id = ? FOR UPDATE", false),
     ("SELECT\n  seq, at FROM audit_entries", true),
     ("INSERT INTO applications (id) VALUES (?) RETURNING id", false),
     ("WITH gone AS (DELETE FROM request_nonces RETURNING 1) SELECT count(*) FROM gone", false),

@@ -574,42 +574,16 @@ final class CountingBank: BankClient {
   }
 }
 
-/// A bank whose answer to a deduction waits, once the bank has taken the money, until the
-/// test opens the gate: the moment a void may reach another node.
-final class GatedBank: BankClient {
-  struct State {
-    var answered = false
-    var open = false
-    var waiting: CheckedContinuation<Void, Never>?
-  }
+/// A bank that takes the money and loses its answer (a timeout): central's deduction is left
+/// `unknown`, and the bank's answer to the same key is what a retry would record.
+final class AnswerLosingBank: BankClient {
   let bank: any BankClient
-  let state = Mutex(State())
 
   init(bank: any BankClient) { self.bank = bank }
 
-  /// Whether the bank has settled the deduction and its answer waits at the gate.
-  var hasAnswered: Bool { state.withLock { $0.answered } }
-
-  func open() {
-    let waiting = state.withLock { state in
-      state.open = true
-      defer { state.waiting = nil }
-      return state.waiting
-    }
-    waiting?.resume()
-  }
-
   func deduct(_ request: DeductionRequest) async throws -> DeductionResult {
-    let result = try await bank.deduct(request)
-    await withCheckedContinuation { continuation in
-      let go = state.withLock { state in
-        state.answered = true
-        if !state.open { state.waiting = continuation }
-        return state.open
-      }
-      if go { continuation.resume() }
-    }
-    return result
+    _ = try await bank.deduct(request)
+    throw BankError(.timeout, "the answer was lost on the way back")
   }
   func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
   func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
@@ -626,11 +600,12 @@ final class GatedBank: BankClient {
 /// The bank's answer and a void of the decision at two nodes at the same instant.
 @Suite(.enabled(if: TestPostgres.available, "needs ROADSIDE_TEST_POSTGRES_URL"))
 struct VoidAgainstAnswerTests {
-  /// Node A sends a deduction; the bank takes the money, and its answer is held until the
-  /// terminal's void of the decision is ready for node B; then both are released at once,
-  /// round after round. Recording an answer and applying a void both lock the decision's
-  /// licence, so whichever comes second sees the other. The fine is never both voided and
-  /// kept: each deduction ends refunded, and the driver has every yuan back.
+  /// The bank has taken the money for a decision; node A records the bank's answer (as a
+  /// retry of the lost one would) while node B applies the terminal's void of the decision,
+  /// both released at once from threads of their own, round after round. Recording an
+  /// answer and applying a void both lock the decision's licence, so whichever comes second
+  /// sees the other. The fine is never both voided and kept: each deduction ends refunded,
+  /// and the driver has every yuan back.
   @Test func aBankAnswerAndAVoidAtTwoNodesAtOnceNeverKeepAVoidedFine() async throws {
     let w = try PenaltyWorld(store: .postgresql(try TestPostgres.freshDatabase("voidrace")))
     let terminal = try await w.terminal()
@@ -645,24 +620,31 @@ struct VoidAgainstAnswerTests {
     for (round, offset) in offsets.enumerated() {
       let decision = try w.redLight(terminal)
       _ = try await terminal.push(transport: w.transport)
-      let gate = GatedBank(bank: w.bank)
-      async let run = nodeA.service.runDeductions(bank: gate)
-      while !gate.hasAnswered { try await Task.sleep(for: .milliseconds(2)) }
+      let lost = try await nodeA.service.runDeductions(bank: AnswerLosingBank(bank: w.bank))
+      #expect(lost.unknown == [decision.number], "round \(round)")
+      let answer = try #require(try await w.bank.deduction(decision.number))
+      #expect(answer.outcome == .settled, "round \(round): the bank has taken the money")
       _ = try terminal.voidDocument(decision.number, reason: "camera shows green")
       _ = try? await terminal.push(transport: capture, attempts: 1)
       let void = try #require(capture.batches.last)
-      let results = simultaneously(
-        { () throws -> PushResponse? in
-          if offset > 0 { Thread.sleep(forTimeInterval: Double(offset) / 1_000_000) }
-          gate.open()
-          return nil
-        },
-        {
-          if offset < 0 { Thread.sleep(forTimeInterval: Double(-offset) / 1_000_000) }
-          return try nodeB.service.push(void)
-        })
+      let results = await withCheckedContinuation { continuation in
+        Thread {
+          continuation.resume(
+            returning: simultaneously(
+              { () throws -> PushResponse? in
+                if offset > 0 { Thread.sleep(forTimeInterval: Double(offset) / 1_000_000) }
+                var run = DeductionRun()
+                try nodeA.service.record(answer, of: decision.number, run: &run)
+                return nil
+              },
+              {
+                if offset < 0 { Thread.sleep(forTimeInterval: Double(-offset) / 1_000_000) }
+                return try nodeB.service.push(void)
+              }))
+        }.start()
+      }
+      _ = try results[0].get()
       let pushed = try #require(try results[1].get())
-      _ = try await run
       #expect(pushed.acknowledgements.allSatisfy { $0.outcome != .rejected }, "round \(round)")
       _ = try await terminal.push(transport: w.transport)
       for _ in 0..<3 { _ = try await nodeA.service.runDeductions(bank: w.bank) }
