@@ -47,8 +47,8 @@ public struct CentralBench: Sendable {
   /// central's database, wait on one fsync queue, and their fsyncs block the two threads
   /// Swift's concurrency pool has here, which all 200 terminals share. In one pair of runs
   /// of the same build on 2 December, the steady p50 was 21.7 ms with the fleet on tmpfs
-  /// and 164.5 ms with it on disk (BENCHMARKS.md). Central's own store never moves: its SQLite file stays
-  /// in the temporary folder, a PostgreSQL server where it is.
+  /// and 164.5 ms with it on disk (BENCHMARKS.md). Central's own store never moves: its
+  /// SQLite file stays in the temporary folder, a PostgreSQL server where it is.
   public static var defaultFleetParent: URL {
     let shm = "/dev/shm"
     var isDirectory: ObjCBool = false

@@ -23,8 +23,9 @@ import RoadsideStorage
 /// - **Remembered rows**: officers and terminal sessions, read once per transaction. A
 ///   statement that may write or lock (anything but a plain, non-locking `SELECT`) forgets
 ///   them, so a write that may change them, or a lock that may have waited for another
-///   transaction's change, is followed by a fresh read; a plain `SELECT` keeps them. Within one push an officer is therefore what
-///   it was when the push first read it, as under one snapshot.
+///   transaction's change, is followed by a fresh read; a plain `SELECT` keeps them. Within
+///   one push an officer is therefore what it was when the push first read it, as under
+///   one snapshot.
 final class WriteBuffer {
   struct ChangeLogEntry {
     let change: NewChange

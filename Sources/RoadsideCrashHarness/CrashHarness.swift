@@ -92,21 +92,7 @@ public struct CrashHarness: Sendable {
     environment["ROADSIDE_STORE"] = store?.connectionString
     let base = ["--home", home.path]
     func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String) {
-      let process = ChildProcess()
-      process.executableURL = binary
-      process.arguments = arguments
-      process.environment = environment
-      let out = Pipe()
-      process.standardOutput = out
-      process.standardError = FileHandle.nullDevice
-      let stdin = Pipe()
-      process.standardInput = stdin
-      try process.run()
-      if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-      try? stdin.fileHandleForWriting.close()
-      let data = out.fileHandleForReading.readDataToEndOfFile()
-      process.waitUntilExit()
-      return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+      try runRoadside(binary, arguments, environment: environment, input: input)
     }
     let (initStatus, initOutput) = try run(
       ["central", "init", "--numbers-per-range", "100000"] + base)
@@ -119,7 +105,7 @@ public struct CrashHarness: Sendable {
         .map({ String($0.split(separator: " ")[1]) })
     else { throw CrashHarnessError(.setup, "central init showed no enrolment code for T-BJ-0001") }
     var servers = try (0..<nodes).map { _ in
-      try startServer(binary, home: home, port: 0, environment: environment)
+      try CentralNode.start(binary, home: home, port: 0, environment: environment)
     }
     let port = servers[0].port
     guard
@@ -218,7 +204,7 @@ public struct CrashHarness: Sendable {
       landed += 1
       // Restart what is down, finish the work, and check.
       if killServer {
-        servers[victim] = try startServer(
+        servers[victim] = try CentralNode.start(
           binary, home: home, port: servers[victim].port, environment: environment)
       }
       try finish(run, terminal: terminal, base: base)
@@ -291,43 +277,5 @@ public struct CrashHarness: Sendable {
     let local = Set(try terminal.fetchAll("SELECT number FROM documents", map: { $0.text(0) }))
     if local != Set(atCentral) { messages.append("the terminal's documents and central's differ") }
     return messages
-  }
-
-  private struct Server {
-    let process: ChildProcess
-    let port: Int
-  }
-
-  private func startServer(
-    _ binary: URL, home: URL, port: Int, environment: [String: String]
-  ) throws
-    -> Server
-  {
-    for _ in 0..<50 {
-      let process = ChildProcess()
-      process.executableURL = binary
-      process.arguments = ["central", "serve", "--home", home.path, "--port", "\(port)"]
-      process.environment = environment
-      let out = Pipe()
-      process.standardOutput = out
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      var text = ""
-      let deadline = Date().addingTimeInterval(10)
-      while !text.contains("Serving the central store"), process.isRunning, Date() < deadline {
-        text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-      }
-      if let range = text.range(
-        of: #"on https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
-        let bound = Int(text[range].split(separator: ":").last!)
-      {
-        return Server(process: process, port: bound)
-      }
-      process.terminate()
-      process.waitUntilExit()
-      Thread.sleep(forTimeInterval: 0.2)  // the port may still be held by the killed server
-    }
-    throw CrashHarnessError(
-      .serverUnavailable, "the central server did not restart on port \(port)")
   }
 }

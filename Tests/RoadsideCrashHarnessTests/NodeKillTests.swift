@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideCrashHarness
 import RoadsidePostgres
 import RoadsideSpawn
 import RoadsideStorage
@@ -15,42 +16,13 @@ struct NodeKillTests {
   func roadside(_ arguments: [String], environment: [String: String], input: String? = nil)
     throws -> (status: Int32, output: String)
   {
-    let process = ChildProcess()
-    process.executableURL = roadsideBinary
-    process.arguments = arguments
-    process.environment = environment
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    let stdin = Pipe()
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-    try? stdin.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try runRoadside(roadsideBinary, arguments, environment: environment, input: input)
   }
 
   /// Starts `central serve` on a port of its choosing; the process and its port.
   func startNode(home: URL, environment: [String: String]) throws -> (ChildProcess, Int) {
-    let process = ChildProcess()
-    process.executableURL = roadsideBinary
-    process.arguments = ["central", "serve", "--home", home.path, "--port", "0"]
-    process.environment = environment
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    var text = ""
-    let deadline = Date().addingTimeInterval(30)
-    while !text.contains("Serving the central store"), process.isRunning, Date() < deadline {
-      text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-    }
-    let range = try #require(
-      text.range(of: #"on http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
-      "central serve did not say where it listens: \(text)")
-    return (process, try #require(Int(text[range].split(separator: ":").last!)))
+    let node = try CentralNode.start(roadsideBinary, home: home, port: 0, environment: environment)
+    return (node.process, node.port)
   }
 
   /// Polls `condition` every 50 ms for up to 30 s; whether it came true.

@@ -513,9 +513,27 @@ final class LossyTransport: CentralTransport {
   }
 }
 
+/// A bank in front of another: what it does not change, it passes on.
+protocol ForwardingBank: BankClient {
+  var bank: any BankClient { get }
+}
+
+extension ForwardingBank {
+  func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
+  func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.cancel(key, at: at)
+  }
+  func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
+    try await bank.refund(key, at: at)
+  }
+  func statement(on date: LocalDate) async throws -> [StatementLine] {
+    try await bank.statement(on: date)
+  }
+}
+
 /// A bank that counts the deductions it is asked for, and answers slowly: the window in
 /// which a second worker would send the same deduction again.
-final class CountingBank: BankClient {
+final class CountingBank: ForwardingBank {
   let bank: any BankClient
   let delay: Duration
   let asked = Mutex<[String: Int]>([:])
@@ -529,16 +547,6 @@ final class CountingBank: BankClient {
     asked.withLock { $0[request.key, default: 0] += 1 }
     try await Task.sleep(for: delay)
     return try await bank.deduct(request)
-  }
-  func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
-  func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await bank.cancel(key, at: at)
-  }
-  func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await bank.refund(key, at: at)
-  }
-  func statement(on date: LocalDate) async throws -> [StatementLine] {
-    try await bank.statement(on: date)
   }
 }
 
@@ -576,7 +584,7 @@ final class CountingBank: BankClient {
 
 /// A bank that takes the money and loses its answer (a timeout): central's deduction is left
 /// `unknown`, and the bank's answer to the same key is what a retry would record.
-final class AnswerLosingBank: BankClient {
+final class AnswerLosingBank: ForwardingBank {
   let bank: any BankClient
 
   init(bank: any BankClient) { self.bank = bank }
@@ -584,16 +592,6 @@ final class AnswerLosingBank: BankClient {
   func deduct(_ request: DeductionRequest) async throws -> DeductionResult {
     _ = try await bank.deduct(request)
     throw BankError(.timeout, "the answer was lost on the way back")
-  }
-  func deduction(_ key: String) async throws -> DeductionResult? { try await bank.deduction(key) }
-  func cancel(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await bank.cancel(key, at: at)
-  }
-  func refund(_ key: String, at: Timestamp) async throws -> DeductionResult {
-    try await bank.refund(key, at: at)
-  }
-  func statement(on date: LocalDate) async throws -> [StatementLine] {
-    try await bank.statement(on: date)
   }
 }
 
