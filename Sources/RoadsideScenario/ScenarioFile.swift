@@ -71,7 +71,9 @@ public struct Step: Sendable {
 }
 
 public enum Action: Sendable {
-  case sync(terminal: String)
+  /// Push, then pull. `mayFail`: the link may defeat every retry; a network failure is
+  /// then part of the transcript, not an error (anything else still is).
+  case sync(terminal: String, mayFail: Bool)
   case offline([String])
   case online([String])
   case link(terminal: String, LinkFaults)
@@ -353,7 +355,15 @@ public enum ScenarioParser {
     }
     let action: Action
     switch name {
-    case "sync": action = .sync(terminal: try r.string(value, "sync"))
+    case "sync":
+      if case .mapping = value {
+        let m = try r.mapping(value, "sync", required: ["terminal"], optional: ["may-fail"])
+        action = .sync(
+          terminal: try r.string(m["terminal"]!, "sync.terminal"),
+          mayFail: try m["may-fail"].map { try r.bool($0, "sync.may-fail") } ?? false)
+      } else {
+        action = .sync(terminal: try r.string(value, "sync"), mayFail: false)
+      }
     case "offline", "partition": action = .offline(try r.strings(value, name))
     case "online": action = .online(try r.strings(value, "online"))
     case "advance": action = .advance(seconds: try r.duration(value, "advance"))
