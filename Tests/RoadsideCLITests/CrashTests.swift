@@ -94,6 +94,11 @@ struct CLIFailure: Error, CustomStringConvertible {
 
     var kills = 0
     var iterations = 0
+    // The kill comes at a random moment up to `ceiling` ms after the start. A sync's length
+    // depends on the machine (a fast one finished about one in five before a fixed 5–160 ms
+    // kill), so the ceiling follows it: shorter after a sync that ended first, longer after
+    // a kill that landed, and the kills stay spread over the whole sync, pull and push.
+    var ceiling = 160
     while kills < 100, iterations < 400 {
       iterations += 1
       try recordSome(random.int(in: 0...6))
@@ -113,10 +118,13 @@ struct CLIFailure: Error, CustomStringConvertible {
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()
-      try await Task.sleep(for: .milliseconds(random.int(in: 5...160)))
+      try await Task.sleep(for: .milliseconds(random.int(in: 2...ceiling)))
       if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
         kills += 1
+        ceiling = min(160, ceiling + ceiling / 10 + 1)
+      } else {
+        ceiling = max(10, ceiling * 3 / 4)
       }
       process.waitUntilExit()
     }
