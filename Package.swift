@@ -259,7 +259,7 @@ let package = Package(
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
         "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing", "RoadsideCrashHarness",
-        "RoadsideScenarioLibrary", "RoadsidePostgres",
+        "RoadsideScenarioLibrary", "RoadsidePostgres", "RoadsideSpawn",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -15,11 +15,24 @@ public struct FixtureGenerator: Sendable {
   /// around it.
   public let referenceDate: LocalDate
 
-  public init(licenceCount: Int, seed: UInt64, referenceDate: LocalDate) {
+  /// Terminals of the fleet: by default one per 5,000 licences, at least 6.
+  public let terminalCount: Int
+  /// Officers: by default one per 1,000 licences, at least 12 and at least two for every
+  /// terminal. Officer i and terminal i are of the same unit, so terminal i's officer is
+  /// officer i (police number 010001 + i).
+  public var officerCount: Int { max(12, licenceCount / 1000, 2 * terminalCount) }
+
+  public init(
+    licenceCount: Int, seed: UInt64, referenceDate: LocalDate, terminalCount: Int? = nil
+  ) {
     self.licenceCount = licenceCount
     self.seed = seed
     self.referenceDate = referenceDate
+    self.terminalCount = terminalCount ?? max(6, licenceCount / 5000)
   }
+
+  /// The most terminals a generated fleet may have: their numbers run T-BJ-0001…T-BJ-9999.
+  public static let maximumTerminals = 9_999
 
   /// How many records of each kind were written.
   public struct Summary: Sendable, Equatable {
@@ -70,7 +83,6 @@ public struct FixtureGenerator: Sendable {
     try decisions.close()
 
     let officers = try JSONLinesWriter(directory.appendingPathComponent("officers.jsonl"))
-    let officerCount = max(12, licenceCount / 1000)
     for index in 0..<officerCount {
       // A generated officer's initial PIN is their police number (documented in
       // Fixtures/README.md), hashed with a salt from the seeded generator.
@@ -86,7 +98,6 @@ public struct FixtureGenerator: Sendable {
     try officers.close()
 
     let terminals = try JSONLinesWriter(directory.appendingPathComponent("terminals.jsonl"))
-    let terminalCount = max(6, licenceCount / 5000)
     for index in 0..<terminalCount {
       let terminal = TerminalRecord(
         id: "T-BJ-\(pad(index + 1, 4))",
@@ -205,7 +216,7 @@ public struct FixtureGenerator: Sendable {
   static let classMix: [([LicenceClass], Int)] = [
     ([.c1], 560), ([.c2], 160), ([.c1, .e], 60), ([.c1, .d], 15), ([.a1], 25), ([.a2], 30),
     ([.a3], 10), ([.b1], 20), ([.b2], 45), ([.e], 30), ([.d], 10), ([.a2, .d], 5), ([.c3], 10),
-    ([.c5], 5), ([.c6, .c1], 5), ([.f], 5), ([.m], 5),
+    ([.c5], 5), ([.c1, .c6], 5), ([.f], 5), ([.m], 5),
   ]
 
   /// Status mixes and their weights (per thousand). `B` comes with 12 points or more.

@@ -83,6 +83,12 @@ public struct FixtureLoader: Sendable {
     var set = FixtureSet()
     set.licences = try records(Licence.self, "licences.jsonl", in: directory, required: true) {
       (licence: Licence) throws(DomainError) in try licence.validate()
+    }.map { licence in
+      // Classes in the order of the class table, once each, as every other path stores them
+      // (a terminal's cache sorts what it parses: "C6C1" at central would never equal it).
+      var canonical = licence
+      canonical.classes = Array(Set(licence.classes)).sorted()
+      return canonical
     }
     set.vehicles = try records(VehicleRecord.self, "vehicles.jsonl", in: directory) {
       (_: VehicleRecord) throws(DomainError) in

@@ -4,7 +4,7 @@ import RoadsideBank
 import RoadsideBankProtocol
 import RoadsideCentral
 import RoadsideCredentials
-import RoadsideDomain
+public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 public import RoadsidePostgres
@@ -18,6 +18,8 @@ public enum SimulationFault: String, Sendable, CaseIterable, Codable {
   case partition, drop, duplicate, reorder, delay, crash, bank
   /// A terminal's clock set 6–20 minutes wrong, ahead or behind.
   case skew
+  /// A regional outage: every terminal of one unit off the network at once.
+  case region
 }
 
 /// One violated invariant.
@@ -30,6 +32,8 @@ public struct InvariantViolation: Sendable, Codable, Equatable, CustomStringConv
 public struct SimulationReport: Sendable, Codable, Equatable {
   public let seed: UInt64
   public let terminals: Int
+  /// The licences of a generated world, or nil for the shipped fixtures.
+  public let licences: Int?
   public let hours: Int
   public let faults: [SimulationFault]
   public let events: Int
@@ -47,7 +51,7 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public var passed: Bool { violations.isEmpty }
   /// The command that replays this run.
   public var replay: String {
-    "roadside simulate --seed \(seed) --terminals \(terminals) --hours \(hours) --faults \(faults.map(\.rawValue).joined(separator: ","))"
+    "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.map(\.rawValue).joined(separator: ","))"
   }
 }
 
@@ -64,29 +68,84 @@ public struct Simulation: Sendable {
   public let server: PostgresURL?
   /// Central nodes: endpoints with their own connections, the terminals spread over them.
   public let nodes: Int
+  /// The licences of the world when it is generated (see ``population``).
+  public let licences: Int?
+  /// Where each seed's files are kept (see ``SimulationFiles``).
+  public let files: SimulationFiles
+  /// The home each seed's world starts from (files in memory, central on SQLite), or nil
+  /// to assemble each world from the fixtures.
+  public let template: WorldTemplate?
 
   public init(
     seed: UInt64, terminals: Int, hours: Int, faults: Set<SimulationFault>,
-    server: PostgresURL? = nil, nodes: Int = 1
+    server: PostgresURL? = nil, nodes: Int = 1, licences: Int? = nil,
+    files: SimulationFiles = .memory, template: WorldTemplate? = nil
   ) {
+    self.licences = licences
     self.seed = seed
     self.terminals = terminals
     self.hours = hours
     self.faults = faults
     self.server = server
     self.nodes = nodes
+    self.files = files
+    self.template = server == nil ? template : nil
+  }
+
+  /// The simulation's clock starts here, every seed.
+  public static let start = Timestamp(iso: "2026-11-23T08:00:00+08:00")!
+  /// Document numbers in each range central gives a terminal.
+  public static let numbersPerRange = 200
+  /// Terminals the shipped fixtures have; a larger fleet needs a generated world.
+  public static let shippedTerminals = 6
+  /// The most terminals a simulation runs.
+  public static let maximumTerminals = 1_000
+
+  /// The generated world of a run, or nil for the shipped fixtures (240 licences, 6
+  /// terminals): generated when `licences` is given or the fleet is larger than 6, with
+  /// `licences` licences (default 4 per terminal, at least 240: every terminal pulls the whole
+  /// world at enrolment) and at least 6 terminals.
+  /// The world is the same for every seed (generator seed 1, dated the simulation's first
+  /// day); the seed draws the workload and the faults.
+  public static func population(terminals: Int, licences: Int?) -> WorldPopulation? {
+    guard licences != nil || terminals > shippedTerminals else { return nil }
+    return WorldPopulation(
+      licences: licences ?? max(240, 4 * terminals), terminals: max(shippedTerminals, terminals))
+  }
+
+  /// Terminal `index` of the fleet (from 0) and its officer, of the same unit.
+  static func spec(_ index: Int) -> TerminalSpec {
+    func pad(_ value: Int, _ width: Int) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return TerminalSpec(id: "T-BJ-\(pad(index + 1, 4))", officer: pad(10_001 + index, 6))
   }
 
   /// Runs the simulation in a temporary home, or in `home` (kept afterwards, for
   /// inspection).
   public func run(home: URL? = nil) async throws -> SimulationReport {
-    let start = Timestamp(iso: "2026-11-23T08:00:00+08:00")!
-    let specs = (1...terminals).map {
-      TerminalSpec(id: "T-BJ-000\($0)", officer: "01000\($0)")
+    let start = Simulation.start
+    let specs = (0..<terminals).map(Simulation.spec)
+    let population = Simulation.population(terminals: terminals, licences: licences)
+    if let template, template.population != population {
+      throw ScenarioFailure(
+        "the world template holds \(template.population.map { "\($0.licences) licences and \($0.terminals) terminals" } ?? "the shipped fixtures"), not this run's world"
+      )
     }
+    // A generated world without a template is generated for this seed alone.
+    var generated: URL?
+    if let population, template == nil {
+      let directory = files.scratch.appendingPathComponent(
+        "roadside-fixtures-\(UUID().uuidString)", isDirectory: true)
+      _ = try population.generate(into: directory, on: start.chinaDate)
+      generated = directory
+    }
+    defer { if let generated { try? FileManager.default.removeItem(at: generated) } }
     let scenario = Scenario(
       file: "simulation", name: "simulation", description: "", seed: seed, start: start,
-      terminals: specs, numbersPerRange: 200, fixtures: nil, records: [], balances: [:],
+      terminals: specs, numbersPerRange: Simulation.numbersPerRange,
+      fixtures: (template?.fixturesDirectory ?? generated)?.path, records: [], balances: [:],
       steps: [])
     var store: CentralStoreLocation?
     var database: String?
@@ -97,13 +156,22 @@ public struct Simulation: Sendable {
     }
     defer { if let server, let database { try? server.droppingDatabase(database) } }
     let world = try await ScenarioWorld(
-      scenario, seed: seed, home: home, store: store, nodes: nodes)
+      scenario, seed: seed, home: home, store: store, nodes: nodes, template: template,
+      scratch: files.scratch)
     var random = SeededRandom(seed: seed ^ 0x5EED)
     var trace: [String] = []
     var documents: [String: [String]] = [:]
     var kills = 0
     let central = { try world.central() }
     let drivers = world.fixtures.licences.filter { $0.status.permitsDriving }.map(\.number)
+    let licenceOf = Dictionary(
+      world.fixtures.licences.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })
+    var vehicleOf: [LicenceNumber: VehicleRecord] = [:]
+    for vehicle in world.fixtures.vehicles where vehicleOf[vehicle.owner] == nil {
+      vehicleOf[vehicle.owner] = vehicle
+    }
+    let unitOf = Dictionary(
+      world.fixtures.terminals.map { ($0.id, $0.unit) }, uniquingKeysWith: { first, _ in first })
     let holders = drivers.filter {
       (try? HolderPhone.load(home: world.home, licence: $0))??.elicence != nil
     }
@@ -123,7 +191,9 @@ public struct Simulation: Sendable {
     }
 
     while world.clock.now() < end {
-      world.clock.advance(seconds: Int64(random.int(in: 30...900)))
+      // The workload grows with the fleet: as many events an hour per terminal as at 3.
+      world.clock.advance(
+        seconds: Int64(max(1, random.int(in: 30...900) * 3 / max(3, ids.count))))
       events += 1
       let id = pick(ids)
       let roll = random.int(in: 0...99)
@@ -145,8 +215,8 @@ public struct Simulation: Sendable {
           // recorded twice), or a second red light later on (6 + 6 points may reach 12 before
           // either terminal knows of the other's decision).
           let driver = pick(drivers)
-          let vehicle = world.fixtures.vehicles.first { $0.owner == driver }
-          let licence = world.fixtures.licences.first { $0.number == driver }!
+          let vehicle = vehicleOf[driver]
+          let licence = licenceOf[driver]!
           let second = pick(ids.filter { $0 != id })
           let sameEvent = random.int(in: 0...1) == 0
           for (index, officer) in [id, second].enumerated() {
@@ -165,8 +235,8 @@ public struct Simulation: Sendable {
           }
         case 32..<52:
           let driver = pick(drivers)
-          let vehicle = world.fixtures.vehicles.first { $0.owner == driver }
-          let licence = world.fixtures.licences.first { $0.number == driver }!
+          let vehicle = vehicleOf[driver]
+          let licence = licenceOf[driver]!
           let report = try withSession(id).recordStop(
             licence: driver, plate: vehicle?.plate ?? (try Plate("京A12345")),
             vehicle: vehicle?.vehicleClass ?? licence.classes[0],
@@ -227,6 +297,10 @@ public struct Simulation: Sendable {
             let minutes = Int64(random.int(in: 6...20))
             world.terminalClocks[id]?.set(
               offsetSeconds: (random.int(in: 0...1) == 0 ? 60 : -60) * minutes)
+          case .region:
+            for member in ids where unitOf[member] == unitOf[id] {
+              try world.link(member).state.withLock { $0.online = false }
+            }
           case .bank:
             let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]
             _ = try BankStore.open(path: world.bankPath).addFault(
@@ -269,7 +343,7 @@ public struct Simulation: Sendable {
     let service = try central()
     let transcript = trace.joined(separator: "\n")
     return SimulationReport(
-      seed: seed, terminals: terminals, hours: hours,
+      seed: seed, terminals: terminals, licences: licences, hours: hours,
       faults: SimulationFault.allCases.filter { faults.contains($0) }, events: events,
       records: try world.centralDatabase().fetchOne(
         "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,

@@ -147,30 +147,47 @@ final class ScenarioWorld {
   /// Whether the home is removed with the world (a temporary one is; a given one is kept).
   let ownsHome: Bool
 
+  /// Builds the world in `given` (kept), or in a new folder under `scratch` (default: the
+  /// temporary folder) that goes with the world. With `template` (a SQLite world only), the
+  /// home starts as a copy of the template's instead of being assembled from the fixtures.
   init(
     _ scenario: Scenario, seed: UInt64, home given: URL? = nil,
-    store: CentralStoreLocation? = nil, nodes: Int = 1
+    store: CentralStoreLocation? = nil, nodes: Int = 1, template: WorldTemplate? = nil,
+    scratch: URL? = nil
   ) async throws {
     ownsHome = given == nil
     home =
       given
-      ?? FileManager.default.temporaryDirectory
+      ?? (scratch ?? FileManager.default.temporaryDirectory)
       .appendingPathComponent("roadside-scenario-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     clock = SimulatedClock(scenario.start)
     random = SeededRandom(seed: seed)
-    fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
     centralPath = HomeLayout(home: home).centralStore.path
     location = store ?? .file(centralPath)
     bankPath = HomeLayout(home: home).bankStore.path
-    var keyRandom = SeededRandom(seed: seed &+ 1)
-    // The same home as `roadside central init` makes; the bank is called in-process.
-    _ = try WorldAssembly.assemble(
-      HomeLayout(home: home), store: location, fixtures: fixtures, source: "default",
-      clock: clock,
-      issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
-      numbersPerRange: scenario.numbersPerRange,
-      minimumPINIterations: ScenarioWorld.pinIterations)
+    if let template {
+      guard store == nil, scenario.records.isEmpty,
+        scenario.fixtures == template.fixturesDirectory?.path,
+        template.start == scenario.start, template.numbersPerRange == scenario.numbersPerRange
+      else {
+        throw ScenarioFailure(
+          "a world template holds its fixtures on SQLite at \(template.start) with \(template.numbersPerRange) numbers per range; this world differs, so build it without one"
+        )
+      }
+      try template.copy(to: home)
+      fixtures = template.fixtures
+    } else {
+      try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+      fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
+      var keyRandom = SeededRandom(seed: seed &+ 1)
+      // The same home as `roadside central init` makes; the bank is called in-process.
+      _ = try WorldAssembly.assemble(
+        HomeLayout(home: home), store: location, fixtures: fixtures, source: "default",
+        clock: clock,
+        issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
+        numbersPerRange: scenario.numbersPerRange,
+        minimumPINIterations: ScenarioWorld.pinIterations)
+    }
     let store = try BankStore.open(path: bankPath)
     for (licence, yuan) in scenario.balances {
       guard let mandate = fixtures.mandates.first(where: { $0.licence.value == licence }) else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadsideBench
 import RoadsideCentral
+import RoadsideCrashHarness
 import RoadsideScenario
 
 /// `roadside bench`: measurements beside bare references, in one run.
@@ -33,6 +34,12 @@ struct Bench: AsyncParsableCommand {
       terminals' own files go in --fleet-dir (default /dev/shm when writable with 1 GiB
       free, else the temporary folder): they are the load, not what is measured. Not part of
       `all`.
+      simulate: --seeds N seeds (default 20) of the standard workload (3 terminals × 8 hours,
+      every fault) three times, each in processes of this binary: files on disk, one process
+      (the simulation as it was: each world assembled, every commit synced); files in memory,
+      one process; files in memory, --jobs K processes (default: the processors here). Seeds
+      per second beside the disk run's, and every seed's trace must be the same in all three.
+      Not part of `all`.
       Build with -c release for figures worth quoting.
       """)
 
@@ -44,11 +51,13 @@ struct Bench: AsyncParsableCommand {
     case pull
     case sync
     case central
+    case simulate
     case all
   }
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Which benchmark: verify, lookup, pull, sync, push, scenario, central or all.")
+  @Argument(
+    help: "Which benchmark: verify, lookup, pull, sync, push, scenario, central, simulate or all.")
   var which: Which = .all
   @Option(help: "The scenario folder for `bench scenario`.") var scenarios = "Scenarios"
   @Option(help: "Licences: of the full pull, and of the cache verify and lookup read.")
@@ -75,9 +84,14 @@ struct Bench: AsyncParsableCommand {
       "The folder where the terminals of `bench central` keep their files (default: /dev/shm when writable with 1 GiB free, else the temporary folder).",
       valueName: "dir"))
   var fleetDir: String?
+  @Option(help: "Seeds of `bench simulate`.") var seeds: Int = 20
+  @Option(help: "Processes of the parallel run of `bench simulate` (default: the processors).")
+  var jobs: Int?
   @Flag(help: "Print JSON.") var json = false
 
   func validate() throws {
+    guard (1...10_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 10000") }
+    if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1 to 64") }
     guard (1...2_000).contains(terminals) else {
       throw ValidationError("--terminals must be 1 to 2000")
     }
@@ -147,6 +161,11 @@ struct Bench: AsyncParsableCommand {
         clock: try global.clock()
       ).run()
     }
+    if which == .simulate {
+      results += try SimulateBench(
+        seeds: seeds, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
+      ).run()
+    }
     if json { return try printJSON(results) }
     printTable(
       ["BENCHMARK", "VALUE", "REFERENCE", "RATIO", "GOAL", "MET"],
@@ -175,5 +194,73 @@ struct Bench: AsyncParsableCommand {
       detail:
         "\(passed) of \(parsed.count) scenarios in \(scenarios) passed, \(String(format: "%.2f", seconds / Double(max(1, parsed.count)))) s each on average (each builds its own world)"
     )
+  }
+}
+
+/// `bench simulate`: the same seeds with the files on disk in one process, in memory in one
+/// process, and in memory in several, each a run of `roadside simulate` by this binary.
+struct SimulateBench {
+  let seeds: Int
+  let jobs: Int
+
+  struct Run {
+    let seconds: Double
+    let reports: [SimulationReport]
+    var perSecond: Double { Double(reports.count) / seconds }
+  }
+
+  func simulate(files: SimulationFiles, jobs: Int) throws -> Run {
+    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    let started = ContinuousClock.now
+    let (status, output) = try runRoadside(
+      binary,
+      [
+        "simulate", "--seed", "1", "--seeds", "\(seeds)", "--terminals", "3", "--hours", "8",
+        "--files", files.rawValue, "--jobs", "\(jobs)", "--json",
+      ], environment: ProcessInfo.processInfo.environment)
+    let elapsed = ContinuousClock.now - started
+    guard status == 0 || status == 1,
+      let reports = try? JSONDecoder().decode([SimulationReport].self, from: Data(output.utf8)),
+      reports.count == seeds
+    else {
+      throw CLIError(
+        .software,
+        "roadside simulate --files \(files.rawValue) --jobs \(jobs) --seeds \(seeds) stopped with exit status \(status) and no report; run it alone to see why"
+      )
+    }
+    return Run(
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds)
+        / 1e18, reports: reports)
+  }
+
+  func run() throws -> [BenchResult] {
+    let disk = try simulate(files: .disk, jobs: 1)
+    let memory = try simulate(files: .memory, jobs: 1)
+    let parallel = try simulate(files: .memory, jobs: jobs)
+    let traces = disk.reports.map(\.traceHash)
+    let same =
+      memory.reports.map(\.traceHash) == traces && parallel.reports.map(\.traceHash) == traces
+    let held = [disk, memory, parallel].allSatisfy { $0.reports.allSatisfy(\.passed) }
+    func row(_ name: String, _ run: Run, goal: Double?) -> BenchResult {
+      let ratio = run.perSecond / disk.perSecond
+      return BenchResult(
+        name: name, unit: "seeds/s", value: run.perSecond, reference: disk.perSecond,
+        ratio: ratio, goal: goal.map { "≥ \(Int($0))× disk, same traces" } ?? "same traces",
+        met: same && held && ratio >= (goal ?? 0),
+        detail:
+          "\(run.reports.count) seeds (3 terminals × 8 h, every fault) in \(String(format: "%.1f", run.seconds)) s; traces \(same ? "the same as" : "DIFFERENT from") the disk run's; \(run.reports.filter(\.passed).count) held"
+      )
+    }
+    return [
+      BenchResult(
+        name: "simulate, disk, 1 process", unit: "seeds/s", value: disk.perSecond,
+        reference: nil, ratio: nil, goal: "the reference: every seed holds",
+        met: disk.reports.allSatisfy(\.passed),
+        detail:
+          "\(disk.reports.count) seeds in \(String(format: "%.1f", disk.seconds)) s, each world assembled from the fixtures in the temporary folder, every commit synced (the simulation before --files memory and --jobs)"
+      ),
+      row("simulate, memory, 1 process", memory, goal: nil),
+      row("simulate, memory, \(jobs) processes", parallel, goal: 4),
+    ]
   }
 }

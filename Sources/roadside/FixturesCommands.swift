@@ -10,10 +10,16 @@ struct Fixtures: ParsableCommand {
   struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Generate a deterministic synthetic population as JSON Lines files.",
-      discussion: "The same --licences, --seed and --now always give the same files.")
+      discussion: """
+        The same --licences, --terminals, --seed and --now always give the same files. The \
+        fleet's terminals are T-BJ-0001 on, spread over six units; there are at least two \
+        officers for every terminal, officer 010001 + i of terminal i's unit.
+        """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many licences (drivers).") var licences: Int
+    @Option(help: "Terminals of the fleet (default: one per 5000 licences, at least 6).")
+    var terminals: Int?
     @Option(help: "The random seed.") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Directory to write into.", valueName: "dir")) var out: String
     @Flag(help: "Replace fixture files already in the directory.") var force = false
@@ -22,6 +28,10 @@ struct Fixtures: ParsableCommand {
       guard licences >= 1 else { throw ValidationError("--licences must be at least 1") }
       guard licences <= 50_000_000 else {
         throw ValidationError("--licences must be at most 50000000")
+      }
+      if let terminals, !(1...FixtureGenerator.maximumTerminals).contains(terminals) {
+        throw ValidationError(
+          "--terminals must be 1 to \(FixtureGenerator.maximumTerminals) (T-BJ-0001 to T-BJ-9999)")
       }
     }
 
@@ -39,7 +49,7 @@ struct Fixtures: ParsableCommand {
       let reference = try global.clock().now().chinaDate
       let started = Date()
       let summary = try FixtureGenerator(
-        licenceCount: licences, seed: seed, referenceDate: reference
+        licenceCount: licences, seed: seed, referenceDate: reference, terminalCount: terminals
       )
       .write(to: directory)
       let seconds = Date().timeIntervalSince(started)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RoadsidePostgres
 import RoadsideScenario
 import Synchronization
 
@@ -217,108 +216,5 @@ final class AnswerQueue: Sendable {
       guard items != nil else { return nil }
       return items!.isEmpty ? [:] : items!.removeFirst()
     }
-  }
-}
-
-struct Simulate: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract: "Run deterministic simulations of many terminals and check the invariants.",
-    discussion: """
-      A random workload (checks, lookups, stops, voids, central suspensions and payments, syncs,
-      deductions) across the terminals with random faults on the simulated clock; then the
-      network heals, everything syncs, deductions settle, and the invariants are checked: no
-      record lost or applied twice, no points or fine counted twice, every cache equal to
-      central, a conflict for every divergence the workload created (stale checks, duplicate
-      events, unseen 12-point crossings, refunds, skewed clocks) and none without one, central
-      and bank reconciled for every day.
-      The same seed gives the same trace hash; a failing seed prints the command that replays it.
-      Faults: partition, drop, duplicate, reorder, delay, crash, bank, skew (default: all).
-      With --store postgresql://…, central lives on that PostgreSQL server, in a new database
-      per seed (dropped afterwards), and --nodes N spreads the terminals over N central nodes
-      (endpoints with their own connections); the trace of a seed is the same as on SQLite.
-      Exit 0 when every seed held, 1 otherwise.
-      """)
-
-  @Option(help: "The first seed.") var seed: UInt64 = 1
-  @Option(help: "How many seeds, from --seed on.") var seeds = 1
-  @Option(help: "Terminals (1–6).") var terminals = 3
-  @Option(help: "Simulated hours of work.") var hours = 8
-  @Option(help: ArgumentHelp("Faults, comma-separated, or none.", valueName: "list"))
-  var faults = SimulationFault.allCases.map(\.rawValue).joined(separator: ",")
-  @Option(
-    help: ArgumentHelp(
-      "Run in this folder and keep its files for inspection (one seed).", valueName: "dir"))
-  var keep: String?
-  @Option(
-    help: ArgumentHelp(
-      "A PostgreSQL server (postgresql://USER@HOST[:PORT]/DATABASE) to put central on, a new database per seed.",
-      valueName: "url"))
-  var store: String?
-  @Option(help: "Central nodes the terminals are spread over (with --store; 1 without).")
-  var nodes = 1
-  @Flag(help: "Print JSON.") var json = false
-
-  var faultSet: Set<SimulationFault> {
-    faults == "none"
-      ? [] : Set(faults.split(separator: ",").compactMap { SimulationFault(rawValue: String($0)) })
-  }
-
-  func validate() throws {
-    guard (1...6).contains(terminals) else {
-      throw ValidationError("--terminals must be 1 to 6 (the fixtures' terminals)")
-    }
-    guard (1...240).contains(hours) else { throw ValidationError("--hours must be 1 to 240") }
-    guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-    guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
-    if nodes > 1, store == nil {
-      throw ValidationError("--nodes above 1 needs --store: several nodes share a PostgreSQL store")
-    }
-    if let store {
-      do { _ = try PostgresURL(store) } catch { throw ValidationError("--store: \(error)") }
-    }
-    if let keep {
-      guard seeds == 1 else { throw ValidationError("--keep takes one seed; drop --seeds") }
-      guard !FileManager.default.fileExists(atPath: keep) else {
-        throw ValidationError("\(keep) already exists; --keep needs a new folder")
-      }
-    }
-    if faults != "none" {
-      for name in faults.split(separator: ",") where SimulationFault(rawValue: String(name)) == nil
-      {
-        throw ValidationError(
-          "unknown fault \"\(name)\"; faults are \(SimulationFault.allCases.map(\.rawValue).joined(separator: ", ")) or none"
-        )
-      }
-    }
-  }
-
-  func run() async throws {
-    var reports: [SimulationReport] = []
-    let server = try store.map { try PostgresURL($0) }
-    // The replay line names the same store and nodes; the URL without its password.
-    let storeFlags =
-      (server.map { " --store \($0)" } ?? "") + (nodes == 1 ? "" : " --nodes \(nodes)")
-    for offset in 0..<UInt64(seeds) {
-      let report = try await Simulation(
-        seed: seed + offset, terminals: terminals, hours: hours, faults: faultSet,
-        server: server, nodes: nodes
-      ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) })
-      reports.append(report)
-      if !json {
-        print(
-          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
-        )
-        for violation in report.violations { print("  \(violation)") }
-        if !report.passed { print("  replay: \(report.replay)\(storeFlags)") }
-      }
-    }
-    if json { try printJSON(reports) }
-    let failed = reports.filter { !$0.passed }
-    if !json {
-      print(
-        "\(reports.count - failed.count) of \(reports.count) seed(s) held; \(reports.reduce(0) { $0 + $1.records }) records, \(reports.reduce(0) { $0 + $1.divergences.values.reduce(0, +) }) divergences with their conflicts (\(reports.reduce(into: [String: Int]()) { $0.merge($1.divergences, uniquingKeysWith: +) }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(reports.reduce(0) { $0 + $1.kills }) crashes, \(reports.reduce(0) { $0 + $1.violations.count }) violations"
-      )
-    }
-    if !failed.isEmpty { throw ExitCode(1) }
   }
 }

@@ -411,6 +411,37 @@ import Testing
     )
   }
 
+  /// A fleet of its own size: the terminals numbered from T-BJ-0001, two officers each, the
+  /// officer of terminal i of its unit.
+  @Test func generateMakesTheFleetAsked() throws {
+    let dir = newHome()
+    let run = try roadside([
+      "fixtures", "generate", "--licences", "300", "--terminals", "40", "--out", dir.path,
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains(" 80 officers, 40 terminals, "))
+    let terminals = try String(
+      contentsOf: dir.appendingPathComponent("terminals.jsonl"), encoding: .utf8
+    ).split(separator: "\n")
+    let officers = try String(
+      contentsOf: dir.appendingPathComponent("officers.jsonl"), encoding: .utf8
+    ).split(separator: "\n")
+    #expect(terminals.count == 40 && officers.count == 80)
+    #expect(terminals.last?.hasPrefix("{\"id\":\"T-BJ-0040\",") == true)
+    let unit = { (line: Substring) in
+      line.components(separatedBy: "\"unit\":\"")[1].prefix(while: { $0 != "\"" })
+    }
+    for index in [0, 7, 39] { #expect(unit(terminals[index]) == unit(officers[index])) }
+    #expect(try roadside(["fixtures", "check", dir.path]).status == 0)
+    let bad = try roadside([
+      "fixtures", "generate", "--licences", "10", "--terminals", "0", "--out", dir.path,
+    ])
+    #expect(bad.status == 64)
+    #expect(
+      bad.stderr
+        == "error: --terminals must be 1 to 9999 (T-BJ-0001 to T-BJ-9999) (see 'roadside help')\n")
+  }
+
   @Test func generateRefusesToOverwrite() throws {
     let dir = newHome()
     #expect(

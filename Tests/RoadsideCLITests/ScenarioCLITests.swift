@@ -52,6 +52,19 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(first.stdout.hasSuffix(" 0 violations\n"))
     #expect(first.stdout == second.stdout)
 
+    // The same seeds in three processes at once, and with every world assembled on disk:
+    // the same reports, printed in seed order.
+    let parallel = try roadside(arguments + ["--jobs", "3"])
+    #expect(parallel.status == 0, "\(parallel.stderr)")
+    #expect(parallel.stdout == first.stdout)
+    let disk = try roadside(["simulate", "--seed", "1", "--seeds", "3", "--hours", "4"])
+    let onDisk = try roadside(
+      ["simulate", "--seed", "1", "--seeds", "3", "--hours", "4", "--files", "disk"])
+    #expect(onDisk.status == 0)
+    #expect(onDisk.stdout == disk.stdout)
+    #expect(
+      first.stdout.hasPrefix(disk.stdout.split(separator: "\n")[0...2].joined(separator: "\n")))
+
     let kept = newHome().appendingPathComponent("seed-5")
     let run = try roadside(["simulate", "--seed", "5", "--hours", "2", "--keep", kept.path])
     #expect(run.status == 0)
@@ -62,12 +75,16 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
   }
 
   @Test(arguments: [
-    (["--terminals", "7"], "--terminals must be 1 to 6 (the fixtures' terminals)"),
+    (["--terminals", "1001"], "--terminals must be 1 to 1000"),
+    (["--licences", "100"], "--licences must be 240 to 1000000"),
     (["--hours", "0"], "--hours must be 1 to 240"),
     (["--seeds", "2", "--keep", "/tmp/never"], "--keep takes one seed; drop --seeds"),
+    (["--jobs", "2", "--keep", "/tmp/never"], "--keep runs in this process; drop --jobs"),
+    (["--jobs", "0"], "--jobs must be 1 to 64"),
+    (["--files", "tape"], "--files must be memory or disk, not \"tape\""),
     (
       ["--faults", "drop,flood"],
-      "unknown fault \"flood\"; faults are partition, drop, duplicate, reorder, delay, crash, bank, skew or none"
+      "unknown fault \"flood\"; faults are partition, drop, duplicate, reorder, delay, crash, bank, skew, region or none"
     ),
   ])
   func simulateRefusesBadOptions(_ arguments: [String], _ message: String) throws {

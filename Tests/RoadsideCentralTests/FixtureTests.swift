@@ -74,6 +74,23 @@ import Testing
   }
 }
 
+/// A licence's classes come out of the loader in the class table's order, once each, as a
+/// terminal's cache stores them: "C6C1" at central would never equal the cache's "C1C6"
+/// (found by a 20-terminal simulation in a generated world).
+@Test func theLoaderPutsALicencesClassesInTheTablesOrder() throws {
+  let dir = temporaryDirectory("classes")
+  try FixtureGenerator(licenceCount: 200, seed: 3, referenceDate: LocalDate(iso: "2026-11-01")!)
+    .write(to: dir)
+  let file = dir.appendingPathComponent("licences.jsonl")
+  var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+  let index = try #require(lines.firstIndex { $0.contains("\"classes\":[\"C1\",\"E\"]") })
+  lines[index] = lines[index].replacingOccurrences(
+    of: "\"classes\":[\"C1\",\"E\"]", with: "\"classes\":[\"E\",\"C1\",\"E\"]")
+  try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+  let set = try FixtureLoader().load(directory: dir)
+  #expect(set.licences[index].classes == [.c1, .e])
+}
+
 @Suite struct FixtureLoaderErrorTests {
   /// A directory with the default licences.jsonl whose line `line` is replaced by `record`.
   func directory(replacingLine line: Int, of file: String, with record: String) throws -> URL {

@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import RoadsidePostgres
+import RoadsideScenario
+import RoadsideSpawn
+import Synchronization
+
+struct Simulate: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run deterministic simulations of many terminals and check the invariants.",
+    discussion: """
+      A random workload (checks, lookups, stops, voids, central suspensions and payments, syncs,
+      deductions) across the terminals with random faults on the simulated clock; then the
+      network heals, everything syncs, deductions settle, and the invariants are checked: no
+      record lost or applied twice, no points or fine counted twice, every cache equal to
+      central, a conflict for every divergence the workload created (stale checks, duplicate
+      events, unseen 12-point crossings, refunds, skewed clocks) and none without one, central
+      and bank reconciled for every day.
+      The same seed gives the same trace hash; a failing seed prints the command that replays it.
+      Faults: partition, drop, duplicate, reorder, delay, crash, bank, skew, region (default:
+      all). Up to 6 terminals the world is the shipped fixtures; a larger fleet (up to 1000), or
+      --licences M, runs in a generated world (FixtureGenerator, seed 1: the same world for
+      every seed) with M licences (default 4 a terminal, at least 240) and two officers a terminal, and the
+      workload grows with the fleet (as many events an hour per terminal as at 3 terminals);
+      region cuts off every terminal of one unit at once.
+      --files memory (the default) keeps each seed's files in /dev/shm, copied from one world
+      assembled at the start; a simulated crash is a process death, and what was committed
+      survives it whether or not it reached the disk. --files disk assembles each seed's world
+      in the temporary folder with every commit synced, as before. The trace of a seed is the
+      same either way. --jobs K runs the seeds in K processes at once (default 1); the
+      reports are printed in seed order.
+      With --store postgresql://…, central lives on that PostgreSQL server, in a new database
+      per seed (dropped afterwards), and --nodes N spreads the terminals over N central nodes
+      (endpoints with their own connections); the trace of a seed is the same as on SQLite.
+      Exit 0 when every seed held, 1 otherwise; 70 when a --jobs process stopped without
+      reporting its seeds.
+      """)
+
+  @Option(help: "The first seed.") var seed: UInt64 = 1
+  @Option(help: "How many seeds, from --seed on.") var seeds = 1
+  @Option(help: ArgumentHelp(visibility: .private)) var stride: UInt64 = 1
+  @Option(help: "Terminals (1–1000; above 6 the world is generated).") var terminals = 3
+  @Option(
+    help:
+      "Licences of a generated world (default: the shipped 240 up to 6 terminals, else 4 a terminal)."
+  )
+  var licences: Int?
+  @Option(help: "Simulated hours of work.") var hours = 8
+  @Option(help: ArgumentHelp("Faults, comma-separated, or none.", valueName: "list"))
+  var faults = SimulationFault.allCases.map(\.rawValue).joined(separator: ",")
+  @Option(help: "Where each seed's files are kept: memory or disk.") var files = "memory"
+  /// `--files`, validated.
+  var fileMode: SimulationFiles { SimulationFiles(rawValue: files) ?? .memory }
+  @Option(help: "Processes that run seeds at once.") var jobs = 1
+  @Option(
+    help: ArgumentHelp(
+      "Run in this folder and keep its files for inspection (one seed).", valueName: "dir"))
+  var keep: String?
+  @Option(
+    help: ArgumentHelp(
+      "A PostgreSQL server (postgresql://USER@HOST[:PORT]/DATABASE) to put central on, a new database per seed.",
+      valueName: "url"))
+  var store: String?
+  @Option(help: "Central nodes the terminals are spread over (with --store; 1 without).")
+  var nodes = 1
+  @Flag(help: "Print JSON.") var json = false
+  /// One JSON report per line, as each seed ends: how a --jobs process reports to its parent.
+  @Flag(help: ArgumentHelp(visibility: .private)) var reportLines = false
+
+  var faultSet: Set<SimulationFault> {
+    faults == "none"
+      ? [] : Set(faults.split(separator: ",").compactMap { SimulationFault(rawValue: String($0)) })
+  }
+
+  func validate() throws {
+    guard (1...Simulation.maximumTerminals).contains(terminals) else {
+      throw ValidationError("--terminals must be 1 to \(Simulation.maximumTerminals)")
+    }
+    if let licences, !(240...1_000_000).contains(licences) {
+      throw ValidationError("--licences must be 240 to 1000000")
+    }
+    guard (1...240).contains(hours) else { throw ValidationError("--hours must be 1 to 240") }
+    guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+    guard SimulationFiles(rawValue: files) != nil else {
+      throw ValidationError("--files must be memory or disk, not \"\(files)\"")
+    }
+    guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
+    guard (1...6).contains(nodes) else { throw ValidationError("--nodes must be 1 to 6") }
+    if nodes > 1, store == nil {
+      throw ValidationError("--nodes above 1 needs --store: several nodes share a PostgreSQL store")
+    }
+    if let store {
+      do { _ = try PostgresURL(store) } catch { throw ValidationError("--store: \(error)") }
+    }
+    if let keep {
+      guard seeds == 1 else { throw ValidationError("--keep takes one seed; drop --seeds") }
+      guard jobs == 1 else { throw ValidationError("--keep runs in this process; drop --jobs") }
+      guard !FileManager.default.fileExists(atPath: keep) else {
+        throw ValidationError("\(keep) already exists; --keep needs a new folder")
+      }
+    }
+    if faults != "none" {
+      for name in faults.split(separator: ",") where SimulationFault(rawValue: String(name)) == nil
+      {
+        throw ValidationError(
+          "unknown fault \"\(name)\"; faults are \(SimulationFault.allCases.map(\.rawValue).joined(separator: ", ")) or none"
+        )
+      }
+    }
+  }
+
+  /// The seeds of this run, in order.
+  var seedList: [UInt64] { (0..<UInt64(seeds)).map { seed + $0 * stride } }
+
+  func run() async throws {
+    let server = try store.map { try PostgresURL($0) }
+    // The replay line names the same store and nodes; the URL without its password.
+    let storeFlags =
+      (server.map { " --store \($0)" } ?? "") + (nodes == 1 ? "" : " --nodes \(nodes)")
+    var reports: [SimulationReport] = []
+    func report(_ report: SimulationReport) throws {
+      reports.append(report)
+      if reportLines {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+      } else if !json {
+        print(
+          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
+        )
+        for violation in report.violations { print("  \(violation)") }
+        if !report.passed { print("  replay: \(report.replay)\(storeFlags)") }
+      }
+    }
+    if jobs > 1, seeds > 1 {
+      try await SeedWorkers(command: self).run { try report($0) }
+    } else {
+      // One world assembled for all the seeds, when the files are in memory on SQLite.
+      let template =
+        fileMode == .memory && server == nil
+        ? try WorldTemplate(
+          start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
+          parent: fileMode.scratch,
+          population: Simulation.population(terminals: terminals, licences: licences)) : nil
+      for seed in seedList {
+        try report(
+          try await Simulation(
+            seed: seed, terminals: terminals, hours: hours, faults: faultSet, server: server,
+            nodes: nodes, licences: licences, files: fileMode, template: template
+          ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }))
+      }
+    }
+    if reportLines { return }
+    if json { try printJSON(reports) }
+    let failed = reports.filter { !$0.passed }
+    if !json {
+      print(
+        "\(reports.count - failed.count) of \(reports.count) seed(s) held; \(reports.reduce(0) { $0 + $1.records }) records, \(reports.reduce(0) { $0 + $1.divergences.values.reduce(0, +) }) divergences with their conflicts (\(reports.reduce(into: [String: Int]()) { $0.merge($1.divergences, uniquingKeysWith: +) }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(reports.reduce(0) { $0 + $1.kills }) crashes, \(reports.reduce(0) { $0 + $1.violations.count }) violations"
+      )
+    }
+    if !failed.isEmpty { throw ExitCode(1) }
+  }
+}
+
+/// The processes of `simulate --jobs K`: process j runs seeds j, j + K, j + 2K, … of the run
+/// (this binary, `--stride K --report-lines`) and prints each report as one JSON line as
+/// its seed ends; the reports are handed on in seed order.
+struct SeedWorkers {
+  let command: Simulate
+
+  /// The arguments of worker `index`, and how many seeds it runs.
+  func arguments(_ index: Int) -> (arguments: [String], seeds: Int)? {
+    let jobs = min(command.jobs, command.seeds)
+    let count = (command.seeds - index + jobs - 1) / jobs
+    guard count > 0 else { return nil }
+    var arguments = [
+      "simulate", "--seed", "\(command.seedList[index])", "--seeds", "\(count)",
+      "--stride", "\(command.stride * UInt64(jobs))", "--terminals", "\(command.terminals)",
+      "--hours", "\(command.hours)", "--faults", command.faults, "--files",
+      command.files, "--nodes", "\(command.nodes)", "--report-lines",
+    ]
+    if let store = command.store { arguments += ["--store", store] }
+    if let licences = command.licences { arguments += ["--licences", "\(licences)"] }
+    return (arguments, count)
+  }
+
+  func run(_ hand: (SimulationReport) throws -> Void) async throws {
+    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    let (stream, continuation) = AsyncStream.makeStream(of: WorkerEvent.self)
+    var workers: [(process: ChildProcess, seeds: Int)] = []
+    for index in 0..<min(command.jobs, command.seeds) {
+      guard let (arguments, seeds) = arguments(index) else { continue }
+      let process = ChildProcess()
+      process.executableURL = binary
+      process.arguments = arguments
+      process.environment = ProcessInfo.processInfo.environment
+      let out = Pipe()
+      process.standardOutput = out
+      try process.run()
+      workers.append((process, seeds))
+      let handle = out.fileHandleForReading
+      Thread.detachNewThread {
+        var pending = Data()
+        while true {
+          let chunk = handle.availableData
+          if chunk.isEmpty { break }
+          pending.append(chunk)
+          while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = pending[pending.startIndex..<newline]
+            pending = Data(pending[pending.index(after: newline)...])
+            if let report = try? JSONDecoder().decode(SimulationReport.self, from: line) {
+              continuation.yield(.report(report))
+            }
+          }
+        }
+        process.waitUntilExit()
+        continuation.yield(.ended(index, process.terminationStatus))
+      }
+    }
+    var waiting: [UInt64: SimulationReport] = [:]
+    var next = 0
+    let order = command.seedList
+    var ended = 0
+    var stopped: [String] = []
+    for await event in stream {
+      switch event {
+      case .report(let report):
+        waiting[report.seed] = report
+        while next < order.count, let ready = waiting.removeValue(forKey: order[next]) {
+          try hand(ready)
+          next += 1
+        }
+      case .ended(let index, let status):
+        ended += 1
+        if status != 0, status != 1 {
+          stopped.append("process \(index + 1) (exit status \(status))")
+        }
+        if ended == workers.count { continuation.finish() }
+      }
+    }
+    guard next == order.count else {
+      let missing = order[next...].filter { waiting[$0] == nil }.prefix(5).map { "\($0)" }
+      throw CLIError(
+        .software,
+        "\(order.count - next) seed(s) were not reported (\(stopped.isEmpty ? "a process ended early" : stopped.joined(separator: ", "))), first \(missing.joined(separator: ", ")); run one alone with roadside simulate --seed \(missing.first ?? "\(order[next])") to see why"
+      )
+    }
+  }
+
+  enum WorkerEvent: Sendable {
+    case report(SimulationReport)
+    case ended(Int, Int32)
+  }
+}
