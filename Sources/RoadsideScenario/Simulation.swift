@@ -8,7 +8,7 @@ public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
 public import RoadsidePostgres
-import RoadsideProtocol
+public import RoadsideProtocol
 import RoadsideStorage
 import RoadsideTerminal
 import Synchronization
@@ -48,10 +48,77 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public let kills: Int
   public let traceHash: String
   public let violations: [InvariantViolation]
+  /// What the run reached: faults injected, verdicts, deduction states.
+  public let coverage: SimulationCoverage
   public var passed: Bool { violations.isEmpty }
   /// The command that replays this run.
   public var replay: String {
     "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.map(\.rawValue).joined(separator: ","))"
+  }
+}
+
+/// What one run, or many, reached, kind by kind: the conflicts the workload required are the
+/// report's divergences; here are the faults injected, the checks' verdicts and reasons, and
+/// the states the deductions ended in.
+public struct SimulationCoverage: Sendable, Codable, Equatable {
+  /// Faults injected, by kind.
+  public var faults: [String: Int] = [:]
+  /// Checks by verdict (`VALID`, `INVALID`, …) and by reason code (`reason stale_cache`).
+  public var verdicts: [String: Int] = [:]
+  /// Deductions by the state they ended in.
+  public var deductions: [String: Int] = [:]
+  /// Divergences the workload created, by the kind of conflict each required.
+  public var conflicts: [String: Int] = [:]
+
+  public init() {}
+
+  /// The sum of two coverages, kind by kind.
+  public func merging(_ other: SimulationCoverage) -> SimulationCoverage {
+    var sum = self
+    sum.faults.merge(other.faults, uniquingKeysWith: +)
+    sum.verdicts.merge(other.verdicts, uniquingKeysWith: +)
+    sum.deductions.merge(other.deductions, uniquingKeysWith: +)
+    sum.conflicts.merge(other.conflicts, uniquingKeysWith: +)
+    return sum
+  }
+
+  /// One "sometimes" goal: a kind that a run of the default 100 seeds should reach at least
+  /// once.
+  public struct Goal: Sendable, Codable, Equatable, CustomStringConvertible {
+    public let category: String
+    public let name: String
+    public var description: String { "\(category) \(name)" }
+  }
+
+  /// The conflicts the workload can create. `revoked_terminal`, `unknown_officer` and
+  /// `lockout_bypassed` need a terminal reported lost, a record of an officer of another
+  /// unit or a terminal's lockout bypassed, which the workload does not make (the scenarios
+  /// and the hostile-client tests do).
+  public static let reachableConflicts: [ConflictKind] = [
+    .duplicateEvent, .staleStatus, .supersededEpoch, .pointsCross12, .clockSkew,
+    .voidAfterDeduction, .paidBeforeDeduction,
+  ]
+
+  /// The sometimes goals of a run with `faults`: every fault injected and every reachable
+  /// conflict required at least once, every deduction settled and reversed at least once.
+  public static func goals(faults: Set<SimulationFault>) -> [Goal] {
+    SimulationFault.allCases.filter { faults.contains($0) }.map {
+      Goal(category: "fault", name: $0.rawValue)
+    } + reachableConflicts.map { Goal(category: "conflict", name: $0.rawValue) }
+      + [DeductionState.settled, .reversed].map { Goal(category: "deduction", name: $0.rawValue) }
+  }
+
+  /// The goals not reached.
+  public func unreached(_ goals: [Goal]) -> [Goal] {
+    goals.filter { goal in
+      let counts: [String: Int] =
+        switch goal.category {
+        case "fault": faults
+        case "conflict": conflicts
+        default: deductions
+        }
+      return (counts[goal.name] ?? 0) == 0
+    }
   }
 }
 
@@ -179,6 +246,7 @@ public struct Simulation: Sendable {
     let simple = ["0601", "0111", "0105", "0106", "0301", "0304", "0107", "0906"]
     let end = start.adding(seconds: Int64(hours) * 3600)
     var events = 0
+    var coverage = SimulationCoverage()
 
     func note(_ line: String) { trace.append("\(world.clock.now()) \(line)") }
     func pick<T>(_ items: [T]) -> T { items[random.int(in: 0...(items.count - 1))] }
@@ -204,6 +272,10 @@ public struct Simulation: Sendable {
           guard let code = try world.holder().present(holder, at: world.clock.now())?.code
           else { break }
           let verdict = try withSession(id).verify(code, vehicle: nil, nonce: nil).verdict
+          coverage.verdicts[verdict.outcome.rawValue, default: 0] += 1
+          for reason in verdict.reasons {
+            coverage.verdicts["reason \(reason.code)", default: 0] += 1
+          }
           note(
             "\(id) check \(holder.masked) \(verdict.outcome.rawValue) \(verdict.reasons.map(\.code))"
           )
@@ -306,6 +378,7 @@ public struct Simulation: Sendable {
             _ = try BankStore.open(path: world.bankPath).addFault(
               pick(kinds), after: random.int(in: 0...2), times: 1, delayMilliseconds: 0)
           }
+          coverage.faults[fault.rawValue, default: 0] += 1
           note("fault \(fault.rawValue) \(id)")
         default:
           try world.link(id).state.withLock {
@@ -342,6 +415,11 @@ public struct Simulation: Sendable {
     let (divergences, violations) = try await check(world, ids: ids, start: start)
     let service = try central()
     let transcript = trace.joined(separator: "\n")
+    let deductions = try service.deductions()
+    for deduction in deductions {
+      coverage.deductions[deduction.state.rawValue, default: 0] += 1
+    }
+    for (kind, count) in divergences.byKind { coverage.conflicts[kind.rawValue] = count }
     return SimulationReport(
       seed: seed, terminals: terminals, licences: licences, hours: hours,
       faults: SimulationFault.allCases.filter { faults.contains($0) }, events: events,
@@ -351,10 +429,10 @@ public struct Simulation: Sendable {
       conflicts: try service.conflicts().count,
       divergences: Dictionary(
         uniqueKeysWithValues: divergences.byKind.map { ($0.key.rawValue, $0.value) }),
-      settled: try service.deductions().filter { $0.state == .settled }.count, kills: kills,
+      settled: deductions.filter { $0.state == .settled }.count, kills: kills,
       traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
         .joined(),
-      violations: violations)
+      violations: violations, coverage: coverage)
   }
 
   /// The invariants, checked on the files after the heal (see ``Invariants``).

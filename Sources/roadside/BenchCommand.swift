@@ -220,7 +220,8 @@ struct SimulateBench {
       ], environment: ProcessInfo.processInfo.environment)
     let elapsed = ContinuousClock.now - started
     guard status == 0 || status == 1,
-      let reports = try? JSONDecoder().decode([SimulationReport].self, from: Data(output.utf8)),
+      let reports = try? JSONDecoder().decode(SimulateOutput.self, from: Data(output.utf8))
+        .reports,
       reports.count == seeds
     else {
       throw CLIError(

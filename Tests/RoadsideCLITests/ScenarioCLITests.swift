@@ -51,6 +51,13 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(first.stdout.contains("\n12 of 12 seed(s) held; "))
     #expect(first.stdout.hasSuffix(" 0 violations\n"))
     #expect(first.stdout == second.stdout)
+    #expect(first.stdout.contains("\ncoverage: faults "))
+    #expect(first.stdout.contains("\n  sometimes goals: "))
+    let json = try roadside(["simulate", "--seed", "1", "--seeds", "2", "--hours", "2", "--json"])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect(Set(object.keys) == ["reports", "coverage", "unreached"])
+    #expect((object["reports"] as? [Any])?.count == 2)
 
     // The same seeds in three processes at once, and with every world assembled on disk:
     // the same reports, printed in seed order.

@@ -287,6 +287,31 @@ final class Counter: Sendable {
     }
   }
 
+  /// The sometimes goals: over 60 seeds of the standard workload every fault, every
+  /// conflict the workload can create and a settled and a reversed deduction are reached
+  /// (the default 100 of `simulate` reach them with room to spare).
+  @Test func sixtySeedsReachEverySometimesGoal() async throws {
+    let template = try WorldTemplate(
+      start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
+      parent: SimulationFiles.memory.scratch)
+    let faults = Set(SimulationFault.allCases)
+    var coverage = SimulationCoverage()
+    for seed in UInt64(1)...UInt64(60) {
+      let report = try await Simulation(
+        seed: seed, terminals: 3, hours: 8, faults: faults, template: template
+      ).run()
+      #expect(report.violations == [], "replay: \(report.replay)")
+      coverage = coverage.merging(report.coverage)
+    }
+    #expect(coverage.unreached(SimulationCoverage.goals(faults: faults)) == [])
+    // A goal of a kind never reached is named.
+    var none = SimulationCoverage()
+    none.faults = ["drop": 1]
+    #expect(
+      none.unreached(SimulationCoverage.goals(faults: [.drop, .crash])).map(\.description).prefix(2)
+        == ["fault crash", "conflict duplicate_event"])
+  }
+
   /// A fleet larger than the shipped fixtures' runs in a generated world, with and without
   /// a template, the same day either way.
   @Test func aGeneratedFleetOfTwentyTerminalsHolds() async throws {
