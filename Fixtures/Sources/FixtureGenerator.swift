@@ -28,11 +28,18 @@ public struct FixtureGenerator: Sendable {
     self.licenceCount = licenceCount
     self.seed = seed
     self.referenceDate = referenceDate
-    self.terminalCount = terminalCount ?? max(6, licenceCount / 5000)
+    self.terminalCount = min(
+      FixtureGenerator.maximumTerminals, terminalCount ?? max(6, licenceCount / 5000))
   }
 
   /// The most terminals a generated fleet may have: their numbers run T-BJ-0001…T-BJ-9999.
   public static let maximumTerminals = 9_999
+
+  /// The number of terminal `index` (from 0) of a generated fleet: T-BJ-0001 on.
+  public static func terminalID(_ index: Int) -> String { "T-BJ-\(pad(index + 1, 4))" }
+  /// The police number of officer `index` (from 0): 010001 on. Officer i is of terminal i's
+  /// unit.
+  public static func officerID(_ index: Int) -> String { pad(10_001 + index, 6) }
 
   /// How many records of each kind were written.
   public struct Summary: Sendable, Equatable {
@@ -86,7 +93,7 @@ public struct FixtureGenerator: Sendable {
     for index in 0..<officerCount {
       // A generated officer's initial PIN is their police number (documented in
       // Fixtures/README.md), hashed with a salt from the seeded generator.
-      let id = pad(10_001 + index, 6)
+      let id = FixtureGenerator.officerID(index)
       let salt = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
       let officer = OfficerRecord(
         id: id, name: makeName(random: &random, gender: nil),
@@ -100,7 +107,7 @@ public struct FixtureGenerator: Sendable {
     let terminals = try JSONLinesWriter(directory.appendingPathComponent("terminals.jsonl"))
     for index in 0..<terminalCount {
       let terminal = TerminalRecord(
-        id: "T-BJ-\(pad(index + 1, 4))",
+        id: FixtureGenerator.terminalID(index),
         unit: FixtureGenerator.units[index % FixtureGenerator.units.count])
       try terminals.append(json(terminal))
       summary.terminals += 1

@@ -49,18 +49,7 @@ public struct CentralBench: Sendable {
   /// of the same build on 2 December, the steady p50 was 21.7 ms with the fleet on tmpfs
   /// and 164.5 ms with it on disk (BENCHMARKS.md). Central's own store never moves: its
   /// SQLite file stays in the temporary folder, a PostgreSQL server where it is.
-  public static var defaultFleetParent: URL {
-    let shm = "/dev/shm"
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: shm, isDirectory: &isDirectory),
-      isDirectory.boolValue, FileManager.default.isWritableFile(atPath: shm),
-      let free = try? FileManager.default.attributesOfFileSystem(forPath: shm)[.systemFreeSize]
-        as? NSNumber, free.int64Value >= 1 << 30
-    {
-      return URL(fileURLWithPath: shm, isDirectory: true)
-    }
-    return FileManager.default.temporaryDirectory
-  }
+  public static var defaultFleetParent: URL { ScratchFolder.memory }
 
   /// The offered load of the latency goal: what a fleet sends when it is not all at once.
   public struct Steady: Sendable {

@@ -53,7 +53,8 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public var passed: Bool { violations.isEmpty }
   /// The command that replays this run.
   public var replay: String {
-    "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.map(\.rawValue).joined(separator: ","))"
+    Simulation.replay(
+      seed: seed, terminals: terminals, licences: licences, hours: hours, faults: faults)
   }
 }
 
@@ -99,12 +100,21 @@ public struct SimulationCoverage: Sendable, Codable, Equatable {
     .voidAfterDeduction, .paidBeforeDeduction,
   ]
 
-  /// The sometimes goals of a run with `faults`: every fault injected and every reachable
-  /// conflict required at least once, every deduction settled and reversed at least once.
-  public static func goals(faults: Set<SimulationFault>) -> [Goal] {
-    SimulationFault.allCases.filter { faults.contains($0) }.map {
+  /// The sometimes goals of a run with `faults` and `terminals`: every fault injected and
+  /// every conflict the run can create required at least once (`clock_skew` needs the skew
+  /// fault; `duplicate_event` needs two terminals to stop one driver), a deduction settled
+  /// and one reversed.
+  public static func goals(faults: Set<SimulationFault>, terminals: Int) -> [Goal] {
+    let conflicts = reachableConflicts.filter { kind in
+      switch kind {
+      case .clockSkew: faults.contains(.skew)
+      case .duplicateEvent: terminals > 1
+      default: true
+      }
+    }
+    return SimulationFault.allCases.filter { faults.contains($0) }.map {
       Goal(category: "fault", name: $0.rawValue)
-    } + reachableConflicts.map { Goal(category: "conflict", name: $0.rawValue) }
+    } + conflicts.map { Goal(category: "conflict", name: $0.rawValue) }
       + [DeductionState.settled, .reversed].map { Goal(category: "deduction", name: $0.rawValue) }
   }
 
@@ -180,13 +190,17 @@ public struct Simulation: Sendable {
       licences: licences ?? max(240, 4 * terminals), terminals: max(shippedTerminals, terminals))
   }
 
+  /// The command that replays one seed of a run.
+  public static func replay(
+    seed: UInt64, terminals: Int, licences: Int?, hours: Int, faults: [SimulationFault]
+  ) -> String {
+    "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).joined(separator: ","))"
+  }
+
   /// Terminal `index` of the fleet (from 0) and its officer, of the same unit.
   static func spec(_ index: Int) -> TerminalSpec {
-    func pad(_ value: Int, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-    return TerminalSpec(id: "T-BJ-\(pad(index + 1, 4))", officer: pad(10_001 + index, 6))
+    TerminalSpec(
+      id: FixtureGenerator.terminalID(index), officer: FixtureGenerator.officerID(index))
   }
 
   /// Runs the simulation in a temporary home, or in `home` (kept afterwards, for
@@ -201,14 +215,14 @@ public struct Simulation: Sendable {
       )
     }
     // A generated world without a template is generated for this seed alone.
-    var generated: URL?
-    if let population, template == nil {
-      let directory = files.scratch.appendingPathComponent(
-        "roadside-fixtures-\(UUID().uuidString)", isDirectory: true)
-      _ = try population.generate(into: directory, on: start.chinaDate)
-      generated = directory
-    }
+    let generated =
+      population != nil && template == nil
+      ? files.scratch.appendingPathComponent(
+        "roadside-fixtures-\(UUID().uuidString)", isDirectory: true) : nil
     defer { if let generated { try? FileManager.default.removeItem(at: generated) } }
+    if let population, let generated {
+      _ = try population.generate(into: generated, on: start.chinaDate)
+    }
     let scenario = Scenario(
       file: "simulation", name: "simulation", description: "", seed: seed, start: start,
       terminals: specs, numbersPerRange: Simulation.numbersPerRange,

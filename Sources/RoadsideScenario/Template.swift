@@ -10,7 +10,7 @@ import RoadsideStorage
 ///
 /// What a copy shares with every other copy: the fixtures, the phones (whose seed is
 /// ``WorldAssembly/phoneSeed`` in every home anyway) and the issuer key, which is drawn from
-/// ``keySeed`` instead of from the run's seed. The key's value plays no part in any verdict,
+/// ``keySeed`` (as a world of seed `keySeed` would draw it) instead of from the run's seed. The key's value plays no part in any verdict,
 /// conflict or invariant, so a seed's trace is the same with and without a template (the
 /// tests compare them). Terminals, their keys, the workload and the faults still come from
 /// the seed.
@@ -52,14 +52,10 @@ public final class WorldTemplate: Sendable {
         _ = try population.generate(into: generated, on: start.chinaDate)
       }
       fixtures = try FixtureLoader().load(directory: generated ?? DefaultFixtures.directory)
-      var keyRandom = SeededRandom(seed: Self.keySeed &+ 1)
       // The assembled services close their files when they go: nothing is left in a WAL.
-      _ = try WorldAssembly.assemble(
-        HomeLayout(home: directory), fixtures: fixtures,
-        source: generated == nil ? "default" : "generated",
-        clock: SimulatedClock(start),
-        issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
-        numbersPerRange: numbersPerRange, minimumPINIterations: ScenarioWorld.pinIterations)
+      try ScenarioWorld.assemble(
+        directory, fixtures: fixtures, seed: Self.keySeed, clock: SimulatedClock(start),
+        numbersPerRange: numbersPerRange)
     } catch {
       try? FileManager.default.removeItem(at: root)
       throw error
@@ -72,13 +68,20 @@ public final class WorldTemplate: Sendable {
   func copy(to home: URL) throws {
     try FileManager.default.createDirectory(
       at: home.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try FileManager.default.copyItem(at: directory, to: home)
+    do {
+      try FileManager.default.copyItem(at: directory, to: home)
+    } catch {
+      // A copy cut short (a full /dev/shm) leaves nothing behind.
+      try? FileManager.default.removeItem(at: home)
+      throw error
+    }
   }
 }
 
 /// Where a simulation keeps the files of each seed's world.
 public enum SimulationFiles: String, Sendable, CaseIterable, Codable {
-  /// In memory (`/dev/shm` when it is writable, else the temporary folder), each seed's home
+  /// In memory (``ScratchFolder/memory``: `/dev/shm` with 1 GiB free, else the temporary
+  /// folder), each seed's home
   /// a copy of one ``WorldTemplate``. A simulated crash is the death of a process, not of the
   /// machine: what a transaction committed survives it whether or not it reached the disk,
   /// so nothing a simulation checks depends on `fsync`. Real durability (real processes
@@ -92,10 +95,7 @@ public enum SimulationFiles: String, Sendable, CaseIterable, Codable {
   /// The folder a seed's home goes in.
   public var scratch: URL {
     switch self {
-    case .memory:
-      let shm = URL(fileURLWithPath: "/dev/shm", isDirectory: true)
-      return FileManager.default.isWritableFile(atPath: shm.path)
-        ? shm : FileManager.default.temporaryDirectory
+    case .memory: return ScratchFolder.memory
     case .disk: return FileManager.default.temporaryDirectory
     }
   }

@@ -179,14 +179,9 @@ final class ScenarioWorld {
     } else {
       try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
       fixtures = try ScenarioWorld.loadFixtures(scenario, into: home)
-      var keyRandom = SeededRandom(seed: seed &+ 1)
-      // The same home as `roadside central init` makes; the bank is called in-process.
-      _ = try WorldAssembly.assemble(
-        HomeLayout(home: home), store: location, fixtures: fixtures, source: "default",
-        clock: clock,
-        issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
-        numbersPerRange: scenario.numbersPerRange,
-        minimumPINIterations: ScenarioWorld.pinIterations)
+      try ScenarioWorld.assemble(
+        home, store: location, fixtures: fixtures, seed: seed, clock: clock,
+        numbersPerRange: scenario.numbersPerRange)
     }
     let store = try BankStore.open(path: bankPath)
     for (licence, yuan) in scenario.balances {
@@ -206,6 +201,19 @@ final class ScenarioWorld {
   }
 
   deinit { if ownsHome { try? FileManager.default.removeItem(at: home) } }
+
+  /// Assembles a world's home from `fixtures` as `roadside central init` does (the bank
+  /// called in-process), its issuer key drawn from `seed`.
+  static func assemble(
+    _ home: URL, store: CentralStoreLocation? = nil, fixtures: FixtureSet, seed: UInt64,
+    clock: SimulatedClock, numbersPerRange: Int
+  ) throws {
+    var keyRandom = SeededRandom(seed: seed &+ 1)
+    _ = try WorldAssembly.assemble(
+      HomeLayout(home: home), store: store, fixtures: fixtures, source: "default", clock: clock,
+      issuerKeySeed: (0..<32).map { _ in UInt8(truncatingIfNeeded: keyRandom.next()) },
+      numbersPerRange: numbersPerRange, minimumPINIterations: ScenarioWorld.pinIterations)
+  }
 
   /// The fixture set: the default or given directory, plus the scenario's inline records
   /// (written after the directory's own, into a copy under the home, and loaded strictly).

@@ -44,3 +44,22 @@ public struct HomeLayout: Sendable, Hashable {
       .appendingPathComponent(number, isDirectory: true).appendingPathComponent("phone.json")
   }
 }
+
+/// Scratch folders for files that need not survive the machine.
+public enum ScratchFolder {
+  /// `/dev/shm` when it is a writable folder with at least 1 GiB free, else the temporary
+  /// folder: memory for the files of a simulation's worlds or a benchmark's fleet, whose
+  /// durability is not what is being checked. (A container's `/dev/shm` is often 64 MiB.)
+  public static var memory: URL {
+    let shm = "/dev/shm"
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: shm, isDirectory: &isDirectory),
+      isDirectory.boolValue, FileManager.default.isWritableFile(atPath: shm),
+      let free = try? FileManager.default.attributesOfFileSystem(forPath: shm)[.systemFreeSize]
+        as? NSNumber, free.int64Value >= 1 << 30
+    {
+      return URL(fileURLWithPath: shm, isDirectory: true)
+    }
+    return FileManager.default.temporaryDirectory
+  }
+}

@@ -163,7 +163,7 @@ struct Bench: AsyncParsableCommand {
     }
     if which == .simulate {
       results += try SimulateBench(
-        seeds: seeds, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        seeds: seeds, jobs: jobs ?? min(64, ProcessInfo.processInfo.activeProcessorCount)
       ).run()
     }
     if json { return try printJSON(results) }
@@ -210,7 +210,8 @@ struct SimulateBench {
   }
 
   func simulate(files: SimulationFiles, jobs: Int) throws -> Run {
-    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    // This very binary, even if the file at its path is replaced during the run.
+    let binary = URL(fileURLWithPath: "/proc/self/exe")
     let started = ContinuousClock.now
     let (status, output) = try runRoadside(
       binary,

@@ -21,9 +21,11 @@ struct Simulate: AsyncParsableCommand {
       all). Up to 6 terminals the world is the shipped fixtures; a larger fleet (up to 1000), or
       --licences M, runs in a generated world (FixtureGenerator, seed 1: the same world for
       every seed) with M licences (default 4 a terminal, at least 240) and two officers a terminal, and the
-      workload grows with the fleet (as many events an hour per terminal as at 3 terminals);
+      workload grows with the fleet (as many events an hour per terminal as at 3 terminals,
+      each step rounded down to a whole second);
       region cuts off every terminal of one unit at once.
-      --files memory (the default) keeps each seed's files in /dev/shm, copied from one world
+      --files memory (the default) keeps each seed's files in /dev/shm (with 1 GiB free, else
+      the temporary folder), copied from one world
       assembled at the start; a simulated crash is a process death, and what was committed
       survives it whether or not it reached the disk. --files disk assembles each seed's world
       in the temporary folder with every commit synced, as before. The trace of a seed is the
@@ -44,10 +46,11 @@ struct Simulate: AsyncParsableCommand {
   @Option(help: "The first seed.") var seed: UInt64 = 1
   @Option(help: "How many seeds, from --seed on.") var seeds = 1
   @Option(help: ArgumentHelp(visibility: .private)) var stride: UInt64 = 1
-  @Option(help: "Terminals (1–1000; above 6 the world is generated).") var terminals = 3
+  @Option(help: "Terminals (1–1000; above 6, or with --licences, the world is generated).")
+  var terminals = 3
   @Option(
     help:
-      "Licences of a generated world (default: the shipped 240 up to 6 terminals, else 4 a terminal)."
+      "Licences of a generated world (default: the shipped 240 up to 6 terminals, else 4 a terminal, at least 240)."
   )
   var licences: Int?
   @Option(help: "Simulated hours of work.") var hours = 8
@@ -87,6 +90,11 @@ struct Simulate: AsyncParsableCommand {
     guard (1...240).contains(hours) else { throw ValidationError("--hours must be 1 to 240") }
     guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
     guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+    guard UInt64(seeds - 1).multipliedReportingOverflow(by: stride).overflow == false,
+      seed.addingReportingOverflow(UInt64(seeds - 1) * stride).overflow == false
+    else {
+      throw ValidationError("--seed \(seed) with --seeds \(seeds) runs past the largest seed")
+    }
     guard SimulationFiles(rawValue: files) != nil else {
       throw ValidationError("--files must be memory or disk, not \"\(files)\"")
     }
@@ -118,11 +126,21 @@ struct Simulate: AsyncParsableCommand {
   /// The seeds of this run, in order.
   var seedList: [UInt64] { (0..<UInt64(seeds)).map { seed + $0 * stride } }
 
+  /// The command that replays `seed` of this run alone.
+  func replay(seed: UInt64) -> String {
+    Simulation.replay(
+      seed: seed, terminals: terminals, licences: licences, hours: hours,
+      faults: SimulationFault.allCases.filter { faultSet.contains($0) }) + storeFlags
+  }
+
+  /// The replay line's store and nodes; the URL without its password.
+  var storeFlags: String {
+    (store.flatMap { try? PostgresURL($0) }.map { " --store \($0)" } ?? "")
+      + (nodes == 1 ? "" : " --nodes \(nodes)")
+  }
+
   func run() async throws {
     let server = try store.map { try PostgresURL($0) }
-    // The replay line names the same store and nodes; the URL without its password.
-    let storeFlags =
-      (server.map { " --store \($0)" } ?? "") + (nodes == 1 ? "" : " --nodes \(nodes)")
     var reports: [SimulationReport] = []
     func report(_ report: SimulationReport) throws {
       reports.append(report)
@@ -135,7 +153,7 @@ struct Simulate: AsyncParsableCommand {
           "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
         )
         for violation in report.violations { print("  \(violation)") }
-        if !report.passed { print("  replay: \(report.replay)\(storeFlags)") }
+        if !report.passed { print("  replay: \(replay(seed: report.seed))") }
       }
     }
     if jobs > 1, seeds > 1 {
@@ -158,7 +176,7 @@ struct Simulate: AsyncParsableCommand {
     }
     if reportLines { return }
     let coverage = reports.reduce(SimulationCoverage()) { $0.merging($1.coverage) }
-    let goals = SimulationCoverage.goals(faults: faultSet)
+    let goals = SimulationCoverage.goals(faults: faultSet, terminals: terminals)
     let unreached = coverage.unreached(goals)
     if json {
       try printJSON(SimulateOutput(reports: reports, coverage: coverage, unreached: unreached))
@@ -209,9 +227,20 @@ struct SeedWorkers {
   }
 
   func run(_ hand: (SimulationReport) throws -> Void) async throws {
-    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    // This very binary, even if the file at its path is replaced during the run.
+    let binary = URL(fileURLWithPath: "/proc/self/exe")
     let (stream, continuation) = AsyncStream.makeStream(of: WorkerEvent.self)
     var workers: [(process: ChildProcess, seeds: Int)] = []
+    // On any early exit the processes already started are stopped, not orphaned.
+    var finished = false
+    defer {
+      if !finished {
+        for worker in workers where worker.process.isRunning {
+          worker.process.terminate()
+          worker.process.waitUntilExit()
+        }
+      }
+    }
     for index in 0..<min(command.jobs, command.seeds) {
       guard let (arguments, seeds) = arguments(index) else { continue }
       let process = ChildProcess()
@@ -238,7 +267,14 @@ struct SeedWorkers {
           }
         }
         process.waitUntilExit()
-        continuation.yield(.ended(index, process.terminationStatus))
+        let signalled = process.terminationReason == .uncaughtSignal
+        continuation.yield(
+          .ended(
+            index,
+            signalled
+              ? "killed by signal \(process.terminationStatus)"
+              : [0, 1].contains(process.terminationStatus)
+                ? nil : "exit status \(process.terminationStatus)"))
       }
     }
     var waiting: [UInt64: SimulationReport] = [:]
@@ -254,26 +290,28 @@ struct SeedWorkers {
           try hand(ready)
           next += 1
         }
-      case .ended(let index, let status):
+      case .ended(let index, let failure):
         ended += 1
-        if status != 0, status != 1 {
-          stopped.append("process \(index + 1) (exit status \(status))")
-        }
+        if let failure { stopped.append("process \(index + 1) (\(failure))") }
         if ended == workers.count { continuation.finish() }
       }
     }
+    finished = true
     guard next == order.count else {
-      let missing = order[next...].filter { waiting[$0] == nil }.prefix(5).map { "\($0)" }
+      // The reports that did come are handed on, in order, before the error.
+      let missing = order[next...].filter { waiting[$0] == nil }
+      for seed in order[next...] { if let report = waiting[seed] { try hand(report) } }
       throw CLIError(
         .software,
-        "\(order.count - next) seed(s) were not reported (\(stopped.isEmpty ? "a process ended early" : stopped.joined(separator: ", "))), first \(missing.joined(separator: ", ")); run one alone with roadside simulate --seed \(missing.first ?? "\(order[next])") to see why"
+        "\(missing.count) seed(s) were not reported (\(stopped.isEmpty ? "a process ended early" : stopped.joined(separator: ", "))), first \(missing.prefix(5).map { "\($0)" }.joined(separator: ", ")); run one alone to see why: \(command.replay(seed: missing[missing.startIndex]))"
       )
     }
   }
 
   enum WorkerEvent: Sendable {
     case report(SimulationReport)
-    case ended(Int, Int32)
+    /// A process ended: how, when not with 0 or 1.
+    case ended(Int, String?)
   }
 }
 

@@ -59,9 +59,9 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(Set(object.keys) == ["reports", "coverage", "unreached"])
     #expect((object["reports"] as? [Any])?.count == 2)
 
-    // The same seeds in three processes at once, and with every world assembled on disk:
-    // the same reports, printed in seed order.
-    let parallel = try roadside(arguments + ["--jobs", "3"])
+    // The same seeds in five processes at once (12 seeds do not split evenly over 5), and
+    // with every world assembled on disk: the same reports, printed in seed order.
+    let parallel = try roadside(arguments + ["--jobs", "5"])
     #expect(parallel.status == 0, "\(parallel.stderr)")
     #expect(parallel.stdout == first.stdout)
     let disk = try roadside(["simulate", "--seed", "1", "--seeds", "3", "--hours", "4"])
@@ -88,6 +88,10 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     (["--seeds", "2", "--keep", "/tmp/never"], "--keep takes one seed; drop --seeds"),
     (["--jobs", "2", "--keep", "/tmp/never"], "--keep runs in this process; drop --jobs"),
     (["--jobs", "0"], "--jobs must be 1 to 64"),
+    (
+      ["--seed", "18446744073709551615", "--seeds", "2"],
+      "--seed 18446744073709551615 with --seeds 2 runs past the largest seed"
+    ),
     (["--files", "tape"], "--files must be memory or disk, not \"tape\""),
     (
       ["--faults", "drop,flood"],

@@ -303,13 +303,19 @@ final class Counter: Sendable {
       #expect(report.violations == [], "replay: \(report.replay)")
       coverage = coverage.merging(report.coverage)
     }
-    #expect(coverage.unreached(SimulationCoverage.goals(faults: faults)) == [])
+    #expect(coverage.unreached(SimulationCoverage.goals(faults: faults, terminals: 3)) == [])
     // A goal of a kind never reached is named.
     var none = SimulationCoverage()
     none.faults = ["drop": 1]
     #expect(
-      none.unreached(SimulationCoverage.goals(faults: [.drop, .crash])).map(\.description).prefix(2)
-        == ["fault crash", "conflict duplicate_event"])
+      none.unreached(SimulationCoverage.goals(faults: [.drop, .crash], terminals: 3)).map(
+        \.description
+      ).prefix(2) == ["fault crash", "conflict duplicate_event"])
+    // No goal the run cannot reach: clock_skew without the skew fault, duplicate_event with
+    // one terminal.
+    let lone = SimulationCoverage.goals(faults: [], terminals: 1).map(\.description)
+    #expect(!lone.contains("conflict clock_skew") && !lone.contains("conflict duplicate_event"))
+    #expect(lone.contains("conflict stale_status") && lone.contains("deduction settled"))
   }
 
   /// A fleet larger than the shipped fixtures' runs in a generated world, with and without
