@@ -98,8 +98,14 @@ let package = Package(
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsidePostgres", "RoadsideFixtures",
         "RoadsideCredentials",
-        "RoadsideProtocol", "RoadsideBankProtocol",
+        "RoadsideProtocol", "RoadsideBankProtocol", "RoadsideMutants",
       ],
+      swiftSettings: upcoming
+    ),
+    // Deliberate bugs for `simulate --mutant`: names only; central and the terminal carry
+    // the bug behind the name they are given, and nothing else ever sets one.
+    .target(
+      name: "RoadsideMutants",
       swiftSettings: upcoming
     ),
     // The sync wire protocol (v1, Codable), the transport interface and the audit chain.
@@ -156,6 +162,7 @@ let package = Package(
       name: "RoadsideTerminal",
       dependencies: [
         "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol", "RoadsideCredentials",
+        "RoadsideMutants",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: upcoming
@@ -221,7 +228,7 @@ let package = Package(
         "RoadsideDomain", "RoadsideCentral", "RoadsideCentralServer", "RoadsideTerminal",
         "RoadsideProtocol", "RoadsideCredentials", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
-        "RoadsideFixtures", "RoadsideStorage", "RoadsidePostgres",
+        "RoadsideFixtures", "RoadsideStorage", "RoadsidePostgres", "RoadsideMutants",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
@@ -259,7 +266,7 @@ let package = Package(
         "RoadsideCredentials", "RoadsideBench", "RoadsideHolder", "RoadsideBank",
         "RoadsideBankProtocol",
         "RoadsideBankHTTP", "RoadsideScenario", "RoadsideServing", "RoadsideCrashHarness",
-        "RoadsideScenarioLibrary", "RoadsidePostgres", "RoadsideSpawn",
+        "RoadsideScenarioLibrary", "RoadsidePostgres", "RoadsideSpawn", "RoadsideMutants",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -361,7 +368,7 @@ package.targets.append(
 package.targets.append(
   .testTarget(
     name: "RoadsideScenarioTests",
-    dependencies: ["RoadsideScenario", "RoadsideStorage", "RoadsidePostgres"],
+    dependencies: ["RoadsideScenario", "RoadsideStorage", "RoadsidePostgres", "RoadsideMutants"],
     swiftSettings: upcoming
   ))
 

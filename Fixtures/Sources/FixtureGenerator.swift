@@ -486,47 +486,47 @@ public struct FixtureGenerator: Sendable {
 
   func json(_ licence: Licence) -> String {
     var s = "{\"number\":\"\(licence.number.value)\",\"fileNumber\":\"\(licence.fileNumber.value)\""
-    s += ",\"name\":\(quote(licence.name)),\"gender\":\"\(licence.gender.rawValue)\""
-    s += ",\"birthDate\":\"\(licence.birthDate)\",\"nationality\":\(quote(licence.nationality))"
-    s += ",\"address\":\(quote(licence.address))"
-    if let photo = licence.photo { s += ",\"photo\":\(quote(photo))" }
+    s += ",\"name\":\(jsonQuoted(licence.name)),\"gender\":\"\(licence.gender.rawValue)\""
+    s += ",\"birthDate\":\"\(licence.birthDate)\",\"nationality\":\(jsonQuoted(licence.nationality))"
+    s += ",\"address\":\(jsonQuoted(licence.address))"
+    if let photo = licence.photo { s += ",\"photo\":\(jsonQuoted(photo))" }
     s += ",\"firstIssued\":\"\(licence.firstIssued)\",\"classes\":["
     s += licence.classes.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
     s +=
       "],\"validity\":{\"term\":\"\(licence.validity.term.rawValue)\",\"validFrom\":\"\(licence.validity.validFrom)\""
     if let until = licence.validity.validUntil { s += ",\"validUntil\":\"\(until)\"" }
     s +=
-      "},\"authority\":{\"name\":\(quote(licence.authority.name)),\"code\":\(quote(licence.authority.code))}"
+      "},\"authority\":{\"name\":\(jsonQuoted(licence.authority.name)),\"code\":\(jsonQuoted(licence.authority.code))}"
     s += ",\"status\":\"\(licence.status.code)\",\"epoch\":\(licence.epoch)"
     if let until = licence.suspendedUntil { s += ",\"suspendedUntil\":\"\(until)\"" }
     return s + "}"
   }
 
   func json(_ v: VehicleRecord) -> String {
-    "{\"plate\":\(quote(v.plate.value)),\"vehicleClass\":\"\(v.vehicleClass.rawValue)\",\"owner\":\"\(v.owner.value)\",\"model\":\(quote(v.model)),\"registered\":\"\(v.registered)\"}"
+    "{\"plate\":\(jsonQuoted(v.plate.value)),\"vehicleClass\":\"\(v.vehicleClass.rawValue)\",\"owner\":\"\(v.owner.value)\",\"model\":\(jsonQuoted(v.model)),\"registered\":\"\(v.registered)\"}"
   }
 
   func json(_ m: MandateRecord) -> String {
     var s =
-      "{\"licence\":\"\(m.licence.value)\",\"bank\":\(quote(m.bank)),\"account\":\"\(m.account)\",\"authorisedOn\":\"\(m.authorisedOn)\""
+      "{\"licence\":\"\(m.licence.value)\",\"bank\":\(jsonQuoted(m.bank)),\"account\":\"\(m.account)\",\"authorisedOn\":\"\(m.authorisedOn)\""
     if let revoked = m.revokedOn { s += ",\"revokedOn\":\"\(revoked)\"" }
     return s + "}"
   }
 
   func json(_ d: DecisionRecord) -> String {
     var s = "{\"number\":\"\(d.number)\",\"licence\":\"\(d.licence.value)\""
-    if let plate = d.plate { s += ",\"plate\":\(quote(plate.value))" }
+    if let plate = d.plate { s += ",\"plate\":\(jsonQuoted(plate.value))" }
     s += ",\"offence\":\"\(d.offence)\",\"decidedOn\":\"\(d.decidedOn)\",\"fineYuan\":\(d.fineYuan)"
-    s += ",\"paid\":\(d.paid),\"place\":\(quote(d.place))}"
+    s += ",\"paid\":\(d.paid),\"place\":\(jsonQuoted(d.place))}"
     return s
   }
 
   func json(_ o: OfficerRecord) -> String {
-    "{\"id\":\"\(o.id)\",\"name\":\(quote(o.name)),\"unit\":\(quote(o.unit)),\"pinHash\":\"\(o.pinHash.encoded)\"}"
+    "{\"id\":\"\(o.id)\",\"name\":\(jsonQuoted(o.name)),\"unit\":\(jsonQuoted(o.unit)),\"pinHash\":\"\(o.pinHash.encoded)\"}"
   }
 
   func json(_ t: TerminalRecord) -> String {
-    "{\"id\":\(quote(t.id)),\"unit\":\(quote(t.unit))}"
+    "{\"id\":\(jsonQuoted(t.id)),\"unit\":\(jsonQuoted(t.unit))}"
   }
 }
 
@@ -539,8 +539,8 @@ func pad(_ value: Int, _ width: Int) -> String {
   return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
 }
 
-/// A JSON string literal.
-func quote(_ text: String) -> String {
+/// A JSON string literal (also a YAML double-quoted scalar: the scenario writer uses it).
+public func jsonQuoted(_ text: String) -> String {
   var out = "\""
   for scalar in text.unicodeScalars {
     switch scalar {

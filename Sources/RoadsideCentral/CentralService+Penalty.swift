@@ -3,6 +3,7 @@ import Foundation
 public import RoadsideBankProtocol
 public import RoadsideDomain
 import RoadsideFixtures
+import RoadsideMutants
 public import RoadsideProtocol
 import RoadsideStorage
 
@@ -276,6 +277,7 @@ extension CentralService {
     let next: DeductionState
     switch deduction.state {
     case .pending, .failed: next = .cancelled
+    case .settled where mutant == .voidForgetsRefund: return
     case .settled: next = .refundPending
     case .requested, .unknown: next = .cancelPending
     case .cancelPending, .cancelled, .refundPending, .reversed: return
@@ -318,7 +320,9 @@ extension CentralService {
       if let deduction = try tx.deduction(number),
         deduction.state.mayStillSettle
       {
-        try stopDeduction(number, at: now, in: tx)
+        if mutant != .counterPaymentKeepsDeduction {
+          try stopDeduction(number, at: now, in: tx)
+        }
         let issuer = try tx.document(number)?.document.terminal ?? "central"
         conflict = try tx.insertConflict(
           kind: .paidBeforeDeduction, terminal: issuer, records: [number],
@@ -412,8 +416,11 @@ extension CentralService {
             at: now)
           try logDeduction(deduction.decision, action: "deduction.requested", at: now, in: tx)
         }
+        // The mutant's retry takes a key of its own, as a client that forgot idempotency would.
+        let retried = mutant == .deductionNewKey && deduction.state == .unknown
         let request = DeductionRequest(
-          key: deduction.decision, licence: deduction.licence, account: deduction.account,
+          key: retried ? "\(deduction.decision)-retry\(deduction.attempts)" : deduction.decision,
+          licence: deduction.licence, account: deduction.account,
           amount: amount, at: now)
         do {
           let result = try await bank.deduct(request)

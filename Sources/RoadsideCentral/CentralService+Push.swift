@@ -1,5 +1,6 @@
 import Foundation
 import RoadsideDomain
+import RoadsideMutants
 public import RoadsideProtocol
 
 /// Thresholds of conflict detection.
@@ -97,7 +98,7 @@ extension CentralService {
       // another of its records a duplicate: one query finds them all.
       let alreadyStored = try tx.records(batch.records.map(\.recordID))
       for record in batch.records {
-        if let first = alreadyStored[record.recordID] {
+        if let first = alreadyStored[record.recordID], mutant != .pushAppliedTwice {
           acknowledgements.append(
             try duplicateAcknowledgement(record, terminal: batch.terminal, first: first, in: tx))
           continue
@@ -319,12 +320,14 @@ extension CentralService {
         }
       if let known {
         if known.status.code != seen {
-          conflict = ConflictDraft(
-            kind: .staleStatus, licence: check.licence,
-            description:
-              "the check at \(check.at) relied on status \(seen), but central already had \(known.status.code) for this licence",
-            resolution:
-              "the check's conclusion is void; the officer's unit must follow up with the driver")
+          if mutant != .conflictNotRecorded {
+            conflict = ConflictDraft(
+              kind: .staleStatus, licence: check.licence,
+              description:
+                "the check at \(check.at) relied on status \(seen), but central already had \(known.status.code) for this licence",
+              resolution:
+                "the check's conclusion is void; the officer's unit must follow up with the driver")
+          }
         } else if let epoch = check.epochSeen, epoch < known.epoch {
           conflict = ConflictDraft(
             kind: .supersededEpoch, licence: check.licence,
@@ -355,10 +358,12 @@ extension CentralService {
         licence: violation.licence, fromSeconds: violation.at.secondsSinceEpoch - window,
         toSeconds: violation.at.secondsSinceEpoch + window)
       var state = ViolationState.pending
-      if let twin = nearby.first(where: {
-        $0.violation.offence == violation.offence && $0.violation.plate == violation.plate
-          && $0.state == .pending
-      }) {
+      if mutant != .duplicateCheckSkipped,
+        let twin = nearby.first(where: {
+          $0.violation.offence == violation.offence && $0.violation.plate == violation.plate
+            && $0.state == .pending
+        })
+      {
         state = .held
         conflict = ConflictDraft(
           kind: .duplicateEvent, licence: violation.licence, others: [twin.recordID],
@@ -414,7 +419,7 @@ extension CentralService {
       }
       let document = submission.document
       var held = false
-      if let twin = try twin(of: document, in: tx) {
+      if mutant != .duplicateCheckSkipped, let twin = try twin(of: document, in: tx) {
         held = true
         conflict = ConflictDraft(
           kind: .duplicateEvent, licence: document.licence,
@@ -431,7 +436,8 @@ extension CentralService {
         let ledger = try currentLedger(licence, at: now, in: tx)
         let cycle = ledger.cycle(on: document.at.chinaDate)
         let before = ledger.total(inCycleStarting: cycle.start)
-        let after = before + document.charge.points
+        let after =
+          before + document.charge.points * (mutant == .pointsDoubleCounted ? 2 : 1)
         if PointsLedger.reachesFullScore(from: before, to: after) {
           conflict = ConflictDraft(
             kind: .pointsCross12, licence: document.licence,
@@ -506,7 +512,11 @@ extension CentralService {
         } else {
           try tx.lastRecord(terminal: batch.terminal, before: record.terminalSeq)
         }
-      if record.createdAt.secondsSinceEpoch > now.secondsSinceEpoch + skew {
+      let ahead =
+        mutant == .clockSkewSign
+        ? now.secondsSinceEpoch > record.createdAt.secondsSinceEpoch + skew
+        : record.createdAt.secondsSinceEpoch > now.secondsSinceEpoch + skew
+      if ahead {
         conflict = ConflictDraft(
           kind: .clockSkew, licence: nil,
           description:

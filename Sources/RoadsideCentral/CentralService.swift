@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideDomain
 public import RoadsideFixtures
+public import RoadsideMutants
 public import RoadsideProtocol
 import RoadsideStorage
 
@@ -103,6 +104,9 @@ public struct CentralService {
   public let catalogue: OffenceCatalogue
   /// Where the store lives (for messages).
   public let path: String
+  /// A deliberate bug for the simulation to catch (`simulate --mutant`); nil everywhere
+  /// else.
+  public var mutant: Mutant?
 
   public init(
     store: any CentralStore, path: String, clock: any Clock, catalogue: OffenceCatalogue = .current
@@ -119,7 +123,9 @@ public struct CentralService {
   }
 
   /// Opens the store at `location`: a SQLite file or a PostgreSQL database.
-  public static func open(_ location: CentralStoreLocation, clock: any Clock) throws
+  public static func open(
+    _ location: CentralStoreLocation, clock: any Clock, mutant: Mutant? = nil
+  ) throws
     -> CentralService
   {
     let store: any CentralStore =
@@ -127,7 +133,8 @@ public struct CentralService {
       case .file(let path): try SQLiteCentralStore.open(path: path)
       case .postgresql(let url): try PostgresCentralStore.open(url)
       }
-    let service = CentralService(store: store, path: location.description, clock: clock)
+    var service = CentralService(store: store, path: location.description, clock: clock)
+    service.mutant = mutant
     try service.bindVerifiersIfNeeded()
     return service
   }
@@ -410,10 +417,16 @@ public struct CentralService {
       let (after, extra) = try change(before, tx, now)
       if after != before {
         try tx.update(after)
-        try tx.append(
-          NewChange(entity: .licence, key: number.value, payload: try CanonicalJSON.string(after)),
-          at: now,
-          action: action, reason: reason)
+        let unlogged =
+          mutant == .changeNotLogged
+          && ["licence.suspend", "licence.reinstate"].contains(action)
+        if !unlogged {
+          try tx.append(
+            NewChange(
+              entity: .licence, key: number.value, payload: try CanonicalJSON.string(after)),
+            at: now,
+            action: action, reason: reason)
+        }
       }
       for entry in extra { try tx.append(entry, at: now, action: action, reason: reason) }
       return AdminOutcome(

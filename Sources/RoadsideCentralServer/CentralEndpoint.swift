@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideCentral
 public import RoadsideDomain
+public import RoadsideMutants
 import RoadsidePostgres
 public import RoadsideProtocol
 
@@ -34,9 +35,10 @@ public final class CentralEndpoint: Sendable {
 
   /// Opens the store at `location` with `connections` connections (nil: one for a SQLite
   /// file, ``defaultPostgresConnections`` for PostgreSQL). A SQLite file takes exactly one.
+  /// `mutant` is for the simulation alone (``CentralService/mutant``).
   public init(
     location: CentralStoreLocation, clock: any Clock, rateLimiter: RateLimiter? = nil,
-    connections: Int? = nil
+    connections: Int? = nil, mutant: Mutant? = nil
   ) throws {
     let count: Int
     switch location {
@@ -48,7 +50,9 @@ public final class CentralEndpoint: Sendable {
       precondition(count >= 1, "a node needs at least one connection to its store")
     }
     var services: [CentralService] = []
-    for _ in 0..<count { services.append(try CentralService.open(location, clock: clock)) }
+    for _ in 0..<count {
+      services.append(try CentralService.open(location, clock: clock, mutant: mutant))
+    }
     self.pool = ServicePool(services)
     self.rateLimiter = rateLimiter
   }

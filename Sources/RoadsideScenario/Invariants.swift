@@ -67,23 +67,29 @@ public enum Invariants {
     let latest = try central.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
     let cursor = try db.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) } ?? -1
     if cursor != latest { fail("cursor \(cursor), central at \(latest)") }
-    let tables: [(String, String, String)] = [
+    // Each table's columns as both sides keep them, read by their types (a status is a
+    // code, a paid flag a number).
+    let text: (Row, Int32) -> String = { $0.text($1) }
+    let number: (Row, Int32) -> String = { "\($0.int($1))" }
+    let tables: [(String, String, String, [(Row, Int32) -> String])] = [
       (
         "licences", "SELECT number, name, classes, status, epoch FROM licences ORDER BY number",
-        "SELECT number, name, classes, status, epoch FROM licences ORDER BY number"
+        "SELECT number, name, classes, status, epoch FROM licences ORDER BY number",
+        [text, text, text, text, number]
       ),
       (
-        "vehicles", "SELECT plate, class, owner, 0, 0 FROM vehicles ORDER BY plate",
-        "SELECT plate, vehicle_class, owner, 0, 0 FROM vehicles ORDER BY plate"
+        "vehicles", "SELECT plate, class, owner FROM vehicles ORDER BY plate",
+        "SELECT plate, vehicle_class, owner FROM vehicles ORDER BY plate", [text, text, text]
       ),
       (
         "decisions", "SELECT number, licence, state, paid, points FROM decisions ORDER BY number",
-        "SELECT number, licence, state, paid, points FROM decisions ORDER BY number"
+        "SELECT number, licence, state, paid, points FROM decisions ORDER BY number",
+        [text, text, text, number, number]
       ),
     ]
-    for (name, terminalSQL, centralSQL) in tables {
-      let row: (Row) -> String = {
-        "\($0.text(0))|\($0.text(1))|\($0.text(2))|\($0.int(3))|\($0.int(4))"
+    for (name, terminalSQL, centralSQL, columns) in tables {
+      let row: (Row) -> String = { row in
+        columns.enumerated().map { $0.element(row, Int32($0.offset)) }.joined(separator: "|")
       }
       let cached = try db.fetchAll(terminalSQL, map: row)
       let truth = try central.fetchAll(centralSQL, map: row)

@@ -7,6 +7,7 @@ import RoadsideCredentials
 import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
+public import RoadsideMutants
 import RoadsideProtocol
 import RoadsideTerminal
 import Synchronization
@@ -67,11 +68,16 @@ public struct ScenarioRunner: Sendable {
   public let asker: DrillAsker?
   /// Build the world here and keep it (default: a temporary home, removed afterwards).
   public let home: URL?
+  /// The deliberate bug central and the terminals carry (`scenario run --mutant`).
+  public let mutant: Mutant?
 
-  public init(seed: UInt64? = nil, asker: DrillAsker? = nil, home: URL? = nil) {
+  public init(
+    seed: UInt64? = nil, asker: DrillAsker? = nil, home: URL? = nil, mutant: Mutant? = nil
+  ) {
     self.seed = seed
     self.asker = asker
     self.home = home
+    self.mutant = mutant
   }
 
   public func run(_ scenario: Scenario) async -> ScenarioReport {
@@ -81,7 +87,7 @@ public struct ScenarioRunner: Sendable {
     var drill: [DrillAnswer] = []
     var aborted: String?
     do {
-      let world = try await ScenarioWorld(scenario, seed: seed, home: home)
+      let world = try await ScenarioWorld(scenario, seed: seed, home: home, mutant: mutant)
       var state = RunState()
       for step in scenario.steps {
         let report = await execute(step, in: world, state: &state, drill: &drill)
@@ -111,6 +117,9 @@ public struct ScenarioRunner: Sendable {
     var codes: [String: String] = [:]
     var documents: [String] = []
     var licence: String?
+    /// What the last `invariants` step found.
+    var violations: [InvariantViolation] = []
+    var divergences = Invariants.Divergences()
   }
 
   func execute(
@@ -139,6 +148,13 @@ public struct ScenarioRunner: Sendable {
       outcome = ["error: \(error)"]
     }
     var failures: [ExpectationFailure] = []
+    if case .invariants = step.action {
+      failures += state.violations.map {
+        ExpectationFailure(
+          line: step.line, step: name, key: "invariants", expected: "hold",
+          actual: $0.description)
+      }
+    }
     let errorExpected = step.expect.contains { $0.key == "error" }
     if let error = state.error, !errorExpected {
       failures.append(
@@ -284,8 +300,10 @@ public struct ScenarioRunner: Sendable {
       _ = try world.terminal(id).voidDocument(number, reason: reason)
       return ["voided \(number)"]
     case .bankFault(let kind, let after, let times):
+      // Only a slow bank takes its time; the others answer at once.
       let fault = try BankStore.open(path: world.bankPath).addFault(
-        BankFault.Kind(rawValue: kind)!, after: after, times: times, delayMilliseconds: 10)
+        BankFault.Kind(rawValue: kind)!, after: after, times: times,
+        delayMilliseconds: kind == "slow" ? 10 : 0)
       return ["bank fault \(fault.kind.rawValue) for \(times) call(s) after \(after)"]
     case .deduct:
       let run = try await world.central().runDeductions(bank: world.bank)
@@ -305,6 +323,28 @@ public struct ScenarioRunner: Sendable {
       ]
     case .check:
       return []
+    case .crashDuringSync(let id, let commits):
+      let terminal = try world.terminal(id)
+      let link = try world.link(id)
+      terminal.store.failCommits(after: commits)
+      var told = "the sync ended before the power cut"
+      do {
+        _ = try await terminal.push(transport: link, attempts: 3, sleep: { _ in })
+        _ = try await terminal.pull(transport: link)
+      } catch {
+        told = "the sync died: \(error)"
+      }
+      try world.crash(id)
+      return ["\(id) lost power after \(commits) commit(s) of its sync (\(told)); restarted"]
+    case .settle:
+      return try await world.settle()
+    case .invariants:
+      let (divergences, violations) = try await world.invariants()
+      state.violations = violations
+      state.divergences = divergences
+      return violations.isEmpty
+        ? ["the invariants hold (\(divergences.total) divergence(s), each with its conflict)"]
+        : violations.map(\.description)
     case .skew(let id, let seconds):
       _ = try world.terminal(id)
       world.terminalClocks[id]?.set(offsetSeconds: seconds)
@@ -440,6 +480,9 @@ public struct ScenarioRunner: Sendable {
     case .check: "check"
     case .login(let t): "login on \(t)"
     case .skew(let t, let s): "skew \(t) by \(s) s"
+    case .crashDuringSync(let t, let c): "crash \(t) during its sync after \(c) commit(s)"
+    case .settle: "settle"
+    case .invariants: "invariants"
     }
   }
 

@@ -89,6 +89,16 @@ public enum Action: Sendable {
   case check
   case login(terminal: String)
   case skew(terminal: String, seconds: Int64)
+  /// The terminal loses power in the middle of a sync: the first `afterCommits` commits of
+  /// its file go through, every later one dies with it, and it restarts from its file.
+  case crashDuringSync(terminal: String, afterCommits: Int)
+  /// The end of a simulated day: every link healed, every terminal clock set right, the
+  /// bank's faults cleared; each terminal syncs three times over, deductions run until none
+  /// is open, and every terminal pulls once more.
+  case settle
+  /// The invariants `roadside simulate` checks, on the world's files: each one violated
+  /// fails the step.
+  case invariants
   /// The unit decides a processing notice (公安部令第157号 §48–§51).
   case decide(document: String, fineYuan: Int?, measure: LicenceMeasure?)
 }
@@ -294,6 +304,7 @@ public enum ScenarioParser {
   static let actions = [
     "sync", "offline", "online", "partition", "link", "advance", "crash", "central", "present",
     "lookup", "record", "void", "bank-fault", "deduct", "check", "login", "skew", "decide",
+    "crash-during-sync", "settle", "invariants",
   ]
 
   static let recordFiles = [
@@ -370,6 +381,17 @@ public enum ScenarioParser {
     case "crash": action = .crash(try r.string(value, "crash"))
     case "deduct": action = .deduct
     case "check": action = .check
+    case "settle": action = .settle
+    case "invariants": action = .invariants
+    case "crash-during-sync":
+      let c = try r.mapping(
+        value, "crash-during-sync", required: ["terminal", "after-commits"], optional: [])
+      let commits = try r.int(c["after-commits"]!, "after-commits")
+      guard commits >= 0 else {
+        throw r.error(c["after-commits"]!, "after-commits must be 0 or more")
+      }
+      action = .crashDuringSync(
+        terminal: try r.string(c["terminal"]!, "terminal"), afterCommits: commits)
     case "login": action = .login(terminal: try r.string(value, "login"))
     case "skew":
       let k = try r.mapping(value, "skew", required: ["terminal", "by"], optional: [])

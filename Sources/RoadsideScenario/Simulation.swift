@@ -7,6 +7,7 @@ import RoadsideCredentials
 public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
+public import RoadsideMutants
 public import RoadsidePostgres
 public import RoadsideProtocol
 import RoadsideStorage
@@ -48,13 +49,16 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public let kills: Int
   public let traceHash: String
   public let violations: [InvariantViolation]
+  /// The deliberate bug the run carried (`--mutant`), if any.
+  public let mutant: Mutant?
   /// What the run reached: faults injected, verdicts, deduction states.
   public let coverage: SimulationCoverage
   public var passed: Bool { violations.isEmpty }
   /// The command that replays this run.
   public var replay: String {
     Simulation.replay(
-      seed: seed, terminals: terminals, licences: licences, hours: hours, faults: faults)
+      seed: seed, terminals: terminals, licences: licences, hours: hours, faults: faults,
+      mutant: mutant)
   }
 }
 
@@ -152,12 +156,15 @@ public struct Simulation: Sendable {
   /// The home each seed's world starts from (files in memory, central on SQLite), or nil
   /// to assemble each world from the fixtures.
   public let template: WorldTemplate?
+  /// The deliberate bug central and the terminals carry (`--mutant`), or nil.
+  public let mutant: Mutant?
 
   public init(
     seed: UInt64, terminals: Int, hours: Int, faults: Set<SimulationFault>,
     server: PostgresURL? = nil, nodes: Int = 1, licences: Int? = nil,
-    files: SimulationFiles = .memory, template: WorldTemplate? = nil
+    files: SimulationFiles = .memory, template: WorldTemplate? = nil, mutant: Mutant? = nil
   ) {
+    self.mutant = mutant
     self.licences = licences
     self.seed = seed
     self.terminals = terminals
@@ -192,9 +199,10 @@ public struct Simulation: Sendable {
 
   /// The command that replays one seed of a run.
   public static func replay(
-    seed: UInt64, terminals: Int, licences: Int?, hours: Int, faults: [SimulationFault]
+    seed: UInt64, terminals: Int, licences: Int?, hours: Int, faults: [SimulationFault],
+    mutant: Mutant? = nil
   ) -> String {
-    "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).joined(separator: ","))"
+    "roadside simulate --seed \(seed) --terminals \(terminals)\(licences.map { " --licences \($0)" } ?? "") --hours \(hours) --faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).joined(separator: ","))\(mutant.map { " --mutant \($0.rawValue)" } ?? "")"
   }
 
   /// Terminal `index` of the fleet (from 0) and its officer, of the same unit.
@@ -206,6 +214,16 @@ public struct Simulation: Sendable {
   /// Runs the simulation in a temporary home, or in `home` (kept afterwards, for
   /// inspection).
   public func run(home: URL? = nil) async throws -> SimulationReport {
+    try await record(home: home).report
+  }
+
+  /// Runs the simulation and returns its schedule as well: every step it took, in order,
+  /// with the error of each one refused. With `schedule`, the steps are not drawn from the
+  /// seed but replayed as given (in the same world, the same seed's network), which is how
+  /// a failing run is shrunk (``shrink(budget:progress:)``).
+  public func record(home: URL? = nil, schedule given: [Action]? = nil) async throws -> (
+    report: SimulationReport, schedule: [ScheduledStep]
+  ) {
     let start = Simulation.start
     let specs = (0..<terminals).map(Simulation.spec)
     let population = Simulation.population(terminals: terminals, licences: licences)
@@ -223,11 +241,8 @@ public struct Simulation: Sendable {
     if let population, let generated {
       _ = try population.generate(into: generated, on: start.chinaDate)
     }
-    let scenario = Scenario(
-      file: "simulation", name: "simulation", description: "", seed: seed, start: start,
-      terminals: specs, numbersPerRange: Simulation.numbersPerRange,
-      fixtures: (template?.fixturesDirectory ?? generated)?.path, records: [], balances: [:],
-      steps: [])
+    let scenario = Simulation.scenario(
+      seed: seed, terminals: specs, fixtures: (template?.fixturesDirectory ?? generated)?.path)
     var store: CentralStoreLocation?
     var database: String?
     if let server {
@@ -238,12 +253,74 @@ public struct Simulation: Sendable {
     defer { if let server, let database { try? server.droppingDatabase(database) } }
     let world = try await ScenarioWorld(
       scenario, seed: seed, home: home, store: store, nodes: nodes, template: template,
-      scratch: files.scratch)
+      scratch: files.scratch, mutant: mutant)
+    let day = SimulatedDay(world: world, runner: ScenarioRunner(seed: seed, mutant: mutant))
+    if let given {
+      for action in given { await day.perform(action) }
+    } else {
+      try await drawDay(day, specs: specs, start: start)
+    }
+    // The network heals and everything settles (see ``Action/settle``); then the invariants.
+    await day.perform(.settle)
+    if let error = day.schedule.last?.error {
+      throw ScenarioFailure("the world did not settle: \(error)")
+    }
+    day.state.violations = []
+    await day.perform(.invariants)
+    if let error = day.schedule.last?.error {
+      throw ScenarioFailure("the invariants could not be checked: \(error)")
+    }
+    var coverage = day.coverage
+    let schedule = day.schedule
+    let service = try world.central()
+    let transcript = day.trace.joined(separator: "\n")
+    let deductions = try service.deductions()
+    for deduction in deductions {
+      coverage.deductions[deduction.state.rawValue, default: 0] += 1
+    }
+    let divergences = day.state.divergences
+    for (kind, count) in divergences.byKind { coverage.conflicts[kind.rawValue] = count }
+    let report = SimulationReport(
+      seed: seed, terminals: terminals, licences: licences, hours: hours,
+      faults: SimulationFault.allCases.filter { faults.contains($0) },
+      events: given == nil ? day.events : given!.count,
+      records: try world.centralDatabase().fetchOne(
+        "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
+      documents: day.documents.values.reduce(0) { $0 + $1.count },
+      conflicts: try service.conflicts().count,
+      divergences: Dictionary(
+        uniqueKeysWithValues: divergences.byKind.map { ($0.key.rawValue, $0.value) }),
+      settled: deductions.filter { $0.state == .settled }.count,
+      kills: schedule.filter {
+        switch $0.action {
+        case .crash, .crashDuringSync: true
+        default: false
+        }
+      }.count,
+      traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
+        .joined(),
+      violations: day.state.violations, mutant: mutant, coverage: coverage)
+    return (report, Array(schedule.dropLast(2)))
+  }
+
+  /// The scenario a simulation's world is built from (and a shrunk run is saved as).
+  static func scenario(seed: UInt64, terminals: [TerminalSpec], fixtures: String?) -> Scenario {
+    Scenario(
+      file: "simulation", name: "simulation", description: "", seed: seed, start: Simulation.start,
+      terminals: terminals, numbersPerRange: Simulation.numbersPerRange, fixtures: fixtures,
+      records: [], balances: [:], steps: [])
+  }
+
+  /// Draws the day from the seed, step by step: a random workload across the terminals with
+  /// random faults on the simulated clock. Each step is drawn from what the world holds at
+  /// that moment (who is logged in, which documents exist, which links are down) and is
+  /// then taken through `perform`, so the schedule replays without the seed's draws.
+  private func drawDay(_ day: SimulatedDay, specs: [TerminalSpec], start: Timestamp)
+    async throws
+  {
+    let world = day.world
+    func perform(_ action: Action) async { await day.perform(action) }
     var random = SeededRandom(seed: seed ^ 0x5EED)
-    var trace: [String] = []
-    var documents: [String: [String]] = [:]
-    var kills = 0
-    let central = { try world.central() }
     let drivers = world.fixtures.licences.filter { $0.status.permitsDriving }.map(\.number)
     let licenceOf = Dictionary(
       world.fixtures.licences.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })
@@ -259,212 +336,248 @@ public struct Simulation: Sendable {
     let ids = specs.map(\.id)
     let simple = ["0601", "0111", "0105", "0106", "0301", "0304", "0107", "0906"]
     let end = start.adding(seconds: Int64(hours) * 3600)
-    var events = 0
-    var coverage = SimulationCoverage()
 
-    func note(_ line: String) { trace.append("\(world.clock.now()) \(line)") }
     func pick<T>(_ items: [T]) -> T { items[random.int(in: 0...(items.count - 1))] }
-    func withSession(_ id: String) throws -> Terminal {
-      let terminal = try world.terminal(id)
-      if try terminal.status().officer == nil {
-        try terminal.logIn(officer: world.officers[id]!)
-      }
-      return terminal
+    /// A terminal whose officer's session has lapsed is logged in again first.
+    func session(_ id: String) async throws {
+      if try world.terminal(id).status().officer == nil { await perform(.login(terminal: id)) }
+    }
+    func stop(
+      _ terminal: String, _ driver: LicenceNumber, offence: String, place: String,
+      refused: Bool
+    ) -> Action {
+      let vehicle = vehicleOf[driver]
+      return .record(
+        Stop(
+          terminal: terminal, licence: driver.value, plate: vehicle?.plate.value ?? "京A12345",
+          vehicle: (vehicle?.vehicleClass ?? licenceOf[driver]!.classes[0]).rawValue,
+          offences: [offence], fines: nil, place: place, refusedToSign: refused))
     }
 
     while world.clock.now() < end {
       // The workload grows with the fleet: as many events an hour per terminal as at 3.
-      world.clock.advance(
-        seconds: Int64(max(1, random.int(in: 30...900) * 3 / max(3, ids.count))))
-      events += 1
+      await perform(
+        .advance(seconds: Int64(max(1, random.int(in: 30...900) * 3 / max(3, ids.count)))))
+      day.events += 1
       let id = pick(ids)
       let roll = random.int(in: 0...99)
-      do {
-        switch roll {
-        case 0..<22:
-          let holder = pick(holders)
-          guard let code = try world.holder().present(holder, at: world.clock.now())?.code
-          else { break }
-          let verdict = try withSession(id).verify(code, vehicle: nil, nonce: nil).verdict
-          coverage.verdicts[verdict.outcome.rawValue, default: 0] += 1
-          for reason in verdict.reasons {
-            coverage.verdicts["reason \(reason.code)", default: 0] += 1
+      switch roll {
+      case 0..<22:
+        let holder = pick(holders)
+        try await session(id)
+        await perform(
+          .present(
+            Presentation(
+              terminal: id, holder: holder.value, vehicle: nil, nonce: nil, terminalNonce: nil,
+              disclose: nil, delaySeconds: 0, replay: false, stalenessSeconds: nil,
+              phoneClockSeconds: 0)))
+      case 22..<32:
+        let driver = pick(drivers)
+        try await session(id)
+        await perform(.lookup(terminal: id, licence: driver.value))
+      case 50..<52 where ids.count > 1:
+        // One driver stopped by two officers: the same red light minutes apart (one event
+        // recorded twice), or a second red light later on (6 + 6 points may reach 12 before
+        // either terminal knows of the other's decision).
+        let driver = pick(drivers)
+        let second = pick(ids.filter { $0 != id })
+        let sameEvent = random.int(in: 0...1) == 0
+        for (index, officer) in [id, second].enumerated() {
+          if index == 1 {
+            await perform(
+              .advance(
+                seconds: Int64(
+                  sameEvent ? random.int(in: 30...300) : random.int(in: 900...3600))))
           }
-          note(
-            "\(id) check \(holder.masked) \(verdict.outcome.rawValue) \(verdict.reasons.map(\.code))"
-          )
-        case 22..<32:
-          let found = try withSession(id).lookup(pick(drivers)).found
-          note("\(id) lookup found=\(found)")
-        case 50..<52 where ids.count > 1:
-          // One driver stopped by two officers: the same red light minutes apart (one event
-          // recorded twice), or a second red light later on (6 + 6 points may reach 12 before
-          // either terminal knows of the other's decision).
-          let driver = pick(drivers)
-          let vehicle = vehicleOf[driver]
-          let licence = licenceOf[driver]!
-          let second = pick(ids.filter { $0 != id })
-          let sameEvent = random.int(in: 0...1) == 0
-          for (index, officer) in [id, second].enumerated() {
-            if index == 1 {
-              world.clock.advance(
-                seconds: Int64(sameEvent ? random.int(in: 30...300) : random.int(in: 900...3600)))
-            }
-            let report = try withSession(officer).recordStop(
-              licence: driver, plate: vehicle?.plate ?? (try Plate("京A12345")),
-              vehicle: vehicle?.vehicleClass ?? licence.classes[0], offences: [("0601", nil)],
-              place: "simulated junction", locationCode: nil, note: nil, refusedToSign: false)
-            documents[officer, default: []] += report.documents.map(\.number)
-            note(
-              "\(officer) stop \(report.documents.map { "\($0.kind) \($0.number)" }) \(sameEvent ? "same event" : "again")"
-            )
-          }
-        case 32..<52:
-          let driver = pick(drivers)
-          let vehicle = vehicleOf[driver]
-          let licence = licenceOf[driver]!
-          let report = try withSession(id).recordStop(
-            licence: driver, plate: vehicle?.plate ?? (try Plate("京A12345")),
-            vehicle: vehicle?.vehicleClass ?? licence.classes[0],
-            offences: [(pick(simple), nil)], place: "simulated road", locationCode: nil,
-            note: nil, refusedToSign: random.int(in: 0...9) == 0)
-          documents[id, default: []] += report.documents.map(\.number)
-          note("\(id) stop \(report.documents.map { "\($0.kind) \($0.number)" })")
-        case 52..<56:
-          if let number = documents[id]?.randomElement(using: &random) {
-            _ = try withSession(id).voidDocument(number, reason: "simulated void")
-            note("\(id) void \(number)")
-          }
-        case 56..<60:
-          let driver = pick(drivers)
-          let service = try central()
-          if (try? service.suspend(driver, until: nil, reason: "simulation")) != nil {
-            note("central suspend \(driver.masked)")
-          } else if (try? service.reinstate(driver, reason: "simulation")) != nil {
-            note("central reinstate \(driver.masked)")
-          }
-        case 60..<63:
-          if let number = documents.keys.sorted().flatMap({ documents[$0]! }).randomElement(
-            using: &random),
-            (try? central().payAtCounter(number)) != nil
-          {
-            note("central pay \(number)")
-          }
-        case 63..<80:
-          let link = try world.link(id)
-          let terminal = try world.terminal(id)
-          _ = try? await terminal.push(transport: link, attempts: 2, sleep: { _ in })
-          _ = try? await terminal.pull(transport: link)
-          note("\(id) sync depth=\(try terminal.store.outboxDepth())")
-        case 80..<86:
-          let run = try await central().runDeductions(bank: world.bank)
-          note("deduct settled=\(run.settled.count) unknown=\(run.unknown.count)")
-        case 86..<92 where !faults.isEmpty:
-          let fault = pick(SimulationFault.allCases.filter { faults.contains($0) })
-          let link = try world.link(id)
-          switch fault {
-          case .partition:
-            link.state.withLock { $0.online.toggle() }
-          case .drop:
-            link.state.withLock {
-              $0.faults.dropResponses = 0.3; $0.faults.dropRequests = 0.2
-            }
-          case .duplicate: link.state.withLock { $0.faults.duplicate = 0.3 }
-          case .reorder: link.state.withLock { $0.faults.reorder = 0.3 }
-          case .delay: link.state.withLock { $0.faults.delaySeconds = 20 }
-          case .crash:
-            if random.int(in: 0...3) == 0 {
-              try world.crash("central")
-            } else {
-              try world.crash(id)
-            }
-            kills += 1
-          case .skew:
-            let minutes = Int64(random.int(in: 6...20))
-            world.terminalClocks[id]?.set(
-              offsetSeconds: (random.int(in: 0...1) == 0 ? 60 : -60) * minutes)
-          case .region:
-            for member in ids where unitOf[member] == unitOf[id] {
-              try world.link(member).state.withLock { $0.online = false }
-            }
-          case .bank:
-            let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]
-            _ = try BankStore.open(path: world.bankPath).addFault(
-              pick(kinds), after: random.int(in: 0...2), times: 1, delayMilliseconds: 0)
-          }
-          coverage.faults[fault.rawValue, default: 0] += 1
-          note("fault \(fault.rawValue) \(id)")
-        default:
-          try world.link(id).state.withLock {
-            $0.faults = LinkFaults(); $0.online = true
-          }
-          note("heal \(id)")
+          try await session(officer)
+          await perform(
+            stop(officer, driver, offence: "0601", place: "simulated junction", refused: false))
         }
-      } catch {
-        note("\(id) refused: \(error)")
+      case 32..<52:
+        let driver = pick(drivers)
+        let offence = pick(simple)
+        let refused = random.int(in: 0...9) == 0
+        try await session(id)
+        await perform(stop(id, driver, offence: offence, place: "simulated road", refused: refused))
+      case 52..<56:
+        if let number = day.documents[id]?.randomElement(using: &random) {
+          try await session(id)
+          await perform(.void(terminal: id, document: number, reason: "simulated void"))
+        }
+      case 56..<60:
+        // Central suspends a driving licence, or reinstates a suspended one.
+        let driver = pick(drivers)
+        let licence = try world.central().dossier(driver).licence
+        if (try? licence.suspending(until: nil)) != nil {
+          await perform(.central(.suspend(driver.value)))
+        } else if (try? licence.reinstating()) != nil {
+          await perform(.central(.reinstate(driver.value)))
+        }
+      case 60..<63:
+        let documents = day.documents
+        if let number = documents.keys.sorted().flatMap({ documents[$0]! }).randomElement(
+          using: &random)
+        {
+          await perform(.central(.pay(number)))
+        }
+      case 63..<80:
+        await perform(.sync(terminal: id, mayFail: true))
+      case 80..<86:
+        await perform(.deduct)
+      case 86..<92 where !faults.isEmpty:
+        let fault = pick(SimulationFault.allCases.filter { faults.contains($0) })
+        let link = try world.link(id)
+        var linkFaults = link.state.withLock { $0.faults }
+        switch fault {
+        case .partition:
+          let online = link.state.withLock { $0.online }
+          await perform(online ? .offline([id]) : .online([id]))
+        case .drop:
+          linkFaults.dropResponses = 0.3
+          linkFaults.dropRequests = 0.2
+          await perform(.link(terminal: id, linkFaults))
+        case .duplicate:
+          linkFaults.duplicate = 0.3
+          await perform(.link(terminal: id, linkFaults))
+        case .reorder:
+          linkFaults.reorder = 0.3
+          await perform(.link(terminal: id, linkFaults))
+        case .delay:
+          linkFaults.delaySeconds = 20
+          await perform(.link(terminal: id, linkFaults))
+        case .crash:
+          // Central's process, a terminal's between two operations, or a terminal's in the
+          // middle of a sync, at one of its commits.
+          switch random.int(in: 0...3) {
+          case 0: await perform(.crash("central"))
+          case 1:
+            await perform(.crashDuringSync(terminal: id, afterCommits: random.int(in: 0...3)))
+          default: await perform(.crash(id))
+          }
+        case .skew:
+          let minutes = Int64(random.int(in: 6...20))
+          await perform(
+            .skew(terminal: id, seconds: (random.int(in: 0...1) == 0 ? 60 : -60) * minutes))
+        case .region:
+          await perform(.offline(ids.filter { unitOf[$0] == unitOf[id] }))
+        case .bank:
+          let kinds: [BankFault.Kind] = [.unavailable, .timeoutAfterCommit, .insufficientFunds]
+          let kind = pick(kinds)
+          await perform(.bankFault(kind: kind.rawValue, after: random.int(in: 0...2), times: 1))
+        }
+        day.coverage.faults[fault.rawValue, default: 0] += 1
+      default:
+        await perform(.link(terminal: id, LinkFaults()))
+        await perform(.online([id]))
       }
     }
-
-    // Heal: every link up and clean, every terminal clock set right (central refuses
-    // requests more than 5 minutes off, so a skewed terminal syncs only once corrected), no
-    // bank faults; sync until every outbox is empty, then drive deductions until none is
-    // open, then pull once more.
-    try BankStore.open(path: world.bankPath).clearFaults()
-    for id in ids {
-      try world.link(id).state.withLock {
-        $0.faults = LinkFaults(); $0.online = true
-      }
-      world.terminalClocks[id]?.set(offsetSeconds: 0)
-    }
-    for _ in 0..<3 {
-      for id in ids {
-        let terminal = try world.terminal(id)
-        _ = try await terminal.push(transport: try world.link(id), attempts: 3, sleep: { _ in })
-        _ = try await terminal.pull(transport: try world.link(id))
-      }
-    }
-    for _ in 0..<4 { _ = try await central().runDeductions(bank: world.bank) }
-    for id in ids { _ = try await world.terminal(id).pull(transport: try world.link(id)) }
-
-    let (divergences, violations) = try await check(world, ids: ids, start: start)
-    let service = try central()
-    let transcript = trace.joined(separator: "\n")
-    let deductions = try service.deductions()
-    for deduction in deductions {
-      coverage.deductions[deduction.state.rawValue, default: 0] += 1
-    }
-    for (kind, count) in divergences.byKind { coverage.conflicts[kind.rawValue] = count }
-    return SimulationReport(
-      seed: seed, terminals: terminals, licences: licences, hours: hours,
-      faults: SimulationFault.allCases.filter { faults.contains($0) }, events: events,
-      records: try world.centralDatabase().fetchOne(
-        "SELECT count(*) FROM records", map: { $0.int(0) }) ?? 0,
-      documents: documents.values.reduce(0) { $0 + $1.count },
-      conflicts: try service.conflicts().count,
-      divergences: Dictionary(
-        uniqueKeysWithValues: divergences.byKind.map { ($0.key.rawValue, $0.value) }),
-      settled: deductions.filter { $0.state == .settled }.count, kills: kills,
-      traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
-        .joined(),
-      violations: violations, coverage: coverage)
   }
 
-  /// The invariants, checked on the files after the heal (see ``Invariants``).
-  func check(_ world: ScenarioWorld, ids: [String], start: Timestamp) async throws
-    -> (Invariants.Divergences, [InvariantViolation])
-  {
+}
+
+/// A day as it is lived: the world, the runner that takes each step, and what the steps
+/// left (the schedule, the trace, the documents made, what was reached).
+private final class SimulatedDay {
+  let world: ScenarioWorld
+  let runner: ScenarioRunner
+  var state = ScenarioRunner.RunState()
+  var schedule: [ScheduledStep] = []
+  var trace: [String] = []
+  var documents: [String: [String]] = [:]
+  var coverage = SimulationCoverage()
+  var events = 0
+
+  init(world: ScenarioWorld, runner: ScenarioRunner) {
+    self.world = world
+    self.runner = runner
+  }
+
+  /// Takes one step through the scenario runner (the same code `scenario run` uses),
+  /// noting it in the schedule and the trace; a refusal is part of the day, not its end.
+  func perform(_ action: Action) async {
+    let at = world.clock.now()
+    do {
+      let outcome = try await runner.perform(action, in: world, state: &state)
+      schedule.append(ScheduledStep(action: action, error: nil))
+      trace.append("\(at) \(runner.describe(action)): \(outcome.joined(separator: "; "))")
+      if case .present = action, let verdict = state.verdict {
+        coverage.verdicts[verdict.outcome.rawValue, default: 0] += 1
+        for reason in verdict.reasons {
+          coverage.verdicts["reason \(reason.code)", default: 0] += 1
+        }
+      }
+      if case .record(let stop) = action, let report = state.stop {
+        documents[stop.terminal, default: []] += report.documents.map(\.number)
+      }
+    } catch {
+      schedule.append(ScheduledStep(action: action, error: "\(error)"))
+      trace.append("\(at) \(runner.describe(action)) refused: \(error)")
+    }
+  }
+}
+
+/// One step of a simulated day, as it was taken: the action and, when it was refused, why.
+public struct ScheduledStep: Sendable {
+  public let action: Action
+  public let error: String?
+  /// The step as a scenario file writes it.
+  public var yaml: String { yamlStep(action) }
+}
+
+extension ScenarioWorld {
+  /// The end of a day (``Action/settle``): every link up and clean, every terminal clock
+  /// set right (central refuses requests more than 5 minutes off, so a skewed terminal syncs
+  /// only once corrected), no bank faults; every terminal syncs until its outbox is empty,
+  /// deductions are driven until none is open, and every terminal pulls once more.
+  func settle() async throws -> [String] {
+    try BankStore.open(path: bankPath).clearFaults()
+    for id in order {
+      try link(id).state.withLock {
+        $0.faults = LinkFaults()
+        $0.online = true
+      }
+      terminalClocks[id]?.set(offsetSeconds: 0)
+    }
+    // A refusal is noted and the settling goes on: what it leaves undone is for the
+    // invariants to find (a record never accepted stays in its outbox).
+    var refused: [String] = []
+    func attempt(_ what: String, _ body: () async throws -> Void) async {
+      do { try await body() } catch { refused.append("\(what): \(error)") }
+    }
+    for _ in 0..<3 {
+      for id in order {
+        await attempt("\(id) push") {
+          _ = try await terminal(id).push(transport: try link(id), attempts: 3, sleep: { _ in })
+        }
+        await attempt("\(id) pull") { _ = try await terminal(id).pull(transport: try link(id)) }
+      }
+    }
+    for _ in 0..<4 {
+      await attempt("deductions") { _ = try await central().runDeductions(bank: bank) }
+    }
+    for id in order {
+      await attempt("\(id) pull") { _ = try await terminal(id).pull(transport: try link(id)) }
+    }
+    return refused.isEmpty
+      ? ["every link healed; every terminal synced, every deduction run"]
+      : ["every link healed; refused on the way: \(refused.count)"] + refused.prefix(3)
+  }
+
+  /// The invariants (see ``Invariants``), checked on the files: central's, the bank's and
+  /// each terminal's, and the ledgers reconciled for every day since the world began.
+  func invariants() async throws -> (Invariants.Divergences, [InvariantViolation]) {
     var violations: [InvariantViolation] = []
     func fail(_ invariant: String, _ detail: String) {
       violations.append(InvariantViolation(invariant: invariant, detail: detail))
     }
-    let centralDB = try world.centralDatabase()
-    let bankDB = try Connection(path: world.bankPath)
+    let centralDB = try centralDatabase()
+    let bankDB = try Connection(path: bankPath)
     if let sqlite = centralDB as? Connection {
       violations += try Invariants.integrity(sqlite, "central.sqlite")
     }
     violations += try Invariants.integrity(bankDB, "bank.sqlite")
-    for id in ids {
-      let db = try Connection(path: world.terminalPath(id))
+    for id in order {
+      let db = try Connection(path: terminalPath(id))
       violations += try Invariants.integrity(db, "\(id)'s file")
       violations += try Invariants.recordsOnce(terminal: db, id: id, central: centralDB)
       violations += try Invariants.cacheConverged(terminal: db, id: id, central: centralDB)
@@ -475,10 +588,10 @@ public struct Simulation: Sendable {
     violations += unrecorded
     // The ledgers reconcile to zero for every day of the run.
     var day = start.chinaDate
-    let last = world.clock.now().chinaDate
-    let service = try world.central()
+    let last = clock.now().chinaDate
+    let service = try central()
     while day <= last {
-      let result = try await service.reconcile(on: day, bank: world.bank)
+      let result = try await service.reconcile(on: day, bank: bank)
       for difference in result.differences {
         fail("reconcile", "\(day): \(difference.description)")
       }

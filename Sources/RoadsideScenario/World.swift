@@ -6,6 +6,7 @@ import RoadsideCentralServer
 public import RoadsideDomain
 import RoadsideFixtures
 import RoadsideHolder
+public import RoadsideMutants
 import RoadsidePostgres
 import RoadsideProtocol
 import RoadsideStorage
@@ -128,6 +129,10 @@ extension SeededRandom {
 final class ScenarioWorld {
   let home: URL
   let clock: SimulatedClock
+  /// When the world's day began.
+  let start: Timestamp
+  /// The deliberate bug central and the terminals carry, if any (`--mutant`).
+  let mutant: Mutant?
   var random: SeededRandom
   let centralPath: String
   /// Where central lives: the home's SQLite file, or a PostgreSQL database.
@@ -138,6 +143,8 @@ final class ScenarioWorld {
   private let endpointBoxes: [EndpointBox]
   var bank: BankEndpoint
   var terminals: [String: Terminal] = [:]
+  /// The terminals in the order the world declares them.
+  var order: [String] = []
   var links: [String: SimulatedLink] = [:]
   var identifierSeeds: [String: UInt64] = [:]
   var officers: [String: String] = [:]
@@ -153,9 +160,11 @@ final class ScenarioWorld {
   init(
     _ scenario: Scenario, seed: UInt64, home given: URL? = nil,
     store: CentralStoreLocation? = nil, nodes: Int = 1, template: WorldTemplate? = nil,
-    scratch: URL? = nil
+    scratch: URL? = nil, mutant: Mutant? = nil
   ) async throws {
     ownsHome = given == nil
+    self.mutant = mutant
+    start = scenario.start
     home =
       given
       ?? (scratch ?? FileManager.default.temporaryDirectory)
@@ -193,7 +202,7 @@ final class ScenarioWorld {
     bank = try BankEndpoint(path: bankPath)
     let location = self.location
     endpointBoxes = try (0..<max(1, nodes)).map { [clock] _ in
-      EndpointBox(try CentralEndpoint(location: location, clock: clock))
+      EndpointBox(try CentralEndpoint(location: location, clock: clock, mutant: mutant))
     }
     for (index, spec) in scenario.terminals.enumerated() {
       try await addTerminal(spec, index: index, seed: seed)
@@ -255,7 +264,7 @@ final class ScenarioWorld {
   var endpoint: CentralEndpoint { endpointBoxes[0].current }
 
   func central() throws -> CentralService {
-    try CentralService.open(location, clock: clock)
+    try CentralService.open(location, clock: clock, mutant: mutant)
   }
 
   /// Central's store, for the invariants' queries.
@@ -281,6 +290,7 @@ final class ScenarioWorld {
       InProcessTransport(endpoint: box.current)
     }
     links[spec.id] = link
+    order.append(spec.id)
     officers[spec.id] = spec.officer
     let terminalClock = TerminalClock(clock)
     terminalClocks[spec.id] = terminalClock
@@ -298,6 +308,7 @@ final class ScenarioWorld {
       clock: terminalClock, identifiers: SeededIdentifiers(seed: identifierSeeds[spec.id]!))
     var configured = terminal
     configured.pinIterations = ScenarioWorld.pinIterations
+    configured.store.mutant = mutant
     _ = try await configured.pull(transport: link)
     try configured.logIn(officer: spec.officer)
     terminals[spec.id] = configured
@@ -322,7 +333,7 @@ final class ScenarioWorld {
   func crash(_ id: String) throws {
     if id == "central" {
       for box in endpointBoxes {
-        box.replace(try CentralEndpoint(location: location, clock: clock))
+        box.replace(try CentralEndpoint(location: location, clock: clock, mutant: mutant))
       }
       bank = try BankEndpoint(path: bankPath)
       return
@@ -333,6 +344,7 @@ final class ScenarioWorld {
       path: terminalPath(id), terminal: id, clock: terminalClocks[id]!,
       identifiers: SeededIdentifiers(seed: identifierSeeds[id]!))
     reopened.pinIterations = ScenarioWorld.pinIterations
+    reopened.store.mutant = mutant
     terminals[id] = reopened
   }
 

@@ -20,6 +20,8 @@ public final class Connection {
   /// The path the connection was opened with.
   public let path: String
   private var cache: [String: Statement] = [:]
+  /// Commits left before every commit fails (``failCommits(after:)``).
+  private var commitBudget: CommitBudget?
 
   /// Opens (and with `create`, creates) the database at `path`.
   ///
@@ -224,6 +226,24 @@ public final class Connection {
     }
   }
 
+  /// Lets the next `commits` commits through and rolls back every later one, from this
+  /// connection, as a process that died at that commit would leave the file: the commit
+  /// fails with `SQLITE_CONSTRAINT_COMMITHOOK` and what it would have written is gone. For
+  /// simulating a crash in the middle of an operation; the connection is useless afterwards.
+  public func failCommits(after commits: Int) {
+    let budget = CommitBudget(left: commits)
+    commitBudget = budget
+    sqlite3_commit_hook(
+      handle,
+      { context in
+        guard let context else { return 0 }
+        let budget = Unmanaged<CommitBudget>.fromOpaque(context).takeUnretainedValue()
+        guard budget.left > 0 else { return 1 }
+        budget.left -= 1
+        return 0
+      }, Unmanaged.passUnretained(budget).toOpaque())
+  }
+
   /// Reads an integer pragma (`user_version`, `application_id`, …).
   public func pragmaInt(_ name: String) throws -> Int {
     try fetchOne("PRAGMA \(name)") { $0.int(0) } ?? 0
@@ -238,4 +258,10 @@ public final class Connection {
   public func journalMode() throws -> String {
     try fetchOne("PRAGMA journal_mode") { $0.text(0) } ?? ""
   }
+}
+
+/// The commits a connection has left before it "dies" (``Connection/failCommits(after:)``).
+private final class CommitBudget {
+  var left: Int
+  init(left: Int) { self.left = left }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import RoadsideCredentials
 public import RoadsideDomain
+public import RoadsideMutants
 public import RoadsideProtocol
 import RoadsideStorage
 
@@ -67,6 +68,9 @@ public struct CachedDecision: Sendable, Equatable, Codable {
 public final class TerminalStore {
   let db: Connection
   public let path: String
+  /// A deliberate bug for the simulation to catch (`simulate --mutant`); nil everywhere
+  /// else.
+  public var mutant: Mutant?
 
   init(db: Connection, path: String) {
     self.db = db
@@ -151,6 +155,17 @@ public final class TerminalStore {
   /// there is nothing more for this one up to there.
   public func apply(_ batch: ChangesResponse, at now: Timestamp) throws {
     let decoder = JSONDecoder()
+    if mutant == .cursorOutsideTransaction {
+      // The bug: the cursor commits on its own, before the changes it covers.
+      let last = try batch.changes.last?.seq ?? syncState().cursor
+      try db.execute(
+        "UPDATE sync_state SET cursor = ?, central_latest = ? WHERE id = 1",
+        batch.hasMore ? last : max(batch.latest, last), max(batch.latest, last))
+      try db.transaction {
+        for change in batch.changes { try apply(change, decoder: decoder) }
+      }
+      return
+    }
     try db.transaction {
       let cursor = try syncState().cursor
       var last = cursor
@@ -221,13 +236,19 @@ public final class TerminalStore {
           .protocolViolation,
           "central's change \(change.seq) is keyed \(change.key) but carries licence \(row.number)")
       }
+      // The mutant keeps the status a cached licence had.
+      let status =
+        mutant == .statusNotCached
+        ? (try db.fetchOne(
+          "SELECT status FROM licences WHERE number = ?", row.number, map: { $0.text(0) })
+          ?? row.status) : row.status
       try db.execute(
         """
         INSERT OR REPLACE INTO licences (number, name, gender, birth, first_issued, classes, term,
           valid_from, authority, status, epoch, suspended_until)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """, row.number, row.name, row.gender, row.birth, row.firstIssued, row.classes, row.term,
-        row.validFrom, row.authority, row.status, row.epoch, row.suspendedUntil)
+        row.validFrom, row.authority, status, row.epoch, row.suspendedUntil)
     case .vehicle:
       if delete {
         try db.execute("DELETE FROM vehicles WHERE plate = ?", change.key)
@@ -510,6 +531,11 @@ public final class TerminalStore {
   }
 
   public func integrityCheck() throws -> [String] { try db.integrityCheck() }
+
+  /// A power cut in the middle of an operation, for the simulation: the next `commits`
+  /// commits of this file go through, every later one is rolled back as if the process had
+  /// died at it (``Connection/failCommits(after:)``). Reopen the file to live again.
+  public func failCommits(after commits: Int) { db.failCommits(after: commits) }
 
   /// The file's size after folding the WAL into it (bytes).
   public func checkpointedSize() throws -> Int {

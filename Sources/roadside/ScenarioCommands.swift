@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadsideMutants
 import RoadsideScenario
 import Synchronization
 
@@ -16,6 +17,9 @@ struct ScenarioCommand: AsyncParsableCommand {
         the holders' phones, the simulated clock and network. Exit 0 only when every
         expectation of every scenario held; 1 when one did not; 65 when a file is not a valid
         scenario (the message names the file and line).
+        --mutant NAME runs with one deliberate bug compiled into central or the terminals
+        (roadside simulate --list-mutants), as a scenario that `simulate --save-scenario` shrank
+        from a mutant's failing day expects.
         """)
 
     @Argument(help: "Scenario files or folders.") var paths: [String]
@@ -23,6 +27,15 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Flag(help: "Print every step.") var verbose = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Run with this deliberate bug (roadside simulate --list-mutants).")
+    var mutant: String?
+
+    func validate() throws {
+      if let mutant, Mutant(rawValue: mutant) == nil {
+        throw ValidationError(
+          "unknown mutant \"\(mutant)\"; mutants are \(Mutant.names)")
+      }
+    }
 
     func run() async throws {
       let files = try scenarioFiles(paths)
@@ -33,7 +46,7 @@ struct ScenarioCommand: AsyncParsableCommand {
           throw CLIError(.dataError, error.description)
         }
       }
-      let runner = ScenarioRunner(seed: seed)
+      let runner = ScenarioRunner(seed: seed, mutant: mutant.flatMap(Mutant.init(rawValue:)))
       var reports: [ScenarioReport] = []
       let colour = isatty(STDOUT_FILENO) == 1
       for scenario in scenarios {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadsideMutants
 import RoadsidePostgres
 import RoadsideScenario
 import RoadsideSpawn
@@ -38,9 +39,17 @@ struct Simulate: AsyncParsableCommand {
       each verdict and reason given and each deduction state ended in, and the "sometimes"
       goals — every fault asked for, every conflict the workload can create, a deduction
       settled and one reversed, each reached at least once — with the ones never reached
-      named (in 100 seeds every one should be). --json prints {reports, coverage, unreached}.
+      named (in 100 seeds every one should be). --json prints {reports, coverage, unreached,
+      shrunk}.
+      A failing run is shrunk: the first failing seed's recorded schedule is reduced by delta
+      debugging to the fewest steps that still break the same invariant (at most --shrink-budget
+      replays; --no-shrink skips it), and the steps are printed; --save-scenario FILE writes
+      them as a scenario (the world, the steps, then settle and invariants) that `roadside
+      scenario run FILE` fails the same way, and checks that it does.
+      --mutant NAME runs with one deliberate bug compiled into central or the terminals
+      (--list-mutants names them): the invariants must catch it.
       Exit 0 when every seed held, 1 otherwise; 70 when a --jobs process stopped without
-      reporting its seeds.
+      reporting its seeds, or a saved scenario does not fail as its run did.
       """)
 
   @Option(help: "The first seed.") var seed: UInt64 = 1
@@ -72,6 +81,17 @@ struct Simulate: AsyncParsableCommand {
   @Option(help: "Central nodes the terminals are spread over (with --store; 1 without).")
   var nodes = 1
   @Flag(help: "Print JSON.") var json = false
+  @Option(help: "Run with one deliberate bug in central or the terminals (see --list-mutants).")
+  var mutant: String?
+  @Flag(help: "List the mutants and what each breaks.") var listMutants = false
+  @Flag(help: "Do not shrink a failing run.") var noShrink = false
+  @Option(help: "The most replays a shrink may take.") var shrinkBudget = 2_000
+  @Option(
+    help: ArgumentHelp(
+      "Write the shrunk failing run as a scenario file (a new file).", valueName: "file"))
+  var saveScenario: String?
+  /// `--mutant`, validated.
+  var mutantValue: Mutant? { mutant.flatMap(Mutant.init(rawValue:)) }
   /// One JSON report per line, as each seed ends: how a --jobs process reports to its parent.
   @Flag(help: ArgumentHelp(visibility: .private)) var reportLines = false
 
@@ -81,6 +101,25 @@ struct Simulate: AsyncParsableCommand {
   }
 
   func validate() throws {
+    if let mutant, Mutant(rawValue: mutant) == nil {
+      throw ValidationError(
+        "unknown mutant \"\(mutant)\"; mutants are \(Mutant.names) (--list-mutants says what each breaks)"
+      )
+    }
+    guard shrinkBudget >= 1 else { throw ValidationError("--shrink-budget must be at least 1") }
+    if let saveScenario {
+      guard !noShrink else {
+        throw ValidationError("--save-scenario saves the shrunk run; drop --no-shrink")
+      }
+      guard !FileManager.default.fileExists(atPath: saveScenario) else {
+        throw ValidationError("\(saveScenario) already exists; --save-scenario writes a new file")
+      }
+      guard licences == nil, terminals <= Simulation.shippedTerminals, store == nil else {
+        throw ValidationError(
+          "--save-scenario needs the shipped fixtures' world (at most \(Simulation.shippedTerminals) terminals, no --licences, no --store): a generated world is not a file beside the scenario"
+        )
+      }
+    }
     guard (1...Simulation.maximumTerminals).contains(terminals) else {
       throw ValidationError("--terminals must be 1 to \(Simulation.maximumTerminals)")
     }
@@ -130,7 +169,8 @@ struct Simulate: AsyncParsableCommand {
   func replay(seed: UInt64) -> String {
     Simulation.replay(
       seed: seed, terminals: terminals, licences: licences, hours: hours,
-      faults: SimulationFault.allCases.filter { faultSet.contains($0) }) + storeFlags
+      faults: SimulationFault.allCases.filter { faultSet.contains($0) }, mutant: mutantValue)
+      + storeFlags
   }
 
   /// The replay line's store and nodes; the URL without its password.
@@ -140,6 +180,14 @@ struct Simulate: AsyncParsableCommand {
   }
 
   func run() async throws {
+    if listMutants {
+      for mutant in Mutant.allCases {
+        print(
+          "\(mutant.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0)) \(mutant.part.padding(toLength: 9, withPad: " ", startingAt: 0)) \(mutant.summary)"
+        )
+      }
+      return
+    }
     let server = try store.map { try PostgresURL($0) }
     var reports: [SimulationReport] = []
     func report(_ report: SimulationReport) throws {
@@ -160,26 +208,22 @@ struct Simulate: AsyncParsableCommand {
       try await SeedWorkers(command: self).run { try report($0) }
     } else {
       // One world assembled for all the seeds, when the files are in memory on SQLite.
-      let template =
-        fileMode == .memory && server == nil
-        ? try WorldTemplate(
-          start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
-          parent: fileMode.scratch,
-          population: Simulation.population(terminals: terminals, licences: licences)) : nil
+      let template = try makeTemplate(server)
       for seed in seedList {
         try report(
-          try await Simulation(
-            seed: seed, terminals: terminals, hours: hours, faults: faultSet, server: server,
-            nodes: nodes, licences: licences, files: fileMode, template: template
-          ).run(home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }))
+          try await simulation(seed, server: server, template: template).run(
+            home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }))
       }
     }
     if reportLines { return }
+    let shrunk = try await shrinkFirstFailure(reports, server: server)
     let coverage = reports.reduce(SimulationCoverage()) { $0.merging($1.coverage) }
     let goals = SimulationCoverage.goals(faults: faultSet, terminals: terminals)
     let unreached = coverage.unreached(goals)
     if json {
-      try printJSON(SimulateOutput(reports: reports, coverage: coverage, unreached: unreached))
+      try printJSON(
+        SimulateOutput(
+          reports: reports, coverage: coverage, unreached: unreached, shrunk: shrunk?.output))
     }
     let failed = reports.filter { !$0.passed }
     if !json {
@@ -200,8 +244,122 @@ struct Simulate: AsyncParsableCommand {
         "\(reports.count - failed.count) of \(reports.count) seed(s) held; \(reports.reduce(0) { $0 + $1.records }) records, \(reports.reduce(0) { $0 + $1.divergences.values.reduce(0, +) }) divergences with their conflicts (\(reports.reduce(into: [String: Int]()) { $0.merge($1.divergences, uniquingKeysWith: +) }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(reports.reduce(0) { $0 + $1.kills }) crashes, \(reports.reduce(0) { $0 + $1.violations.count }) violations"
       )
     }
+    if let shrunk, !json { print(shrunk.text) }
+    if let saved = shrunk?.saved, !saved.reproduces {
+      throw CLIError(.software, saved.message)
+    }
     if !failed.isEmpty { throw ExitCode(1) }
   }
+
+  /// One world assembled for all the seeds, when the files are in memory on SQLite.
+  func makeTemplate(_ server: PostgresURL?) throws -> WorldTemplate? {
+    fileMode == .memory && server == nil
+      ? try WorldTemplate(
+        start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
+        parent: fileMode.scratch,
+        population: Simulation.population(terminals: terminals, licences: licences)) : nil
+  }
+
+  func simulation(_ seed: UInt64, server: PostgresURL?, template: WorldTemplate?) -> Simulation {
+    Simulation(
+      seed: seed, terminals: terminals, hours: hours, faults: faultSet, server: server,
+      nodes: nodes, licences: licences, files: fileMode, template: template, mutant: mutantValue)
+  }
+
+  /// Shrinks the first failing seed (unless --no-shrink) and saves it with --save-scenario,
+  /// checking that `scenario run` fails the saved file the same way.
+  func shrinkFirstFailure(_ reports: [SimulationReport], server: PostgresURL?) async throws
+    -> Shrinking?
+  {
+    guard !noShrink, let first = reports.first(where: { !$0.passed }) else { return nil }
+    let simulation = simulation(first.seed, server: server, template: try makeTemplate(server))
+    let recorded = try await simulation.record()
+    if !json {
+      FileHandle.standardError.write(
+        Data(
+          "shrinking seed \(first.seed) (\(recorded.schedule.count) steps, \"\(recorded.report.violations.first?.invariant ?? "?")\")…\n"
+            .utf8))
+    }
+    guard
+      let shrunk = try await simulation.shrink(
+        recorded, budget: shrinkBudget,
+        progress: { steps, replays in
+          if !json, isatty(STDERR_FILENO) == 1 {
+            FileHandle.standardError.write(
+              Data("\r  \(steps) steps after \(replays) replays   ".utf8))
+          }
+        })
+    else { return nil }
+    if !json, isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
+    var saved: Shrinking.Saved?
+    if let saveScenario {
+      let url = URL(fileURLWithPath: saveScenario)
+      try Data(simulation.scenarioYAML(shrunk, file: saveScenario).utf8).write(to: url)
+      // The file must fail under `scenario run` as the run did: the same invariant, and no
+      // other expectation.
+      let scenario = try ScenarioParser.parse(file: saveScenario)
+      let report = await ScenarioRunner(mutant: mutantValue).run(scenario)
+      let others = report.failures.filter { $0.key != "invariants" }
+      let same = report.failures.contains {
+        $0.key == "invariants" && $0.actual.hasPrefix("\(shrunk.invariant):")
+      }
+      let command =
+        "roadside scenario run \(saveScenario)\(mutantValue.map { " --mutant \($0.rawValue)" } ?? "")"
+      saved = Shrinking.Saved(
+        file: saveScenario, command: command, reproduces: same && others.isEmpty,
+        message: same && others.isEmpty
+          ? "saved \(saveScenario); it fails the same way: \(command)"
+          : "\(saveScenario) was written but does not fail as the run did (\(report.abortedBy ?? (others.first.map { "line \($0.line): \($0.key) expected \($0.expected), got \($0.actual)" } ?? "the invariant \(shrunk.invariant) held"))); keep the file and report it"
+      )
+    }
+    return Shrinking(
+      seed: first.seed, shrunk: shrunk, replay: replay(seed: first.seed), saved: saved)
+  }
+}
+
+/// A shrunk failing seed, as simulate prints it.
+struct Shrinking {
+  struct Saved {
+    let file: String
+    let command: String
+    let reproduces: Bool
+    let message: String
+  }
+  let seed: UInt64
+  let shrunk: ShrunkRun
+  let replay: String
+  let saved: Saved?
+
+  var text: String {
+    var lines = [
+      "shrunk seed \(seed) from \(shrunk.originalSteps) steps to \(shrunk.steps.count) in \(shrunk.replays) replays (\(shrunk.minimal ? "no single step can go" : "the replay budget ran out")); it still breaks \"\(shrunk.invariant)\":"
+    ]
+    for (index, step) in shrunk.steps.enumerated() {
+      lines.append(
+        "  \(index + 1). \(step.yaml)\(step.error.map { "  # refused: \($0)" } ?? "")")
+    }
+    for violation in shrunk.violations { lines.append("  → \(violation)") }
+    lines.append(saved?.message ?? "  save it as a scenario: \(replay) --save-scenario FILE")
+    return lines.joined(separator: "\n")
+  }
+
+  var output: ShrunkOutput {
+    ShrunkOutput(
+      seed: seed, invariant: shrunk.invariant, originalSteps: shrunk.originalSteps,
+      steps: shrunk.steps.map(\.yaml), replays: shrunk.replays, minimal: shrunk.minimal,
+      scenario: saved?.file)
+  }
+}
+
+/// The shrunk seed in `simulate --json`.
+struct ShrunkOutput: Codable {
+  let seed: UInt64
+  let invariant: String
+  let originalSteps: Int
+  let steps: [String]
+  let replays: Int
+  let minimal: Bool
+  let scenario: String?
 }
 
 /// The processes of `simulate --jobs K`: process j runs seeds j, j + K, j + 2K, … of the run
@@ -223,6 +381,7 @@ struct SeedWorkers {
     ]
     if let store = command.store { arguments += ["--store", store] }
     if let licences = command.licences { arguments += ["--licences", "\(licences)"] }
+    if let mutant = command.mutant { arguments += ["--mutant", mutant] }
     return (arguments, count)
   }
 
@@ -321,4 +480,5 @@ struct SimulateOutput: Codable {
   let reports: [SimulationReport]
   let coverage: SimulationCoverage
   let unreached: [SimulationCoverage.Goal]
+  let shrunk: ShrunkOutput?
 }

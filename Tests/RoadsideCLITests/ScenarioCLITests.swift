@@ -94,15 +94,80 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     ),
     (["--files", "tape"], "--files must be memory or disk, not \"tape\""),
     (
+      ["--mutant", "off-by-one"],
+      "unknown mutant \"off-by-one\"; mutants are push-applied-twice, duplicate-check-skipped, change-not-logged, cursor-outside-transaction, deduction-new-key, void-forgets-refund, conflict-not-recorded, points-double-counted, clock-skew-sign, status-not-cached, counter-payment-keeps-deduction (--list-mutants says what each breaks)"
+    ),
+    (
+      ["--save-scenario", "/tmp/never.yaml", "--no-shrink"],
+      "--save-scenario saves the shrunk run; drop --no-shrink"
+    ),
+    (["--save-scenario", "/tmp"], "/tmp already exists; --save-scenario writes a new file"),
+    (
+      ["--save-scenario", "/tmp/never.yaml", "--terminals", "10"],
+      "--save-scenario needs the shipped fixtures' world (at most 6 terminals, no --licences, no --store): a generated world is not a file beside the scenario"
+    ),
+    (["--shrink-budget", "0"], "--shrink-budget must be at least 1"),
+    (
       ["--faults", "drop,flood"],
       "unknown fault \"flood\"; faults are partition, drop, duplicate, reorder, delay, crash, bank, skew, region or none"
     ),
   ])
   func simulateRefusesBadOptions(_ arguments: [String], _ message: String) throws {
+    // (The mutant list is the same in `scenario run`'s message.)
     let run = try roadside(["simulate"] + arguments)
     #expect(run.status == 64)
     #expect(run.stderr == "error: \(message) (see 'roadside help')\n")
     #expect(run.stdout == "")
+  }
+
+  /// A mutant's failing day is shrunk and saved; `scenario run` fails the file under the
+  /// same mutant and passes it without (the regression test holds once the bug is gone).
+  @Test func aMutantIsCaughtShrunkAndSavedAsAScenario() throws {
+    let list = try roadside(["simulate", "--list-mutants"])
+    #expect(list.status == 0)
+    #expect(list.stdout.split(separator: "\n").count == 11)
+    #expect(
+      list.stdout.hasPrefix(
+        "push-applied-twice               central   a record already stored is applied again, not acknowledged\n"
+      ))
+    let file = newHome().appendingPathComponent("shrunk.yaml").path
+    let run = try roadside([
+      "simulate", "--seed", "1", "--hours", "4", "--mutant", "status-not-cached",
+      "--save-scenario", file,
+    ])
+    #expect(run.status == 1, "\(run.stderr)")
+    #expect(
+      run.stdout.contains("  caches converge: T-BJ-0001: licences: 240 cached, 240 at central"))
+    #expect(
+      run.stdout.contains(
+        "  replay: roadside simulate --seed 1 --terminals 3 --hours 4 --faults partition,drop,duplicate,reorder,delay,crash,bank,skew,region --mutant status-not-cached\n"
+      ))
+    #expect(run.stdout.contains("\nshrunk seed 1 from "))
+    #expect(
+      run.stdout.contains(
+        " replays (no single step can go); it still breaks \"caches converge\":\n"))
+    #expect(
+      run.stdout.hasSuffix(
+        "\nsaved \(file); it fails the same way: roadside scenario run \(file) --mutant status-not-cached\n"
+      ))
+    let failing = try roadside(["scenario", "run", file, "--mutant", "status-not-cached"])
+    #expect(failing.status == 1)
+    #expect(
+      failing.stdout.contains(": invariants: invariants expected hold, was caches converge: "))
+    let passing = try roadside(["scenario", "run", file])
+    #expect(passing.status == 0, "\(passing.stdout)")
+    let again = try roadside([
+      "simulate", "--seed", "1", "--mutant", "status-not-cached", "--save-scenario", file,
+    ])
+    #expect(again.status == 64)
+    #expect(
+      again.stderr
+        == "error: \(file) already exists; --save-scenario writes a new file (see 'roadside help')\n"
+    )
+    let unknown = try roadside(["scenario", "run", file, "--mutant", "nope"])
+    #expect(unknown.status == 64)
+    #expect(
+      unknown.stderr.hasPrefix("error: unknown mutant \"nope\"; mutants are push-applied-twice, "))
   }
 
   @Test func invalidFilesAndPathsAreNamed() throws {
@@ -123,7 +188,7 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
     #expect(run.status == 65)
     #expect(
       run.stderr
-        == "error: \(file.path):9: unknown field \"expct\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, decide, expect, ask, say\n"
+        == "error: \(file.path):9: unknown field \"expct\" in a step; expected sync, offline, online, partition, link, advance, crash, central, present, lookup, record, void, bank-fault, deduct, check, login, skew, decide, crash-during-sync, settle, invariants, expect, ask, say\n"
     )
     let missing = try roadside(["scenario", "run", dir.appendingPathComponent("nope.yaml").path])
     #expect(missing.status == 66)

@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideMutants
 import RoadsidePostgres
 import RoadsideScenario
 import RoadsideStorage
@@ -360,6 +361,54 @@ final class Counter: Sendable {
     #expect(postgresql.violations == [])
     #expect(postgresql.traceHash == sqlite.traceHash)
     #expect(postgresql.records == sqlite.records && postgresql.conflicts == sqlite.conflicts)
+  }
+}
+
+/// The invariants catch real bugs: with one deliberate bug compiled in, a run of seeds
+/// fails, the first failing day shrinks to a few dozen steps at most, and the shrunk day
+/// saved as a scenario fails under the mutant and holds without it (a regression test that
+/// passes once the bug is gone). Four of the eleven here; BENCHMARKS.md has every one.
+@Suite struct MutantTests {
+  @Test(arguments: [
+    Mutant.conflictNotRecorded, .deductionNewKey, .cursorOutsideTransaction, .changeNotLogged,
+  ])
+  func aMutantIsCaughtAndShrunkToAScenario(_ mutant: Mutant) async throws {
+    let template = try WorldTemplate(
+      start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
+      parent: SimulationFiles.memory.scratch)
+    let faults = Set(SimulationFault.allCases)
+    var failing: (Simulation, (report: SimulationReport, schedule: [ScheduledStep]))?
+    for seed in UInt64(1)...UInt64(60) {
+      let simulation = Simulation(
+        seed: seed, terminals: 3, hours: 8, faults: faults, template: template, mutant: mutant)
+      let recorded = try await simulation.record()
+      if !recorded.report.passed {
+        failing = (simulation, recorded)
+        break
+      }
+    }
+    let (simulation, recorded) = try #require(failing, "\(mutant.rawValue) survived 60 seeds")
+    let shrunk = try #require(try await simulation.shrink(recorded))
+    #expect(shrunk.invariant == recorded.report.violations[0].invariant)
+    #expect(shrunk.minimal)
+    #expect(shrunk.steps.count <= 40 && shrunk.steps.count < recorded.schedule.count)
+    #expect(shrunk.violations.contains { $0.invariant == shrunk.invariant })
+
+    let folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("roadside-shrunk-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("\(mutant.rawValue).yaml").path
+    try simulation.scenarioYAML(shrunk, file: file).write(
+      toFile: file, atomically: true, encoding: .utf8)
+    let scenario = try ScenarioParser.parse(file: file)
+    #expect(scenario.steps.count == shrunk.steps.count + 2)
+    let under = await ScenarioRunner(mutant: mutant).run(scenario)
+    #expect(under.abortedBy == nil)
+    #expect(!under.failures.isEmpty && under.failures.allSatisfy { $0.key == "invariants" })
+    #expect(under.failures.contains { $0.actual.hasPrefix("\(shrunk.invariant):") })
+    let without = await ScenarioRunner().run(scenario)
+    #expect(without.passed, "\(without.failures)")
   }
 }
 

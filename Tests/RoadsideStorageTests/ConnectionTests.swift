@@ -211,3 +211,27 @@ func temporaryDatabasePath(_ name: String = "test.sqlite") -> String {
       } == 0)
   }
 }
+
+/// The simulation's power cut in the middle of an operation: the commits allowed go
+/// through, the next one and every later one are rolled back, and the file opened again
+/// holds exactly what was committed before the cut.
+@Suite struct CommitFailureTests {
+  @Test func commitsAfterTheBudgetAreRolledBack() throws {
+    let path = temporaryDatabasePath()
+    let db = try Connection(path: path)
+    try db.executeScript("CREATE TABLE t (n INTEGER) STRICT")
+    db.failCommits(after: 2)
+    try db.execute("INSERT INTO t VALUES (1)")  // commit 1, autocommit
+    try db.transaction { try db.execute("INSERT INTO t VALUES (2)") }  // commit 2
+    #expect(throws: SQLiteError.self) {
+      try db.transaction {
+        try db.execute("INSERT INTO t VALUES (3)")
+        try db.execute("INSERT INTO t VALUES (4)")
+      }
+    }
+    #expect(throws: SQLiteError.self) { try db.execute("INSERT INTO t VALUES (5)") }
+    let reopened = try Connection(path: path)
+    #expect(try reopened.fetchAll("SELECT n FROM t ORDER BY n") { $0.int(0) } == [1, 2])
+    #expect(try reopened.integrityCheck() == ["ok"])
+  }
+}
