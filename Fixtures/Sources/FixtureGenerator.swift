@@ -487,7 +487,8 @@ public struct FixtureGenerator: Sendable {
   func json(_ licence: Licence) -> String {
     var s = "{\"number\":\"\(licence.number.value)\",\"fileNumber\":\"\(licence.fileNumber.value)\""
     s += ",\"name\":\(jsonQuoted(licence.name)),\"gender\":\"\(licence.gender.rawValue)\""
-    s += ",\"birthDate\":\"\(licence.birthDate)\",\"nationality\":\(jsonQuoted(licence.nationality))"
+    s +=
+      ",\"birthDate\":\"\(licence.birthDate)\",\"nationality\":\(jsonQuoted(licence.nationality))"
     s += ",\"address\":\(jsonQuoted(licence.address))"
     if let photo = licence.photo { s += ",\"photo\":\(jsonQuoted(photo))" }
     s += ",\"firstIssued\":\"\(licence.firstIssued)\",\"classes\":["

@@ -439,3 +439,87 @@ public enum Invariants {
     return (found, violations)
   }
 }
+
+/// The properties of a day, watched while it is lived (in the manner of jepsen-powersync),
+/// not only at its end: after each of a terminal's syncs —
+/// - **monotonic reads**: its cursor never goes back, and nothing in its cache returns to an
+///   older state: a licence's epoch never decreases, a decision never goes from revoked back
+///   to effective nor from paid back to unpaid;
+/// - **read your writes**: after a sync that emptied its outbox, every decision central holds
+///   from this terminal is in its cache;
+///
+/// and once the faults stop (``Action/settle``), **convergence** within
+/// ``PropertyWatch/roundBound`` rounds of syncing every terminal: every outbox empty and every
+/// cursor at central's latest change.
+public struct PropertyWatch: Sendable {
+  /// Rounds of syncing every terminal within which a healed world must converge: one to
+  /// push what waits, one for each terminal to pull what the others pushed after its turn,
+  /// and one to spare.
+  public static let roundBound = 3
+
+  var cursors: [String: Int64] = [:]
+  var epochs: [String: [String: Int]] = [:]
+  var decisions: [String: [String: (revoked: Bool, paid: Bool)]] = [:]
+  /// Each property reported once per terminal: the first time it failed.
+  var reported: Set<String> = []
+  public private(set) var violations: [InvariantViolation] = []
+  /// The rounds the last settling took to converge (nil: it did not within its limit).
+  public internal(set) var rounds: Int?
+
+  public init() {}
+
+  mutating func fail(_ property: String, _ id: String, _ detail: String) {
+    guard reported.insert("\(property)|\(id)").inserted else { return }
+    violations.append(InvariantViolation(invariant: property, detail: "\(id): \(detail)"))
+  }
+
+  /// Looks at terminal `id` after a sync; `synced`: the sync got through and left the outbox
+  /// empty.
+  mutating func observe(
+    terminal id: String, db: Connection, central: any SQLDatabase, synced: Bool
+  ) throws {
+    let cursor = try db.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) } ?? 0
+    if let before = cursors[id], cursor < before {
+      fail("monotonic reads", id, "the cursor went back from \(before) to \(cursor)")
+    }
+    cursors[id] = cursor
+    let epochs = Dictionary(
+      uniqueKeysWithValues: try db.fetchAll("SELECT number, epoch FROM licences") {
+        ($0.text(0), $0.int(1))
+      })
+    for (number, epoch) in epochs {
+      if let before = self.epochs[id]?[number], epoch < before {
+        fail(
+          "monotonic reads", id,
+          "licence \(CitizenID.masked(number)) went back from epoch \(before) to \(epoch)")
+      }
+    }
+    self.epochs[id] = epochs
+    let decisions = Dictionary(
+      uniqueKeysWithValues: try db.fetchAll("SELECT number, state, paid FROM decisions") {
+        ($0.text(0), (revoked: $0.text(1) == "revoked", paid: $0.int(2) != 0))
+      })
+    for (number, now) in decisions {
+      guard let before = self.decisions[id]?[number] else { continue }
+      if before.revoked && !now.revoked {
+        fail("monotonic reads", id, "decision \(number) went back from revoked to effective")
+      } else if before.paid && !now.paid {
+        fail("monotonic reads", id, "decision \(number) went back from paid to unpaid")
+      }
+    }
+    self.decisions[id] = decisions
+    guard synced else { return }
+    let own = try central.fetchAll(
+      """
+      SELECT d.number FROM decisions d JOIN documents doc ON doc.number = d.number
+      WHERE doc.terminal = ? ORDER BY d.number
+      """, id, map: { $0.text(0) })
+    let missing = own.filter { decisions[$0] == nil }
+    if let first = missing.first {
+      fail(
+        "read your writes", id,
+        "after a sync that emptied its outbox, \(missing.count) of its \(own.count) decisions at central are not in its cache (first \(first))"
+      )
+    }
+  }
+}

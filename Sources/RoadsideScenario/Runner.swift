@@ -9,6 +9,7 @@ import RoadsideFixtures
 import RoadsideHolder
 public import RoadsideMutants
 import RoadsideProtocol
+import RoadsideStorage
 import RoadsideTerminal
 import Synchronization
 
@@ -81,17 +82,48 @@ public struct ScenarioRunner: Sendable {
   }
 
   public func run(_ scenario: Scenario) async -> ScenarioReport {
+    await runRecording(scenario).report
+  }
+
+  /// Runs the scenario and draws it (``Timeline``): each step when it was taken, and the
+  /// expectations that failed.
+  public func runWithTimeline(_ scenario: Scenario) async -> (report: ScenarioReport, svg: String) {
+    let (report, taken) = await runRecording(scenario)
+    let failures = report.failures.map {
+      InvariantViolation(
+        invariant: "line \($0.line)",
+        detail: $0.key == "invariants"
+          ? $0.actual : "\($0.key) expected \($0.expected), was \($0.actual)")
+    }
+    let timeline = Timeline(
+      title: "roadside scenario run \(scenario.file) (seed \(report.seed))",
+      terminals: scenario.terminals.map(\.id), steps: taken,
+      violations: failures
+        + (report.abortedBy.map { [InvariantViolation(invariant: "aborted", detail: $0)] } ?? []))
+    return (report, timeline.svg())
+  }
+
+  func runRecording(_ scenario: Scenario) async -> (report: ScenarioReport, steps: [ScheduledStep])
+  {
     let started = ContinuousClock.now
     let seed = self.seed ?? scenario.seed
     var steps: [StepReport] = []
+    var taken: [ScheduledStep] = []
     var drill: [DrillAnswer] = []
     var aborted: String?
     do {
       let world = try await ScenarioWorld(scenario, seed: seed, home: home, mutant: mutant)
       var state = RunState()
       for step in scenario.steps {
+        let at = world.clock.now()
         let report = await execute(step, in: world, state: &state, drill: &drill)
         steps.append(report)
+        let error = report.outcome.first.flatMap {
+          $0.hasPrefix("error: ") ? String($0.dropFirst(7)) : nil
+        }
+        taken.append(
+          ScheduledStep(
+            action: step.action, error: error, at: at, outcome: error == nil ? report.outcome : []))
       }
     } catch {
       aborted = "the world could not be built: \(error)"
@@ -101,10 +133,11 @@ public struct ScenarioRunner: Sendable {
     }.joined()
     let hash = SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }.joined()
     let elapsed = ContinuousClock.now - started
-    return ScenarioReport(
+    let report = ScenarioReport(
       file: scenario.file, name: scenario.name, description: scenario.description, seed: seed,
       steps: steps, transcriptHash: hash, drill: drill, abortedBy: aborted,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return (report, taken)
   }
 
   /// What earlier steps left for expectations to look at.
@@ -120,6 +153,18 @@ public struct ScenarioRunner: Sendable {
     /// What the last `invariants` step found.
     var violations: [InvariantViolation] = []
     var divergences = Invariants.Divergences()
+    /// The day's properties, watched after every sync (``PropertyWatch``).
+    var watch = PropertyWatch()
+  }
+
+  /// The properties after terminal `id`'s sync (`synced`: it got through and emptied the
+  /// outbox).
+  func observe(_ id: String, synced: Bool, in world: ScenarioWorld, state: inout RunState)
+    throws
+  {
+    try state.watch.observe(
+      terminal: id, db: try Connection(path: world.terminalPath(id)),
+      central: try world.centralDatabase(), synced: synced)
   }
 
   func execute(
@@ -207,12 +252,14 @@ public struct ScenarioRunner: Sendable {
       do {
         let pushed = try await terminal.push(transport: link, attempts: 3, sleep: { _ in })
         let pulled = try await terminal.pull(transport: link)
+        try observe(id, synced: try terminal.store.outboxDepth() == 0, in: world, state: &state)
         return [
           "pushed \(pushed.accepted) accepted, \(pushed.duplicates) duplicate, \(pushed.rejected) rejected, \(pushed.conflicts) conflict; pulled \(pulled.changes) changes"
         ]
       } catch let error as TransportError where mayFail {
         // Only the network may fail such a step: central refusing a batch, or a terminal
         // fault, is an error as in any other sync.
+        try observe(id, synced: false, in: world, state: &state)
         return [
           "the sync did not get through (\(error)); the outbox keeps \(try terminal.store.outboxDepth()) record(s)"
         ]
@@ -335,12 +382,25 @@ public struct ScenarioRunner: Sendable {
         told = "the sync died: \(error)"
       }
       try world.crash(id)
+      try observe(id, synced: false, in: world, state: &state)
       return ["\(id) lost power after \(commits) commit(s) of its sync (\(told)); restarted"]
     case .settle:
-      return try await world.settle()
+      let (lines, rounds) = try await world.settle()
+      state.watch.rounds = rounds
+      for id in world.order {
+        try observe(
+          id, synced: try world.terminal(id).store.outboxDepth() == 0, in: world, state: &state)
+      }
+      if rounds.map({ $0 > PropertyWatch.roundBound }) ?? true {
+        state.watch.fail(
+          "converges", "the world",
+          rounds.map { "took \($0) rounds of syncing, more than \(PropertyWatch.roundBound)" }
+            ?? "did not converge in \(2 * PropertyWatch.roundBound) rounds of syncing")
+      }
+      return lines
     case .invariants:
       let (divergences, violations) = try await world.invariants()
-      state.violations = violations
+      state.violations = violations + state.watch.violations
       state.divergences = divergences
       return violations.isEmpty
         ? ["the invariants hold (\(divergences.total) divergence(s), each with its conflict)"]
@@ -461,7 +521,8 @@ public struct ScenarioRunner: Sendable {
     }
   }
 
-  func describe(_ action: Action) -> String {
+  /// A step in a few words, as transcripts and timelines name it.
+  public func describe(_ action: Action) -> String {
     switch action {
     case .sync(let t, let mayFail): mayFail ? "sync \(t) (may fail on the network)" : "sync \(t)"
     case .offline(let t): "offline \(t.joined(separator: ", "))"

@@ -28,7 +28,7 @@ extension Simulation {
   /// the world afresh (from the template when there is one) and ends with the settling and
   /// the invariants, as every simulated day does. Nil when the run holds.
   public func shrink(
-    _ failed: (report: SimulationReport, schedule: [ScheduledStep]), budget: Int = 2_000,
+    _ failed: RecordedDay, budget: Int = 2_000,
     progress: (Int, Int) -> Void = { _, _ in }
   ) async throws -> ShrunkRun? {
     guard let target = failed.report.violations.first?.invariant else { return nil }
@@ -72,10 +72,10 @@ extension Simulation {
         granularity = max(granularity - 1, 2)
       }
     }
-    let (report, schedule) = try await record(schedule: current)
+    let replayed = try await record(schedule: current)
     return ShrunkRun(
-      invariant: target, originalSteps: failed.schedule.count, steps: schedule,
-      violations: report.violations, replays: replays, minimal: minimal)
+      invariant: target, originalSteps: failed.schedule.count, steps: replayed.schedule,
+      violations: replayed.report.violations, replays: replays, minimal: minimal)
   }
 
   /// The shrunk run as a scenario file that `roadside scenario run` fails the same way:

@@ -47,6 +47,8 @@ public struct SimulationReport: Sendable, Codable, Equatable {
   public let divergences: [String: Int]
   public let settled: Int
   public let kills: Int
+  /// Rounds of syncing every terminal the healed world took to converge (nil: it did not).
+  public let rounds: Int?
   public let traceHash: String
   public let violations: [InvariantViolation]
   /// The deliberate bug the run carried (`--mutant`), if any.
@@ -206,7 +208,7 @@ public struct Simulation: Sendable {
   }
 
   /// Terminal `index` of the fleet (from 0) and its officer, of the same unit.
-  static func spec(_ index: Int) -> TerminalSpec {
+  public static func spec(_ index: Int) -> TerminalSpec {
     TerminalSpec(
       id: FixtureGenerator.terminalID(index), officer: FixtureGenerator.officerID(index))
   }
@@ -221,9 +223,9 @@ public struct Simulation: Sendable {
   /// with the error of each one refused. With `schedule`, the steps are not drawn from the
   /// seed but replayed as given (in the same world, the same seed's network), which is how
   /// a failing run is shrunk (``shrink(budget:progress:)``).
-  public func record(home: URL? = nil, schedule given: [Action]? = nil) async throws -> (
-    report: SimulationReport, schedule: [ScheduledStep]
-  ) {
+  public func record(home: URL? = nil, schedule given: [Action]? = nil) async throws
+    -> RecordedDay
+  {
     let start = Simulation.start
     let specs = (0..<terminals).map(Simulation.spec)
     let population = Simulation.population(terminals: terminals, licences: licences)
@@ -297,10 +299,25 @@ public struct Simulation: Sendable {
         default: false
         }
       }.count,
+      rounds: day.state.watch.rounds,
       traceHash: SHA256.hash(data: Data(transcript.utf8)).map { String(format: "%02x", $0) }
         .joined(),
       violations: day.state.violations, mutant: mutant, coverage: coverage)
-    return (report, Array(schedule.dropLast(2)))
+    return RecordedDay(report: report, schedule: Array(schedule.dropLast(2)), steps: schedule)
+  }
+
+  /// The run as a picture (``Timeline``): every step of the day with the settling and the
+  /// check, and what the check found.
+  public func timeline() async throws -> (report: SimulationReport, svg: String) {
+    let day = try await record()
+    let report = day.report
+    let steps = day.steps
+    let timeline = Timeline(
+      title:
+        "roadside simulate --seed \(seed): \(terminals) terminal(s), \(hours) h\(mutant.map { ", mutant \($0.rawValue)" } ?? "")",
+      terminals: (0..<terminals).map { Simulation.spec($0).id }, steps: steps,
+      violations: report.violations)
+    return (report, timeline.svg())
   }
 
   /// The scenario a simulation's world is built from (and a shrunk run is saved as).
@@ -498,7 +515,7 @@ private final class SimulatedDay {
     let at = world.clock.now()
     do {
       let outcome = try await runner.perform(action, in: world, state: &state)
-      schedule.append(ScheduledStep(action: action, error: nil))
+      schedule.append(ScheduledStep(action: action, error: nil, at: at, outcome: outcome))
       trace.append("\(at) \(runner.describe(action)): \(outcome.joined(separator: "; "))")
       if case .present = action, let verdict = state.verdict {
         coverage.verdicts[verdict.outcome.rawValue, default: 0] += 1
@@ -510,16 +527,28 @@ private final class SimulatedDay {
         documents[stop.terminal, default: []] += report.documents.map(\.number)
       }
     } catch {
-      schedule.append(ScheduledStep(action: action, error: "\(error)"))
+      schedule.append(ScheduledStep(action: action, error: "\(error)", at: at, outcome: []))
       trace.append("\(at) \(runner.describe(action)) refused: \(error)")
     }
   }
+}
+
+/// A day as it was lived: its report, its schedule (the steps drawn or given) and every step
+/// taken, the settling and the check included.
+public struct RecordedDay: Sendable {
+  public let report: SimulationReport
+  public let schedule: [ScheduledStep]
+  public let steps: [ScheduledStep]
 }
 
 /// One step of a simulated day, as it was taken: the action and, when it was refused, why.
 public struct ScheduledStep: Sendable {
   public let action: Action
   public let error: String?
+  /// When it was taken, on the world's clock.
+  public let at: Timestamp
+  /// What it did (as the transcript says).
+  public let outcome: [String]
   /// The step as a scenario file writes it.
   public var yaml: String { yamlStep(action) }
 }
@@ -529,7 +558,7 @@ extension ScenarioWorld {
   /// set right (central refuses requests more than 5 minutes off, so a skewed terminal syncs
   /// only once corrected), no bank faults; every terminal syncs until its outbox is empty,
   /// deductions are driven until none is open, and every terminal pulls once more.
-  func settle() async throws -> [String] {
+  func settle() async throws -> (lines: [String], rounds: Int?) {
     try BankStore.open(path: bankPath).clearFaults()
     for id in order {
       try link(id).state.withLock {
@@ -544,12 +573,19 @@ extension ScenarioWorld {
     func attempt(_ what: String, _ body: () async throws -> Void) async {
       do { try await body() } catch { refused.append("\(what): \(error)") }
     }
-    for _ in 0..<3 {
+    // Rounds of syncing every terminal until the world converges (every outbox empty, every
+    // cursor at central's latest change), at most twice the bound the property allows.
+    var rounds: Int?
+    for round in 1...(2 * PropertyWatch.roundBound) {
       for id in order {
         await attempt("\(id) push") {
           _ = try await terminal(id).push(transport: try link(id), attempts: 3, sleep: { _ in })
         }
         await attempt("\(id) pull") { _ = try await terminal(id).pull(transport: try link(id)) }
+      }
+      if try converged() {
+        rounds = round
+        break
       }
     }
     for _ in 0..<4 {
@@ -558,9 +594,24 @@ extension ScenarioWorld {
     for id in order {
       await attempt("\(id) pull") { _ = try await terminal(id).pull(transport: try link(id)) }
     }
-    return refused.isEmpty
-      ? ["every link healed; every terminal synced, every deduction run"]
-      : ["every link healed; refused on the way: \(refused.count)"] + refused.prefix(3)
+    let converged = rounds.map { "converged in \($0) round(s)" } ?? "did not converge"
+    return (
+      refused.isEmpty
+        ? ["every link healed; \(converged); every deduction run"]
+        : ["every link healed; \(converged); refused on the way: \(refused.count)"]
+          + refused.prefix(3), rounds
+    )
+  }
+
+  /// Every outbox empty and every cursor at central's latest change.
+  func converged() throws -> Bool {
+    let latest =
+      try centralDatabase().fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
+    for id in order {
+      let store = try terminal(id).store
+      if try store.outboxDepth() > 0 || store.syncState().cursor != latest { return false }
+    }
+    return true
   }
 
   /// The invariants (see ``Invariants``), checked on the files: central's, the bank's and

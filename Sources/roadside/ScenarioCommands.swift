@@ -29,6 +29,10 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Run with this deliberate bug (roadside simulate --list-mutants).")
     var mutant: String?
+    @Option(
+      help: ArgumentHelp(
+        "Draw the run as an SVG timeline here (one scenario).", valueName: "file.svg"))
+    var timeline: String?
 
     func validate() throws {
       if let mutant, Mutant(rawValue: mutant) == nil {
@@ -49,8 +53,20 @@ struct ScenarioCommand: AsyncParsableCommand {
       let runner = ScenarioRunner(seed: seed, mutant: mutant.flatMap(Mutant.init(rawValue:)))
       var reports: [ScenarioReport] = []
       let colour = isatty(STDOUT_FILENO) == 1
+      if timeline != nil, scenarios.count != 1 {
+        throw CLIError(
+          .usage,
+          "--timeline draws one scenario; \(paths.joined(separator: " ")) holds \(scenarios.count)")
+      }
       for scenario in scenarios {
-        let report = await runner.run(scenario)
+        let report: ScenarioReport
+        if let timeline {
+          let drawn = await runner.runWithTimeline(scenario)
+          try Data(drawn.svg.utf8).write(to: URL(fileURLWithPath: timeline))
+          report = drawn.report
+        } else {
+          report = await runner.run(scenario)
+        }
         reports.append(report)
         if !json { printReport(report, verbose: verbose, colour: colour) }
       }

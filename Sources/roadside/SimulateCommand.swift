@@ -48,6 +48,10 @@ struct Simulate: AsyncParsableCommand {
       scenario run FILE` fails the same way, and checks that it does.
       --mutant NAME runs with one deliberate bug compiled into central or the terminals
       (--list-mutants names them): the invariants must catch it.
+      --timeline FILE.svg draws one seed's day: a lane for central, the bank and each
+      terminal (grouped by 20 above 24 terminals), with its syncs, stops, checks, partitions,
+      lossy links, skewed clocks, crashes, conflicts, bank faults and deduction runs, and the
+      violations in red.
       Exit 0 when every seed held, 1 otherwise; 70 when a --jobs process stopped without
       reporting its seeds, or a saved scenario does not fail as its run did.
       """)
@@ -90,6 +94,10 @@ struct Simulate: AsyncParsableCommand {
     help: ArgumentHelp(
       "Write the shrunk failing run as a scenario file (a new file).", valueName: "file"))
   var saveScenario: String?
+  @Option(
+    help: ArgumentHelp(
+      "Draw the seed's day as an SVG timeline here (one seed).", valueName: "file.svg"))
+  var timeline: String?
   /// `--mutant`, validated.
   var mutantValue: Mutant? { mutant.flatMap(Mutant.init(rawValue:)) }
   /// One JSON report per line, as each seed ends: how a --jobs process reports to its parent.
@@ -105,6 +113,10 @@ struct Simulate: AsyncParsableCommand {
       throw ValidationError(
         "unknown mutant \"\(mutant)\"; mutants are \(Mutant.names) (--list-mutants says what each breaks)"
       )
+    }
+    if timeline != nil {
+      guard seeds == 1 else { throw ValidationError("--timeline draws one seed; drop --seeds") }
+      guard keep == nil else { throw ValidationError("--timeline and --keep: choose one") }
     }
     guard shrinkBudget >= 1 else { throw ValidationError("--shrink-budget must be at least 1") }
     if let saveScenario {
@@ -198,7 +210,7 @@ struct Simulate: AsyncParsableCommand {
         FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
       } else if !json {
         print(
-          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes; \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
+          "seed \(report.seed): \(report.events) events, \(report.records) records, \(report.documents) documents, \(report.divergences.values.reduce(0, +)) divergences, \(report.conflicts) conflicts, \(report.settled) settled, \(report.kills) crashes, \(report.rounds.map { "converged in \($0) rounds" } ?? "did not converge"); \(report.passed ? "invariants held" : "\(report.violations.count) VIOLATIONS"); trace \(report.traceHash.prefix(16))"
         )
         for violation in report.violations { print("  \(violation)") }
         if !report.passed { print("  replay: \(replay(seed: report.seed))") }
@@ -210,9 +222,16 @@ struct Simulate: AsyncParsableCommand {
       // One world assembled for all the seeds, when the files are in memory on SQLite.
       let template = try makeTemplate(server)
       for seed in seedList {
-        try report(
-          try await simulation(seed, server: server, template: template).run(
-            home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }))
+        let simulation = simulation(seed, server: server, template: template)
+        if let timeline {
+          let (drawn, svg) = try await simulation.timeline()
+          try Data(svg.utf8).write(to: URL(fileURLWithPath: timeline))
+          try report(drawn)
+        } else {
+          try report(
+            try await simulation.run(
+              home: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }))
+        }
       }
     }
     if reportLines { return }

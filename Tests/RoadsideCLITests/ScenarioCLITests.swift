@@ -107,6 +107,7 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
       "--save-scenario needs the shipped fixtures' world (at most 6 terminals, no --licences, no --store): a generated world is not a file beside the scenario"
     ),
     (["--shrink-budget", "0"], "--shrink-budget must be at least 1"),
+    (["--seeds", "2", "--timeline", "/tmp/never.svg"], "--timeline draws one seed; drop --seeds"),
     (
       ["--faults", "drop,flood"],
       "unknown fault \"flood\"; faults are partition, drop, duplicate, reorder, delay, crash, bank, skew, region or none"
@@ -156,6 +157,24 @@ let libraryFolder = URL(fileURLWithPath: #filePath)
       failing.stdout.contains(": invariants: invariants expected hold, was caches converge: "))
     let passing = try roadside(["scenario", "run", file])
     #expect(passing.status == 0, "\(passing.stdout)")
+    // Either run drawn: the scenario's steps, the seed's day with its violation.
+    let drawing = URL(fileURLWithPath: file).deletingLastPathComponent()
+    let scenarioSVG = drawing.appendingPathComponent("scenario.svg").path
+    let drawn = try roadside([
+      "scenario", "run", file, "--mutant", "status-not-cached", "--timeline", scenarioSVG,
+    ])
+    #expect(drawn.status == 1)
+    let svg = try String(contentsOfFile: scenarioSVG, encoding: .utf8)
+    #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" "))
+    #expect(svg.contains("class=\"violation\""))
+    let daySVG = drawing.appendingPathComponent("day.svg").path
+    let day = try roadside(["simulate", "--seed", "2", "--hours", "2", "--timeline", daySVG])
+    #expect(day.status == 0)
+    #expect(try String(contentsOfFile: daySVG, encoding: .utf8).contains("class=\"settle\""))
+    let bank = libraryFolder.appendingPathComponent("bank").path
+    let two = try roadside(["scenario", "run", bank, "--timeline", daySVG])
+    #expect(two.status == 64)
+    #expect(two.stderr.hasPrefix("error: --timeline draws one scenario; \(bank) holds "))
     let again = try roadside([
       "simulate", "--seed", "1", "--mutant", "status-not-cached", "--save-scenario", file,
     ])

@@ -6,6 +6,10 @@ import RoadsideStorage
 import Synchronization
 import Testing
 
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
 let scenariosFolder = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   .appendingPathComponent("Scenarios")
@@ -377,7 +381,7 @@ final class Counter: Sendable {
       start: Simulation.start, numbersPerRange: Simulation.numbersPerRange,
       parent: SimulationFiles.memory.scratch)
     let faults = Set(SimulationFault.allCases)
-    var failing: (Simulation, (report: SimulationReport, schedule: [ScheduledStep]))?
+    var failing: (Simulation, RecordedDay)?
     for seed in UInt64(1)...UInt64(60) {
       let simulation = Simulation(
         seed: seed, terminals: 3, hours: 8, faults: faults, template: template, mutant: mutant)
@@ -409,6 +413,113 @@ final class Counter: Sendable {
     #expect(under.failures.contains { $0.actual.hasPrefix("\(shrunk.invariant):") })
     let without = await ScenarioRunner().run(scenario)
     #expect(without.passed, "\(without.failures)")
+  }
+}
+
+/// The timeline draws what the day did: every mark names a step of the right kind, every
+/// step that makes a mark has one, and a failed run's violations are written under it.
+@Suite struct TimelineTests {
+  /// Mark classes and the steps they draw.
+  static func kind(_ action: Action) -> String? {
+    switch action {
+    case .sync: "sync"
+    case .crashDuringSync: "crash torn"
+    case .crash: "crash"
+    case .record: "stop"
+    case .present: "check"
+    case .void: "void"
+    case .central, .decide: "central-change"
+    case .deduct: "deduct"
+    case .bankFault: "bank-fault"
+    case .settle: "settle"
+    default: nil
+    }
+  }
+
+  static func marks(_ svg: String) throws -> [(kind: String, step: Int, title: String)] {
+    let document = try XMLDocument(data: Data(svg.utf8))
+    return try document.nodes(forXPath: "//*[@data-step]").compactMap { node in
+      // (Attributes and children by XPath: the elements are in the SVG namespace.)
+      guard let kind = try node.nodes(forXPath: "@class").first?.stringValue,
+        let step = try node.nodes(forXPath: "@data-step").first?.stringValue.flatMap({ Int($0) })
+      else { return nil }
+      let title = try node.nodes(forXPath: "*[local-name()='title']").first?.stringValue ?? ""
+      return (kind, step, title)
+    }
+  }
+
+  @Test func aDayIsDrawnStepForStep() async throws {
+    let simulation = Simulation(
+      seed: 11, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases),
+      mutant: .voidForgetsRefund)
+    let day = try await simulation.record()
+    let (report, svg) = try await simulation.timeline()
+    #expect(report == day.report)
+    let marks = try Self.marks(svg)
+    var expected: [String: Int] = [:]
+    for step in day.steps {
+      if let kind = Self.kind(step.action) { expected[kind, default: 0] += 1 }
+    }
+    var drawn: [String: Int] = [:]
+    for mark in marks {
+      let step = day.steps[mark.step - 1]
+      let described = ScenarioRunner().describe(step.action)
+      switch mark.kind {
+      case "sync", "sync failed":
+        drawn["sync", default: 0] += 1
+        guard case .sync = step.action else {
+          Issue.record("a sync mark on step \(mark.step), \(described)")
+          continue
+        }
+        #expect(
+          (mark.kind == "sync failed")
+            == step.outcome.contains { $0.contains("did not get through") } || step.error != nil)
+      case "conflict":
+        #expect(Timeline.conflicts(in: step.outcome).map { $0 > 0 } == true)
+      case "partition":
+        guard case .offline = step.action else {
+          Issue.record("a partition band from step \(mark.step), \(described)")
+          continue
+        }
+      case "lossy":
+        guard case .link = step.action else {
+          Issue.record("a lossy band from step \(mark.step), \(described)")
+          continue
+        }
+      case "skew":
+        guard case .skew = step.action else {
+          Issue.record("a skew band from step \(mark.step), \(described)")
+          continue
+        }
+      default:
+        drawn[mark.kind, default: 0] += 1
+        #expect(Self.kind(step.action) == mark.kind, "step \(mark.step): \(described)")
+        #expect(mark.title.hasPrefix(described + ": "))
+      }
+    }
+    #expect(drawn == expected)
+    #expect(expected["sync", default: 0] > 5 && expected["stop", default: 0] > 5)
+    // The violation is written under the lanes, in red.
+    #expect(!report.violations.isEmpty)
+    let document = try XMLDocument(data: Data(svg.utf8))
+    let written = try document.nodes(forXPath: "//*[@class='violation']").map {
+      $0.stringValue ?? ""
+    }
+    for violation in report.violations.prefix(8) {
+      #expect(written.contains(violation.description))
+    }
+  }
+
+  /// Hundreds of terminals are drawn in lanes of 20.
+  @Test func aLargeFleetIsGrouped() {
+    let timeline = Timeline(
+      title: "fleet", terminals: (0..<50).map { Simulation.spec($0).id }, steps: [],
+      violations: [])
+    #expect(
+      timeline.lanes == [
+        "central", "bank", "T-BJ-0001…0020 (20)", "T-BJ-0021…0040 (20)", "T-BJ-0041…0050 (10)",
+      ])
+    #expect(timeline.svg().hasPrefix("<svg "))
   }
 }
 
