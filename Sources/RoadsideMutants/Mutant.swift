@@ -20,8 +20,8 @@ public enum Mutant: String, Sendable, CaseIterable, Codable {
   /// A deduction whose outcome is unknown is retried under a new idempotency key, so a bank
   /// that had taken the fine takes it again.
   case deductionNewKey = "deduction-new-key"
-  /// Stopping a deduction the bank already settled refunds nothing: a decision voided (or
-  /// paid at a counter) after its fine was deducted keeps the money taken.
+  /// Stopping a deduction the bank already settled refunds nothing: a decision voided after
+  /// its fine was deducted keeps the money taken.
   case voidForgetsRefund = "void-forgets-refund"
   /// A check that relied on a status central had already changed raises no `stale_status`
   /// conflict.

@@ -458,7 +458,11 @@ public struct PropertyWatch: Sendable {
   public static let roundBound = 3
 
   var cursors: [String: Int64] = [:]
-  var epochs: [String: [String: Int]] = [:]
+  /// Licence numbers by place, shared by every terminal (their caches hold the same
+  /// licences), and each terminal's epochs in that order (-1: not cached): a fleet of a
+  /// thousand caches keeps one table of numbers, not a thousand.
+  var licenceIndex: [String: Int] = [:]
+  var epochs: [String: [Int32]] = [:]
   var decisions: [String: [String: (revoked: Bool, paid: Bool)]] = [:]
   /// Each property reported once per terminal: the first time it failed.
   var reported: Set<String> = []
@@ -483,18 +487,30 @@ public struct PropertyWatch: Sendable {
       fail("monotonic reads", id, "the cursor went back from \(before) to \(cursor)")
     }
     cursors[id] = cursor
-    let epochs = Dictionary(
-      uniqueKeysWithValues: try db.fetchAll("SELECT number, epoch FROM licences") {
-        ($0.text(0), $0.int(1))
+    let before = epochs[id] ?? []
+    var now = [Int32](repeating: -1, count: licenceIndex.count)
+    for (number, epoch) in try db.fetchAll(
+      "SELECT number, epoch FROM licences",
+      map: {
+        ($0.text(0), Int32($0.int(1)))
       })
-    for (number, epoch) in epochs {
-      if let before = self.epochs[id]?[number], epoch < before {
+    {
+      let place: Int
+      if let known = licenceIndex[number] {
+        place = known
+      } else {
+        place = licenceIndex.count
+        licenceIndex[number] = place
+      }
+      if place >= now.count { now += [Int32](repeating: -1, count: place - now.count + 1) }
+      now[place] = epoch
+      if place < before.count, epoch < before[place] {
         fail(
           "monotonic reads", id,
-          "licence \(CitizenID.masked(number)) went back from epoch \(before) to \(epoch)")
+          "licence \(CitizenID.masked(number)) went back from epoch \(before[place]) to \(epoch)")
       }
     }
-    self.epochs[id] = epochs
+    epochs[id] = now
     let decisions = Dictionary(
       uniqueKeysWithValues: try db.fetchAll("SELECT number, state, paid FROM decisions") {
         ($0.text(0), (revoked: $0.text(1) == "revoked", paid: $0.int(2) != 0))

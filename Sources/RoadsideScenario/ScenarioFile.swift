@@ -93,8 +93,9 @@ public enum Action: Sendable {
   /// its file go through, every later one dies with it, and it restarts from its file.
   case crashDuringSync(terminal: String, afterCommits: Int)
   /// The end of a simulated day: every link healed, every terminal clock set right, the
-  /// bank's faults cleared; each terminal syncs three times over, deductions run until none
-  /// is open, and every terminal pulls once more.
+  /// bank's faults cleared; every terminal syncs, round after round, until the world has
+  /// converged (at most 6 rounds; the property allows 3), deductions run until none is open,
+  /// and every terminal pulls once more.
   case settle
   /// The invariants `roadside simulate` checks, on the world's files: each one violated
   /// fails the step.
@@ -286,7 +287,7 @@ public enum ScenarioParser {
     return Scenario(
       file: file, name: try r.string(top["name"]!, "name"),
       description: try r.string(top["description"]!, "description"),
-      seed: UInt64(try top["seed"].map { try r.int($0, "seed") } ?? 1), start: start,
+      seed: try top["seed"].map { try r.seed($0) } ?? 1, start: start,
       terminals: terminals,
       numbersPerRange: try world["numbers-per-range"].map { try r.int($0, "numbers-per-range") }
         ?? NumberRange.standardSize,
@@ -613,6 +614,14 @@ struct Reader {
   func strings(_ node: Node, _ what: String) throws -> [String] {
     if case .scalar = node { return [try string(node, what)] }
     return try sequence(node, what).map { try string($0, what) }
+  }
+
+  /// A seed: a whole number from 0 to 18446744073709551615.
+  func seed(_ node: Node) throws -> UInt64 {
+    guard case .scalar(let scalar) = node, let value = UInt64(scalar.string) else {
+      throw error(node, "seed must be a whole number from 0 to \(UInt64.max)")
+    }
+    return value
   }
 
   func int(_ node: Node, _ what: String) throws -> Int {

@@ -422,12 +422,11 @@ public struct Simulation: Sendable {
           await perform(.void(terminal: id, document: number, reason: "simulated void"))
         }
       case 56..<60:
-        // Central suspends a driving licence, or reinstates a suspended one.
+        // Central suspends a driving licence, or, when it cannot, reinstates it. (Tried, not
+        // looked up: reading the licence through the service would close its due points
+        // cycles, a write the replayed schedule would not make.)
         let driver = pick(drivers)
-        let licence = try world.central().dossier(driver).licence
-        if (try? licence.suspending(until: nil)) != nil {
-          await perform(.central(.suspend(driver.value)))
-        } else if (try? licence.reinstating()) != nil {
+        if !(await day.perform(.central(.suspend(driver.value)))) {
           await perform(.central(.reinstate(driver.value)))
         }
       case 60..<63:
@@ -511,7 +510,9 @@ private final class SimulatedDay {
 
   /// Takes one step through the scenario runner (the same code `scenario run` uses),
   /// noting it in the schedule and the trace; a refusal is part of the day, not its end.
-  func perform(_ action: Action) async {
+  /// False when the step was refused.
+  @discardableResult
+  func perform(_ action: Action) async -> Bool {
     let at = world.clock.now()
     do {
       let outcome = try await runner.perform(action, in: world, state: &state)
@@ -526,9 +527,11 @@ private final class SimulatedDay {
       if case .record(let stop) = action, let report = state.stop {
         documents[stop.terminal, default: []] += report.documents.map(\.number)
       }
+      return true
     } catch {
       schedule.append(ScheduledStep(action: action, error: "\(error)", at: at, outcome: []))
       trace.append("\(at) \(runner.describe(action)) refused: \(error)")
+      return false
     }
   }
 }
@@ -603,11 +606,14 @@ extension ScenarioWorld {
     )
   }
 
-  /// Every outbox empty and every cursor at central's latest change.
+  /// Every outbox empty and every cursor at central's latest change (a terminal reported
+  /// lost is left out: central refuses it).
   func converged() throws -> Bool {
-    let latest =
-      try centralDatabase().fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
-    for id in order {
+    let central = try centralDatabase()
+    let latest = try central.fetchOne("SELECT max(seq) FROM change_log") { $0.int64(0) } ?? 0
+    let revoked = Set(
+      try central.fetchAll("SELECT id FROM terminals WHERE status = 'revoked'") { $0.text(0) })
+    for id in order where !revoked.contains(id) {
       let store = try terminal(id).store
       if try store.outboxDepth() > 0 || store.syncState().cursor != latest { return false }
     }

@@ -155,20 +155,9 @@ public final class TerminalStore {
   /// there is nothing more for this one up to there.
   public func apply(_ batch: ChangesResponse, at now: Timestamp) throws {
     let decoder = JSONDecoder()
-    if mutant == .cursorOutsideTransaction {
-      // The bug: the cursor commits on its own, before the changes it covers.
-      let last = try batch.changes.last?.seq ?? syncState().cursor
-      try db.execute(
-        "UPDATE sync_state SET cursor = ?, central_latest = ? WHERE id = 1",
-        batch.hasMore ? last : max(batch.latest, last), max(batch.latest, last))
-      try db.transaction {
-        for change in batch.changes { try apply(change, decoder: decoder) }
-      }
-      return
-    }
-    try db.transaction {
-      let cursor = try syncState().cursor
-      var last = cursor
+    /// The batch's last change, after checking that its changes follow the cursor in order.
+    func last() throws -> Int64 {
+      var last = try syncState().cursor
       for change in batch.changes {
         guard change.seq > last else {
           throw TerminalError(
@@ -176,15 +165,30 @@ public final class TerminalStore {
             "central sent change \(change.seq) after \(last); changes must arrive in increasing order after the cursor"
           )
         }
-        try apply(change, decoder: decoder)
         last = change.seq
       }
+      return last
+    }
+    func moveCursor(to last: Int64) throws {
       try db.execute(
         """
         UPDATE sync_state SET cursor = ?, central_latest = ?, last_attempt_at = ?, last_success_at = ?,
           last_error = NULL WHERE id = 1
         """, batch.hasMore ? last : max(batch.latest, last), max(batch.latest, last),
         now.description, now.description)
+    }
+    if mutant == .cursorOutsideTransaction {
+      // The bug: the cursor commits on its own, before the changes it covers.
+      try moveCursor(to: try last())
+      try db.transaction {
+        for change in batch.changes { try apply(change, decoder: decoder) }
+      }
+      return
+    }
+    try db.transaction {
+      let last = try last()
+      for change in batch.changes { try apply(change, decoder: decoder) }
+      try moveCursor(to: last)
     }
   }
 

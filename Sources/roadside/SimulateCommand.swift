@@ -290,7 +290,12 @@ struct Simulate: AsyncParsableCommand {
   func shrinkFirstFailure(_ reports: [SimulationReport], server: PostgresURL?) async throws
     -> Shrinking?
   {
-    guard !noShrink, let first = reports.first(where: { !$0.passed }) else { return nil }
+    guard !noShrink, let first = reports.first(where: { !$0.passed }) else {
+      if let saveScenario, !json {
+        print("every seed held: nothing to shrink, nothing written to \(saveScenario)")
+      }
+      return nil
+    }
     let simulation = simulation(first.seed, server: server, template: try makeTemplate(server))
     let recorded = try await simulation.record()
     if !json {
