@@ -383,6 +383,20 @@ final class Counter: Sendable {
 /// saved as a scenario fails under the mutant and holds without it (a regression test that
 /// passes once the bug is gone). Four of the eleven here; BENCHMARKS.md has every one.
 @Suite struct MutantTests {
+  /// The library's shrunk scenario of a torn sync holds (the library suite runs it) and fails
+  /// under the bug it was shrunk from: the terminal never learns of the suspension.
+  @Test func theTornSyncScenarioCatchesTheCursorCommittedApart() async throws {
+    let scenario = try ScenarioParser.parse(
+      file: scenariosFolder.appendingPathComponent("conflicts/crash-during-sync.yaml").path)
+    let under = await ScenarioRunner(mutant: .cursorOutsideTransaction).run(scenario)
+    #expect(
+      under.failures.contains {
+        $0.key == "status" && $0.expected == "D" && $0.actual == "A"
+      })
+    #expect(under.failures.contains { $0.key == "invariants" })
+    #expect(await ScenarioRunner().run(scenario).passed)
+  }
+
   @Test(arguments: [
     Mutant.conflictNotRecorded, .deductionNewKey, .cursorOutsideTransaction, .changeNotLogged,
   ])
