@@ -118,7 +118,10 @@ struct CLIFailure: Error, CustomStringConvertible {
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()
-      try await Task.sleep(for: .milliseconds(random.int(in: 2...ceiling)))
+      // A blocking sleep, not Task.sleep: with CPU-bound tests filling the cooperative pool
+      // (simulations, mutants), a task's wake-up can come seconds late, every sync ends
+      // before its kill, and the kills stop landing (66 of 400 once on CI).
+      usleep(useconds_t(random.int(in: 2...ceiling) * 1_000))
       if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
         kills += 1
