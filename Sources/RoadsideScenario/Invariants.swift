@@ -479,7 +479,7 @@ public struct PropertyWatch: Sendable {
 
   /// Looks at terminal `id` after a sync; `synced`: the sync got through and left the outbox
   /// empty.
-  mutating func observe(
+  public mutating func observe(
     terminal id: String, db: Connection, central: any SQLDatabase, synced: Bool
   ) throws {
     let cursor = try db.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) } ?? 0

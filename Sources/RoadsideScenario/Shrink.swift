@@ -84,11 +84,10 @@ extension Simulation {
   /// the simulation's world (its terminals, its numbering, the seed it pins), the shrunk
   /// steps — each refused one expecting its refusal — then `settle` and `invariants`.
   /// A world generated for a fleet is not a file beside the scenario, so only runs on the
-  /// shipped fixtures are saved (`saveable`).
+  /// shipped fixtures are saved (``savesAsScenario(terminals:licences:onServer:)``).
   public func scenarioYAML(_ shrunk: ShrunkRun, file: String) -> String {
     var lines: [String] = []
-    let command =
-      "roadside scenario run \(file)\(mutant.map { " --mutant \($0.rawValue)" } ?? "")"
+    let command = runCommand(file)
     lines.append(
       "# Shrunk by `\(Simulation.replay(seed: seed, terminals: terminals, licences: licences, hours: hours, faults: SimulationFault.allCases.filter { faults.contains($0) }, mutant: mutant)) --save-scenario \(file)`"
     )
@@ -121,10 +120,47 @@ extension Simulation {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Whether a shrunk run of this simulation can be saved as a scenario file.
-  public var saveable: Bool {
-    Simulation.population(terminals: terminals, licences: licences) == nil && server == nil
+  /// Whether a shrunk run can be saved as a scenario file: only a world of the shipped
+  /// fixtures, with central on SQLite, is one a scenario file can name.
+  public static func savesAsScenario(terminals: Int, licences: Int?, onServer: Bool) -> Bool {
+    population(terminals: terminals, licences: licences) == nil && !onServer
   }
+
+  /// `roadside scenario run FILE`, with this run's mutant.
+  func runCommand(_ file: String) -> String {
+    "roadside scenario run \(file)\(mutant.map { " --mutant \($0.rawValue)" } ?? "")"
+  }
+
+  /// Writes the shrunk run to `file` (``scenarioYAML(_:file:)``) and runs that file as
+  /// `roadside scenario run` would, with this run's mutant: it must fail with the shrunk
+  /// run's invariant and nothing else.
+  public func saveScenario(_ shrunk: ShrunkRun, to file: String) async throws -> SavedScenario {
+    try Data(scenarioYAML(shrunk, file: file).utf8).write(to: URL(fileURLWithPath: file))
+    let report = await ScenarioRunner(mutant: mutant).run(try ScenarioParser.parse(file: file))
+    let others = report.failures.filter { $0.key != "invariants" }
+    let same = report.failures.contains {
+      $0.key == "invariants" && $0.actual.hasPrefix("\(shrunk.invariant):")
+    }
+    let mismatch =
+      same && others.isEmpty
+      ? nil
+      : report.abortedBy
+        ?? others.first.map {
+          "line \($0.line): \($0.key) expected \($0.expected), got \($0.actual)"
+        }
+        ?? "the invariant \(shrunk.invariant) held"
+    return SavedScenario(file: file, command: runCommand(file), mismatch: mismatch)
+  }
+}
+
+/// A shrunk run saved as a scenario file, and whether the file fails as the run did.
+public struct SavedScenario: Sendable {
+  public let file: String
+  /// The command that runs it (with the mutant, if any).
+  public let command: String
+  /// Nil when `scenario run` fails the file with the run's invariant and nothing else;
+  /// otherwise what differed.
+  public let mismatch: String?
 }
 
 /// The part of an error message a scenario expects: up to any path (a temporary home's

@@ -448,18 +448,16 @@ public struct Simulation: Sendable {
         case .partition:
           let online = link.state.withLock { $0.online }
           await perform(online ? .offline([id]) : .online([id]))
-        case .drop:
-          linkFaults.dropResponses = 0.3
-          linkFaults.dropRequests = 0.2
-          await perform(.link(terminal: id, linkFaults))
-        case .duplicate:
-          linkFaults.duplicate = 0.3
-          await perform(.link(terminal: id, linkFaults))
-        case .reorder:
-          linkFaults.reorder = 0.3
-          await perform(.link(terminal: id, linkFaults))
-        case .delay:
-          linkFaults.delaySeconds = 20
+        case .drop, .duplicate, .reorder, .delay:
+          // Added to what the link already suffers.
+          switch fault {
+          case .drop:
+            linkFaults.dropResponses = 0.3
+            linkFaults.dropRequests = 0.2
+          case .duplicate: linkFaults.duplicate = 0.3
+          case .reorder: linkFaults.reorder = 0.3
+          default: linkFaults.delaySeconds = 20
+          }
           await perform(.link(terminal: id, linkFaults))
         case .crash:
           // Central's process, a terminal's between two operations, or a terminal's in the

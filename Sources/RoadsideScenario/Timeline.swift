@@ -108,21 +108,20 @@ public struct Timeline: Sendable {
     var offlineSince: [String: (Timestamp, Int)] = [:]
     var lossySince: [String: (Timestamp, Int)] = [:]
     var skewSince: [String: (Timestamp, Int)] = [:]
+    /// One mark: `<name class="kind" attributes data-step="step"><title>text</title></name>`.
+    func mark(_ name: String, _ kind: String, _ attributes: String, step: Int, _ text: String) {
+      out.append(
+        "<\(name) class=\"\(kind)\" \(attributes) data-step=\"\(step)\"><title>\(escape(text))</title></\(name)>"
+      )
+    }
     func band(_ kind: String, _ id: String, from: (Timestamp, Int), to: Timestamp, _ label: String)
     {
       let lane = lane(id)
       let start = x(from.0)
-      out.append(
-        "<rect class=\"\(kind)\" data-step=\"\(from.1)\" x=\"\(number(start))\" y=\"\(number(y(lane) - laneHeight / 2 + 3))\" width=\"\(number(max(1.5, x(to) - start)))\" height=\"\(number(laneHeight - 6))\"><title>\(escape("\(id) \(label) from \(from.0) to \(to)"))</title></rect>"
-      )
-    }
-    func mark(_ element: String, step: Int, _ text: String) {
-      out.append(
-        element.replacingOccurrences(
-          of: "/>",
-          with:
-            " data-step=\"\(step)\"><title>\(escape(text))</title></\(element.split(separator: " ")[0].dropFirst())>"
-        ))
+      mark(
+        "rect", kind,
+        "x=\"\(number(start))\" y=\"\(number(y(lane) - laneHeight / 2 + 3))\" width=\"\(number(max(1.5, x(to) - start)))\" height=\"\(number(laneHeight - 6))\"",
+        step: from.1, "\(id) \(label) from \(from.0) to \(to)")
     }
     let end = steps.last?.at ?? Timestamp(secondsSinceEpoch: last)
     for (offset, step) in steps.enumerated() {
@@ -135,7 +134,7 @@ public struct Timeline: Sendable {
         let lane = lane(id)
         let cy = y(lane)
         mark(
-          "<path class=\"\(kind)\" d=\"M\(number(at - 5)) \(number(cy - 5))l10 10m0 -10l-10 10\"/>",
+          "path", kind, "d=\"M\(number(at - 5)) \(number(cy - 5))l10 10m0 -10l-10 10\"",
           step: index, text)
       }
       switch step.action {
@@ -146,12 +145,13 @@ public struct Timeline: Sendable {
           crossMark("crash torn", id: id)
         } else {
           mark(
-            "<circle class=\"\(failed ? "sync failed" : "sync")\" cx=\"\(number(at))\" cy=\"\(number(y(lane(id))))\" r=\"4\"/>",
+            "circle", failed ? "sync failed" : "sync",
+            "cx=\"\(number(at))\" cy=\"\(number(y(lane(id))))\" r=\"4\"",
             step: index, text)
         }
         if let conflicts = Timeline.conflicts(in: step.outcome), conflicts > 0 {
           mark(
-            "<path class=\"conflict\" d=\"M\(number(at)) \(number(y(0) - 7))l6 7l-6 7l-6 -7z\"/>",
+            "path", "conflict", "d=\"M\(number(at)) \(number(y(0) - 7))l6 7l-6 7l-6 -7z\"",
             step: index, "\(conflicts) conflict(s) from \(id): \(text)")
         }
       case .offline(let ids):
@@ -177,29 +177,34 @@ public struct Timeline: Sendable {
       case .record(let stop):
         let lane = lane(stop.terminal)
         mark(
-          "<line class=\"stop\" x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(y(lane) - 8))\" y2=\"\(number(y(lane) + 8))\"/>",
+          "line", "stop",
+          "x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(y(lane) - 8))\" y2=\"\(number(y(lane) + 8))\"",
           step: index, text)
       case .present(let p):
         let lane = lane(p.terminal)
         mark(
-          "<line class=\"check\" x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(y(lane) - 5))\" y2=\"\(number(y(lane) + 5))\"/>",
+          "line", "check",
+          "x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(y(lane) - 5))\" y2=\"\(number(y(lane) + 5))\"",
           step: index, text)
       case .void(let id, _, _):
         let lane = lane(id)
         mark(
-          "<line class=\"void\" x1=\"\(number(at - 4))\" x2=\"\(number(at + 4))\" y1=\"\(number(y(lane) - 6))\" y2=\"\(number(y(lane) + 6))\"/>",
+          "line", "void",
+          "x1=\"\(number(at - 4))\" x2=\"\(number(at + 4))\" y1=\"\(number(y(lane) - 6))\" y2=\"\(number(y(lane) + 6))\"",
           step: index, text)
       case .central, .decide:
         mark(
-          "<rect class=\"central-change\" x=\"\(number(at - 3))\" y=\"\(number(y(0) - 3))\" width=\"6\" height=\"6\"/>",
+          "rect", "central-change",
+          "x=\"\(number(at - 3))\" y=\"\(number(y(0) - 3))\" width=\"6\" height=\"6\"",
           step: index, text)
       case .deduct:
         mark(
-          "<rect class=\"deduct\" x=\"\(number(at - 3))\" y=\"\(number(y(1) - 3))\" width=\"6\" height=\"6\"/>",
+          "rect", "deduct",
+          "x=\"\(number(at - 3))\" y=\"\(number(y(1) - 3))\" width=\"6\" height=\"6\"",
           step: index, text)
       case .bankFault:
         mark(
-          "<path class=\"bank-fault\" d=\"M\(number(at)) \(number(y(1) - 7))l6 11h-12z\"/>",
+          "path", "bank-fault", "d=\"M\(number(at)) \(number(y(1) - 7))l6 11h-12z\"",
           step: index, text)
       case .settle:
         for (id, since) in offlineSince {
@@ -215,7 +220,8 @@ public struct Timeline: Sendable {
         lossySince = [:]
         skewSince = [:]
         mark(
-          "<line class=\"settle\" x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(top))\" y2=\"\(number(top + Double(lanes.count) * laneHeight))\"/>",
+          "line", "settle",
+          "x1=\"\(number(at))\" x2=\"\(number(at))\" y1=\"\(number(top))\" y2=\"\(number(top + Double(lanes.count) * laneHeight))\"",
           step: index, text)
       case .invariants, .advance, .lookup, .login, .check:
         break

@@ -126,7 +126,9 @@ struct Simulate: AsyncParsableCommand {
       guard !FileManager.default.fileExists(atPath: saveScenario) else {
         throw ValidationError("\(saveScenario) already exists; --save-scenario writes a new file")
       }
-      guard licences == nil, terminals <= Simulation.shippedTerminals, store == nil else {
+      guard
+        Simulation.savesAsScenario(terminals: terminals, licences: licences, onServer: store != nil)
+      else {
         throw ValidationError(
           "--save-scenario needs the shipped fixtures' world (at most \(Simulation.shippedTerminals) terminals, no --licences, no --store): a generated world is not a file beside the scenario"
         )
@@ -264,8 +266,8 @@ struct Simulate: AsyncParsableCommand {
       )
     }
     if let shrunk, !json { print(shrunk.text) }
-    if let saved = shrunk?.saved, !saved.reproduces {
-      throw CLIError(.software, saved.message)
+    if let saved = shrunk?.saved, saved.mismatch != nil {
+      throw CLIError(.software, Shrinking.message(saved))
     }
     if !failed.isEmpty { throw ExitCode(1) }
   }
@@ -315,27 +317,8 @@ struct Simulate: AsyncParsableCommand {
         })
     else { return nil }
     if !json, isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
-    var saved: Shrinking.Saved?
-    if let saveScenario {
-      let url = URL(fileURLWithPath: saveScenario)
-      try Data(simulation.scenarioYAML(shrunk, file: saveScenario).utf8).write(to: url)
-      // The file must fail under `scenario run` as the run did: the same invariant, and no
-      // other expectation.
-      let scenario = try ScenarioParser.parse(file: saveScenario)
-      let report = await ScenarioRunner(mutant: mutantValue).run(scenario)
-      let others = report.failures.filter { $0.key != "invariants" }
-      let same = report.failures.contains {
-        $0.key == "invariants" && $0.actual.hasPrefix("\(shrunk.invariant):")
-      }
-      let command =
-        "roadside scenario run \(saveScenario)\(mutantValue.map { " --mutant \($0.rawValue)" } ?? "")"
-      saved = Shrinking.Saved(
-        file: saveScenario, command: command, reproduces: same && others.isEmpty,
-        message: same && others.isEmpty
-          ? "saved \(saveScenario); it fails the same way: \(command)"
-          : "\(saveScenario) was written but does not fail as the run did (\(report.abortedBy ?? (others.first.map { "line \($0.line): \($0.key) expected \($0.expected), got \($0.actual)" } ?? "the invariant \(shrunk.invariant) held"))); keep the file and report it"
-      )
-    }
+    var saved: SavedScenario?
+    if let saveScenario { saved = try await simulation.saveScenario(shrunk, to: saveScenario) }
     return Shrinking(
       seed: first.seed, shrunk: shrunk, replay: replay(seed: first.seed), saved: saved)
   }
@@ -343,16 +326,17 @@ struct Simulate: AsyncParsableCommand {
 
 /// A shrunk failing seed, as simulate prints it.
 struct Shrinking {
-  struct Saved {
-    let file: String
-    let command: String
-    let reproduces: Bool
-    let message: String
-  }
   let seed: UInt64
   let shrunk: ShrunkRun
   let replay: String
-  let saved: Saved?
+  let saved: SavedScenario?
+
+  /// What became of the saved file.
+  static func message(_ saved: SavedScenario) -> String {
+    saved.mismatch.map {
+      "\(saved.file) was written but does not fail as the run did (\($0)); keep the file and report it"
+    } ?? "saved \(saved.file); it fails the same way: \(saved.command)"
+  }
 
   var text: String {
     var lines = [
@@ -363,7 +347,8 @@ struct Shrinking {
         "  \(index + 1). \(step.yaml)\(step.error.map { "  # refused: \($0)" } ?? "")")
     }
     for violation in shrunk.violations { lines.append("  → \(violation)") }
-    lines.append(saved?.message ?? "  save it as a scenario: \(replay) --save-scenario FILE")
+    lines.append(
+      saved.map(Shrinking.message) ?? "  save it as a scenario: \(replay) --save-scenario FILE")
     return lines.joined(separator: "\n")
   }
 

@@ -427,8 +427,9 @@ final class Counter: Sendable {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("\(mutant.rawValue).yaml").path
-    try simulation.scenarioYAML(shrunk, file: file).write(
-      toFile: file, atomically: true, encoding: .utf8)
+    let saved = try await simulation.saveScenario(shrunk, to: file)
+    #expect(saved.mismatch == nil, "\(saved.mismatch ?? "")")
+    #expect(saved.command == "roadside scenario run \(file) --mutant \(mutant.rawValue)")
     let scenario = try ScenarioParser.parse(file: file)
     #expect(scenario.steps.count == shrunk.steps.count + 2)
     let under = await ScenarioRunner(mutant: mutant).run(scenario)
@@ -485,6 +486,7 @@ final class Counter: Sendable {
       if let kind = Self.kind(step.action) { expected[kind, default: 0] += 1 }
     }
     var drawn: [String: Int] = [:]
+    var bands: [String: Set<Int>] = [:]
     for mark in marks {
       let step = day.steps[mark.step - 1]
       let described = ScenarioRunner().describe(step.action)
@@ -500,21 +502,8 @@ final class Counter: Sendable {
             == step.outcome.contains { $0.contains("did not get through") } || step.error != nil)
       case "conflict":
         #expect(Timeline.conflicts(in: step.outcome).map { $0 > 0 } == true)
-      case "partition":
-        guard case .offline = step.action else {
-          Issue.record("a partition band from step \(mark.step), \(described)")
-          continue
-        }
-      case "lossy":
-        guard case .link = step.action else {
-          Issue.record("a lossy band from step \(mark.step), \(described)")
-          continue
-        }
-      case "skew":
-        guard case .skew = step.action else {
-          Issue.record("a skew band from step \(mark.step), \(described)")
-          continue
-        }
+      case "partition", "lossy", "skew":
+        bands[mark.kind, default: []].insert(mark.step)
       default:
         drawn[mark.kind, default: 0] += 1
         #expect(Self.kind(step.action) == mark.kind, "step \(mark.step): \(described)")
@@ -523,6 +512,27 @@ final class Counter: Sendable {
     }
     #expect(drawn == expected)
     #expect(expected["sync", default: 0] > 5 && expected["stop", default: 0] > 5)
+    // A band starts at each step that takes a terminal off the network (one that was on it),
+    // makes its link lossy, or sets its clock wrong; and nowhere else.
+    var offline: Set<String> = []
+    var starts: [String: Set<Int>] = [:]
+    for (offset, step) in day.steps.enumerated() {
+      switch step.action {
+      case .offline(let ids):
+        if !Set(ids).isSubset(of: offline) { starts["partition", default: []].insert(offset + 1) }
+        offline.formUnion(ids)
+      case .online(let ids): offline.subtract(ids)
+      case .settle: offline = []
+      case .link(_, let f)
+      where f.dropRequests + f.dropResponses + f.duplicate + f.reorder > 0 || f.delaySeconds > 0:
+        starts["lossy", default: []].insert(offset + 1)
+      case .skew(_, let seconds) where seconds != 0:
+        starts["skew", default: []].insert(offset + 1)
+      default: break
+      }
+    }
+    #expect(bands == starts)
+    #expect(!(starts["partition"] ?? []).isEmpty && !(starts["lossy"] ?? []).isEmpty)
     // The violation is written under the lanes, in red.
     #expect(!report.violations.isEmpty)
     let document = try XMLDocument(data: Data(svg.utf8))
@@ -544,6 +554,58 @@ final class Counter: Sendable {
         "central", "bank", "T-BJ-0001…0020 (20)", "T-BJ-0021…0040 (20)", "T-BJ-0041…0050 (10)",
       ])
     #expect(timeline.svg().hasPrefix("<svg "))
+  }
+}
+
+/// The properties are not a formality: a cache whose cursor or licence goes back, or that
+/// lacks one of its own decisions after a sync, is reported, each property once a terminal.
+@Suite struct PropertyTests {
+  @Test func aCacheGoingBackOrMissingItsOwnDecisionIsReported() async throws {
+    let home = FileManager.default.temporaryDirectory
+      .appendingPathComponent("roadside-properties-\(UUID().uuidString)", isDirectory: true)
+    defer { try? FileManager.default.removeItem(at: home) }
+    let report = try await Simulation(
+      seed: 2, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases)
+    ).run(home: home)
+    #expect(report.violations == [])
+    let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+    let (id, own) = try #require(
+      try central.fetchOne(
+        """
+        SELECT doc.terminal, d.number FROM decisions d JOIN documents doc ON doc.number = d.number
+        ORDER BY d.number LIMIT 1
+        """, map: { ($0.text(0), $0.text(1)) }))
+    let terminal = try Connection(
+      path: home.appendingPathComponent("terminals/\(id)/terminal.sqlite").path)
+    var watch = PropertyWatch()
+    try watch.observe(terminal: id, db: terminal, central: central, synced: true)
+    #expect(watch.violations == [])
+
+    let cursor = try #require(
+      try terminal.fetchOne("SELECT cursor FROM sync_state") { $0.int64(0) })
+    try terminal.execute("UPDATE sync_state SET cursor = cursor - 1")
+    try watch.observe(terminal: id, db: terminal, central: central, synced: false)
+    #expect(
+      watch.violations.map(\.description) == [
+        "monotonic reads: \(id): the cursor went back from \(cursor) to \(cursor - 1)"
+      ])
+    try terminal.execute("DELETE FROM decisions WHERE number = ?", own)
+    try watch.observe(terminal: id, db: terminal, central: central, synced: true)
+    #expect(watch.violations.count == 2)
+    #expect(watch.violations.last?.invariant == "read your writes")
+    #expect(watch.violations.last?.detail.hasSuffix("(first \(own))") == true)
+    // A property is reported once a terminal, not at every sync.
+    try watch.observe(terminal: id, db: terminal, central: central, synced: true)
+    #expect(watch.violations.count == 2)
+
+    var epochs = PropertyWatch()
+    try epochs.observe(terminal: id, db: terminal, central: central, synced: false)
+    let licence = try #require(
+      try terminal.fetchOne("SELECT number FROM licences WHERE epoch > 1 LIMIT 1") { $0.text(0) })
+    try terminal.execute("UPDATE licences SET epoch = epoch - 1 WHERE number = ?", licence)
+    try epochs.observe(terminal: id, db: terminal, central: central, synced: false)
+    #expect(epochs.violations.count == 1)
+    #expect(epochs.violations.first?.detail.contains(" went back from epoch ") == true)
   }
 }
 
