@@ -37,7 +37,7 @@ let package = Package(
     // Our own thin SQLite wrapper: statements, typed binds, transactions, migrations.
     .target(
       name: "RoadsideStorage",
-      dependencies: ["CSQLite"],
+      dependencies: ["CSQLite", "CFileSystem"],
       swiftSettings: upcoming
     ),
     // A PostgreSQL connection (postgres-nio) behind the same SQL interface as SQLite, for
@@ -244,6 +244,8 @@ let package = Package(
       ],
       swiftSettings: upcoming
     ),
+    // Linux's syncfs, which Swift's Glibc module leaves out: one flush for a bulk job's files.
+    .target(name: "CFileSystem", path: "Sources/CFileSystem"),
     // glibc's posix_spawn file actions that Swift's Glibc module leaves out (closefrom, chdir).
     .target(name: "CSpawn", path: "Sources/CSpawn"),
     // Child processes without Foundation's Process (ChildProcess.swift says why).
@@ -295,6 +297,7 @@ let package = Package(
       name: "RoadsideCentralTests",
       dependencies: [
         "RoadsideCentral", "RoadsideFixtures", "RoadsideDomain", "RoadsideStorage", "RoadsideProtocol",
+        "RoadsideHolder", "RoadsideCredentials",
         "RoadsidePostgres", .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ],

@@ -530,5 +530,13 @@ enum CentralSchema {
               AND l.seq = (SELECT max(x.seq) FROM audit_entries x WHERE x.terminal = l.terminal
                 AND (x.action = 'logout' OR (x.action = 'login' AND x.result = 'ok')));
           """, rebuildsTables: true),
+      Migration(
+        version: 10, name: "mandates found by licence",
+        sql: """
+          -- A licence's mandates (its dossier, the licence list, provisioning): without it
+          -- each lookup scanned the table, and a world's build grew with the square of its
+          -- size. The partial index serves only "WHERE revoked_on IS NULL".
+          CREATE INDEX mandates_licence ON mandates (licence, id);
+          """),
     ])
 }

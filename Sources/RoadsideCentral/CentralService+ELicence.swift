@@ -69,25 +69,28 @@ extension CentralService {
   public func applyForELicence(_ number: LicenceNumber, devicePublicKey: [UInt8]) throws
     -> ELicenceApplication
   {
+    try applyForELicences([CredentialRequest(number, devicePublicKey: devicePublicKey)])[0]
+  }
+
+  /// Applies for the e-licences of `requests` in one transaction, whole or not at all (the
+  /// first refusal refuses the batch), as ``applyForELicence(_:devicePublicKey:)`` applies
+  /// for one. A request's `epoch` is ignored: a review issues for the current one.
+  public func applyForELicences(_ requests: [CredentialRequest]) throws -> [ELicenceApplication] {
+    guard !requests.isEmpty else { return [] }
     let now = clock.now()
     let calendar = try workingCalendar()
+    let readyAt = calendar.oneWorkingDayAfter(now)
     return try store.write { tx in
-      let licence = try requireLicence(number, in: tx)
-      if let refusal = CentralService.issuanceRefusal(licence, on: now.chinaDate) {
-        throw DomainError(.notPermitted, "the application is refused: \(refusal)")
+      try requests.map { request in
+        _ = try issuable(request, refusedAs: "the application is refused", at: now, in: tx)
+        if try tx.pendingApplication(request.licence) != nil {
+          throw CentralError(
+            .refused(.applicationPending),
+            "an application for this licence is already under review")
+        }
+        return try tx.insertApplication(
+          request.licence, deviceKey: request.devicePublicKey, appliedAt: now, readyAt: readyAt)
       }
-      guard devicePublicKey.count == 32 else {
-        throw DomainError(
-          .invalidData, "a phone's public key is 32 bytes, not \(devicePublicKey.count)")
-      }
-      if try tx.pendingApplication(number) != nil {
-        throw CentralError(
-          .refused(.applicationPending), "an application for this licence is already under review"
-        )
-      }
-      return try tx.insertApplication(
-        number, deviceKey: devicePublicKey, appliedAt: now,
-        readyAt: calendar.oneWorkingDayAfter(now))
     }
   }
 
@@ -141,6 +144,23 @@ extension CentralService {
     -> IssuedELicence?
   {
     try store.read { try $0.latestELicence(number, deviceKey: devicePublicKey) }
+  }
+
+  /// The licence of `request` once it may have an e-licence now and the phone's key is an
+  /// Ed25519 key; else the refusal, after `refusedAs`.
+  func issuable(
+    _ request: CredentialRequest, refusedAs: String, at now: Timestamp,
+    in tx: any CentralReading
+  ) throws -> Licence {
+    let licence = try requireLicence(request.licence, in: tx)
+    if let refusal = CentralService.issuanceRefusal(licence, on: now.chinaDate) {
+      throw DomainError(.notPermitted, "\(refusedAs): \(refusal)")
+    }
+    guard request.devicePublicKey.count == 32 else {
+      throw DomainError(
+        .invalidData, "a phone's public key is 32 bytes, not \(request.devicePublicKey.count)")
+    }
+    return licence
   }
 
   /// Why an e-licence cannot be issued for `licence` on `date`, or nil.

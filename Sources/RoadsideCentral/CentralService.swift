@@ -1,4 +1,5 @@
 import Foundation
+import RoadsideCredentials
 public import RoadsideDomain
 public import RoadsideFixtures
 public import RoadsideMutants
@@ -204,8 +205,10 @@ public struct CentralService {
       let partial = path + ".partial"
       for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
       do {
-        // The connection closes when `fill` returns, checkpointing the WAL into the file.
-        try fill(try SQLiteCentralStore.create(path: partial))
+        // Built without a WAL or a flush per commit (a failed build is deleted), then synced
+        // once the connection has closed, before it takes the store's name.
+        try fill(try SQLiteCentralStore.create(path: partial, building: true))
+        try PrivateFiles.synchronize(path: partial)
         try fm.moveItem(atPath: partial, toPath: path)
       } catch {
         for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: partial + suffix) }
@@ -250,7 +253,11 @@ public struct CentralService {
           action: action, reason: nil)
       }
       try logEveryOfficer(action: action, at: now, in: tx)
+      // The change log's payloads are most of the work; they are encoded on every core
+      // first, then inserted in order.
       var ledgers: [(LicenceNumber, PointsLedger)] = []
+      var licences: [Licence] = []
+      licences.reserveCapacity(fixtures.licences.count)
       for var licence in fixtures.licences {
         var ledger = PointsLedger(firstIssued: licence.firstIssued)
         for decision in decisionsByLicence[licence.number] ?? [] {
@@ -264,6 +271,12 @@ public struct CentralService {
           }
         }
         _ = ledger.closeCycles(through: today)
+        licences.append(licence)
+        if !ledger.entries.isEmpty { ledgers.append((licence.number, ledger)) }
+      }
+      for (licence, payload) in zip(
+        licences, try ParallelMap.map(licences) { try CanonicalJSON.string($0) })
+      {
         try tx.insert(licence)
         try tx.recordEpoch(
           EpochRecord(
@@ -271,46 +284,52 @@ public struct CentralService {
             reason: "fixtures"),
           of: licence.number)
         try tx.append(
-          NewChange(
-            entity: .licence, key: licence.number.value, payload: try CanonicalJSON.string(licence)),
+          NewChange(entity: .licence, key: licence.number.value, payload: payload),
           at: now, action: action, reason: nil)
-        if !ledger.entries.isEmpty { ledgers.append((licence.number, ledger)) }
       }
-      for vehicle in fixtures.vehicles {
+      let vehicles = fixtures.vehicles
+      for (vehicle, payload) in zip(
+        vehicles, try ParallelMap.map(vehicles) { try CanonicalJSON.string($0) })
+      {
         try tx.insert(vehicle)
         try tx.append(
-          NewChange(
-            entity: .vehicle, key: vehicle.plate.value, payload: try CanonicalJSON.string(vehicle)),
+          NewChange(entity: .vehicle, key: vehicle.plate.value, payload: payload),
           at: now, action: action, reason: nil)
       }
-      for mandate in fixtures.mandates {
+      let mandates = fixtures.mandates
+      let notices = try ParallelMap.map(mandates) { try CanonicalJSON.string(MandateNotice($0)) }
+      for (mandate, payload) in zip(mandates, notices) {
         try tx.insert(mandate)
         try tx.append(
-          NewChange(
-            entity: .mandate, key: mandate.licence.value,
-            payload: try CanonicalJSON.string(MandateNotice(mandate))),
+          NewChange(entity: .mandate, key: mandate.licence.value, payload: payload),
           at: now, action: action, reason: nil)
       }
+      var decisions: [StoredDecision] = []
+      decisions.reserveCapacity(fixtures.decisions.count)
       for decision in fixtures.decisions {
         let offence = try catalogue.require(decision.offence)
         let isWarning = offence.fine.isWarning(decision.fineYuan)
-        let stored = StoredDecision(
-          number: decision.number, licence: decision.licence, plate: decision.plate?.value,
-          offence: offence.code, decidedOn: decision.decidedOn,
-          fine: Money(yuan: decision.fineYuan),
-          points: isWarning ? 0 : offence.points, paid: decision.paid, place: decision.place,
-          state: .effective)
+        decisions.append(
+          StoredDecision(
+            number: decision.number, licence: decision.licence, plate: decision.plate?.value,
+            offence: offence.code, decidedOn: decision.decidedOn,
+            fine: Money(yuan: decision.fineYuan),
+            points: isWarning ? 0 : offence.points, paid: decision.paid, place: decision.place,
+            state: .effective))
+      }
+      for (stored, payload) in zip(
+        decisions, try ParallelMap.map(decisions) { try CanonicalJSON.string($0) })
+      {
         try tx.insert(stored)
         try tx.append(
-          NewChange(
-            entity: .decision, key: stored.number, payload: try CanonicalJSON.string(stored)),
+          NewChange(entity: .decision, key: stored.number, payload: payload),
           at: now, action: action, reason: nil)
       }
-      for (number, ledger) in ledgers {
+      let ledgerPayloads = try ParallelMap.map(ledgers.map(\.1)) { try CanonicalJSON.string($0) }
+      for ((number, ledger), payload) in zip(ledgers, ledgerPayloads) {
         try tx.save(ledger, for: number)
         try tx.append(
-          NewChange(entity: .points, key: number.value, payload: try CanonicalJSON.string(ledger)),
-          at: now,
+          NewChange(entity: .points, key: number.value, payload: payload), at: now,
           action: action, reason: nil)
       }
     }
@@ -346,6 +365,12 @@ public struct CentralService {
         mandate: try tx.mandates(for: number).last { $0.isActive },
         decisions: try tx.decisions(for: number), epochs: try tx.epochs(of: number))
     }
+  }
+
+  /// The licences of `filter` as stored, without their points and mandates: what a bulk
+  /// job (provisioning a world's phones) reads in one query instead of a dossier each.
+  public func licenceRecords(_ filter: LicenceFilter) throws -> [Licence] {
+    try store.read { try $0.licences(filter) }
   }
 
   public func licences(_ filter: LicenceFilter) throws -> [LicenceSummary] {

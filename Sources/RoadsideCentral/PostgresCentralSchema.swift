@@ -8,11 +8,19 @@ import Foundation
 /// `rowid` column as SQLite's table has one: the order central stored them in, which the
 /// simulation's invariants replay.
 ///
-/// A PostgreSQL store starts at version 9; a later migration is written for both engines,
-/// with the same number.
+/// A PostgreSQL store is created at version 9 and brought to the latest by ``upgrades``,
+/// each written for both engines with the same number as its SQLite migration; `open`
+/// applies those a store lacks, under the schema lock, so that every node agrees.
 enum PostgresCentralSchema {
-  static let version = 9
+  static let base = 9
   static let name = "central store (PostgreSQL), as SQLite schema 9"
+
+  /// The migrations after ``base``, as SQLite's ``CentralSchema`` has them.
+  static let upgrades: [(version: Int, name: String, statements: [String])] = [
+    (10, "mandates found by licence", ["CREATE INDEX mandates_licence ON mandates (licence, id)"])
+  ]
+
+  static var version: Int { upgrades.last?.version ?? base }
 
   /// The statements, one by one (PostgreSQL's extended protocol runs one at a time).
   static var statements: [String] {

@@ -45,7 +45,10 @@ public final class PostgresCentralStore: CentralStore {
     let db = try PostgresDatabase(url)
     let version = try db.transaction { () throws -> Int? in
       try db.execute("SELECT pg_advisory_xact_lock(?)", PostgresLocks.schema)
-      return try appliedVersion(db)
+      guard let version = try appliedVersion(db) else { return nil }
+      guard version <= PostgresCentralSchema.version else { return version }
+      try upgrade(db, from: version)
+      return PostgresCentralSchema.version
     }
     guard let version else {
       throw CentralError(
@@ -91,8 +94,20 @@ public final class PostgresCentralStore: CentralStore {
       for statement in PostgresCentralSchema.statements { try db.execute(statement) }
       try db.execute(
         "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-        PostgresCentralSchema.version, PostgresCentralSchema.name)
+        PostgresCentralSchema.base, PostgresCentralSchema.name)
+      try upgrade(db, from: PostgresCentralSchema.base)
       return try fill(store)
+    }
+  }
+
+  /// Applies the upgrades after `version`, each recorded in `schema_migrations`, inside
+  /// the caller's transaction (which holds the schema lock).
+  static func upgrade(_ db: PostgresDatabase, from version: Int) throws {
+    for upgrade in PostgresCentralSchema.upgrades where upgrade.version > version {
+      for statement in upgrade.statements { try db.execute(statement) }
+      try db.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", upgrade.version,
+        upgrade.name)
     }
   }
 

@@ -38,11 +38,13 @@ public final class SQLiteCentralStore: CentralStore {
   }
 
   /// Creates a new store file at `path` (which must not exist).
-  public static func create(path: String) throws -> SQLiteCentralStore {
+  /// Creates a store at `path`; with `building`, a file to be filled whole and moved into
+  /// place (``Durability/build``), which its builder syncs before moving it.
+  public static func create(path: String, building: Bool = false) throws -> SQLiteCentralStore {
     guard !FileManager.default.fileExists(atPath: path) else {
       throw CentralError(.alreadyExists, "a central store already exists at \(path)")
     }
-    let db = try Connection(path: path, create: true, durability: .full)
+    let db = try Connection(path: path, create: true, durability: building ? .build : .full)
     try CentralSchema.migrator.migrate(db)
     return SQLiteCentralStore(db: db, path: path)
   }

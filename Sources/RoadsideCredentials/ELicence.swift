@@ -111,6 +111,10 @@ public struct Credential: Sendable, Equatable, Codable {
 public enum CredentialIssuer {
   /// Signs a credential for `licence`, bound to `devicePublicKey`. `salts` supplies 12
   /// random bytes per claim (the caller's random source).
+  /// How many times ``issue(licence:epoch:devicePublicKey:kid:issuerKey:issuedAt:expires:salt:)``
+  /// calls its `salt`: once per selectively disclosable claim.
+  public static let saltsPerCredential = 10
+
   public static func issue(
     licence: Licence, epoch: Int, devicePublicKey: [UInt8], kid: String,
     issuerKey: Curve25519.Signing.PrivateKey,
@@ -125,6 +129,7 @@ public enum CredentialIssuer {
       (.validUntil, licence.validity.validUntil?.description ?? "-"),
       (.firstIssued, licence.firstIssued.description), (.address, licence.address),
     ]
+    assert(values.count == saltsPerCredential)
     var disclosures: [String: String] = [:]
     var digests: [String] = []
     for (name, value) in values {

@@ -6,7 +6,7 @@ public import RoadsideDomain
 import RoadsideStorage
 
 /// The holder's simulated phone: the device key generated on it, and the e-licence central
-/// issued to it. Kept as one JSON file under the home (`holders/<licence>/phone.json`,
+/// issued to it. Kept as one JSON file under the home (`holders/<licence>.json`,
 /// readable by its owner only).
 public struct HolderPhone: Codable, Sendable {
   public let licence: LicenceNumber
@@ -31,8 +31,12 @@ public struct HolderPhone: Codable, Sendable {
   }
 
   public static func load(home: URL, licence: LicenceNumber) throws -> HolderPhone? {
-    let url = url(home: home, licence: licence)
-    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    let layout = HomeLayout(home: home)
+    var url = layout.phone(licence: licence.value)
+    if !FileManager.default.fileExists(atPath: url.path) {
+      url = layout.legacyPhone(licence: licence.value)
+      guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    }
     let data: Data
     do {
       data = try Data(contentsOf: url)
@@ -49,12 +53,32 @@ public struct HolderPhone: Codable, Sendable {
     }
   }
 
-  public func save(home: URL) throws {
-    let url = HolderPhone.url(home: home, licence: licence)
-    try PrivateFiles.createDirectory(atPath: url.deletingLastPathComponent().path)
+  /// Writes the phone's file; `durable: false` leaves the flush to the caller
+  /// (``PrivateFiles/synchronizeFileSystem(containing:)``), as provisioning a world does.
+  public func save(home: URL, durable: Bool = true) throws {
+    try HolderPhone.write(try encoded(), licence: licence, home: home, durable: durable)
+  }
+
+  /// The phone file's bytes.
+  public func encoded() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try PrivateFiles.write(try encoder.encode(self), toPath: url.path)
+    return try encoder.encode(self)
+  }
+
+  /// Writes a phone file's bytes (``encoded()``) and removes the file of the old layout if
+  /// one is left.
+  public static func write(_ data: Data, licence: LicenceNumber, home: URL, durable: Bool)
+    throws
+  {
+    let layout = HomeLayout(home: home)
+    try PrivateFiles.createDirectory(atPath: layout.holdersDirectory.path)
+    try PrivateFiles.write(
+      data, toPath: layout.phone(licence: licence.value).path, durable: durable)
+    let legacy = layout.legacyPhone(licence: licence.value)
+    if FileManager.default.fileExists(atPath: legacy.path) {
+      try? FileManager.default.removeItem(at: legacy.deletingLastPathComponent())
+    }
   }
 
   /// Fetches the newest e-licence central issued to this phone, completing due reviews.

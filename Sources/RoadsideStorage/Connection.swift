@@ -9,6 +9,13 @@ public enum Durability: Sendable {
   /// `synchronous=NORMAL`: WAL commits may roll back on power loss, never corrupt.
   /// For caches that can be pulled again.
   case normal
+  /// A file being built whole, to be moved into place only once complete (a new central
+  /// store): the rollback journal in memory and `synchronous=OFF`, because a build that
+  /// fails is deleted, never recovered. One transaction of a million licences in WAL mode
+  /// would grow a WAL of gigabytes that every page read searches. The builder makes the
+  /// file durable itself (``PrivateFiles/synchronize(path:)``) before moving it; the next
+  /// opening with `.full` puts it in WAL mode.
+  case build
 }
 
 /// One SQLite connection: WAL journal, foreign keys on, prepared statements cached.
@@ -65,12 +72,16 @@ public final class Connection {
       // Reading the schema first makes a foreign or corrupt file fail now.
       try execute("SELECT count(*) FROM sqlite_master")
       if !readOnly {
-        try execute("PRAGMA journal_mode=WAL")
+        try execute(durability == .build ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL")
       }
       try execute("PRAGMA foreign_keys=ON")
       switch durability {
       case .full: try execute("PRAGMA synchronous=FULL")
       case .normal: try execute("PRAGMA synchronous=NORMAL")
+      case .build:
+        try execute("PRAGMA synchronous=OFF")
+        // 256 MiB of page cache: a build touches every page of its indexes.
+        try execute("PRAGMA cache_size=-262144")
       }
     } catch {
       cache.removeAll()

@@ -9,7 +9,7 @@ public import Foundation
 ///     bank/central.secret             the secret central signs its bank requests with
 ///     terminals/T-…/terminal.sqlite   each terminal's cache and outbox
 ///     terminals/T-…/central-ca.pem    the certificate a terminal trusts for https:// central
-///     holders/<licence>/phone.json    each holder's phone
+///     holders/<licence>.json          each holder's phone
 public struct HomeLayout: Sendable, Hashable {
   public let home: URL
 
@@ -38,10 +38,21 @@ public struct HomeLayout: Sendable, Hashable {
     terminalDirectory(id).appendingPathComponent("central-ca.pem")
   }
 
-  /// The phone of the holder of licence `number`.
+  /// The folder of the holders' phones.
+  public var holdersDirectory: URL { home.appendingPathComponent("holders", isDirectory: true) }
+
+  /// The phone of the holder of licence `number`: one file each, side by side in one
+  /// folder, so that a world of a million holders is a million file creations, not also a
+  /// million folders (which cost three times as much on ext4).
   public func phone(licence number: String) -> URL {
-    home.appendingPathComponent("holders", isDirectory: true)
-      .appendingPathComponent(number, isDirectory: true).appendingPathComponent("phone.json")
+    holdersDirectory.appendingPathComponent("\(number).json")
+  }
+
+  /// Where a home made before the flat layout kept a phone (`holders/<licence>/phone.json`);
+  /// read when the flat file is missing, and replaced by it at the next save.
+  public func legacyPhone(licence number: String) -> URL {
+    holdersDirectory.appendingPathComponent(number, isDirectory: true)
+      .appendingPathComponent("phone.json")
   }
 }
 

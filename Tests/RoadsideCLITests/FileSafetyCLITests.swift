@@ -43,7 +43,7 @@ import Testing
       ]).0 == 0)
     let files = [
       "central/central.sqlite", "bank/bank.sqlite", "bank/central.secret",
-      "terminals/T-BJ-0001/terminal.sqlite", "holders/110114197811271869/phone.json",
+      "terminals/T-BJ-0001/terminal.sqlite", "holders/110114197811271869.json",
     ]
     for file in files {
       #expect(try mode(home.appendingPathComponent(file)) == 0o600, "\(file)")
@@ -83,7 +83,7 @@ import Testing
 
   @Test func aDamagedPhoneFileIsExit65WithItsPath() throws {
     let home = try initialisedHome()
-    let phone = home.appendingPathComponent("holders/110114197811271869/phone.json")
+    let phone = home.appendingPathComponent("holders/110114197811271869.json")
     try Data("{\"licence\": ".utf8).write(to: phone)
     let run = try roadside(["holder", "show", "110114197811271869", "--home", home.path])
     #expect(run.status == 65)

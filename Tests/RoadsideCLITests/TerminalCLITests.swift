@@ -241,7 +241,8 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     let friday = "2026-11-20T10:00:00+08:00"
     #expect(try roadside(["central", "init", "--home", home.path, "--now", friday]).status == 0)
     // This driver starts without the app: their fixture phone is removed.
-    try FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(normalLicence)"))
+    try FileManager.default.removeItem(
+      at: home.appendingPathComponent("holders/\(normalLicence).json"))
     let apply = try roadside([
       "holder", "apply", normalLicence, "--home", home.path, "--now", friday,
     ])
@@ -317,7 +318,8 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
 
   @Test func showWithoutAPhoneAndUnknownClaims() throws {
     let home = try initialisedHome()
-    try? FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(normalLicence)"))
+    try? FileManager.default.removeItem(
+      at: home.appendingPathComponent("holders/\(normalLicence).json"))
     let none = try roadside(["holder", "show", normalLicence, "--home", home.path])
     #expect(none.status == 66)
     #expect(
@@ -341,9 +343,9 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
     let licence = try #require(
       try FileManager.default.contentsOfDirectory(
         atPath: home.appendingPathComponent("holders").path
-      ).sorted().first {
+      ).map { String($0.dropLast(".json".count)) }.sorted().first {
         try! String(
-          contentsOf: home.appendingPathComponent("holders/\($0)/phone.json"), encoding: .utf8
+          contentsOf: home.appendingPathComponent("holders/\($0).json"), encoding: .utf8
         )
         .contains("issuerPart")
       })
@@ -445,7 +447,7 @@ func roadside(_ arguments: [String], input: String) throws -> Run {
         "central", "keys", "rotate", "--kid", "BJ-2026-02", "--home", home.path, "--now",
         "2026-11-23T10:00:30+08:00",
       ]).status == 0)
-    try FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(licence)"))
+    try FileManager.default.removeItem(at: home.appendingPathComponent("holders/\(licence).json"))
     #expect(
       try roadside([
         "holder", "apply", licence, "--home", home.path, "--now", "2026-11-23T10:01:00+08:00",

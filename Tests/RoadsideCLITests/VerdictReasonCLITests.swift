@@ -148,10 +148,10 @@ extension VerdictCLITests {
     let someoneElse = try #require(
       try FileManager.default.contentsOfDirectory(
         atPath: home.appendingPathComponent("holders").path
-      ).sorted().last {
+      ).map { String($0.dropLast(".json".count)) }.sorted().last {
         $0 != licence
           && (try? String(
-            contentsOf: home.appendingPathComponent("holders/\($0)/phone.json"), encoding: .utf8))?
+            contentsOf: home.appendingPathComponent("holders/\($0).json"), encoding: .utf8))?
             .contains("issuerPart") == true
       })
     let theirs = try CodeParts(try code(home, someoneElse, shown))
