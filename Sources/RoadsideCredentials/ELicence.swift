@@ -109,12 +109,12 @@ public struct Credential: Sendable, Equatable, Codable {
 
 /// Issues credentials (central).
 public enum CredentialIssuer {
-  /// Signs a credential for `licence`, bound to `devicePublicKey`. `salts` supplies 12
-  /// random bytes per claim (the caller's random source).
   /// How many times ``issue(licence:epoch:devicePublicKey:kid:issuerKey:issuedAt:expires:salt:)``
   /// calls its `salt`: once per selectively disclosable claim.
   public static let saltsPerCredential = 10
 
+  /// Signs a credential for `licence`, bound to `devicePublicKey`. `salts` supplies 12
+  /// random bytes per claim (the caller's random source).
   public static func issue(
     licence: Licence, epoch: Int, devicePublicKey: [UInt8], kid: String,
     issuerKey: Curve25519.Signing.PrivateKey,

@@ -557,18 +557,25 @@ final class Counter: Sendable {
   }
 }
 
+/// One standard day (3 terminals, 8 hours, every fault) of `seed` in a new temporary home,
+/// checked to hold: the home (the caller removes it), the report and central's file.
+func heldDay(seed: UInt64, label: String) async throws -> (URL, SimulationReport, Connection) {
+  let home = FileManager.default.temporaryDirectory
+    .appendingPathComponent("roadside-\(label)-\(UUID().uuidString)", isDirectory: true)
+  let report = try await Simulation(
+    seed: seed, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases)
+  ).run(home: home)
+  #expect(report.violations == [])
+  let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
+  return (home, report, central)
+}
+
 /// The properties are not a formality: a cache whose cursor or licence goes back, or that
 /// lacks one of its own decisions after a sync, is reported, each property once a terminal.
 @Suite struct PropertyTests {
   @Test func aCacheGoingBackOrMissingItsOwnDecisionIsReported() async throws {
-    let home = FileManager.default.temporaryDirectory
-      .appendingPathComponent("roadside-properties-\(UUID().uuidString)", isDirectory: true)
+    let (home, _, central) = try await heldDay(seed: 2, label: "properties")
     defer { try? FileManager.default.removeItem(at: home) }
-    let report = try await Simulation(
-      seed: 2, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases)
-    ).run(home: home)
-    #expect(report.violations == [])
-    let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
     let (id, own) = try #require(
       try central.fetchOne(
         """
@@ -613,15 +620,9 @@ final class Counter: Sendable {
 /// record that did not diverge, is reported.
 @Suite struct ConflictOracleTests {
   @Test func aMissingOrSpuriousConflictIsReported() async throws {
-    let home = FileManager.default.temporaryDirectory
-      .appendingPathComponent("roadside-oracle-\(UUID().uuidString)", isDirectory: true)
+    let (home, report, central) = try await heldDay(seed: 1, label: "oracle")
     defer { try? FileManager.default.removeItem(at: home) }
-    let report = try await Simulation(
-      seed: 1, terminals: 3, hours: 8, faults: Set(SimulationFault.allCases)
-    ).run(home: home)
-    #expect(report.violations == [])
     #expect(report.divergences.values.reduce(0, +) >= 3)
-    let central = try Connection(path: home.appendingPathComponent("central/central.sqlite").path)
     let bank = try Connection(path: home.appendingPathComponent("bank/bank.sqlite").path)
     #expect(try Invariants.conflictsRecorded(central: central, bank: bank).1 == [])
 
